@@ -1,0 +1,40 @@
+"""Build the one compiled module, vitalproc._parse.
+
+VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
+AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then).
+"""
+import os
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+debug = os.environ.get("VITALPROC_DEBUG") == "1"
+sanitize = os.environ.get("VITALPROC_SANITIZE") == "1"
+cflags = ["-O0", "-g"] if debug or sanitize else ["-O3"]
+ldflags = []
+if sanitize:
+    cflags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    ldflags += ["-fsanitize=address,undefined"]
+
+ext = Extension(
+    "vitalproc._parse",
+    ["src/vitalproc/_parse.pyx"],
+    include_dirs=[np.get_include()],
+    extra_compile_args=cflags,
+    extra_link_args=ldflags,
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+)
+
+setup(
+    ext_modules=cythonize(
+        [ext],
+        language_level=3,
+        compiler_directives={
+            "boundscheck": debug,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": debug,
+        },
+    )
+)

@@ -1,0 +1,411 @@
+# cython: language_level=3
+"""The packet walk of an inflated .vital stream: the one loop that runs once per record.
+
+Compiled because a recording holds up to millions of records and Python spends about a
+microsecond on each; this walk spends nanoseconds and releases the GIL, so the next chunk
+of the file inflates on the other core meanwhile. Everything that happens once per file
+(header, device and track declarations, commands, raw device data, the error policy) stays
+in plain Python in ``reader.py``: the walk hands every packet that is not a record back to
+it. Each rule below mirrors a branch of vitaldb 1.7.2's ``VitalFile.load_vital``.
+
+Records are appended to per-track column buffers (record times, record boundaries and the
+samples in their on-disk dtype) that grow with ``realloc`` and are handed to numpy without
+a copy (``take``).
+"""
+from cpython.buffer cimport PyBuffer_FillInfo
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcpy, memset
+
+cdef extern from "<sys/mman.h>" nogil:
+    void* mmap(void* addr, size_t length, int prot, int flags, int fd, long offset)
+    void* mremap(void* old, size_t old_size, size_t new_size, int flags, ...)
+    int munmap(void* addr, size_t length)
+    int madvise(void* addr, size_t length, int advice)
+    int PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MREMAP_MAYMOVE
+    void* MAP_FAILED
+    int MADV_HUGEPAGE
+
+# Walk outcomes, mirrored as ``Status`` in reader.py (a test checks they agree).
+cpdef enum:
+    END = 0          # every complete packet consumed; ``need`` bytes wanted at ``pos``
+    PACKET = 1       # a packet that is not a record starts at ``pos``: Python's turn
+    FIRST_REC = 2    # the first record is at ``pos``; Python sets the early-stop offset
+    STOP = 3         # the last wanted track's block of a packed file is read
+    BIG = 4          # a packet longer than ``big_limit`` starts at ``pos``
+    EMPTY = 5        # a packet of length 0 starts at ``pos``
+    NOMEM = 6        # a column could not grow
+
+cdef enum:
+    REC = 1                   # Packet.REC
+    WAVE = 1                  # TrackType.WAVE
+    NUMERIC = 2
+    STRING = 5
+    MAX_UNPACKED_PACKET = 1000000
+    NTIDS = 65536
+
+
+cdef struct Column:
+    char* data
+    Py_ssize_t size
+    Py_ssize_t cap
+    bint mapped           # big columns live in their own mapping (see grow)
+
+
+cdef struct Slot:
+    int type
+    int itemsize
+    double srate
+    Py_ssize_t nrec
+    int64_t nval          # samples (waves) or bytes (strings) so far
+    Column dt             # float64 per record
+    Column ends           # int64 boundaries, starting with 0 (waves and strings)
+    Column val            # samples, values or UTF-8 bytes, as on disk
+
+
+# Columns past this size move to an anonymous mapping with transparent huge pages: first
+# touch of fresh memory (a page fault per 4 kB) otherwise costs more than the walk itself,
+# and mremap grows a mapping without copying it.
+DEF BIG_COLUMN = 1 << 20
+DEF HUGE_PAGE = 2 << 20
+
+
+cdef int grow(Column* c, Py_ssize_t extra) noexcept nogil:
+    """Make room for ``extra`` more bytes (1.5x growth)."""
+    cdef Py_ssize_t need = c.size + extra
+    cdef Py_ssize_t cap
+    cdef void* p
+    if need <= c.cap:
+        return 0
+    cap = c.cap + (c.cap >> 1)
+    if cap < need:
+        cap = need
+    if cap < 256:
+        cap = 256
+    if cap < BIG_COLUMN:
+        p = realloc(c.data, cap)
+        if p == NULL:
+            return -1
+    else:
+        cap = (cap + HUGE_PAGE - 1) & ~(<Py_ssize_t>HUGE_PAGE - 1)
+        if c.mapped:
+            p = mremap(c.data, c.cap, cap, MREMAP_MAYMOVE)
+        else:
+            p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        if p == MAP_FAILED:
+            return -1
+        madvise(p, cap, MADV_HUGEPAGE)
+        if not c.mapped:
+            if c.size:
+                memcpy(p, c.data, c.size)
+            free(c.data)
+            c.mapped = True
+    c.data = <char*>p
+    c.cap = cap
+    return 0
+
+
+cdef void release(char* data, Py_ssize_t cap, bint mapped) noexcept nogil:
+    if mapped:
+        munmap(data, cap)
+    else:
+        free(data)
+
+
+cdef inline int append(Column* c, const void* src, Py_ssize_t n) noexcept nogil:
+    if c.size + n > c.cap and grow(c, n) < 0:
+        return -1
+    memcpy(c.data + c.size, src, n)
+    c.size += n
+    return 0
+
+
+# The stream is little-endian; so are the hosts vitalproc supports (reader.py checks).
+cdef inline uint16_t rd_u16(const uint8_t* p) noexcept nogil:
+    cdef uint16_t v
+    memcpy(&v, p, 2)
+    return v
+
+
+cdef inline uint32_t rd_u32(const uint8_t* p) noexcept nogil:
+    cdef uint32_t v
+    memcpy(&v, p, 4)
+    return v
+
+
+cdef inline double rd_f64(const uint8_t* p) noexcept nogil:
+    cdef double v
+    memcpy(&v, p, 8)
+    return v
+
+
+cdef class Block:
+    """A malloc'd buffer handed to numpy without a copy; freed with the last array."""
+
+    cdef char* data
+    cdef Py_ssize_t size, cap
+    cdef bint mapped
+
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        PyBuffer_FillInfo(view, self, self.data, self.size, 0, flags)
+
+    def __releasebuffer__(self, Py_buffer* view):
+        pass
+
+    def __dealloc__(self):
+        release(self.data, self.cap, self.mapped)
+
+
+cdef Block take_column(Column* c):
+    """Move a column's memory into a Block (the Column is left empty)."""
+    cdef Block b = Block.__new__(Block)
+    cdef char* p
+    if c.size and c.size < c.cap and not c.mapped:
+        p = <char*>realloc(c.data, c.size)
+        if p != NULL:
+            c.data = p
+            c.cap = c.size
+    b.data = c.data
+    b.size = c.size
+    b.cap = c.cap
+    b.mapped = c.mapped
+    c.data = NULL
+    c.size = c.cap = 0
+    c.mapped = False
+    return b
+
+
+cdef class Walker:
+    """Walks packets, appends records of wanted tracks to per-track slots.
+
+    Python owns the policy: it declares slots, maps track ids to them, sets the early-stop
+    offset and decides what to do at every status the walk returns.
+    """
+
+    cdef int32_t* tid_slot       # track id -> slot, -1 when not read
+    cdef int64_t* tid_reclen     # track id -> declared block length, -1 when undeclared
+    cdef Slot* slots
+    cdef Py_ssize_t nslots, slots_cap
+    cdef public double dtstart, dtend, maxlen
+    cdef public bint header_only, has_maxlen, first_rec_pending
+    cdef public int64_t stop_offset, rec_consumed, skip_pending, big_limit
+    cdef public int64_t n_big, first_big, base
+    cdef public object started     # an Event set just before the walk lets the GIL go
+
+    def __cinit__(self):
+        self.tid_slot = <int32_t*>malloc(NTIDS * sizeof(int32_t))
+        self.tid_reclen = <int64_t*>malloc(NTIDS * sizeof(int64_t))
+        if self.tid_slot == NULL or self.tid_reclen == NULL:
+            raise MemoryError()
+        memset(self.tid_slot, 0xff, NTIDS * sizeof(int32_t))
+        memset(self.tid_reclen, 0xff, NTIDS * sizeof(int64_t))
+        self.slots = NULL
+        self.nslots = self.slots_cap = 0
+        self.first_rec_pending = True
+        self.stop_offset = -1
+        self.first_big = -1
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        cdef Slot* s
+        for i in range(self.nslots):
+            s = &self.slots[i]
+            release(s.dt.data, s.dt.cap, s.dt.mapped)
+            release(s.ends.data, s.ends.cap, s.ends.mapped)
+            release(s.val.data, s.val.cap, s.val.mapped)
+        free(self.slots)
+        free(self.tid_slot)
+        free(self.tid_reclen)
+
+    # -- set-up, called from Python once per declaration ------------------------------
+
+    def add_slot(self, int type, int itemsize, double srate):
+        """A new track to collect records for; returns its slot number."""
+        cdef Slot* p
+        cdef Py_ssize_t cap
+        if self.nslots == self.slots_cap:
+            cap = self.slots_cap * 2 if self.slots_cap else 16
+            p = <Slot*>realloc(self.slots, cap * sizeof(Slot))
+            if p == NULL:
+                raise MemoryError()
+            self.slots = p
+            self.slots_cap = cap
+        memset(&self.slots[self.nslots], 0, sizeof(Slot))
+        self.nslots += 1
+        self.set_slot(self.nslots - 1, type, itemsize, srate, True)
+        return self.nslots - 1
+
+    def set_slot(self, Py_ssize_t slot, int type, int itemsize, double srate, bint clear):
+        """Update a slot's declaration; ``clear`` drops what it holds (vitaldb's re-declare)."""
+        cdef Slot* s = &self.slots[slot]
+        cdef int64_t zero = 0
+        s.type = type
+        s.itemsize = itemsize
+        s.srate = srate
+        if clear:
+            s.nrec = 0
+            s.nval = 0
+            s.dt.size = s.ends.size = s.val.size = 0
+            if append(&s.ends, &zero, 8) < 0:
+                raise MemoryError()
+
+    def clear_slot(self, Py_ssize_t slot):
+        cdef Slot* s = &self.slots[slot]
+        self.set_slot(slot, s.type, s.itemsize, s.srate, True)
+
+    def slot_nrec(self, Py_ssize_t slot):
+        return self.slots[slot].nrec
+
+    def map_tid(self, int tid, int slot):
+        self.tid_slot[tid] = slot
+
+    def tid_is_mapped(self, int tid):
+        return self.tid_slot[tid] >= 0
+
+    def set_reclen(self, int tid, int64_t reclen):
+        self.tid_reclen[tid] = reclen
+
+    def take(self, Py_ssize_t slot):
+        """Hand a slot's columns over: (nrec, dt, ends, values) as Blocks."""
+        cdef Slot* s = &self.slots[slot]
+        return (s.nrec, take_column(&s.dt), take_column(&s.ends), take_column(&s.val))
+
+    # -- the walk ----------------------------------------------------------------------
+
+    def walk(self, const uint8_t[::1] buf, Py_ssize_t pos, bint final):
+        """Walk packets of ``buf`` from ``pos``; returns (status, pos, need).
+
+        ``final`` means no bytes follow: a last packet shorter than its declared length
+        is then read as vitaldb reads it (its available bytes), not waited for.
+        """
+        cdef Py_ssize_t n = buf.shape[0]
+        cdef Py_ssize_t need = 0
+        cdef int status
+        if pos >= n:
+            return END, pos, 5
+        if self.started is not None:
+            self.started.set()
+            self.started = None
+        with nogil:
+            status = self._walk(&buf[0], n, &pos, &need, final)
+        return status, pos, need
+
+    cdef int _walk(self, const uint8_t* b, Py_ssize_t n, Py_ssize_t* ppos,
+                   Py_ssize_t* pneed, bint final) noexcept nogil:
+        cdef Py_ssize_t pos = ppos[0]
+        cdef Py_ssize_t avail, blen, p, k
+        cdef uint32_t plen, nsamp, slen
+        cdef uint8_t ptype
+        cdef double dt, end
+        cdef int32_t si
+        cdef int64_t rl, nbytes
+        cdef const uint8_t* body
+        cdef Slot* s
+        cdef int status = END
+
+        while True:
+            if self.skip_pending > 0:          # vitaldb's f.seek past an unwanted block
+                k = n - pos
+                if k > self.skip_pending:
+                    k = self.skip_pending
+                pos += k
+                self.skip_pending -= k
+                if self.skip_pending > 0:
+                    pneed[0] = 0
+                    break
+            if n - pos < 5:
+                pneed[0] = 5
+                break
+            ptype = b[pos]
+            plen = rd_u32(b + pos + 1)
+            if self.big_limit > 0 and plen > self.big_limit:
+                status = BIG
+                break
+            avail = n - pos - 5
+            if plen > avail and not final:
+                pneed[0] = 5 + <Py_ssize_t>plen
+                break
+            if plen == 0:
+                status = EMPTY
+                break
+            blen = plen if plen <= avail else avail
+            if blen == 0:                      # final and no body: vitaldb's read() == b''
+                pneed[0] = 5 + <Py_ssize_t>plen
+                break
+            if ptype == REC and self.first_rec_pending:
+                status = FIRST_REC
+                break
+            if plen > MAX_UNPACKED_PACKET:
+                if self.n_big == 0:
+                    self.first_big = self.base + pos
+                self.n_big += 1
+            if ptype != REC:
+                status = PACKET
+                break
+
+            # ---- a record --------------------------------------------------------
+            self.rec_consumed += 5 + <int64_t>plen
+            body = b + pos + 5
+            pos += 5 + <Py_ssize_t>plen
+            if blen >= 12:
+                dt = rd_f64(body + 2)
+                si = self.tid_slot[rd_u16(body + 10)]
+                p = 2 + rd_u16(body)
+                if si < 0:
+                    rl = self.tid_reclen[rd_u16(body + 10)]
+                    if rl > 5 + <int64_t>plen:
+                        self.skip_pending = rl - (5 + <int64_t>plen)
+                        self.rec_consumed += self.skip_pending
+                else:
+                    s = &self.slots[si]
+                    if self.dtstart == 0 or (dt > 0 and dt < self.dtstart):
+                        self.dtstart = dt
+                    if dt > self.dtend:
+                        self.dtend = dt
+                    if not self.header_only and not (
+                            self.has_maxlen and self.dtstart > 0
+                            and dt > self.dtstart + self.maxlen):
+                        if s.type == WAVE:
+                            if blen >= p + 4:
+                                nsamp = rd_u32(body + p)
+                                p += 4
+                                nbytes = <int64_t>nsamp * s.itemsize
+                                if blen >= p + nbytes:
+                                    s.nval += nsamp
+                                    if (append(&s.dt, &dt, 8) < 0
+                                            or append(&s.val, body + p, nbytes) < 0
+                                            or append(&s.ends, &s.nval, 8) < 0):
+                                        status = NOMEM
+                                        break
+                                    s.nrec += 1
+                                    if s.srate > 0:
+                                        end = dt + <double>nsamp / s.srate
+                                        if end > self.dtend:
+                                            self.dtend = end
+                        elif s.type == NUMERIC:
+                            if blen >= p + s.itemsize:
+                                if (append(&s.dt, &dt, 8) < 0
+                                        or append(&s.val, body + p, s.itemsize) < 0):
+                                    status = NOMEM
+                                    break
+                                s.nrec += 1
+                        elif s.type == STRING:
+                            p += 4                      # a reserved u32 precedes the text
+                            if blen >= p + 4:
+                                slen = rd_u32(body + p)
+                                p += 4
+                                k = blen - p            # vitaldb's slice stops at the packet
+                                if k > slen:
+                                    k = slen
+                                s.nval += k
+                                if (append(&s.dt, &dt, 8) < 0
+                                        or append(&s.val, body + p, k) < 0
+                                        or append(&s.ends, &s.nval, 8) < 0):
+                                    status = NOMEM
+                                    break
+                                s.nrec += 1
+            if self.stop_offset > 0 and self.rec_consumed >= self.stop_offset:
+                status = STOP
+                break
+        ppos[0] = pos
+        return status

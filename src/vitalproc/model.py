@@ -1,0 +1,256 @@
+"""The columnar recording: devices, tracks as arrays, file span. No I/O, no parsing.
+
+Attribute names and value types follow vitaldb (``devs``, ``trks``, ``dtstart``,
+``dtend``, ``dgmt``, ``order``, ``packed``; a track's ``type``, ``fmt``, ``srate``,
+``gain``...), so code written against vitaldb reads the same fields.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._constants import FMT_DTYPE, TYPE_NAMES, TrackType
+from ._recs import Records
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class Device:
+    """A device: ``name`` (key in ``VitalFile.devs``), ``type`` and ``port``."""
+
+    __slots__ = ("name", "type", "port")
+
+    def __init__(self, name: str, typename: str = "", port: str = ""):
+        self.name = name
+        self.type = typename or name  # vitaldb's rule: no type name means the device name
+        self.port = port
+
+    def __repr__(self) -> str:
+        return f"Device({self.name!r}, type={self.type!r}, port={self.port!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Device) and (self.name, self.type, self.port)
+                == (other.name, other.type, other.port))
+
+
+class Track:
+    """One track: vitaldb's metadata plus its records as arrays.
+
+    Arrays (see ``docs/model.md``):
+
+    ``dt``
+        float64[n], each record's time (Unix seconds), in file order.
+    ``data``
+        waves: every sample of the track concatenated, on-disk dtype (``samples``);
+        numerics: one value per record, on-disk dtype (``values``);
+        strings: the UTF-8 bytes of all texts concatenated (uint8).
+    ``offsets``
+        int64[n+1] record boundaries into ``data`` for waves and strings; None for numerics.
+
+    ``recs`` is a lazy, vitaldb-shaped view (``[{'dt': float, 'val': ...}, ...]``).
+    """
+
+    def __init__(self, name: str, type: int = 2, col: int | None = None, montype: int = 0,
+                 dname: str = "", unit: str = "", fmt: int = 1, srate: float = 0,
+                 gain: float = 1.0, offset: float = 0.0, mindisp: float = 0,
+                 maxdisp: float = 0, dt: np.ndarray | None = None,
+                 data: np.ndarray | None = None, offsets: np.ndarray | None = None):
+        self.type = type
+        self.fmt = fmt
+        self.name = name
+        self.srate = srate
+        self.unit = unit
+        self.mindisp = mindisp
+        self.maxdisp = maxdisp
+        self.gain = gain
+        self.offset = offset
+        self.col = 0xFFFFFF if col is None else col
+        self.montype = montype
+        self.dname = dname
+        self.dtname = f"{dname}/{name}" if dname else name
+        self._dt, self._data, self._offsets = dt, data, offsets
+        # The reader hands over raw column buffers; numpy views of them are made on
+        # first use, so listing a file's tracks never imports numpy.
+        self._columns: tuple | None = None
+
+    def _set_columns(self, nrec: int, dt: Any, ends: Any, data: Any) -> None:
+        self._columns = (nrec, dt, ends, data)
+
+    def _arrays(self) -> None:
+        import numpy as np
+
+        cols, self._columns = self._columns, None
+        value_dtype = (FMT_DTYPE.get(self.fmt, "<f4")
+                       if self.type in (TrackType.WAVE, TrackType.NUMERIC) else np.uint8)
+        if cols is not None:
+            _, dt, ends, data = cols
+            self._dt = np.frombuffer(dt, np.float64)
+            self._data = np.frombuffer(data, value_dtype)
+            self._offsets = (np.frombuffer(ends, np.int64)
+                             if self.type in (TrackType.WAVE, TrackType.STRING) else None)
+            return
+        if self._dt is None:
+            self._dt = np.empty(0, np.float64)
+        if self._data is None:
+            self._data = np.empty(0, value_dtype)
+        if self._offsets is None and self.type in (TrackType.WAVE, TrackType.STRING):
+            self._offsets = np.zeros(len(self._dt) + 1, np.int64)
+
+    # -- arrays ---------------------------------------------------------------------
+
+    @property
+    def dt(self) -> np.ndarray:
+        """float64[n]: each record's time (Unix seconds), in file order."""
+        if self._columns is not None or self._dt is None:
+            self._arrays()
+        return self._dt
+
+    @dt.setter
+    def dt(self, value: np.ndarray) -> None:
+        self._arrays()
+        self._dt = value
+
+    @property
+    def data(self) -> np.ndarray:
+        """Samples (waves), values (numerics) or UTF-8 bytes (strings), as on disk."""
+        if self._columns is not None or self._data is None:
+            self._arrays()
+        return self._data
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        self._arrays()
+        self._data = value
+
+    @property
+    def offsets(self) -> np.ndarray | None:
+        """int64[n+1] record boundaries into ``data`` (waves, strings); None for numerics."""
+        if self._columns is not None or (self._dt is None and self.type != TrackType.NUMERIC):
+            self._arrays()
+        return self._offsets
+
+    @offsets.setter
+    def offsets(self, value: np.ndarray | None) -> None:
+        self._arrays()
+        self._offsets = value
+
+    def __len__(self) -> int:
+        if self._columns is not None:
+            return self._columns[0]
+        return 0 if self._dt is None else len(self._dt)
+
+    @property
+    def samples(self) -> np.ndarray:
+        """Every sample of a wave track, concatenated, in its on-disk dtype."""
+        return self.data
+
+    @property
+    def values(self) -> np.ndarray:
+        """Numeric values (on-disk dtype); texts of a string track as an object array."""
+        if self.type == TrackType.STRING:
+            import numpy as np
+
+            texts = self.texts()
+            out = np.empty(len(texts), dtype=object)
+            out[:] = texts
+            return out
+        return self.data
+
+    def texts(self) -> list[str]:
+        """A string track's texts, decoded as vitaldb does (UTF-8, bad bytes dropped)."""
+        raw = self.data.tobytes()
+        ends = self.offsets.tolist()
+        return [raw[a:b].decode("utf-8", "ignore") for a, b in zip(ends, ends[1:])]
+
+    @property
+    def recs(self) -> Records:
+        return Records(self)
+
+    @property
+    def type_name(self) -> str:
+        return TYPE_NAMES.get(self.type, str(self.type))
+
+    def metadata(self) -> dict[str, Any]:
+        """vitaldb's track fields as a dict."""
+        return {k: getattr(self, k) for k in TRACK_FIELDS}
+
+    def __repr__(self) -> str:
+        return (f"Track({self.dtname!r}, type={self.type_name}, fmt={self.fmt}, "
+                f"srate={self.srate}, records={len(self)})")
+
+
+#: vitaldb's ``Track`` fields, in the order its constructor lists them.
+TRACK_FIELDS = ("name", "type", "col", "montype", "dname", "unit", "fmt", "srate", "gain",
+                "offset", "mindisp", "maxdisp")
+
+
+@dataclass(frozen=True)
+class ReadIssue:
+    """What a read recovered or skipped: ``code`` is a stable key, ``offset`` a byte offset
+    (``where`` says in which stream), ``count`` how many records it concerns."""
+
+    code: str
+    message: str
+    offset: int | None = None
+    where: str = "inflated"
+    track: str | None = None
+    count: int | None = None
+
+
+class VitalFile:
+    """A recording. ``VitalFile(path, track_names, ...)`` reads it as vitaldb's does.
+
+    Parameters mirror ``vitaldb.VitalFile``; ``compat="vitaldb"`` reproduces vitaldb's
+    result exactly, including where it silently loses data (see ``vitalproc.read``).
+    """
+
+    def __init__(self, ipath: Any = None, track_names: Any = None, header_only: bool = False,
+                 skip_records: bool | None = None, exclude: Any = None,
+                 maxlen: float | None = None, interval: float | None = None,
+                 compat: str | None = None):
+        self._clear(ipath)
+        if skip_records is not None:
+            header_only = skip_records
+        if ipath is None:
+            self._start_now()
+            return
+        from .reader import load_into  # the model itself never parses bytes
+
+        load_into(self, ipath, track_names, exclude, header_only, maxlen, compat)
+
+    @classmethod
+    def blank(cls, ipath: Any = None) -> VitalFile:
+        """A recording with nothing in it and a start time of 0 (what a reader fills)."""
+        vf = cls.__new__(cls)
+        vf._clear(ipath)
+        return vf
+
+    def _clear(self, ipath: Any) -> None:
+        self.devs: dict[str, Device] = {}
+        self.trks: dict[str, Track] = {}
+        self.dtstart: float = 0
+        self.dtend: float = 0
+        self.dgmt = 0
+        self.packed = False
+        self.order: list[str] = []
+        self.ipath = ipath
+        self.packets: list[dict] = []
+        self.warnings: list[ReadIssue] = []
+
+    def _start_now(self) -> None:
+        """An empty recording starting now, in the local timezone (vitaldb's ``ipath=None``)."""
+        import datetime
+
+        now = datetime.datetime.now()
+        self.dtstart = now.timestamp()
+        as_utc = now.replace(tzinfo=datetime.timezone.utc).timestamp()
+        self.dgmt = -int((as_utc - self.dtstart) / 60)
+
+    def get_track_names(self) -> list[str]:
+        return list(self.trks.keys())
+
+    def __repr__(self) -> str:
+        name = os.fspath(self.ipath) if isinstance(self.ipath, (str, os.PathLike)) else None
+        return f"VitalFile({name!r}, {len(self.trks)} tracks, {self.dtend - self.dtstart:.1f} s)"

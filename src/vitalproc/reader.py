@@ -1,0 +1,558 @@
+"""``read()``: source -> inflate -> packet walk -> ``VitalFile``, with vitaldb's every rule.
+
+The compiled walk (``_parse.Walker``) handles records; this module handles everything that
+happens once per file, each branch mirroring one of vitaldb 1.7.2's ``load_vital``: the
+header, device and track declarations, commands, raw device data, track selection, the
+early stop of packed files. It also owns the recovery policy: by default vitalproc reads
+what vitaldb silently drops and says so in ``VitalFile.warnings``; ``compat="vitaldb"``
+reproduces vitaldb exactly.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import sys
+import threading
+import warnings
+from enum import IntEnum
+from typing import Any
+
+from . import _inflate
+from ._constants import (FMT_ITEMSIZE, HEADER_DTSTART_LEN, HEADER_PACKED_LEN, MAGIC,
+                         MAX_UNPACKED_PACKET, Command, Packet, TrackType)
+from ._parse import Walker
+from ._source import SourceLike, open_source
+from .errors import VitalFormatError, VitalWarning
+from .model import Device, ReadIssue, Track, VitalFile
+
+if sys.byteorder != "little":  # pragma: no cover - the walk reads fields in host order
+    raise ImportError("vitalproc supports little-endian hosts only")
+
+#: Files smaller than this (compressed) are inflated whole with libdeflate, then walked;
+#: bigger ones stream through ISA-L while the walk runs on the other core.
+WHOLE_FILE_LIMIT = 16 << 20
+
+COMPAT_MODES = (None, "vitaldb")
+
+
+class Status(IntEnum):
+    """Outcomes of ``Walker.walk`` (the ``cpdef enum`` of ``_parse.pyx``)."""
+
+    END = 0
+    PACKET = 1
+    FIRST_REC = 2
+    STOP = 3
+    BIG = 4
+    EMPTY = 5
+    NOMEM = 6
+
+
+class _Malformed(Exception):
+    """A packet vitaldb's reader would raise on (it then stops reading the file)."""
+
+
+_u8 = struct.Struct("<B").unpack_from
+_u16 = struct.Struct("<H").unpack_from
+_i16 = struct.Struct("<h").unpack_from
+_u32 = struct.Struct("<I").unpack_from
+_f32 = struct.Struct("<f").unpack_from
+_f64 = struct.Struct("<d").unpack_from
+
+
+def _str(buf: bytes, pos: int) -> tuple[str, int]:
+    """vitaldb's ``_unpack_str``: u32 length + UTF-8, bad bytes dropped, slice clamped."""
+    (n,) = _u32(buf, pos)
+    pos += 4
+    return buf[pos:pos + n].decode("utf-8", "ignore"), pos + n
+
+
+def split_names(names: Any) -> list[str] | None:
+    """vitaldb's parsing of ``track_names``/``exclude`` given as one string.
+
+    It splits on commas unless the first comma is the first character (its
+    ``str.find`` test is falsy only at index 0).
+    """
+    if isinstance(names, str):
+        return names.split(",") if names.find(",") else [names]
+    return names
+
+
+def matches(dtname: str, dname: str, selectors: Iterable[str]) -> bool:
+    """vitaldb's tolerant match: exact, suffix of ``Device/Track``, or ``Device/*``."""
+    if dtname in selectors:
+        return True
+    return any(dtname.endswith(sel) or dname + "/*" == sel for sel in selectors)
+
+
+def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
+         header_only: bool = False, maxlen: float | None = None,
+         compat: str | None = None) -> VitalFile:
+    """Read a .vital recording.
+
+    Parameters
+    ----------
+    source
+        A path, an http(s) URL (streamed; reading stops once the wanted tracks of a
+        packed file are read), ``bytes``, or a binary file object.
+    tracks
+        Track names to read, as vitaldb's ``track_names``: ``"Device/Track"`` exactly, a
+        suffix such as ``"HR"`` (so ``HR`` also matches ``PLETH_HR``), or ``"Device/*"``.
+        A string is split on commas. None or empty: every track.
+    exclude
+        Names to leave out, matched the same way.
+    header_only
+        Read devices, tracks and the file span, but no records.
+    maxlen
+        Skip records later than ``maxlen`` seconds after the (running) start time.
+    compat
+        None (default): read everything vitaldb would drop (records over 1 MB in an
+        unpacked file, records of a track declared again under a new id, packets after a
+        malformed one) and list each recovery in ``VitalFile.warnings``.
+        ``"vitaldb"``: return exactly what vitaldb 1.7.2 returns.
+
+    Returns
+    -------
+    VitalFile
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        As ``open`` raises them.
+    VitalFormatError
+        Not gzip, not a .vital stream, or cut inside its header. A fault after the header
+        is not raised: the data before it is returned with a warning.
+
+    Examples
+    --------
+    >>> import vitalproc
+    >>> vf = vitalproc.read(vitalproc.SAMPLE)
+    >>> sorted(vf.devs)[:1]
+    ['Intellivue']
+    """
+    vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
+    load_into(vf, source, tracks, exclude, header_only, maxlen, compat)
+    return vf
+
+
+def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
+              header_only: bool, maxlen: float | None, compat: str | None) -> None:
+    if compat not in COMPAT_MODES:
+        raise ValueError(f"compat must be None or 'vitaldb', not {compat!r}")
+    _Loader(vf, tracks, exclude, header_only, maxlen, compat).load(source)
+
+
+class _Loader:
+    """One read: the state vitaldb keeps in ``load_vital``'s locals, and the walk."""
+
+    def __init__(self, vf: VitalFile, tracks: Any, exclude: Any, header_only: bool,
+                 maxlen: float | None, compat: str | None):
+        self.vf = vf
+        self.recover = compat is None
+        self.track_names = split_names(tracks)
+        excl = split_names(exclude)
+        self.exclude = set(excl) if excl is not None else None
+        self.name = "<source>"
+        self.walker = w = Walker()
+        w.header_only = bool(header_only)
+        if maxlen is not None:
+            w.has_maxlen = True
+            w.maxlen = float(maxlen)
+        self.tid_dtnames: dict[int, str] = {}
+        self.did_dnames: dict[int, str] = {}
+        self.tid_reclens: dict[int, int] = {}
+        self.trk_order_tids: list[int] = []
+        self.slot_of: dict[str, int] = {}
+        self.raw_fields: dict[str, Any] = {}  # vitaldb's locals that outlive a RAW packet
+        self.pos = 0         # walk position in the current buffer
+        self.base = 0        # stream offset of the current buffer's first byte
+        self.carry: list[bytes] = []   # the start of a packet the last chunk ended inside
+        self.carry_len = 0
+        self.need = 0        # bytes that packet needs in all
+        self.header_done = False
+        self.done = False
+
+    # -- the driver ---------------------------------------------------------------------
+
+    def load(self, source: SourceLike) -> None:
+        src = open_source(source)
+        self.name = src.name
+        try:
+            whole = src.whole() if src.size is not None and src.size <= WHOLE_FILE_LIMIT else None
+            inflated = _inflate.inflate_whole(whole) if whole is not None else None
+            if inflated is not None:
+                self._feed(inflated)
+                self._end(_inflate.COMPLETE, "", None)
+            else:
+                inflater = _inflate.Inflater(
+                    (whole,) if whole is not None else src.chunks(), src.rewind())
+                self._walk_stream(inflater)
+        finally:
+            src.close()
+        self._finish()
+
+    def _walk_stream(self, inflater: _inflate.Inflater) -> None:
+        """Inflate chunk k+1 (ISA-L holds the GIL) while the walk (no GIL) runs over chunk k."""
+        from concurrent.futures import ThreadPoolExecutor  # big files only: keep start fast
+
+        job = None
+        with ThreadPoolExecutor(1, thread_name_prefix="vitalproc-walk") as pool:
+            for chunk in inflater:
+                if job is not None:
+                    job.result()
+                if self.done:
+                    break
+                # ISA-L keeps the GIL while it inflates, so the walk must be inside its
+                # GIL-free loop before the next inflate starts, or the two run in turn.
+                started = threading.Event()
+                job = pool.submit(self._feed, chunk, started)
+                started.wait()
+            if job is not None:
+                job.result()
+        if self.done:
+            return
+        if inflater.state == _inflate.NOT_GZIP:
+            raise VitalFormatError(inflater.error, self.name, 0, "compressed")
+        self._end(inflater.state, inflater.error, inflater.offset)
+
+    def _feed(self, chunk: bytes, started: threading.Event | None = None) -> None:
+        """Walk one inflated chunk, first completing the packet the last one ended inside.
+
+        Only that one packet is copied (``carry``), never the chunk, so memory stays at a
+        chunk plus the longest packet.
+        """
+        try:
+            self._feed_chunk(chunk, started)
+        finally:
+            if started is not None:  # also when no walk ran (a packet still incomplete)
+                started.set()
+
+    def _feed_chunk(self, chunk: bytes, started: threading.Event | None) -> None:
+        off = 0
+        while self.carry and not self.done:
+            room = self.need - self.carry_len
+            if room > len(chunk) - off:
+                self.carry.append(chunk[off:])
+                self.carry_len += len(chunk) - off
+                return
+            small = b"".join([*self.carry, chunk[off:off + room]])
+            off += room
+            base = self.base
+            self.carry, self.carry_len = [], 0
+            self._walk_buffer(small, 0, base, final=False)
+        if not self.done:
+            self.walker.started = started  # the walk sets it once it has let the GIL go
+            self._walk_buffer(chunk, off, self.base, final=False)
+
+    def _walk_buffer(self, buf: bytes, pos: int, base: int, final: bool) -> None:
+        """Walk ``buf`` from ``pos`` (stream offset ``base``); keep an unfinished packet."""
+        self.base = base - pos
+        self.walker.base = self.base
+        self.pos = pos
+        if not self.header_done:
+            if not self._header(buf, final):
+                self._keep(buf, pos, 10 if len(buf) - pos < 10 else 10 + _u16(buf, pos + 8)[0])
+                return
+        self.need = self._advance(buf, final)
+        if self.pos < len(buf) and not final:
+            self._keep(buf, self.pos, self.need)
+        else:
+            self.base += len(buf)
+
+    def _keep(self, buf: bytes, pos: int, need: int) -> None:
+        self.carry = [bytes(buf[pos:])]
+        self.carry_len = len(buf) - pos
+        self.need = need
+        self.base += pos
+
+    def _end(self, state: str, error: str, offset: int | None) -> None:
+        """The stream is over: read the rest as vitaldb would, say what was lost."""
+        if self.done:
+            return
+        tail = b"".join(self.carry)
+        self.carry, self.carry_len = [], 0
+        if state == _inflate.COMPLETE:
+            start = self.base
+            self._walk_buffer(tail, 0, start, final=True)
+            if self.header_done and not self.done and self.pos != len(tail):
+                self._note("short_packet", "the stream ends inside a packet (gzip itself is "
+                           "complete); its available bytes were read as vitaldb reads them",
+                           offset=start)
+            return
+        if not self.header_done:
+            raise VitalFormatError(f"{error}, inside the file header", self.name, offset,
+                                   "compressed")
+        # vitaldb's reader raises inside read() here: a partial last packet is lost.
+        self._note(state, f"{error} at compressed byte {offset}; every complete packet "
+                   "before it was read" + (f", {len(tail)} inflated bytes of a partial "
+                                           "packet dropped" if tail else ""),
+                   offset=offset, where="compressed")
+
+    def _advance(self, buf: bytes, final: bool) -> int:
+        """Walk ``buf``; returns how many bytes the next packet needs from ``self.pos``."""
+        w = self.walker
+        while not self.done:
+            status, self.pos, need = w.walk(buf, self.pos, final)
+            if status == Status.END:
+                return need
+            if status == Status.PACKET:
+                self._packet(buf, self.pos)
+            elif status == Status.FIRST_REC:
+                self._first_rec()
+            elif status == Status.STOP:
+                self.done = True
+            elif status == Status.BIG:
+                self._stop("big_packet", "a packet over 1,000,000 bytes in an unpacked file: "
+                           "vitaldb stops reading the file here", self.base + self.pos)
+            elif status == Status.EMPTY:
+                self._malformed(self.pos, "a packet of length 0")
+                self.pos += 5
+            else:
+                raise MemoryError(f"out of memory while reading {self.name!r}")
+        return 0
+
+    # -- the header -----------------------------------------------------------------------
+
+    def _header(self, buf: bytes, final: bool = False) -> bool:
+        """Parse the file header; False when more bytes are needed."""
+        if len(buf) < 4:
+            if final or len(buf) and not MAGIC.startswith(bytes(buf[:4])):
+                raise VitalFormatError("not a .vital file (no VITA signature)", self.name, 0)
+            return False
+        if bytes(buf[:4]) != MAGIC:
+            raise VitalFormatError("not a .vital file (no VITA signature)", self.name, 0)
+        if len(buf) < 10:
+            if final:
+                raise VitalFormatError("the stream ends inside the file header", self.name,
+                                       len(buf))
+            return False
+        (hlen,) = _u16(buf, 8)
+        if len(buf) < 10 + hlen:
+            if final:
+                raise VitalFormatError(
+                    f"the stream ends inside the {hlen}-byte file header", self.name, len(buf))
+            return False
+        header = bytes(buf[10:10 + hlen])
+        vf, w = self.vf, self.walker
+        if hlen >= 2:
+            vf.dgmt = _i16(header, 0)[0]
+        else:
+            self._note("short_header", f"file header of {hlen} bytes has no time zone; "
+                       "dgmt is 0", offset=8)
+        if hlen >= HEADER_DTSTART_LEN:
+            w.dtstart = _f64(header, 10)[0]
+            w.dtend = _f64(header, 18)[0]
+        vf.packed = hlen >= HEADER_PACKED_LEN and header[26] == 1
+        if not self.recover and not vf.packed:
+            w.big_limit = MAX_UNPACKED_PACKET
+        self.header_done = True
+        self.pos = 10 + hlen
+        return True
+
+    # -- packets other than records ----------------------------------------------------
+
+    def _packet(self, buf: bytes, pos: int) -> None:
+        ptype = buf[pos]
+        (plen,) = _u32(buf, pos + 1)
+        body = bytes(buf[pos + 5:pos + 5 + plen])
+        handler = self._HANDLERS.get(ptype)
+        self.pos = pos + 5 + plen
+        if handler is None:
+            return  # unknown packet types are skipped, as vitaldb skips them
+        try:
+            handler(self, body, plen)
+        except (struct.error, IndexError, TypeError, ValueError, _Malformed) as exc:
+            self.pos = pos
+            self._malformed(pos, f"a malformed packet of type {ptype} ({exc})")
+            self.pos = pos + 5 + plen
+
+    def _devinfo(self, b: bytes, plen: int) -> None:
+        (did,) = _u32(b, 0)
+        devtype, pos = _str(b, 4)
+        name, pos = _str(b, pos)
+        port = ""
+        if len(b) > pos + 4:  # the port is optional
+            port, pos = _str(b, pos)
+        if not name:
+            name = devtype
+        self.vf.devs[name] = Device(name, devtype, port)
+        self.did_dnames[did] = name
+
+    def _trkinfo(self, b: bytes, plen: int) -> None:
+        did = col = montype = 0
+        unit = ""
+        gain = offset = srate = mindisp = maxdisp = 0.0
+        tid, trktype, fmt = struct.unpack_from("<HBB", b, 0)
+        if trktype in (TrackType.WAVE, TrackType.NUMERIC) and fmt not in FMT_ITEMSIZE:
+            return  # vitaldb ignores the declaration; its records are then skipped
+        tname, pos = _str(b, 4)
+        # Optional fields, each read while the declared length says there is more.
+        if plen > pos:
+            unit, pos = _str(b, pos)
+        if plen > pos:
+            mindisp = _f32(b, pos)[0]
+            pos += 4
+        if plen > pos:
+            maxdisp = _f32(b, pos)[0]
+            pos += 4
+        if plen > pos:
+            col = _u32(b, pos)[0]
+            pos += 4
+        if plen > pos:
+            srate = _f32(b, pos)[0]
+            pos += 4
+        if plen > pos:
+            gain = _f64(b, pos)[0]
+            pos += 8
+        if plen > pos:
+            offset = _f64(b, pos)[0]
+            pos += 8
+        if plen > pos:
+            montype = _u8(b, pos)[0]
+            pos += 1
+        if plen > pos:
+            did = _u32(b, pos)[0]
+            pos += 4
+        reclen = 0
+        if plen > pos:
+            reclen = _u32(b, pos)[0]
+            pos += 4
+        if plen > pos:  # the track's own span: read (and length-checked) but not kept
+            _f64(b, pos)
+            pos += 8
+        if plen > pos:
+            _f64(b, pos)
+
+        dname = ""
+        dtname = tname
+        if did and did in self.did_dnames:  # even an empty device name gives "/" + name
+            dname = self.did_dnames[did]
+            dtname = f"{dname}/{tname}"
+        matched = not self.track_names or matches(dtname, dname, self.track_names)
+        if self.exclude and matched and matches(dtname, dname, self.exclude):
+            matched = False
+        self.tid_reclens[tid] = reclen
+        if self.vf.packed or not self.recover:
+            # vitaldb skips the declared block length past a record of an unwanted track
+            # in any file; only packed files keep a track's records together, so by
+            # default an unpacked file is walked packet by packet.
+            self.walker.set_reclen(tid, reclen)
+        self.trk_order_tids.append(tid)
+        if not matched:
+            return
+        self.tid_dtnames[tid] = dtname
+        track = Track(tname, trktype, fmt=fmt, unit=unit, srate=srate, mindisp=mindisp,
+                      maxdisp=maxdisp, col=col, montype=montype, gain=gain, offset=offset,
+                      dname=dname)
+        itemsize = FMT_ITEMSIZE[fmt] if trktype in (TrackType.WAVE,
+                                                          TrackType.NUMERIC) else 0
+        slot = self.slot_of.get(dtname)
+        if slot is None:
+            slot = self.slot_of[dtname] = self.walker.add_slot(trktype, itemsize, srate)
+        else:
+            self._redeclare(dtname, slot, track, tid, itemsize)
+        self.vf.trks[dtname] = track  # an existing key keeps its place, as in vitaldb
+        self.walker.map_tid(tid, slot)
+
+    def _redeclare(self, dtname: str, slot: int, new: Track, tid: int, itemsize: int) -> None:
+        """A track declared again (a device reconnected): vitaldb starts it afresh."""
+        old = self.vf.trks[dtname]
+        held = self.walker.slot_nrec(slot)
+        same = all(getattr(old, k) == getattr(new, k)
+                   for k in ("type", "fmt", "srate", "gain", "offset"))
+        keep = self.recover and same
+        self.walker.set_slot(slot, new.type, itemsize, new.srate, not keep)
+        if not held:
+            return
+        if keep:
+            self._note("redeclared_track",
+                       f"{dtname!r} is declared again (track id {tid}); vitaldb drops the "
+                       f"{held} records read before, vitalproc keeps them",
+                       track=dtname, count=held)
+        else:
+            why = ("as vitaldb does" if not self.recover else
+                   "because its type, format, sampling rate, gain or offset changed")
+            self._note("redeclared_track_dropped",
+                       f"{dtname!r} is declared again (track id {tid}); the {held} records "
+                       f"read before were dropped {why}", track=dtname, count=held)
+
+    def _command(self, b: bytes, plen: int) -> None:
+        cmd = b[0]
+        if cmd == Command.RESET_EVENTS:
+            if "EVENT" in self.slot_of:  # vitaldb looks for a track named exactly EVENT
+                self.walker.clear_slot(self.slot_of["EVENT"])
+        elif cmd == Command.ORDER:
+            (cnt,) = _u16(b, 1)
+            if len(b) < 3 + 2 * cnt:
+                raise _Malformed(f"order command lists {cnt} tracks past its end")
+            tids = struct.unpack_from(f"<{cnt}H", b, 3)
+            self.vf.order = [self.tid_dtnames[t] for t in tids if t in self.tid_dtnames]
+
+    def _raw(self, b: bytes, plen: int) -> None:
+        # vitaldb keeps sport/bsent/buflen in function locals, so a short RAW packet
+        # reuses the previous packet's values; a first one without them raises there.
+        f = self.raw_fields
+        (dt,) = _f64(b, 0)
+        pos = 8
+        if plen > pos:
+            f["sport"], pos = _str(b, pos)
+        if plen > pos:
+            f["bsent"] = _u8(b, pos)[0]
+            pos += 1
+        if plen > pos:
+            f["buflen"] = _u32(b, pos)[0]
+            pos += 4
+        if "buflen" not in f or "sport" not in f or "bsent" not in f:
+            raise _Malformed("raw packet without port or length")
+        if plen >= pos + f["buflen"]:
+            self.vf.packets.append({"dt": dt, "sport": f["sport"], "bsent": f["bsent"],
+                                    "buf": b[pos:pos + f["buflen"]]})
+
+    _HANDLERS = {Packet.DEVINFO: _devinfo, Packet.TRKINFO: _trkinfo,
+                 Packet.CMD: _command, Packet.RAW: _raw}
+
+    def _first_rec(self) -> None:
+        """vitaldb's early stop: in a packed file, each track's records form one block of
+        its declared length, so reading can end after the last wanted block."""
+        w = self.walker
+        w.first_rec_pending = False
+        if not (self.vf.packed and self.track_names):
+            return
+        order = self.trk_order_tids
+        wanted = [i for i, t in enumerate(order) if t in self.tid_dtnames]
+        if wanted and all(self.tid_reclens.get(t, 0) > 0 for t in order):
+            w.stop_offset = sum(self.tid_reclens[t] for t in order[:wanted[-1] + 1])
+
+    # -- policy -----------------------------------------------------------------------
+
+    def _malformed(self, pos: int, what: str) -> None:
+        if self.recover:
+            self._note("malformed_packet", f"{what}: skipped; vitaldb stops reading the file "
+                       "here", offset=self.base + pos)
+        else:
+            self._stop("malformed_packet", f"{what}: vitaldb stops reading the file here",
+                       self.base + pos)
+
+    def _stop(self, code: str, message: str, offset: int) -> None:
+        self._note(code, message + " (compat='vitaldb')", offset=offset)
+        self.done = True
+
+    def _note(self, code: str, message: str, offset: int | None = None,
+              where: str = "inflated", track: str | None = None,
+              count: int | None = None) -> None:
+        issue = ReadIssue(code, message, offset, where, track, count)
+        self.vf.warnings.append(issue)
+        place = f" (byte {offset} of the {where} stream)" if offset is not None else ""
+        warnings.warn(f"{self.name}: {message}{place}", VitalWarning, stacklevel=5)
+
+    def _finish(self) -> None:
+        vf, w = self.vf, self.walker
+        if w.n_big and not vf.packed and self.recover:
+            self._note("big_packet", f"{w.n_big} packets over 1,000,000 bytes in an unpacked "
+                       "file were read; vitaldb stops reading the file at the first",
+                       offset=w.first_big, count=w.n_big)
+        for dtname, slot in self.slot_of.items():
+            t = vf.trks[dtname]
+            t._set_columns(*w.take(slot))
+        vf.dtstart = w.dtstart
+        vf.dtend = w.dtend
+        vf.packets.sort(key=lambda x: (x.get("sport", ""), x.get("dt", 0)))
