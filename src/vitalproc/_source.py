@@ -31,6 +31,10 @@ def is_url(text: str) -> bool:
 class Source:
     """Compressed input with a name for messages and an optional known size."""
 
+    #: ``whole()`` costs no more than streaming (in memory, or a mapped file); a network
+    #: stream is never read whole, so that a read can stop early.
+    whole_is_cheap = False
+
     def __init__(self, name: str, size: int | None = None):
         self.name = name
         self.size = size
@@ -50,6 +54,8 @@ class Source:
 
 
 class BytesSource(Source):
+    whole_is_cheap = True
+
     def __init__(self, data: bytes | bytearray | memoryview, name: str = "<bytes>"):
         self.data = bytes(data) if not isinstance(data, bytes) else data
         super().__init__(name, len(self.data))
@@ -93,6 +99,8 @@ class StreamSource(Source):
 
 class FileSource(StreamSource):
     """A local file: mapped whole (no copy into the heap) or read into one reused buffer."""
+
+    whole_is_cheap = True
 
     def __init__(self, f: IO[bytes], name: str, size: int):
         super().__init__(f, name, size, owned=True)

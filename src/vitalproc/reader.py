@@ -177,7 +177,8 @@ class _Loader:
         src = open_source(source)
         self.name = src.name
         try:
-            whole = src.whole() if src.size is not None and src.size <= WHOLE_FILE_LIMIT else None
+            small = src.size is not None and src.size <= WHOLE_FILE_LIMIT
+            whole = src.whole() if small and src.whole_is_cheap else None
             inflated = _inflate.inflate_whole(whole) if whole is not None else None
             if inflated is not None:
                 self._feed(inflated)
