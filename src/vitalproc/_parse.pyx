@@ -14,7 +14,7 @@ a copy (``take``).
 """
 from cpython.buffer cimport PyBuffer_FillInfo
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memcpy, memset
 
 cdef extern from "<sys/mman.h>" nogil:
@@ -43,6 +43,10 @@ cdef enum:
     STRING = 5
     MAX_UNPACKED_PACKET = 1000000
     NTIDS = 65536
+
+#: The format numbers compiled in above, for the test that checks them against _constants.
+CODES = {"REC": REC, "WAVE": WAVE, "NUMERIC": NUMERIC, "STRING": STRING,
+         "MAX_UNPACKED_PACKET": MAX_UNPACKED_PACKET, "NTIDS": NTIDS}
 
 
 cdef struct Column:
@@ -182,8 +186,8 @@ cdef class Walker:
     offset and decides what to do at every status the walk returns.
     """
 
-    cdef int32_t* tid_slot       # track id -> slot, -1 when not read
-    cdef int64_t* tid_reclen     # track id -> declared block length, -1 when undeclared
+    cdef int32_t* tid_slot       # track id -> slot + 1, 0 when not read
+    cdef int64_t* tid_reclen     # track id -> declared block length (0: none); lazy
     cdef Slot* slots
     cdef Py_ssize_t nslots, slots_cap
     cdef public double dtstart, dtend, maxlen
@@ -191,14 +195,15 @@ cdef class Walker:
     cdef public int64_t stop_offset, rec_consumed, skip_pending, big_limit
     cdef public int64_t n_big, first_big, base
     cdef public object started     # an Event set just before the walk lets the GIL go
+    cdef object _buf
+    cdef const uint8_t[::1] _view
 
     def __cinit__(self):
-        self.tid_slot = <int32_t*>malloc(NTIDS * sizeof(int32_t))
-        self.tid_reclen = <int64_t*>malloc(NTIDS * sizeof(int64_t))
-        if self.tid_slot == NULL or self.tid_reclen == NULL:
+        # calloc: zeroed pages come free from the kernel; small files touch few of them.
+        self.tid_slot = <int32_t*>calloc(NTIDS, sizeof(int32_t))
+        if self.tid_slot == NULL:
             raise MemoryError()
-        memset(self.tid_slot, 0xff, NTIDS * sizeof(int32_t))
-        memset(self.tid_reclen, 0xff, NTIDS * sizeof(int64_t))
+        self.tid_reclen = NULL
         self.slots = NULL
         self.nslots = self.slots_cap = 0
         self.first_rec_pending = True
@@ -257,12 +262,13 @@ cdef class Walker:
         return self.slots[slot].nrec
 
     def map_tid(self, int tid, int slot):
-        self.tid_slot[tid] = slot
-
-    def tid_is_mapped(self, int tid):
-        return self.tid_slot[tid] >= 0
+        self.tid_slot[tid] = slot + 1
 
     def set_reclen(self, int tid, int64_t reclen):
+        if self.tid_reclen == NULL:
+            self.tid_reclen = <int64_t*>calloc(NTIDS, sizeof(int64_t))
+            if self.tid_reclen == NULL:
+                raise MemoryError()
         self.tid_reclen[tid] = reclen
 
     def take(self, Py_ssize_t slot):
@@ -272,23 +278,33 @@ cdef class Walker:
 
     # -- the walk ----------------------------------------------------------------------
 
-    def walk(self, const uint8_t[::1] buf, Py_ssize_t pos, bint final):
+    def walk(self, buf, Py_ssize_t pos, bint final):
         """Walk packets of ``buf`` from ``pos``; returns (status, pos, need).
 
-        ``final`` means no bytes follow: a last packet shorter than its declared length
-        is then read as vitaldb reads it (its available bytes), not waited for.
+        ``need`` is the byte count the next packet needs from ``pos`` (END), or the
+        declared length of the packet at ``pos`` (PACKET). ``final`` means no bytes
+        follow: a last packet shorter than its declared length is then read as vitaldb
+        reads it (its available bytes), not waited for.
         """
-        cdef Py_ssize_t n = buf.shape[0]
         cdef Py_ssize_t need = 0
         cdef int status
+        if buf is not self._buf:  # the walk returns to Python often on one buffer
+            self._view = buf
+            self._buf = buf
+        cdef Py_ssize_t n = self._view.shape[0]
         if pos >= n:
             return END, pos, 5
         if self.started is not None:
             self.started.set()
             self.started = None
         with nogil:
-            status = self._walk(&buf[0], n, &pos, &need, final)
+            status = self._walk(&self._view[0], n, &pos, &need, final)
         return status, pos, need
+
+    def release(self):
+        """Forget the current buffer (so that a mapped file can be closed)."""
+        self._view = None
+        self._buf = None
 
     cdef int _walk(self, const uint8_t* b, Py_ssize_t n, Py_ssize_t* ppos,
                    Py_ssize_t* pneed, bint final) noexcept nogil:
@@ -340,6 +356,7 @@ cdef class Walker:
                     self.first_big = self.base + pos
                 self.n_big += 1
             if ptype != REC:
+                pneed[0] = plen
                 status = PACKET
                 break
 
@@ -349,10 +366,10 @@ cdef class Walker:
             pos += 5 + <Py_ssize_t>plen
             if blen >= 12:
                 dt = rd_f64(body + 2)
-                si = self.tid_slot[rd_u16(body + 10)]
+                si = self.tid_slot[rd_u16(body + 10)] - 1
                 p = 2 + rd_u16(body)
                 if si < 0:
-                    rl = self.tid_reclen[rd_u16(body + 10)]
+                    rl = 0 if self.tid_reclen == NULL else self.tid_reclen[rd_u16(body + 10)]
                     if rl > 5 + <int64_t>plen:
                         self.skip_pending = rl - (5 + <int64_t>plen)
                         self.rec_consumed += self.skip_pending

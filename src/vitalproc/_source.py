@@ -14,6 +14,10 @@ from urllib.parse import urlparse
 #: Compressed bytes read per step when streaming.
 CHUNK = 1 << 18
 
+#: Files at least this big are mapped rather than read: no copy, no fresh heap pages.
+#: Below it, the mapping's system calls cost more than the copy.
+MAP_AT_LEAST = 1 << 20
+
 
 class ReadableBuffer(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
@@ -107,8 +111,8 @@ class FileSource(StreamSource):
         self._map: mmap.mmap | None = None
 
     def whole(self) -> bytes:
-        if not self.size:
-            return b""
+        if not self.size or self.size < MAP_AT_LEAST:
+            return self.stream.read()
         self._map = mmap.mmap(self.stream.fileno(), 0, access=mmap.ACCESS_READ)
         return self._map  # type: ignore[return-value]  # a read-only buffer
 

@@ -47,9 +47,16 @@ class Status(IntEnum):
     NOMEM = 6
 
 
+_END, _PACKET, _FIRST_REC, _STOP, _BIG, _EMPTY = (int(s) for s in list(Status)[:6])
+
+
 class _Malformed(Exception):
     """A packet vitaldb's reader would raise on (it then stops reading the file)."""
 
+
+# Plain ints in the per-packet code: attribute access on an enum class costs more.
+_WAVE, _NUMERIC = int(TrackType.WAVE), int(TrackType.NUMERIC)
+_ORDER, _RESET = int(Command.ORDER), int(Command.RESET_EVENTS)
 
 _u8 = struct.Struct("<B").unpack_from
 _u16 = struct.Struct("<H").unpack_from
@@ -57,6 +64,7 @@ _i16 = struct.Struct("<h").unpack_from
 _u32 = struct.Struct("<I").unpack_from
 _f32 = struct.Struct("<f").unpack_from
 _f64 = struct.Struct("<d").unpack_from
+_trk_head = struct.Struct("<HBB").unpack_from
 
 
 def _str(buf: bytes, pos: int) -> tuple[str, int]:
@@ -64,6 +72,46 @@ def _str(buf: bytes, pos: int) -> tuple[str, int]:
     (n,) = _u32(buf, pos)
     pos += 4
     return buf[pos:pos + n].decode("utf-8", "ignore"), pos + n
+
+
+#: Track-info fields after the unit: mindisp, maxdisp, col, srate, gain, offset, montype,
+#: did (then optional: reclen, the track's start and end).
+_TRK_FIELDS = struct.Struct("<ffIfddBI")
+
+
+def _optional_track_fields(b: bytes, pos: int, plen: int) -> tuple:
+    """The fields after the unit, each read only while the declared length says there is
+    more (vitaldb's ``packet_len > pos`` tests); the missing ones keep vitaldb's defaults."""
+    mindisp = maxdisp = srate = gain = offset = 0.0
+    col = montype = did = reclen = 0
+    if plen > pos:
+        mindisp = _f32(b, pos)[0]
+        pos += 4
+    if plen > pos:
+        maxdisp = _f32(b, pos)[0]
+        pos += 4
+    if plen > pos:
+        col = _u32(b, pos)[0]
+        pos += 4
+    if plen > pos:
+        srate = _f32(b, pos)[0]
+        pos += 4
+    if plen > pos:
+        gain = _f64(b, pos)[0]
+        pos += 8
+    if plen > pos:
+        offset = _f64(b, pos)[0]
+        pos += 8
+    if plen > pos:
+        montype = _u8(b, pos)[0]
+        pos += 1
+    if plen > pos:
+        did = _u32(b, pos)[0]
+        pos += 4
+    if plen > pos:
+        reclen = _u32(b, pos)[0]
+        pos += 4
+    return mindisp, maxdisp, col, srate, gain, offset, montype, did, reclen, pos
 
 
 def split_names(names: Any) -> list[str] | None:
@@ -290,21 +338,21 @@ class _Loader:
 
     def _advance(self, buf: bytes, final: bool) -> int:
         """Walk ``buf``; returns how many bytes the next packet needs from ``self.pos``."""
-        w = self.walker
+        walk = self.walker.walk
         while not self.done:
-            status, self.pos, need = w.walk(buf, self.pos, final)
-            if status == Status.END:
+            status, self.pos, need = walk(buf, self.pos, final)
+            if status == _END:
                 return need
-            if status == Status.PACKET:
-                self._packet(buf, self.pos)
-            elif status == Status.FIRST_REC:
+            if status == _PACKET:
+                self._packet(buf, self.pos, need)
+            elif status == _FIRST_REC:
                 self._first_rec()
-            elif status == Status.STOP:
+            elif status == _STOP:
                 self.done = True
-            elif status == Status.BIG:
+            elif status == _BIG:
                 self._stop("big_packet", "a packet over 1,000,000 bytes in an unpacked file: "
                            "vitaldb stops reading the file here", self.base + self.pos)
-            elif status == Status.EMPTY:
+            elif status == _EMPTY:
                 self._malformed(self.pos, "a packet of length 0")
                 self.pos += 5
             else:
@@ -351,9 +399,8 @@ class _Loader:
 
     # -- packets other than records ----------------------------------------------------
 
-    def _packet(self, buf: bytes, pos: int) -> None:
+    def _packet(self, buf: bytes, pos: int, plen: int) -> None:
         ptype = buf[pos]
-        (plen,) = _u32(buf, pos + 1)
         body = bytes(buf[pos + 5:pos + 5 + plen])
         handler = self._HANDLERS.get(ptype)
         self.pos = pos + 5 + plen
@@ -379,44 +426,26 @@ class _Loader:
         self.did_dnames[did] = name
 
     def _trkinfo(self, b: bytes, plen: int) -> None:
-        did = col = montype = 0
         unit = ""
-        gain = offset = srate = mindisp = maxdisp = 0.0
-        tid, trktype, fmt = struct.unpack_from("<HBB", b, 0)
-        if trktype in (TrackType.WAVE, TrackType.NUMERIC) and fmt not in FMT_ITEMSIZE:
+        tid, trktype, fmt = _trk_head(b, 0)
+        if (trktype == _WAVE or trktype == _NUMERIC) and fmt not in FMT_ITEMSIZE:
             return  # vitaldb ignores the declaration; its records are then skipped
         tname, pos = _str(b, 4)
         # Optional fields, each read while the declared length says there is more.
         if plen > pos:
             unit, pos = _str(b, pos)
-        if plen > pos:
-            mindisp = _f32(b, pos)[0]
-            pos += 4
-        if plen > pos:
-            maxdisp = _f32(b, pos)[0]
-            pos += 4
-        if plen > pos:
-            col = _u32(b, pos)[0]
-            pos += 4
-        if plen > pos:
-            srate = _f32(b, pos)[0]
-            pos += 4
-        if plen > pos:
-            gain = _f64(b, pos)[0]
-            pos += 8
-        if plen > pos:
-            offset = _f64(b, pos)[0]
-            pos += 8
-        if plen > pos:
-            montype = _u8(b, pos)[0]
-            pos += 1
-        if plen > pos:
-            did = _u32(b, pos)[0]
-            pos += 4
-        reclen = 0
-        if plen > pos:
-            reclen = _u32(b, pos)[0]
-            pos += 4
+        if plen >= pos + _TRK_FIELDS.size and len(b) >= pos + _TRK_FIELDS.size:
+            # All of them present (the usual case): one unpack instead of nine.
+            (mindisp, maxdisp, col, srate, gain, offset, montype,
+             did) = _TRK_FIELDS.unpack_from(b, pos)
+            pos += _TRK_FIELDS.size
+            reclen = 0
+            if plen > pos:
+                reclen = _u32(b, pos)[0]
+                pos += 4
+        else:
+            mindisp, maxdisp, col, srate, gain, offset, montype, did, reclen, pos = \
+                _optional_track_fields(b, pos, plen)
         if plen > pos:  # the track's own span: read (and length-checked) but not kept
             _f64(b, pos)
             pos += 8
@@ -444,8 +473,7 @@ class _Loader:
         track = Track(tname, trktype, fmt=fmt, unit=unit, srate=srate, mindisp=mindisp,
                       maxdisp=maxdisp, col=col, montype=montype, gain=gain, offset=offset,
                       dname=dname)
-        itemsize = FMT_ITEMSIZE[fmt] if trktype in (TrackType.WAVE,
-                                                          TrackType.NUMERIC) else 0
+        itemsize = FMT_ITEMSIZE[fmt] if trktype == _WAVE or trktype == _NUMERIC else 0
         slot = self.slot_of.get(dtname)
         if slot is None:
             slot = self.slot_of[dtname] = self.walker.add_slot(trktype, itemsize, srate)
@@ -478,10 +506,10 @@ class _Loader:
 
     def _command(self, b: bytes, plen: int) -> None:
         cmd = b[0]
-        if cmd == Command.RESET_EVENTS:
+        if cmd == _RESET:
             if "EVENT" in self.slot_of:  # vitaldb looks for a track named exactly EVENT
                 self.walker.clear_slot(self.slot_of["EVENT"])
-        elif cmd == Command.ORDER:
+        elif cmd == _ORDER:
             (cnt,) = _u16(b, 1)
             if len(b) < 3 + 2 * cnt:
                 raise _Malformed(f"order command lists {cnt} tracks past its end")
@@ -508,8 +536,8 @@ class _Loader:
             self.vf.packets.append({"dt": dt, "sport": f["sport"], "bsent": f["bsent"],
                                     "buf": b[pos:pos + f["buflen"]]})
 
-    _HANDLERS = {Packet.DEVINFO: _devinfo, Packet.TRKINFO: _trkinfo,
-                 Packet.CMD: _command, Packet.RAW: _raw}
+    _HANDLERS = {int(Packet.DEVINFO): _devinfo, int(Packet.TRKINFO): _trkinfo,
+                 int(Packet.CMD): _command, int(Packet.RAW): _raw}
 
     def _first_rec(self) -> None:
         """vitaldb's early stop: in a packed file, each track's records form one block of
