@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import struct
 import warnings
 import zlib
 
@@ -195,3 +196,56 @@ def test_unknown_and_odd_packets_are_skipped():
     gz = gzip_bytes(b.bytes())
     vf = vitalproc.read(gz)
     assert differences(reference(gz), vf) == [] and vf.warnings == []
+
+
+def test_strict_raises_at_the_first_fault():
+    cut = GOOD[:len(GOOD) // 2]
+    with pytest.raises(VitalFormatError, match="cut short") as err:
+        vitalproc.read(cut, strict=True)
+    assert err.value.where == "compressed" and err.value.offset > 0
+    from fixtures_catalog import FIXTURES
+    with pytest.raises(VitalFormatError, match="1,000,000"):
+        vitalproc.read(FIXTURES["record_over_1mb"](), strict=True)
+    assert vitalproc.read(GOOD, strict=True).warnings == []
+
+
+def _bomb(zeros: int) -> bytes:
+    """A tiny file that inflates to a header and ``zeros`` zero bytes (packets of length 0)."""
+    head = b"VITA" + struct.pack("<IH", 3, 26) + struct.pack("<hIIdd", 0, 0, 0, T0, T0)
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    out = [comp.compress(head)]
+    block = bytes(1 << 20)
+    for _ in range(zeros >> 20):
+        out.append(comp.compress(block))
+    out.append(comp.flush())
+    return b"".join(out)
+
+
+def test_gzip_bomb_stops_at_the_limit():
+    bomb = _bomb(256 << 20)
+    assert len(bomb) < 300_000
+    with pytest.raises(VitalFormatError, match="max_inflated_bytes"):
+        vitalproc.read(bomb, max_inflated_bytes=16 << 20)
+
+
+def test_runs_of_empty_packets_give_one_warning():
+    with pytest.warns(VitalWarning) as caught:
+        vf = vitalproc.read(_bomb(8 << 20))
+    # 8 MiB of zeros: 1,677,721 empty packets, then 3 bytes too few for a sixth header.
+    short, empty = vf.warnings
+    assert empty.code == "malformed_packet" and empty.count == (8 << 20) // 5
+    assert short.code == "short_packet"
+    assert len(caught) == 2
+
+
+def test_lying_trailer_size_is_not_allocated(monkeypatch):
+    """A trailer claiming 4 GB must not reach libdeflate's up-front allocation."""
+    bad = bytearray(GOOD)
+    bad[-4:] = struct.pack("<I", 0xFFFFFFFF)
+    called = []
+    real = vitalproc._inflate._libdeflate.gzip_decompress
+    monkeypatch.setattr(vitalproc._inflate._libdeflate, "gzip_decompress",
+                        lambda data: called.append(1) or real(data))
+    with pytest.warns(VitalWarning, match="check"):
+        vf = vitalproc.read(bytes(bad))
+    assert not called and sum(map(len, vf.trks.values())) > 0

@@ -40,6 +40,7 @@ TRUNCATED = "truncated"        # the input stopped inside a member
 CORRUPT = "corrupt"            # the deflate data or a trailer is invalid
 TRAILING = "trailing"          # bytes after the last member are not a gzip member
 NOT_GZIP = "not-gzip"          # the first bytes are not a gzip header
+TOO_BIG = "too-big"            # more inflated bytes than the caller allows
 
 
 class Inflater:
@@ -52,9 +53,12 @@ class Inflater:
     """
 
     def __init__(self, chunks: Iterable[bytes],
-                 rewind: Callable[[], Iterable[bytes]] | None = None):
+                 rewind: Callable[[], Iterable[bytes]] | None = None,
+                 limit: int | None = None):
         self._chunks = chunks
         self._rewind = rewind
+        self._limit = limit          # max inflated bytes; None: no limit
+        self.inflated = 0
         self.state = COMPLETE
         self.error = ""
         self.offset: int | None = None
@@ -97,6 +101,11 @@ class Inflater:
                 fed += len(data) - len(tail) - (len(d.unused_data) if d.eof else 0)
                 if out:
                     member_out += len(out)
+                    self.inflated += len(out)
+                    if self._limit is not None and self.inflated > self._limit:
+                        self._fail(TOO_BIG, f"inflates to more than max_inflated_bytes="
+                                   f"{self._limit} bytes", fed)
+                        return
                     yield out
                 if d.eof:
                     data = d.unused_data
@@ -158,7 +167,11 @@ class Inflater:
         self.state, self.error, self.offset = state, error, offset
 
 
-def inflate_whole(data: bytes) -> bytes | None:
+#: Deflate cannot expand data more than about 1032 times; a trailer claiming more is a lie.
+MAX_RATIO = 1032
+
+
+def inflate_whole(data: bytes, limit: int | None = None) -> bytes | None:
     """Inflate a whole single-member gzip file with libdeflate, or None to stream instead.
 
     libdeflate stops at the end of the first member, so the output is only taken when its
@@ -167,6 +180,11 @@ def inflate_whole(data: bytes) -> bytes | None:
     that check and goes the streaming way.
     """
     if _libdeflate is None or len(data) < 18 or data[:2] != GZIP_MAGIC:
+        return None
+    # libdeflate allocates the trailer's size up front: never trust it beyond what the
+    # compressed size can hold (or the caller's limit); the streaming way is bounded.
+    (declared,) = struct.unpack_from("<I", data, len(data) - 4)
+    if declared > MAX_RATIO * len(data) + 65536 or (limit is not None and declared > limit):
         return None
     try:
         out = _libdeflate.gzip_decompress(data)

@@ -194,6 +194,8 @@ cdef class Walker:
     cdef public bint header_only, has_maxlen, first_rec_pending
     cdef public int64_t stop_offset, rec_consumed, skip_pending, big_limit
     cdef public int64_t n_big, first_big, base
+    cdef public bint skip_empty    # step over packets of length 0 (counted) instead of EMPTY
+    cdef public int64_t n_empty, first_empty
     cdef public object started     # an Event set just before the walk lets the GIL go
     cdef object _buf
     cdef const uint8_t[::1] _view
@@ -342,8 +344,14 @@ cdef class Walker:
                 pneed[0] = 5 + <Py_ssize_t>plen
                 break
             if plen == 0:
-                status = EMPTY
-                break
+                if not self.skip_empty:
+                    status = EMPTY
+                    break
+                if self.n_empty == 0:
+                    self.first_empty = self.base + pos
+                self.n_empty += 1
+                pos += 5
+                continue
             blen = plen if plen <= avail else avail
             if blen == 0:                      # final and no body: vitaldb's read() == b''
                 pneed[0] = 5 + <Py_ssize_t>plen

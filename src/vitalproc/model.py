@@ -209,7 +209,8 @@ class VitalFile:
     def __init__(self, ipath: Any = None, track_names: Any = None, header_only: bool = False,
                  skip_records: bool | None = None, exclude: Any = None,
                  maxlen: float | None = None, interval: float | None = None,
-                 compat: str | None = None):
+                 compat: str | None = None, strict: bool = False,
+                 max_inflated_bytes: int | None = None):
         self._clear(ipath)
         if skip_records is not None:
             header_only = skip_records
@@ -218,7 +219,8 @@ class VitalFile:
             return
         from .reader import load_into  # the model itself never parses bytes
 
-        load_into(self, ipath, track_names, exclude, header_only, maxlen, compat)
+        load_into(self, ipath, track_names, exclude, header_only, maxlen, compat, strict,
+                  max_inflated_bytes)
 
     @classmethod
     def blank(cls, ipath: Any = None) -> VitalFile:

@@ -34,6 +34,9 @@ WHOLE_FILE_LIMIT = 16 << 20
 
 COMPAT_MODES = (None, "vitaldb")
 
+#: Malformed packets listed one by one in ``warnings``; past this, only counted.
+MAX_MALFORMED_NOTES = 10
+
 
 class Status(IntEnum):
     """Outcomes of ``Walker.walk`` (the ``cpdef enum`` of ``_parse.pyx``)."""
@@ -134,7 +137,8 @@ def matches(dtname: str, dname: str, selectors: Iterable[str]) -> bool:
 
 def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
          header_only: bool = False, maxlen: float | None = None,
-         compat: str | None = None) -> VitalFile:
+         compat: str | None = None, strict: bool = False,
+         max_inflated_bytes: int | None = None) -> VitalFile:
     """Read a .vital recording.
 
     Parameters
@@ -157,6 +161,11 @@ def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
         unpacked file, records of a track declared again under a new id, packets after a
         malformed one) and list each recovery in ``VitalFile.warnings``.
         ``"vitaldb"``: return exactly what vitaldb 1.7.2 returns.
+    strict
+        Raise ``VitalFormatError`` at the first fault or recovery instead of warning.
+    max_inflated_bytes
+        Stop with ``VitalFormatError`` once the stream inflates to more than this (a
+        guard against gzip bombs); None: no limit.
 
     Returns
     -------
@@ -178,15 +187,22 @@ def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
     ['Intellivue']
     """
     vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
-    load_into(vf, source, tracks, exclude, header_only, maxlen, compat)
+    load_into(vf, source, tracks, exclude, header_only, maxlen, compat, strict,
+              max_inflated_bytes)
     return vf
 
 
 def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
-              header_only: bool, maxlen: float | None, compat: str | None) -> None:
+              header_only: bool, maxlen: float | None, compat: str | None,
+              strict: bool = False, max_inflated_bytes: int | None = None) -> None:
     if compat not in COMPAT_MODES:
         raise ValueError(f"compat must be None or 'vitaldb', not {compat!r}")
-    _Loader(vf, tracks, exclude, header_only, maxlen, compat).load(source)
+    if max_inflated_bytes is not None and max_inflated_bytes < 0:
+        raise ValueError("max_inflated_bytes must be >= 0")
+    loader = _Loader(vf, tracks, exclude, header_only, maxlen, compat)
+    loader.strict = strict
+    loader.limit = max_inflated_bytes
+    loader.load(source)
 
 
 class _Loader:
@@ -202,6 +218,7 @@ class _Loader:
         self.name = "<source>"
         self.walker = w = Walker()
         w.header_only = bool(header_only)
+        w.skip_empty = self.recover
         if maxlen is not None:
             w.has_maxlen = True
             w.maxlen = float(maxlen)
@@ -218,6 +235,9 @@ class _Loader:
         self.need = 0        # bytes that packet needs in all
         self.header_done = False
         self.done = False
+        self.n_malformed = 0
+        self.strict = False             # raise at the first fault instead of warning
+        self.limit: int | None = None   # max inflated bytes
 
     # -- the driver ---------------------------------------------------------------------
 
@@ -227,13 +247,14 @@ class _Loader:
         try:
             small = src.size is not None and src.size <= WHOLE_FILE_LIMIT
             whole = src.whole() if small and src.whole_is_cheap else None
-            inflated = _inflate.inflate_whole(whole) if whole is not None else None
+            inflated = (_inflate.inflate_whole(whole, self.limit) if whole is not None
+                        else None)
             if inflated is not None:
                 self._feed(inflated)
                 self._end(_inflate.COMPLETE, "", None)
             else:
                 inflater = _inflate.Inflater(
-                    (whole,) if whole is not None else src.chunks(), src.rewind())
+                    (whole,) if whole is not None else src.chunks(), src.rewind(), self.limit)
                 self._walk_stream(inflater)
         finally:
             src.close()
@@ -259,8 +280,8 @@ class _Loader:
                 job.result()
         if self.done:
             return
-        if inflater.state == _inflate.NOT_GZIP:
-            raise VitalFormatError(inflater.error, self.name, 0, "compressed")
+        if inflater.state in (_inflate.NOT_GZIP, _inflate.TOO_BIG):
+            raise VitalFormatError(inflater.error, self.name, inflater.offset, "compressed")
         self._end(inflater.state, inflater.error, inflater.offset)
 
     def _feed(self, chunk: bytes, started: threading.Event | None = None) -> None:
@@ -352,9 +373,8 @@ class _Loader:
             elif status == _BIG:
                 self._stop("big_packet", "a packet over 1,000,000 bytes in an unpacked file: "
                            "vitaldb stops reading the file here", self.base + self.pos)
-            elif status == _EMPTY:
+            elif status == _EMPTY:  # compat mode only: the default walk steps over them
                 self._malformed(self.pos, "a packet of length 0")
-                self.pos += 5
             else:
                 raise MemoryError(f"out of memory while reading {self.name!r}")
         return 0
@@ -555,8 +575,10 @@ class _Loader:
 
     def _malformed(self, pos: int, what: str) -> None:
         if self.recover:
-            self._note("malformed_packet", f"{what}: skipped; vitaldb stops reading the file "
-                       "here", offset=self.base + pos)
+            self.n_malformed += 1
+            if self.n_malformed <= MAX_MALFORMED_NOTES:  # garbage can hold millions
+                self._note("malformed_packet", f"{what}: skipped; vitaldb stops reading the "
+                           "file here", offset=self.base + pos)
         else:
             self._stop("malformed_packet", f"{what}: vitaldb stops reading the file here",
                        self.base + pos)
@@ -568,6 +590,8 @@ class _Loader:
     def _note(self, code: str, message: str, offset: int | None = None,
               where: str = "inflated", track: str | None = None,
               count: int | None = None) -> None:
+        if self.strict:
+            raise VitalFormatError(message, self.name, offset, where)
         issue = ReadIssue(code, message, offset, where, track, count)
         self.vf.warnings.append(issue)
         place = f" (byte {offset} of the {where} stream)" if offset is not None else ""
@@ -575,6 +599,13 @@ class _Loader:
 
     def _finish(self) -> None:
         vf, w = self.vf, self.walker
+        if self.n_malformed > MAX_MALFORMED_NOTES:
+            self._note("malformed_packet", f"{self.n_malformed - MAX_MALFORMED_NOTES} more "
+                       "malformed packets skipped", count=self.n_malformed - MAX_MALFORMED_NOTES)
+        if w.n_empty:
+            self._note("malformed_packet", f"{w.n_empty} packets of length 0 skipped; vitaldb "
+                       "stops reading the file at the first", offset=w.first_empty,
+                       count=w.n_empty)
         if w.n_big and not vf.packed and self.recover:
             self._note("big_packet", f"{w.n_big} packets over 1,000,000 bytes in an unpacked "
                        "file were read; vitaldb stops reading the file at the first",
