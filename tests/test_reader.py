@@ -201,21 +201,27 @@ def _packed_big(vitaldb, tmp_path) -> bytes:
     return path.read_bytes()
 
 
+def count_chunks(monkeypatch, cls, method: str) -> list[int]:
+    """Wrap a generator method so the sizes of the chunks it yields are recorded."""
+    sizes: list[int] = []
+    real = getattr(cls, method)
+
+    def counting(self):
+        for chunk in real(self):
+            sizes.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(cls, method, counting)
+    return sizes
+
+
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_url_stops_downloading_after_wanted_tracks(vitaldb, tmp_path, monkeypatch):
     gz = _packed_big(vitaldb, tmp_path)
     assert len(gz) > 600_000
     monkeypatch.setattr(vitalproc._source, "CHUNK", 16384)
-    received = []
-    real_chunks = vitalproc._source.StreamSource.chunks
-
-    def counting(self):
-        for chunk in real_chunks(self):
-            received.append(len(chunk))
-            yield chunk
-
-    monkeypatch.setattr(vitalproc._source.StreamSource, "chunks", counting)
+    received = count_chunks(monkeypatch, vitalproc._source.StreamSource, "chunks")
     server = _Server({"/p.vital": gz})
     try:
         vf = vitalproc.read(server.url + "/p.vital", tracks=["HR"])
@@ -230,15 +236,7 @@ def test_url_stops_downloading_after_wanted_tracks(vitaldb, tmp_path, monkeypatc
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_packed_selection_stops_early(vitaldb, tmp_path, monkeypatch):
     gz = _packed_big(vitaldb, tmp_path)
-    seen = []
-    real = vitalproc._inflate.Inflater.__iter__
-
-    def counting(self):
-        for chunk in real(self):
-            seen.append(len(chunk))
-            yield chunk
-
-    monkeypatch.setattr(vitalproc._inflate.Inflater, "__iter__", counting)
+    seen = count_chunks(monkeypatch, vitalproc._inflate.Inflater, "__iter__")
     monkeypatch.setattr(vitalproc.reader, "WHOLE_FILE_LIMIT", -1)
     monkeypatch.setattr(vitalproc._source, "CHUNK", 16384)
     vf = vitalproc.read(gz, tracks=["SPO2"])

@@ -82,39 +82,22 @@ def _str(buf: bytes, pos: int) -> tuple[str, int]:
 _TRK_FIELDS = struct.Struct("<ffIfddBI")
 
 
+#: The same fields one by one (unpacker, size) with vitaldb's defaults when absent.
+_OPTIONAL_FIELDS = ((_f32, 4, 0.0), (_f32, 4, 0.0), (_u32, 4, 0), (_f32, 4, 0.0),
+                    (_f64, 8, 0.0), (_f64, 8, 0.0), (_u8, 1, 0), (_u32, 4, 0), (_u32, 4, 0))
+
+
 def _optional_track_fields(b: bytes, pos: int, plen: int) -> tuple:
-    """The fields after the unit, each read only while the declared length says there is
-    more (vitaldb's ``packet_len > pos`` tests); the missing ones keep vitaldb's defaults."""
-    mindisp = maxdisp = srate = gain = offset = 0.0
-    col = montype = did = reclen = 0
-    if plen > pos:
-        mindisp = _f32(b, pos)[0]
-        pos += 4
-    if plen > pos:
-        maxdisp = _f32(b, pos)[0]
-        pos += 4
-    if plen > pos:
-        col = _u32(b, pos)[0]
-        pos += 4
-    if plen > pos:
-        srate = _f32(b, pos)[0]
-        pos += 4
-    if plen > pos:
-        gain = _f64(b, pos)[0]
-        pos += 8
-    if plen > pos:
-        offset = _f64(b, pos)[0]
-        pos += 8
-    if plen > pos:
-        montype = _u8(b, pos)[0]
-        pos += 1
-    if plen > pos:
-        did = _u32(b, pos)[0]
-        pos += 4
-    if plen > pos:
-        reclen = _u32(b, pos)[0]
-        pos += 4
-    return mindisp, maxdisp, col, srate, gain, offset, montype, did, reclen, pos
+    """mindisp .. reclen, each read only while the declared length says there is more
+    (vitaldb's ``packet_len > pos`` tests; once one fails, so do the rest), then ``pos``."""
+    values = []
+    for unpack, size, default in _OPTIONAL_FIELDS:
+        if plen > pos:
+            values.append(unpack(b, pos)[0])
+            pos += size
+        else:
+            values.append(default)
+    return (*values, pos)
 
 
 def split_names(names: Any) -> list[str] | None:
