@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._constants import FMT_DTYPE, TYPE_NAMES, TrackType
+from ._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TYPE_NAMES, TrackType
 from ._recs import Records
 
 if TYPE_CHECKING:
@@ -176,6 +176,45 @@ class Track:
         """vitaldb's track fields as a dict."""
         return {k: getattr(self, k) for k in TRACK_FIELDS}
 
+    # -- editing (edit.py) and writing (writers/vital.py) ---------------------------------
+
+    def to_numpy(self, physical: bool = False) -> np.ndarray:
+        """The track's values as one array, record after record.
+
+        Parameters
+        ----------
+        physical
+            False: the raw column, no copy: every sample of a wave concatenated (cut at
+            ``offsets``), or one value per record of a numeric track, in the on-disk
+            dtype. True: float64 in physical units: for the integer formats (fmt 3..8)
+            ``raw * gain + offset``, and in waves the format's gap sentinel (-128, 255,
+            -32768, 65535, -2**31, 2**32-1: what packed files put between records)
+            becomes NaN, also where a device sent that value. Float formats (fmt 1, 2)
+            hold physical values already: vitaldb's ``to_numpy`` applies gain and offset
+            only for fmt > 2, and so does this.
+
+        Returns
+        -------
+        numpy.ndarray
+            For a string track, the texts as an object array in both cases.
+        """
+        if self.type == TrackType.STRING:
+            return self.values
+        if not physical:
+            return self.data
+        import numpy as np
+
+        raw = self.data
+        out = raw.astype(np.float64)
+        if self.fmt in FMT_GAP_SENTINEL and raw.dtype.kind in "iu":
+            out *= self.gain
+            out += self.offset
+            if self.type == TrackType.WAVE:
+                out[raw == FMT_GAP_SENTINEL[self.fmt]] = np.nan
+        return out
+
+    # -- end of editing and writing -------------------------------------------------------
+
     def __repr__(self) -> str:
         return (f"Track({self.dtname!r}, type={self.type_name}, fmt={self.fmt}, "
                 f"srate={self.srate}, records={len(self)})")
@@ -217,6 +256,15 @@ class VitalFile:
         if ipath is None:
             self._start_now()
             return
+        # -- a list of paths is one recording (merge.py); vitaldb ignores the selection
+        # arguments then, and so does this.
+        if isinstance(ipath, list):
+            from .merge import merge_paths
+
+            merge_paths(self, ipath, compat, strict, max_inflated_bytes)
+            self.compat = compat  # views.py follows it
+            return
+        # -- end of list of paths
         from .reader import load_into  # the model itself never parses bytes
 
         load_into(self, ipath, track_names, exclude, header_only, maxlen, compat, strict,
@@ -240,6 +288,8 @@ class VitalFile:
         self.ipath = ipath
         self.packets: list[dict] = []
         self.warnings: list[ReadIssue] = []
+        # How it was read (None or "vitaldb"); the views follow it (views.py).
+        self.compat: str | None = None
 
     def _start_now(self) -> None:
         """An empty recording starting now, in the local timezone (vitaldb's ``ipath=None``)."""
@@ -252,6 +302,162 @@ class VitalFile:
 
     def get_track_names(self) -> list[str]:
         return list(self.trks.keys())
+
+    # -- editing (edit.py) and writing (writers/vital.py) ---------------------------------
+    # Thin hand-offs; the docstrings of ``vitalproc.edit`` and ``vitalproc.writers.vital``
+    # say what each does and how it differs from vitaldb.
+
+    def crop(self, dtfrom: float | None = None, dtend: float | None = None) -> VitalFile:
+        """Keep the records in a time window, in place (``vitalproc.edit.crop``)."""
+        from .edit import crop
+
+        return crop(self, dtfrom, dtend)
+
+    def rename_device(self, oldname: str, newname: str) -> None:
+        """Rename a device and its tracks (``vitalproc.edit.rename_device``)."""
+        from .edit import rename_device
+
+        rename_device(self, oldname, newname)
+
+    def rename_devices(self, mapping: dict[str, str]) -> None:
+        """Rename devices, ``{oldname: newname}`` (``vitalproc.edit.rename_devices``)."""
+        from .edit import rename_devices
+
+        rename_devices(self, mapping)
+
+    def rename_track(self, dtname: str, target: str) -> Track | None:
+        """Rename a track within its device (``vitalproc.edit.rename_track``)."""
+        from .edit import rename_track
+
+        return rename_track(self, dtname, target)
+
+    def rename_tracks(self, mapping: dict[str, str]) -> None:
+        """Rename tracks, ``{dtname: target}`` (``vitalproc.edit.rename_tracks``)."""
+        from .edit import rename_tracks
+
+        rename_tracks(self, mapping)
+
+    def remove_device(self, dname: str) -> None:
+        """Remove a device and its tracks (``vitalproc.edit.remove_device``)."""
+        from .edit import remove_device
+
+        remove_device(self, dname)
+
+    def remove_devices(self, dnames: Any) -> None:
+        """Remove devices and their tracks (``vitalproc.edit.remove_devices``)."""
+        from .edit import remove_devices
+
+        remove_devices(self, dnames)
+
+    def remove_track(self, dtname: str) -> Track | None:
+        """Remove a track (``vitalproc.edit.remove_track``)."""
+        from .edit import remove_track
+
+        return remove_track(self, dtname)
+
+    def remove_tracks(self, dtnames: Any) -> None:
+        """Remove tracks (``vitalproc.edit.remove_tracks``)."""
+        from .edit import remove_tracks
+
+        remove_tracks(self, dtnames)
+
+    # vitaldb's other names for the removals.
+    del_device, del_devices = remove_device, remove_devices
+    del_track, del_tracks = remove_track, remove_tracks
+
+    def add_device(self, dname: str, typename: str = "", port: str = "") -> None:
+        """Add or replace a device (``vitalproc.edit.add_device``)."""
+        from .edit import add_device
+
+        add_device(self, dname, typename, port)
+
+    def add_track(self, dtname: str, recs: Any = None, srate: float = 0, unit: str = "",
+                  mindisp: float = 0, maxdisp: float = 0, after: str | None = None,
+                  col: int | None = None, **columns: Any) -> Track | None:
+        """Add a track from vitaldb's ``recs`` or from columns ``dt=``, ``values=``,
+        ``samples=``, ``offsets=`` (``vitalproc.edit.add_track``)."""
+        from .edit import add_track
+
+        return add_track(self, dtname, recs, srate, unit, mindisp, maxdisp, after, col,
+                         **columns)
+
+    def anonymize(self, dt: Any = None) -> VitalFile:
+        """A copy moved to start at ``dt`` (default 2100-01-01), dgmt 0
+        (``vitalproc.edit.anonymize``)."""
+        from .edit import anonymize
+
+        return anonymize(self) if dt is None else anonymize(self, dt)
+
+    def to_vital(self, opath: Any, compresslevel: int = 9, packed: bool = True) -> None:
+        """Write a .vital file (``vitalproc.writers.vital.write``)."""
+        from .writers.vital import write
+
+        write(self, opath, compresslevel=compresslevel, packed=packed)
+
+    # -- end of editing and writing -------------------------------------------------------
+
+    # -- time-grid views (views.py) -------------------------------------------------------
+    # Thin hand-offs with vitaldb's signatures; ``vitalproc.views`` documents each rule.
+
+    def find_track(self, dtname: str) -> Track | None:
+        """The track keyed ``dtname``, else the first whose key ends with it, else None."""
+        from .views import find_track
+
+        return find_track(self, dtname)
+
+    def get_track_samples(self, dtname: str, interval: float | None = None) -> np.ndarray:
+        """One track on the time grid (``vitalproc.views.get_track_samples``)."""
+        from .views import get_track_samples
+
+        return get_track_samples(self, dtname, interval)
+
+    def get_samples(self, track_names: Any = None, interval: float | None = None,
+                    return_datetime: bool = False, return_timestamp: bool = False
+                    ) -> tuple[list, list[str]]:
+        """Columns of the time grid and their names (``vitalproc.views.get_samples``)."""
+        from .views import get_samples
+
+        return get_samples(self, track_names, interval, return_datetime, return_timestamp)
+
+    def to_numpy(self, track_names: Any = None, interval: float | None = None,
+                 return_datetime: bool = False, return_timestamp: bool = False
+                 ) -> np.ndarray:
+        """Tracks on a time grid, as vitaldb's ``to_numpy`` (``vitalproc.views.to_numpy``)."""
+        from .views import to_numpy
+
+        return to_numpy(self, track_names, interval, return_datetime, return_timestamp)
+
+    def to_pandas(self, track_names: Any = None, interval: float | None = None,
+                  return_datetime: bool = False, return_timestamp: bool = False) -> Any:
+        """``to_numpy`` as a pandas DataFrame, as vitaldb's (``vitalproc.views.to_pandas``)."""
+        from .views import to_pandas
+
+        return to_pandas(self, track_names, interval, return_datetime, return_timestamp)
+
+    def to_polars_grid(self, track_names: Any = None, interval: float | None = None,
+                       return_datetime: bool = False, return_timestamp: bool = False) -> Any:
+        """The same grid as a wide polars DataFrame (``vitalproc.views.to_polars_grid``)."""
+        from .views import to_polars_grid
+
+        return to_polars_grid(self, track_names, interval, return_datetime, return_timestamp)
+
+    # -- end of time-grid views -----------------------------------------------------------
+
+    # -- long frames (frames.py) ------------------------------------------------------------
+
+    def to_arrow(self, track_names: Any = None, *, physical: bool = False) -> Any:
+        """One row per record as a pyarrow Table (``vitalproc.frames.to_arrow``)."""
+        from .frames import to_arrow
+
+        return to_arrow(self, track_names, physical=physical)
+
+    def to_polars(self, track_names: Any = None, *, physical: bool = False) -> Any:
+        """One row per record as a polars DataFrame (``vitalproc.frames.to_polars``)."""
+        from .frames import to_polars
+
+        return to_polars(self, track_names, physical=physical)
+
+    # -- end of long frames -----------------------------------------------------------------
 
     def __repr__(self) -> str:
         name = os.fspath(self.ipath) if isinstance(self.ipath, (str, os.PathLike)) else None
