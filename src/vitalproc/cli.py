@@ -1,114 +1,591 @@
 """The ``vitalproc`` command: parses arguments, calls the library, maps errors to exit codes.
 
-Exit codes: 0 ok, 1 a data or format error (in any input file), 2 a usage error.
+Subcommands: ``info``, ``tracks``, ``devices``, ``export``, ``grid`` (and those of
+``vitalproc.dataset_cli`` when it is installed). Each subparser sets ``func``, a
+``handler(args) -> int``. Exit codes: 0 ok, 1 a data or format error (in any input
+file), 2 a usage error. The seed's single-dash flags (``-tracks``, ``-format``...) are
+accepted as aliases, and a command line without a subcommand is an ``export``.
+Heavy libraries (numpy, pyarrow...) are imported only by the commands that need them.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
+import math
+import os
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import IO, Any
 
+from ._cliargs import count, interval, seed_time_arg, time_arg, track_types
 from ._version import __version__
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+PROG = "vitalproc"
 
 
-def _span(vf) -> dict:
-    tz = datetime.timezone(datetime.timedelta(minutes=-vf.dgmt))
+class UsageError(Exception):
+    """A bad command line (exit 2)."""
 
-    def iso(t: float) -> str | None:
+
+class DataError(Exception):
+    """A bad input file or an impossible request for it (exit 1)."""
+
+
+# -- the parser ------------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", "-quiet", action="store_true",
+                   help="no warnings, only errors")
+    p.add_argument("-v", "--verbose", "-verbose", action="store_true",
+                   help="say what is read and written; a traceback with an error")
+    p.add_argument("--compat", choices=("vitaldb",),
+                   help="read exactly what vitaldb 1.7.2 reads (default: recover more)")
+
+
+def _add_tracks(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("track selection")
+    g.add_argument("-t", "--tracks", "-tracks", "--track-pattern", "-track-pattern",
+                   action="append", metavar="NAMES",
+                   help="comma-separated names or patterns: exact 'Device/Track', a "
+                        "suffix ('HR' also matches 'PLETH_HR'), 'Device/*', or a shell "
+                        "glob on the full or the track name ('*_HR', 'Bx50/ECG?'); "
+                        "repeatable")
+    g.add_argument("--track", action="append", metavar="NAME",
+                   help="one name or pattern, not split on commas; repeatable")
+    g.add_argument("-x", "--exclude", action="append", metavar="NAMES",
+                   help="names or patterns to leave out (as --tracks)")
+    g.add_argument("--track-type", "-track-type", type=track_types, metavar="TYPES",
+                   help="wave, numeric, string (comma-separated)")
+    g.add_argument("--max-tracks", "-max-tracks", type=count, metavar="N",
+                   help="the first N selected tracks, in file order")
+
+
+def _add_records(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("record selection")
+    g.add_argument("--start", type=time_arg, metavar="TIME",
+                   help="first record time: seconds from the file start (90, 5m, 2h; "
+                        "negative: from its end), a Unix time (@1700000000, or any number "
+                        "from 1e9), or ISO 8601 (file's timezone unless one is given)")
+    g.add_argument("--end", type=time_arg, metavar="TIME",
+                   help="records before this time (exclusive); same forms as --start")
+    g.add_argument("-start-time", "--start-time", dest="start_time", type=seed_time_arg,
+                   metavar="UNIX", help="the seed's --start: Unix seconds, 0 = no bound")
+    g.add_argument("-end-time", "--end-time", dest="end_time", type=seed_time_arg,
+                   metavar="UNIX", help="the seed's --end: Unix seconds, 0 = no bound")
+    g.add_argument("--max-samples", "-max-samples", "--max-records", dest="max_records",
+                   type=count, metavar="N",
+                   help="the first N selected records of each track (default: all)")
+    g.add_argument("--physical", action="store_true",
+                   help="apply gain and offset to integer samples and values (float64)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser, every subcommand included."""
+    p = _Parser(prog=PROG, allow_abbrev=False, description=(
+        "Read VitalDB .vital recordings: list them, export them as JSON, MessagePack, "
+        "CSV, Parquet, Arrow or text, or resample them onto a time grid."),
+        epilog="Exit codes: 0 ok, 1 a data or format error, 2 a usage error.")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    info = sub.add_parser("info", allow_abbrev=False, help="file span, devices and counts")
+    info.add_argument("files", nargs="+", metavar="FILE")
+    info.add_argument("--format", "-format", choices=("text", "json"), default="text",
+                      help="text (default) or one JSON object per line")
+    info.add_argument("--json", dest="format", action="store_const", const="json",
+                      help="the same as --format json")
+    _add_common(info)
+    info.set_defaults(func=cmd_info)
+
+    for name, what in (("tracks", "the tracks"), ("devices", "the devices")):
+        s = sub.add_parser(name, allow_abbrev=False, help=f"list {what} of a recording")
+        s.add_argument("files", nargs=1, metavar="FILE")
+        s.add_argument("--format", "-format", choices=("table", "json", "csv"),
+                       default="table", help="table (default), json or csv")
+        _add_tracks(s)
+        _add_common(s)
+        s.set_defaults(func=cmd_list, what=name)
+
+    from .writers.registry import NAMES
+
+    ex = sub.add_parser("export", allow_abbrev=False, help="export the records",
+                        description="Export records, tracks in file order, records "
+                                    "in file order; the same input gives the same bytes.")
+    ex.add_argument("files", nargs="+", metavar="FILE")
+    ex.add_argument("-f", "--format", "-format", type=str.lower, choices=NAMES,
+                    help="default: from the output's suffix, else json")
+    ex.add_argument("-o", "--output", metavar="PATH",
+                    help="output file ('-': stdout, the default); with several input "
+                         "files a directory or a name holding {stem}")
+    ex.add_argument("--compact", "-compact", action="store_true",
+                    help="JSON on one line")
+    ex.add_argument("--wave-cells", action="store_true",
+                    help="CSV: one row per wave record (samples as a JSON array) "
+                         "instead of one per sample")
+    modes = ex.add_argument_group("what to write (default: everything)")
+    modes.add_argument("--summary", "-summary", action="store_true",
+                       help="per track: metadata, records_count, first and last record")
+    modes.add_argument("--info-only", "-info-only", action="store_true",
+                       help="file_info only")
+    modes.add_argument("--list-tracks", "-list-tracks", action="store_true",
+                       help="tracks without records")
+    modes.add_argument("--list-devices", "-list-devices", action="store_true",
+                       help="devices only")
+    _add_tracks(ex)
+    _add_records(ex)
+    _add_common(ex)
+    ex.set_defaults(func=cmd_export)
+
+    grid = sub.add_parser("grid", allow_abbrev=False,
+                          help="resample tracks onto a time grid (vitaldb's to_numpy)")
+    grid.add_argument("files", nargs=1, metavar="FILE")
+    grid.add_argument("-i", "--interval", type=interval, metavar="S",
+                      help="grid step in seconds (default: 1 / the highest sampling rate)")
+    grid.add_argument("-f", "--format", "-format", type=str.lower,
+                      choices=("csv", "parquet"), help="default: from -o's suffix, else csv")
+    grid.add_argument("-o", "--output", metavar="PATH", help="output file (default: stdout)")
+    grid.add_argument("--time", choices=("unix", "relative", "none"), default="unix",
+                      help="first column: Unix seconds (default), seconds from the start, "
+                           "or none")
+    _add_tracks(grid)
+    _add_common(grid)
+    grid.set_defaults(func=cmd_grid)
+
+    try:
+        from .dataset_cli import add_commands
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.dataset_cli":
+            raise
+    else:
+        add_commands(sub)
+    p.set_defaults(commands=frozenset(sub.choices))
+    return p
+
+
+# -- shared steps ------------------------------------------------------------------------------
+
+class _Reporter:
+    """Messages on stderr: one line each, prefixed with the program and the file."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.quiet = getattr(args, "quiet", False)
+        self.verbose = getattr(args, "verbose", False)
+
+    def error(self, where: str | None, message: str) -> None:
+        print(f"{PROG}: error: {where + ': ' if where else ''}{message}", file=sys.stderr)
+
+    def warn(self, where: str | None, message: str) -> None:
+        if not self.quiet:
+            print(f"{PROG}: warning: {where + ': ' if where else ''}{message}",
+                  file=sys.stderr)
+
+    def note(self, message: str) -> None:
+        if self.verbose:
+            print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _selectors(args: argparse.Namespace) -> tuple[list[str] | None, list[str] | None]:
+    names = [n.strip() for arg in args.tracks or () for n in arg.split(",") if n.strip()]
+    names += [n for n in args.track or () if n]
+    excluded = [n.strip() for arg in args.exclude or () for n in arg.split(",") if n.strip()]
+    return names or None, excluded or None
+
+
+def _read(path: str, args: argparse.Namespace, tracks: Any = None, exclude: Any = None,
+          header_only: bool = False) -> Any:
+    """Read one input; a bad file becomes a ``DataError`` with one clear message."""
+    from .errors import VitalError
+    from .reader import read
+
+    try:
+        return read(path, tracks=tracks, exclude=exclude, header_only=header_only,
+                    compat=getattr(args, "compat", None))
+    except FileNotFoundError:
+        raise DataError("no such file") from None
+    except IsADirectoryError:
+        raise DataError("is a directory, not a .vital file") from None
+    except PermissionError:
+        raise DataError("permission denied") from None
+    except VitalError as exc:
+        raise DataError(str(exc).replace(f" in {path!r}", "")) from exc
+    except OSError as exc:
+        raise DataError(exc.strerror or str(exc)) from exc
+
+
+def _report_read(report: _Reporter, path: str, vf: Any) -> None:
+    for issue in vf.warnings:
+        report.warn(path, issue.message)
+
+
+def _selection_plan(path: str, args: argparse.Namespace, report: _Reporter,
+                    **selection: Any) -> Any:
+    """Read ``path`` with the command line's track selection; return its ``Plan``."""
+    from .writers._base import Selection, close_names, plan
+
+    names, excluded = _selectors(args)
+    pushed, pushed_out = Selection(tracks=names, exclude=excluded).pushdown()
+    vf = _read(path, args, pushed, pushed_out)
+    _report_read(report, path, vf)
+    start = getattr(args, "start", None) or getattr(args, "start_time", None)
+    end = getattr(args, "end", None) or getattr(args, "end_time", None)
+    sel = Selection(tracks=names, exclude=excluded, types=args.track_type,
+                    max_tracks=args.max_tracks, start=start.resolve(vf) if start else None,
+                    end=end.resolve(vf) if end else None, **selection)
+    result = plan(vf, sel, source=path)
+    if result.unmatched:
+        known = list(vf.trks) if pushed is None else \
+            list(_read(path, args, header_only=True).trks)
+        for name in result.unmatched:
+            close = close_names(name, known)
+            hint = f" (close: {', '.join(close)})" if close else ""
+            report.warn(path, f"no track matches {name!r}{hint}")
+        if not result.parts:
+            raise DataError("no track matches the selection")
+    return result
+
+
+def _stdout() -> IO[bytes]:
+    sys.stdout.flush()
+    return sys.stdout.buffer
+
+
+def _quiet_pipe() -> None:
+    """stdout's reader went away (``| head``): stop writing, and say nothing at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (captured)
+        pass
+
+
+def _run(args: argparse.Namespace, per_file: Any) -> int:
+    """``per_file(path)`` for each input; errors reported one line each, others go on."""
+    report = _Reporter(args)
+    status = EXIT_OK
+    for path in args.files:
         try:
-            return datetime.datetime.fromtimestamp(t, tz).isoformat()
-        except (OverflowError, OSError, ValueError):
-            return None
+            per_file(path, report)
+        except BrokenPipeError:
+            _quiet_pipe()
+            return status
+        except DataError as exc:
+            if report.verbose:
+                import traceback
 
-    return {"start": iso(vf.dtstart), "end": iso(vf.dtend), "dtstart": vf.dtstart,
-            "dtend": vf.dtend, "duration_s": vf.dtend - vf.dtstart,
-            "utc_offset_min": -vf.dgmt}
+                traceback.print_exception(exc)
+            report.error(path, str(exc))
+            status = EXIT_DATA
+        except (OSError, ValueError) as exc:
+            if report.verbose:
+                raise
+            report.error(path, _describe(exc))
+            status = EXIT_DATA
+    return status
 
 
-def info_dict(path: str, vf) -> dict:
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return str(exc) or type(exc).__name__
+
+
+# -- info, tracks, devices --------------------------------------------------------------------
+
+def _iso(t: float, dgmt: int) -> str | None:
+    try:
+        zone = datetime.timezone(datetime.timedelta(minutes=-dgmt))
+        return datetime.datetime.fromtimestamp(t, zone).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def info_dict(path: str, vf: Any) -> dict[str, Any]:
+    """``vitalproc info``'s facts about one recording (no numpy needed)."""
     return {
         "file": path,
-        **_span(vf),
+        "start": _iso(vf.dtstart, vf.dgmt),
+        "end": _iso(vf.dtend, vf.dgmt),
+        "dtstart": vf.dtstart,
+        "dtend": vf.dtend,
+        "duration_s": vf.dtend - vf.dtstart,
+        "utc_offset_min": -vf.dgmt,
         "packed": vf.packed,
-        "devices": [{"name": d.name, "type": d.type, "port": d.port} for d in vf.devs.values()],
+        "devices": [{"name": d.name, "type": d.type, "port": d.port}
+                    for d in vf.devs.values()],
         "tracks": len(vf.trks),
         "records": sum(len(t) for t in vf.trks.values()),
         "warnings": [w.message for w in vf.warnings],
     }
 
 
-def track_rows(vf) -> list[dict]:
-    return [{"name": name, "type": t.type_name, "fmt": t.fmt, "unit": t.unit,
-             "srate": t.srate, "gain": t.gain, "offset": t.offset, "records": len(t)}
-            for name, t in vf.trks.items()]
-
-
-def _print_info(d: dict) -> None:
-    print(f"{d['file']}")
-    print(f"  start     {d['start']}  ({d['dtstart']})")
-    print(f"  end       {d['end']}  ({d['dtend']})")
-    print(f"  duration  {d['duration_s']:.1f} s   UTC offset {d['utc_offset_min']:+d} min"
+def _print_info(d: dict[str, Any]) -> None:
+    print(d["file"])
+    print(f"  start     {d['start']}  ({d['dtstart']!r})")
+    print(f"  end       {d['end']}  ({d['dtend']!r})")
+    print(f"  duration  {d['duration_s']:.3f} s   UTC offset {d['utc_offset_min']:+d} min"
           f"   packed {d['packed']}")
     print(f"  devices   {', '.join(x['name'] for x in d['devices']) or '-'}")
     print(f"  tracks    {d['tracks']}   records {d['records']}")
-    for w in d["warnings"]:
-        print(f"  warning   {w}")
 
 
-def _print_table(rows: list[dict]) -> None:
+def _json(obj: Any, indent: int | None = None) -> str:
+    """Standard JSON (NaN and infinities as null), UTF-8 text kept."""
+    import json
+
+    def finite(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: finite(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [finite(x) for x in v]
+        return v
+
+    return json.dumps(finite(obj), ensure_ascii=False, indent=indent)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    def one(path: str, report: _Reporter) -> None:
+        vf = _read(path, args)
+        _report_read(report, path, vf)
+        d = info_dict(path, vf)
+        if args.format == "json":
+            print(_json(d))
+        else:
+            _print_info(d)
+        sys.stdout.flush()
+
+    return _run(args, one)
+
+
+def _table(rows: list[dict[str, Any]], out: IO[str]) -> None:
     if not rows:
         return
     keys = list(rows[0])
-    widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in keys}
-    print("  ".join(k.ljust(widths[k]) for k in keys))
-    for r in rows:
-        print("  ".join(str(r[k]).ljust(widths[k]) for k in keys))
+    cells = [[_cell(r[k]) for k in keys] for r in rows]
+    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+    out.write("  ".join(k.ljust(w) for k, w in zip(keys, widths)).rstrip() + "\n")
+    for c in cells:
+        out.write("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip() + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vitalproc", description=__doc__.splitlines()[0])
-    p.add_argument("--version", action="version", version=f"vitalproc {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-    info = sub.add_parser("info", help="file span, devices and counts")
-    info.add_argument("files", nargs="+", metavar="FILE")
-    info.add_argument("--json", action="store_true", help="one JSON object per file")
-    for name, what in (("tracks", "the tracks"), ("devices", "the devices")):
-        s = sub.add_parser(name, help=f"list {what} of a recording")
-        s.add_argument("file", metavar="FILE")
-        s.add_argument("--format", choices=("table", "json"), default="table")
-    return p
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return "" if value is None else str(value)
 
 
-def _read(path: str):
-    from .reader import read
+_TRACK_COLUMNS = ("name", "type_name", "dtype", "unit", "sample_rate", "gain", "offset",
+                  "records_count")
 
-    return read(path)
 
+def cmd_list(args: argparse.Namespace) -> int:
+    """``tracks`` and ``devices``: a table on a terminal, or JSON, or CSV."""
+
+    def one(path: str, report: _Reporter) -> None:
+        from .writers._base import listing
+
+        plan_ = _selection_plan(path, args, report, records=False, sections=(args.what,))
+        _, rows = listing(plan_)
+        out = sys.stdout
+        if args.format == "json":
+            out.write(_json(rows, indent=1) + "\n")
+        elif args.format == "csv":
+            from .writers.csv import write_listing
+
+            out.flush()
+            write_listing(plan_, sys.stdout.buffer)
+        else:
+            if args.what == "tracks":
+                rows = [{k: r[k] for k in _TRACK_COLUMNS} for r in rows]
+            _table(rows, out)
+        out.flush()
+
+    return _run(args, one)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+def _sections(args: argparse.Namespace) -> tuple[tuple[str, ...], bool]:
+    """The document's sections and whether records are written (the seed's modes)."""
+    wanted = [s for s, flag in (("file_info", args.info_only), ("devices", args.list_devices),
+                                ("tracks", args.list_tracks)) if flag]
+    if args.summary:
+        return ("file_info", "devices", "tracks"), False
+    if wanted:
+        return tuple(wanted), False
+    return ("file_info", "devices", "tracks"), True
+
+
+def _outputs(args: argparse.Namespace, fmt: Any) -> list[str | None]:
+    """One output path per input (None: stdout)."""
+    out = args.output
+    if out in (None, "-"):
+        if len(args.files) > 1 and fmt.name != "text":
+            raise UsageError("several input files need -o DIR or -o NAME{stem}.EXT "
+                             "(or --format text)")
+        return [None] * len(args.files)
+    if len(args.files) == 1 and "{stem}" not in out and not _is_folder(out):
+        return [out]
+    if "{stem}" in out:
+        paths = [out.replace("{stem}", _stem(f)) for f in args.files]
+    elif _is_folder(out):
+        os.makedirs(out, exist_ok=True)
+        paths = [os.path.join(out, _stem(f) + fmt.suffixes[0]) for f in args.files]
+    else:
+        raise UsageError(f"-o {out!r}: with several input files, give a directory or a "
+                         f"name holding {{stem}}")
+    if len(set(paths)) != len(paths):
+        raise UsageError("two input files would write the same output file")
+    return paths
+
+
+def _is_folder(path: str) -> bool:
+    """An output naming a folder: an existing one, or a name ending with a separator."""
+    return path.endswith(os.sep) or os.path.isdir(path)
+
+
+def _stem(path: str) -> str:
+    name = os.path.basename(path)
+    return name[:-len(".vital")] if name.lower().endswith(".vital") else name
+
+
+def _choose_format(args: argparse.Namespace, default: str) -> Any:
+    from .writers import registry
+
+    if args.format:
+        return registry.get(args.format)
+    if args.output not in (None, "-") and not _is_folder(args.output) \
+            and "{stem}" not in args.output:
+        found = registry.for_path(args.output)
+        if found is None:
+            raise UsageError(f"cannot tell the format from {args.output!r}: use --format "
+                             f"({', '.join(registry.NAMES)})")
+        return found
+    if args.output and "{stem}" in args.output:
+        found = registry.for_path(args.output.replace("{stem}", ""))
+        if found is not None:
+            return found
+    return registry.get(default)
+
+
+def _lean_arrow() -> None:
+    """Before pyarrow loads: its default allocator (mimalloc) keeps ~50 MB more resident
+    than malloc while an export streams. The user's own setting wins."""
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    _lean_arrow()
+    fmt = _choose_format(args, "json")
+    writer = fmt.load()
+    if not writer.is_available():
+        _Reporter(args).error(None, f"the {fmt.name} format needs "
+                              f"{', '.join(writer.REQUIRES)}: pip install "
+                              f"'vitalproc[{writer.EXTRA}]'")
+        return EXIT_DATA
+    sections, records = _sections(args)
+    if fmt.name in ("csv", "parquet", "arrow") and not records and not args.summary \
+            and len(sections) > 1:
+        raise UsageError(f"{fmt.name} holds one table: choose one of --info-only, "
+                         f"--list-devices, --list-tracks or --summary")
+    outputs = dict(zip(args.files, _outputs(args, fmt)))
+    if fmt.binary and outputs[args.files[0]] is None and sys.stdout.isatty():
+        raise UsageError(f"{fmt.name} is binary: not writing it to a terminal (use -o PATH "
+                         f"or a pipe)")
+    options: dict[str, Any] = {}
+    if fmt.name == "json":
+        options["compact"] = args.compact
+    elif fmt.name == "csv":
+        options["wave_cells"] = args.wave_cells
+
+    def one(path: str, report: _Reporter) -> None:
+        from .writers._output import atomic_output, write_streamed
+
+        plan_ = _selection_plan(path, args, report, max_records=args.max_records,
+                                physical=args.physical, sections=sections,
+                                records=records, summary=args.summary)
+        plan_.release = True  # this recording is read for this export only
+        dest = outputs[path]
+        report.note(f"{path}: {len(plan_.parts)} tracks -> {dest or 'stdout'} ({fmt.name})")
+        if dest is None:
+            write_streamed(_stdout(), writer.write_plan, plan_, **options)
+            return
+        with atomic_output(dest) as out:
+            write_streamed(out, writer.write_plan, plan_, **options)
+
+    return _run(args, one)
+
+
+# -- grid ----------------------------------------------------------------------------------------
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    """``vf.to_numpy(names, interval, return_timestamp=True)``, written as CSV or Parquet."""
+    _lean_arrow()
+    fmt = args.format or ("parquet" if args.output and
+                          args.output.lower().endswith((".parquet", ".pq")) else "csv")
+
+    def one(path: str, report: _Reporter) -> None:
+        from .writers._output import atomic_output
+        from .writers.grid import grid_table, write_grid
+
+        plan_ = _selection_plan(path, args, report, records=False)
+        names = [p.name for p in plan_.parts]
+        grid = plan_.vf.to_numpy(names, args.interval, return_timestamp=True)
+        table = grid_table(plan_, names, grid, args.time)
+        if args.output in (None, "-"):
+            write_grid(table, fmt, _stdout())
+        else:
+            with atomic_output(args.output) as out:
+                write_grid(table, fmt, out)
+
+    return _run(args, one)
+
+
+# -- entry point --------------------------------------------------------------------------------
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from .errors import VitalError, VitalWarning
+    """Run the command line; returns the exit code (``vitalproc`` console script)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        parser.print_usage(sys.stderr)
+        return EXIT_USAGE
+    if argv[0] not in parser.get_default("commands") and \
+            argv[0] not in ("-h", "--help", "--version"):
+        argv.insert(0, "export")  # the seed's form: `vitalproc [flags] FILE`
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    from .errors import VitalWarning
 
-    warnings.simplefilter("ignore", VitalWarning)  # reported from vf.warnings instead
-    files = args.files if args.command == "info" else [args.file]
-    status = EXIT_OK
-    for path in files:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VitalWarning)  # reported from vf.warnings instead
         try:
-            vf = _read(path)
-        except (OSError, VitalError) as exc:
-            print(f"vitalproc: {path}: {exc}", file=sys.stderr)
-            status = EXIT_DATA
-            continue
-        if args.command == "info":
-            d = info_dict(path, vf)
-            print(json.dumps(d)) if args.json else _print_info(d)
-        else:
-            rows = track_rows(vf) if args.command == "tracks" else [
-                {"name": d.name, "type": d.type, "port": d.port} for d in vf.devs.values()]
-            print(json.dumps(rows, indent=1)) if args.format == "json" else _print_table(rows)
-    return status
+            return args.func(args)
+        except UsageError as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except BrokenPipeError:
+            _quiet_pipe()
+            return EXIT_OK
+        except KeyboardInterrupt:
+            return 130
+        except ImportError as exc:
+            if getattr(args, "verbose", False):
+                raise
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return EXIT_DATA

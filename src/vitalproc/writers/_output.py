@@ -1,0 +1,147 @@
+"""Where a writer's bytes go: a file written under a temporary name and renamed when
+complete (``atomic_output``), through a thread that does the writes while the next batch
+is formatted (``BackgroundWriter``).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._base import Plan
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """A binary file written under a temporary name beside ``path``, renamed to ``path``
+    only when the block ends without an error (no partial file is ever left behind)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
+                               dir=folder)
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
+            yield out
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a new file's usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class BackgroundWriter:
+    """A write-only stream that hands big chunks to a thread doing the actual writes.
+
+    File and pipe writes release the GIL, so formatting the next batch overlaps
+    writing the last one. Small writes are gathered into ``CHUNK``-sized pieces; at
+    most ``DEPTH`` pieces wait, which bounds the memory held. An error of the thread
+    (a closed pipe, a full disk) is raised by the next ``write`` or by ``close``.
+    """
+
+    CHUNK = 1 << 18
+    DEPTH = 2
+
+    def __init__(self, raw: IO[bytes]):
+        import queue
+        import threading
+
+        self.raw = raw
+        self.closed = False
+        self.position = 0
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.error: BaseException | None = None
+        self.queue: queue.Queue = queue.Queue(self.DEPTH)
+        self.thread = threading.Thread(target=self._run, name="vitalproc-writer",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            chunk = self.queue.get()
+            if chunk is None:
+                return
+            if self.error is None:
+                try:
+                    self.raw.write(chunk)
+                except BaseException as exc:  # handed to the main thread
+                    self.error = exc
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def write(self, data: Any) -> int:
+        self._check()
+        size = len(data) if not isinstance(data, memoryview) else data.nbytes
+        self.position += size
+        if size >= self.CHUNK:
+            self._flush_pending()
+            self.queue.put(data)
+        else:
+            self.pending.append(bytes(data))
+            self.pending_size += size
+            if self.pending_size >= self.CHUNK:
+                self._flush_pending()
+        return size
+
+    # What pyarrow asks of a Python file object it writes to.
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        self._check()
+
+    def _flush_pending(self) -> None:
+        if self.pending:
+            self.queue.put(b"".join(self.pending))
+            self.pending, self.pending_size = [], 0
+
+    def close(self) -> None:
+        """Write what is left, wait for the thread, raise its error if it had one."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._flush_pending()
+        finally:
+            self.queue.put(None)
+            self.thread.join()
+        self._check()
+        self.raw.flush()
+
+
+def write_to(dest: str | os.PathLike | IO[bytes], body: Any, plan_: Plan, **options: Any) -> None:
+    """Run a writer's ``body(plan, out, **options)`` on a path (atomically) or a binary
+    file object, through a ``BackgroundWriter``."""
+    if isinstance(dest, (str, os.PathLike)):
+        with atomic_output(dest) as out:
+            write_streamed(out, body, plan_, **options)
+    else:
+        write_streamed(dest, body, plan_, **options)
+
+
+def write_streamed(out: IO[bytes], body: Any, plan_: Plan, **options: Any) -> None:
+    """``body(plan_, stream, **options)`` with the writes done by a background thread."""
+    stream = BackgroundWriter(out)
+    try:
+        body(plan_, stream, **options)
+    finally:
+        stream.close()
+
+

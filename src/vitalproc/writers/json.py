@@ -1,0 +1,175 @@
+"""JSON: the seed document (``file_info``, ``devices``, ``tracks`` with ``records``), streamed.
+
+Every number is written in the shortest form that reads back to the same value of the
+track's dtype (``dtype`` key): float32 values as float32 (``60.1``), integers as
+integers; NaN and infinities as ``null``. Strings are JSON strings, wave records arrays
+of numbers (uint8 too). Records are formatted a batch at a time, each batch's numbers in
+one vectorised call, so memory stays bounded whatever the file's size. Layout:
+``docs/formats.md``; schema: ``docs/vitalproc-export.schema.json``.
+"""
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING, Any
+
+from ._base import Part, Plan, Selection, plan, require
+from ._output import write_to
+
+if TYPE_CHECKING:
+    from ..model import VitalFile
+
+FORMAT = "json"
+SUFFIXES = (".json",)
+BINARY = False
+REQUIRES = ("orjson",)
+EXTRA = "formats"
+
+def is_available() -> bool:
+    try:
+        import orjson  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _orjson() -> Any:
+    return require("orjson", EXTRA)
+
+
+def _dumps(obj: Any, indent: bool = False) -> bytes:
+    orjson = _orjson()
+    option = orjson.OPT_SERIALIZE_NUMPY | (orjson.OPT_INDENT_2 if indent else 0)
+    return orjson.dumps(obj, option=option)
+
+
+def record_values(part: Part, a: int, b: int) -> list[Any]:
+    """Records ``[a, b)``'s values as objects orjson writes in the track's dtype: numpy
+    scalars (float32 stays float32), row views of the samples, or ``str``."""
+    if part.kind == "wave":
+        samples, offsets = part.samples(a, b)
+        lengths = offsets[1:] - offsets[:-1]
+        if len(lengths) and lengths[0] > 0 and (lengths == lengths[0]).all():
+            return list(samples.reshape(b - a, int(lengths[0])))  # views, no copy
+        bounds = offsets.tolist()
+        return [samples[s:e] for s, e in zip(bounds, bounds[1:])]
+    if part.kind == "numeric":
+        return list(part.values(a, b))
+    if part.kind == "string":
+        return part.texts(a, b)
+    return [None] * (b - a)
+
+
+def records_text(part: Part, a: int, b: int) -> memoryview:
+    """Records ``[a, b)`` as compact JSON objects separated by commas (no brackets)."""
+    dts = part.dt[a:b].tolist()
+    records = [{"dt": dt, "val": val} for dt, val in zip(dts, record_values(part, a, b))]
+    return memoryview(_dumps(records))[1:-1]
+
+
+class _Layout:
+    """The bytes between values: compact (one line) or pretty (2-space indent, one
+    record per line)."""
+
+    def __init__(self, compact: bool):
+        self.compact = compact
+
+    def obj(self, obj: Any, depth: int) -> bytes:
+        """A JSON value to be placed ``depth`` levels deep."""
+        if self.compact:
+            return _dumps(obj)
+        return _dumps(obj, indent=True).replace(b"\n", b"\n" + b"  " * depth)
+
+    def key(self, name: str, depth: int) -> bytes:
+        if self.compact:
+            return _dumps(name) + b":"
+        return b"\n" + b"  " * depth + _dumps(name) + b": "
+
+    def records(self, part: Part, a: int, b: int) -> memoryview | bytes:
+        """Records ``[a, b)``: one line each in the pretty layout."""
+        text = records_text(part, a, b)
+        if self.compact:
+            return text
+        # '},{"dt"' cannot occur inside a JSON string (its quote would be escaped)
+        return _RECORD_INDENT + bytes(text).replace(b'},{"dt":', b"},\n" + _RECORD_INDENT
+                                             + b'{"dt":')
+
+    def one_record(self, part: Part, i: int) -> bytes:
+        return bytes(records_text(part, i, i + 1))
+
+
+_RECORD_INDENT = b" " * 8
+
+
+def _track(layout: _Layout, part: Part, sel: Selection, out: IO[bytes]) -> None:
+    """One track object: metadata, ``records_count``, then its records batch by batch."""
+    meta = part.metadata()
+    meta["records_count"] = len(part)
+    if sel.summary:
+        n = len(part)
+        first = layout.one_record(part, 0) if n else b"null"
+        last = layout.one_record(part, n - 1) if n else b"null"
+        head = layout.obj(meta, 2)[:-1].rstrip()
+        sep = b"," if layout.compact else b",\n      "
+        colon = b":" if layout.compact else b": "
+        out.write(head + sep + b'"first_record"' + colon + first + sep + b'"last_record"'
+                  + colon + last + (b"}" if layout.compact else b"\n    }"))
+        return
+    if not sel.records:
+        out.write(layout.obj(meta, 2))
+        return
+    head = layout.obj(meta, 2)[:-1].rstrip()
+    out.write(head + (b',"records":[' if layout.compact else b',\n      "records": ['))
+    sep = b"," if layout.compact else b",\n"
+    for i, (a, b) in enumerate(part.ranges()):
+        out.write(sep if i else b"" if layout.compact else b"\n")
+        out.write(layout.records(part, a, b))
+    if layout.compact:
+        out.write(b"]}")
+    else:
+        out.write(b"\n      ]\n    }" if len(part) else b"]\n    }")
+
+
+def write_plan(plan_: Plan, out: IO[bytes], compact: bool = False) -> None:
+    """Write ``plan_`` as one JSON document (and a newline) to the binary stream ``out``."""
+    layout = _Layout(compact)
+    sel = plan_.selection
+    out.write(b"{")
+    first = True
+    for section in sel.sections:
+        out.write((b"" if first else b",") + layout.key(section, 1))
+        first = False
+        if section == "file_info":
+            out.write(layout.obj(plan_.file_info(), 1))
+        elif section == "devices":
+            out.write(layout.obj(plan_.devices_info(), 1))
+        else:
+            out.write(b"{")
+            for i, part in enumerate(plan_.parts):
+                out.write((b"," if i else b"") + layout.key(part.name, 2))
+                _track(layout, part, sel, out)
+                plan_.written(part)
+            out.write(b"}" if layout.compact or not plan_.parts else b"\n  }")
+    out.write(b"}\n" if layout.compact or first else b"\n}\n")
+
+
+def write(vf: VitalFile, dest: Any, selection: Selection | None = None,
+          compact: bool = False) -> None:
+    """Write a recording as JSON.
+
+    Parameters
+    ----------
+    vf
+        The recording.
+    dest
+        A path (written under a temporary name, then renamed) or a binary file object.
+    selection
+        Tracks, records and sections to write (default: everything).
+    compact
+        One line instead of the indented layout.
+
+    Raises
+    ------
+    ImportError
+        orjson is not installed (``pip install 'vitalproc[formats]'``).
+    """
+    _orjson()
+    write_to(dest, write_plan, plan(vf, selection), compact=compact)

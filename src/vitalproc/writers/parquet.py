@@ -1,0 +1,94 @@
+"""Parquet: the long table of ``vitalproc.frames`` (one row per record), zstd, streamed.
+
+Rows are written a batch at a time (``frames.LongTable.batches``), gathered into row
+groups of about ``ROW_GROUP_BYTES``; the schema's metadata carries the tracks'
+metadata (``frames.metadata``). Listings (``--list-tracks``...) write their table.
+Readable by pyarrow, polars, pandas and duckdb.
+"""
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING, Any
+
+from ._base import Plan, Selection, listing, plan, require
+from ._output import write_to
+
+if TYPE_CHECKING:
+    from ..model import VitalFile
+
+FORMAT = "parquet"
+SUFFIXES = (".parquet", ".pq")
+BINARY = True
+REQUIRES = ("pyarrow",)
+EXTRA = "formats"
+
+#: Batches are gathered until they hold this many bytes, then written as one row group.
+ROW_GROUP_BYTES = 16 << 20
+COMPRESSION = "zstd"
+DICTIONARY_COLUMNS = ("device", "track", "type", "unit")
+
+
+def is_available() -> bool:
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def listing_table(plan_: Plan) -> Any:
+    """The listing of a plan without records, as an Arrow table."""
+    pa = require("pyarrow", EXTRA)
+    from ..frames import track_table
+
+    kind, rows = listing(plan_)
+    if kind == "tracks" and not plan_.selection.summary:
+        return track_table(plan_)
+    return pa.Table.from_pylist(rows)
+
+
+def write_plan(plan_: Plan, out: IO[bytes]) -> None:
+    """Write ``plan_`` as a Parquet file to the binary stream ``out``."""
+    pa = require("pyarrow", EXTRA)
+    import pyarrow.parquet as pq
+
+    from ..frames import LongTable
+
+    if not plan_.selection.records:
+        pq.write_table(listing_table(plan_), out, compression=COMPRESSION)
+        return
+    table = LongTable(plan_)
+    # Dictionary pages only for the dictionary columns: trying them on samples costs a
+    # hash table per column chunk, for values that are not repetitive enough to gain.
+    with pq.ParquetWriter(out, table.schema, compression=COMPRESSION,
+                          use_dictionary=list(DICTIONARY_COLUMNS)) as writer:
+        held: list = []
+        size = 0
+        for batch in table.batches():
+            held.append(batch)
+            size += batch.nbytes
+            if size >= ROW_GROUP_BYTES:
+                writer.write_table(pa.Table.from_batches(held), row_group_size=1 << 62)
+                held, size = [], 0
+        if held:
+            writer.write_table(pa.Table.from_batches(held), row_group_size=1 << 62)
+
+
+def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
+    """Write a recording's long table as Parquet.
+
+    Parameters
+    ----------
+    vf
+        The recording.
+    dest
+        A path (written under a temporary name, then renamed) or a binary file object.
+    selection
+        Tracks and records to write (default: everything).
+
+    Raises
+    ------
+    ImportError
+        pyarrow is not installed (``pip install 'vitalproc[formats]'``).
+    """
+    require("pyarrow", EXTRA)
+    write_to(dest, write_plan, plan(vf, selection))

@@ -1,0 +1,586 @@
+"""Every export format, read back by an independent reader and compared with the model.
+
+Writers run in-process here (``tests/test_cli.py`` runs the command itself). Sources: the
+real recordings and the fixtures that carry every dtype, NaN payloads, infinities, empty
+and uneven records, odd names and odd track types.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import math
+import pathlib
+import warnings
+
+import msgpack
+import numpy as np
+import pytest
+from conftest import REAL_FILES, REPO
+from fixtures_catalog import FIXTURES
+
+import vitalproc
+from vitalproc import frames
+from vitalproc.writers import _base, _output, registry
+from vitalproc.writers import arrow as arrow_writer
+from vitalproc.writers import csv as csv_writer
+from vitalproc.writers import json as json_writer
+from vitalproc.writers import msgpack as msgpack_writer
+from vitalproc.writers import parquet as parquet_writer
+from vitalproc.writers import text as text_writer
+
+FIXTURE_SOURCES = ("wave_all_fmts", "numeric_all_fmts", "string_values", "utf8_names",
+                   "device_empty_name", "track_no_device", "wave_nsamp_mismatch",
+                   "nan_inf_dt", "invalid_fmt_and_type", "empty_body", "header_10",
+                   "redeclared_new_fmt", "reset_events")
+SOURCES = tuple(p.name for p in REAL_FILES) + FIXTURE_SOURCES
+SCHEMA = REPO / "docs" / "vitalproc-export.schema.json"
+
+
+@functools.cache
+def load(source: str) -> vitalproc.VitalFile:
+    """A source read once (fixtures may warn about what they recover)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", vitalproc.VitalWarning)
+        if source in FIXTURES:
+            return vitalproc.read(FIXTURES[source]())
+        return vitalproc.read(next(p for p in REAL_FILES if p.name == source))
+
+
+def written(module, vf, selection=None, **options) -> bytes:
+    out = io.BytesIO()
+    module.write(vf, out, selection, **options)
+    return out.getvalue()
+
+
+def records(trk) -> list:
+    """The model's records: (dt, value) with waves as arrays and strings as text."""
+    if trk.type == 1:
+        bounds = trk.offsets.tolist()
+        values = [trk.samples[a:b] for a, b in zip(bounds, bounds[1:])]
+    elif trk.type == 2:
+        values = list(trk.values)
+    elif trk.type == 5:
+        values = trk.texts()
+    else:
+        values = [None] * len(trk)
+    return list(zip(trk.dt.tolist(), values))
+
+
+def assert_numbers(got: list, want: np.ndarray) -> None:
+    """JSON numbers (null for NaN/inf) equal ``want`` bit for bit once read as its dtype."""
+    want = np.asarray(want)
+    missing = np.array([v is None for v in got], bool)
+    nonfinite = (~np.isfinite(want) if want.dtype.kind == "f"
+                 else np.zeros(len(want), bool))
+    assert missing.tolist() == nonfinite.tolist()
+    wide = np.float64 if want.dtype.kind == "f" else np.int64
+    values = np.array([0 if v is None else v for v in got], wide).astype(want.dtype)
+    assert values[~nonfinite].tobytes() == want[~nonfinite].tobytes()
+
+
+def assert_dt(got, want: float) -> None:
+    assert (got is None) if not math.isfinite(want) else got == want
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_json_holds_every_value_of_the_model(source):
+    import jsonschema
+
+    vf = load(source)
+    compact = written(json_writer, vf, compact=True)
+    doc = json.loads(compact)
+    assert json.loads(written(json_writer, vf)) == doc  # the pretty layout: same document
+    # (jsonschema takes seconds per MB: the schema is checked on a few records per track)
+    sample = json.loads(written(json_writer, vf, _base.Selection(max_records=4)))
+    jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(sample)
+    assert list(doc["tracks"]) == list(vf.trks)
+    assert list(doc["devices"]) == list(vf.devs)
+    assert doc["file_info"]["tracks_count"] == len(vf.trks)
+    for name, trk in vf.trks.items():
+        got = doc["tracks"][name]
+        assert (got["type"], got["fmt"], got["unit"], got["gain"]) == \
+            (trk.type, trk.fmt, trk.unit, trk.gain)
+        assert np.float32(got["sample_rate"]) == np.float32(trk.srate)
+        assert got["records_count"] == len(got["records"]) == len(trk)
+        want = records(trk)
+        for rec, (dt, value) in zip(got["records"], want):
+            assert_dt(rec["dt"], dt)
+            if trk.type == 1:
+                assert_numbers(rec["val"], value)
+            elif trk.type == 2:
+                assert_numbers([rec["val"]], np.array([value]))
+            elif trk.type == 5:
+                assert rec["val"] == value
+
+
+def test_json_layouts():
+    vf = load("wave_all_fmts")
+    compact = written(json_writer, vf, _base.Selection(max_records=1), compact=True)
+    assert compact.count(b"\n") == 1 and compact.endswith(b"}\n")
+    pretty = written(json_writer, vf, _base.Selection(max_records=2)).decode()
+    assert pretty.startswith('{\n  "file_info": {\n    "dt_start": ')
+    records_lines = [ln for ln in pretty.splitlines() if ln.startswith(' ' * 8 + '{"dt":')]
+    assert len(records_lines) == 2 * len(vf.trks)  # one record per line
+    assert b"null" in compact  # NaN and infinities, never a bare NaN token
+
+
+def test_json_summary_and_listings():
+    vf = load(REAL_FILES[0].name)
+    doc = json.loads(written(json_writer, vf, _base.Selection(summary=True, records=False)))
+    for name, trk in vf.trks.items():
+        t = doc["tracks"][name]
+        assert "records" not in t and t["records_count"] == len(trk)
+        assert t["first_record"]["dt"] == trk.dt[0] and t["last_record"]["dt"] == trk.dt[-1]
+    only = json.loads(written(json_writer, vf, _base.Selection(
+        sections=("tracks",), records=False)))
+    assert list(only) == ["tracks"] and "records" not in next(iter(only["tracks"].values()))
+    info = json.loads(written(json_writer, vf, _base.Selection(sections=("file_info",))))
+    assert list(info) == ["file_info"] and info["file_info"]["dt_start"] == vf.dtstart
+    empty = load("empty_body")
+    assert json.loads(written(json_writer, empty, _base.Selection(summary=True))) == {
+        "file_info": json.loads(written(json_writer, empty))["file_info"],
+        "devices": {}, "tracks": {}}
+
+
+# -- MessagePack ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_msgpack_holds_every_value_of_the_model(source):
+    vf = load(source)
+    doc = msgpack.unpackb(written(msgpack_writer, vf), raw=False)
+    assert list(doc) == ["file_info", "devices", "tracks"]
+    assert list(doc["tracks"]) == list(vf.trks)
+    for name, trk in vf.trks.items():
+        got = doc["tracks"][name]
+        assert got["records_count"] == len(got["records"]) == len(trk)
+        for rec, (dt, value) in zip(got["records"], records(trk)):
+            assert rec["dt"] == dt or (math.isnan(dt) and math.isnan(rec["dt"]))
+            if trk.type == 1:
+                dtype = "<" + np.dtype(got["dtype"]).str[1:]
+                assert np.frombuffer(rec["val"], dtype).tobytes() == value.tobytes()
+            elif trk.type == 2:
+                same = np.array([rec["val"]]).astype(value.dtype)
+                assert same.tobytes() == np.array([value]).tobytes() or \
+                    (np.isnan(value) and np.isnan(same[0]))
+            elif trk.type == 5:
+                assert rec["val"] == value
+
+
+def test_msgpack_types_mirror_the_dtype():
+    raw = written(msgpack_writer, load("numeric_all_fmts"), _base.Selection(
+        tracks=["N_I16"], max_records=1, sections=("tracks",)))
+    # {"dt": float 64, "val": int 16}: the value keeps its width
+    assert b"\xa3val\xd1\x80\x00" in raw
+    raw = written(msgpack_writer, load("numeric_all_fmts"), _base.Selection(
+        tracks=["N_F32"], max_records=3, sections=("tracks",)))
+    assert b"\xa3val\xca\x3f\xc0\x00\x00" in raw  # 1.5 as float 32
+
+
+def test_msgpack_readme_example():
+    """The docs' snippet: a wave's records joined and read back with its dtype."""
+    vf = load(REAL_FILES[0].name)
+    doc = msgpack.unpackb(written(msgpack_writer, vf))
+    name = next(n for n, t in vf.trks.items() if t.type == 1)
+    trk = doc["tracks"][name]
+    samples = np.frombuffer(b"".join(r["val"] for r in trk["records"]),
+                            "<" + np.dtype(trk["dtype"]).str[1:])
+    assert (samples == vf.trks[name].samples).all()
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+def parse_number(text: str, dtype) -> np.ndarray:
+    dtype = np.dtype(dtype)
+    return np.array([float(text) if dtype.kind == "f" else int(text)]).astype(dtype)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_csv_rows_are_the_model(source):
+    vf = load(source)
+    rows = list(csv.reader(io.StringIO(written(csv_writer, vf).decode(), newline="")))
+    assert rows[0] == ["track", "dt", "value"]
+    rows = rows[1:]
+    at = 0
+    for name, trk in vf.trks.items():
+        for dt, value in records(trk):
+            if trk.type == 1:
+                n = len(value)
+                mine = rows[at:at + n]
+                assert all(r[0] == name for r in mine)
+                times = np.array([float(r[1]) for r in mine])
+                step = np.arange(n) / trk.srate if trk.srate > 0 else np.zeros(n)
+                np.testing.assert_array_equal(times, dt + step)
+                got = np.concatenate([parse_number(r[2], value.dtype) for r in mine]) \
+                    if n else value[:0]
+                assert got.tobytes() == value.tobytes() or \
+                    np.array_equal(got, value, equal_nan=True)
+                at += n
+                continue
+            row = rows[at]
+            at += 1
+            assert row[0] == name
+            assert float(row[1]) == dt or math.isnan(dt)
+            if trk.type == 2:
+                got = parse_number(row[2], value.dtype)
+                assert got.tobytes() == np.array([value]).tobytes() or np.isnan(value)
+            elif trk.type == 5:
+                assert row[2] == value
+    assert at == len(rows)
+
+
+def test_csv_wave_cells_and_quoting():
+    vf = load("utf8_names")  # odd names, quoted only when they must be
+    text = written(csv_writer, load("wave_all_fmts"), _base.Selection(tracks=["W_I16"]),
+                   wave_cells=True).decode()
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert len(rows) == 2 and json.loads(rows[0][2]) == [-32768, 32767, 0, -1, 1]
+    strings = written(csv_writer, load("string_values")).decode()
+    parsed = list(csv.reader(io.StringIO(strings, newline="")))[1:]
+    assert [r[2] for r in parsed] == [v for t in load("string_values").trks.values()
+                                      for v in t.texts()]
+    assert all(line.startswith(b"Orchestra/EVENT_LOG,")  # quoted only when needed
+               for line in written(csv_writer, load("string_values")).splitlines()[1:2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", vitalproc.VitalWarning)
+        odd = vitalproc.read(FIXTURES["string_values"]())
+    trk = next(iter(odd.trks.values()))
+    text = b'a,"b"\nc'
+    trk.data = np.frombuffer(text, np.uint8).copy()
+    trk.offsets = np.array([0, len(text)], np.int64)
+    trk.dt = trk.dt[:1].copy()
+    lines = written(csv_writer, odd, _base.Selection(tracks=[trk.name])).decode()
+    assert lines.split("\n", 1)[1] == f'Orchestra/EVENT_LOG,{trk.dt[0]:.0f},"a,""b""\nc"\n'
+    assert written(csv_writer, vf)  # writes without error whatever the names hold
+
+
+def test_csv_listings():
+    vf = load(REAL_FILES[0].name)
+    tracks = list(csv.DictReader(io.StringIO(written(csv_writer, vf, _base.Selection(
+        sections=("tracks",), records=False)).decode())))
+    assert [r["name"] for r in tracks] == list(vf.trks)
+    assert [int(r["records_count"]) for r in tracks] == [len(t) for t in vf.trks.values()]
+    summary = list(csv.DictReader(io.StringIO(written(csv_writer, vf, _base.Selection(
+        summary=True, records=False)).decode())))
+    assert float(summary[0]["first_dt"]) == next(iter(vf.trks.values())).dt[0]
+    devices = written(csv_writer, vf, _base.Selection(sections=("devices",),
+                                                      records=False)).decode()
+    assert devices.splitlines()[0] == "name,type_name,port"
+    with pytest.raises(ValueError, match="one table"):
+        written(csv_writer, vf, _base.Selection(sections=("file_info", "devices"),
+                                                records=False))
+
+
+# -- the long table: Arrow, polars, Parquet, Arrow IPC ----------------------------------------
+
+def check_long_table(table, vf, physical=False) -> None:
+    """Rows of the long table (pyarrow) against the model, track by track."""
+    assert table.column_names == ["device", "track", "type", "unit", "dt", "value", "text",
+                                  "samples"]
+    meta = frames.metadata(table)
+    assert list(meta["tracks"]) == list(vf.trks)
+    cols = table.to_pydict()
+    at = 0
+    for name, trk in vf.trks.items():
+        n = len(trk)
+        assert cols["track"][at:at + n] == [name] * n
+        assert cols["device"][at:at + n] == [trk.dname] * n
+        np.testing.assert_array_equal(np.array(cols["dt"][at:at + n], float), trk.dt)
+        if trk.type == 2:
+            with np.errstate(invalid="ignore"):  # signalling NaNs widened
+                want = trk.values.astype(np.float64)
+            got = np.array([np.nan if v is None else v for v in cols["value"][at:at + n]])
+            np.testing.assert_array_equal(got, want)
+        elif trk.type == 5:
+            assert cols["text"][at:at + n] == trk.texts()
+        elif trk.type == 1:
+            got = cols["samples"][at:at + n]
+            for row, (_, value) in zip(got, records(trk)):
+                with np.errstate(invalid="ignore"):  # signalling NaNs widened
+                    want = value.astype(np.float64)
+                if physical and trk.fmt > 2:
+                    want = want * trk.gain + trk.offset
+                np.testing.assert_array_equal(np.array(row, np.float64), want)
+        at += n
+    assert at == table.num_rows
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_arrow_parquet_polars_duckdb(source, tmp_path):
+    import duckdb
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    vf = load(source)
+    table = vf.to_arrow()
+    check_long_table(table, vf)
+    parquet_writer.write(vf, tmp_path / "x.parquet")
+    from_parquet = pq.read_table(tmp_path / "x.parquet")
+    check_long_table(from_parquet, vf)
+    arrow_writer.write(vf, tmp_path / "x.arrow")
+    with pa.memory_map(str(tmp_path / "x.arrow")) as source_file:
+        check_long_table(pa.ipc.open_file(source_file).read_all(), vf)
+    frame = pl.read_parquet(tmp_path / "x.parquet")
+    assert frame.height == table.num_rows
+    np.testing.assert_array_equal(frame["dt"].to_numpy(), table.column("dt").to_numpy())
+    counts = duckdb.sql(f"SELECT track::VARCHAR, count(*) FROM '{tmp_path / 'x.parquet'}' "
+                        f"GROUP BY 1").fetchall()
+    assert dict(counts) == {n: len(t) for n, t in vf.trks.items() if len(t)}
+
+
+def test_to_arrow_is_zero_copy():
+    vf = load(REAL_FILES[0].name)  # every wave uint16
+    table = vf.to_arrow()
+    assert not frames.metadata(table)["samples_promoted"]
+    for i, (name, trk) in enumerate(vf.trks.items()):
+        dt = table.column("dt").chunk(i)
+        assert dt.buffers()[1].address == trk.dt.ctypes.data
+        if trk.type == 1:
+            samples = table.column("samples").chunk(i)
+            assert samples.buffers()[1].address == trk.offsets.ctypes.data
+            assert samples.values.buffers()[1].address == trk.samples.ctypes.data
+    strings = load("reset_events")
+    texts = strings.to_arrow().column("text")
+    for i, trk in enumerate(strings.trks.values()):
+        if trk.type == 5 and len(trk):
+            assert texts.chunk(i).buffers()[2].address == trk.data.ctypes.data
+    numbers = load("numeric_all_fmts")
+    f64 = list(numbers.trks).index("Solar8000/N_F64")
+    assert numbers.to_arrow().column("value").chunk(f64).buffers()[1].address == \
+        numbers.trks["Solar8000/N_F64"].values.ctypes.data
+
+
+def test_sample_type_promotion():
+    vf = load("wave_all_fmts")
+    table = vf.to_arrow()
+    meta = frames.metadata(table)
+    assert meta["samples_promoted"] and meta["samples_dtype"] == "float64"
+    assert str(table.schema.field("samples").type) == "large_list<item: double>"
+    ints = vf.to_arrow(["W_I16", "W_U16"])
+    assert frames.metadata(ints)["samples_dtype"] == "int32"
+    assert frames.metadata(vf.to_arrow("W_U8,W_F32"))["samples_dtype"] == "float32"
+    one = vf.to_arrow(["W_I8"])
+    assert frames.metadata(one)["samples_dtype"] == "int8"
+    assert not frames.metadata(one)["samples_promoted"]
+    assert frames.metadata(load("numeric_all_fmts").to_arrow())["samples_dtype"] == "float32"
+
+
+def test_physical_values():
+    vf = load(REAL_FILES[0].name)
+    table = vf.to_arrow(physical=True)
+    check_long_table(table, vf, physical=True)
+    doc = json.loads(written(json_writer, vf, _base.Selection(physical=True, max_records=1)))
+    wave = next(n for n, t in vf.trks.items() if t.type == 1)
+    assert doc["tracks"][wave]["dtype"] == "float64" and doc["tracks"][wave]["physical"]
+    trk = vf.trks[wave]
+    want = trk.samples[:trk.offsets[1]] * trk.gain + trk.offset
+    np.testing.assert_array_equal(doc["tracks"][wave]["records"][0]["val"], want)
+
+
+def test_to_polars():
+    import polars as pl
+
+    vf = load(REAL_FILES[0].name)
+    frame = vf.to_polars()
+    assert frame.schema["track"] == pl.Categorical
+    assert frame.schema["samples"] == pl.List(pl.UInt16)
+    assert frame["track"].cast(pl.String).to_list() == [
+        n for n, t in vf.trks.items() for _ in range(len(t))]
+
+
+def test_track_metadata_table():
+    vf = load(REAL_FILES[0].name)
+    table = frames.track_table(_base.plan(vf))
+    assert table.column("name").to_pylist() == list(vf.trks)
+    assert table.column("records_count").to_pylist() == [len(t) for t in vf.trks.values()]
+
+
+# -- selection --------------------------------------------------------------------------------
+
+def names(vf, **selection) -> list[str]:
+    return [p.name for p in _base.plan(vf, _base.Selection(**selection)).parts]
+
+
+def test_track_selectors():
+    vf = load(REAL_FILES[0].name)
+    every = list(vf.trks)
+    dev = next(iter(vf.devs))
+    assert names(vf) == every
+    assert names(vf, tracks=["HR"]) == [n for n in every if n.endswith("HR")]
+    assert names(vf, tracks=[f"{dev}/*"]) == [n for n in every if n.startswith(f"{dev}/")]
+    assert names(vf, tracks=["*_HR"]) == [n for n in every if n.endswith("_HR")]
+    assert names(vf, tracks=["PLETH*"]) == [n for n in every if n.split("/")[-1]
+                                            .startswith("PLETH")]
+    assert names(vf, exclude=["*HR"]) == [n for n in every if not n.endswith("HR")]
+    assert names(vf, types=frozenset({1})) == [n for n, t in vf.trks.items() if t.type == 1]
+    assert names(vf, max_tracks=2) == every[:2]
+    found = _base.plan(vf, _base.Selection(tracks=["HRX", "HR"]))
+    assert found.unmatched == ["HRX"]
+    assert f"{dev}/HR" in _base.close_names("HRX", every)
+    assert _base.Selection(tracks=["HR", "A/*"]).pushdown() == (["HR", "A/*"], None)
+    assert _base.Selection(tracks=["H?"], exclude=["X"]).pushdown() == (None, ["X"])
+
+
+def test_time_window_and_record_limit():
+    vf = load(REAL_FILES[0].name)
+    trk = next(t for t in vf.trks.values() if t.type == 1)
+    name = f"{trk.dname}/{trk.name}"
+    start, end = trk.dt[3], trk.dt[7]
+    part = _base.plan(vf, _base.Selection(tracks=[name], start=start, end=end)).parts[0]
+    np.testing.assert_array_equal(part.dt, trk.dt[3:7])
+    assert np.shares_memory(part.dt, trk.dt)  # a sorted window is a view
+    part = _base.plan(vf, _base.Selection(tracks=[name], start=start, max_records=2)).parts[0]
+    np.testing.assert_array_equal(part.dt, trk.dt[3:5])
+    samples, offsets = part.samples(0, 2)
+    np.testing.assert_array_equal(samples, trk.samples[trk.offsets[3]:trk.offsets[5]])
+    assert offsets[0] == 0
+
+
+def test_unsorted_times_are_gathered():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", vitalproc.VitalWarning)
+        vf = vitalproc.read(REAL_FILES[0])
+    trk = next(t for t in vf.trks.values() if t.type == 1)
+    order = np.arange(len(trk))[::-1]
+    bounds = trk.offsets
+    trk.data = np.concatenate([trk.samples[bounds[i]:bounds[i + 1]] for i in order])
+    trk.offsets = np.concatenate([[0], np.cumsum(np.diff(bounds)[order])])
+    trk.dt = trk.dt[order].copy()
+    mid = np.sort(trk.dt)[len(trk) // 2]
+    name = f"{trk.dname}/{trk.name}"
+    part = _base.plan(vf, _base.Selection(tracks=[name], start=mid)).parts[0]
+    assert (part.dt >= mid).all() and len(part) == (trk.dt >= mid).sum()
+    doc = json.loads(written(json_writer, vf, _base.Selection(tracks=[name], start=mid)))
+    for rec, (dt, value) in zip(doc["tracks"][name]["records"],
+                                [r for r in records(trk) if r[0] >= mid]):
+        assert rec["dt"] == dt and rec["val"] == value.tolist()
+
+
+def test_devices_follow_the_track_selection():
+    vf = load("track_no_device")
+    plan = _base.plan(vf, _base.Selection(tracks=["*"]))
+    assert {d.name for d in plan.devices} <= {p.track.dname for p in plan.parts}
+    assert _base.plan(vf).devices == list(vf.devs.values())
+
+
+# -- streaming, determinism, safety -----------------------------------------------------------
+
+WRITERS = (json_writer, msgpack_writer, csv_writer, parquet_writer, arrow_writer, text_writer)
+
+
+@pytest.mark.parametrize("module", WRITERS, ids=lambda m: m.FORMAT)
+def test_small_batches_give_the_same_output(module, monkeypatch):
+    vf = load(REAL_FILES[-1].name)
+    whole = written(module, vf)
+    assert written(module, vf) == whole  # deterministic
+    monkeypatch.setattr(_base, "BATCH_SAMPLES", 7)
+    monkeypatch.setattr(_base, "BATCH_RECORDS", 3)
+    monkeypatch.setattr(csv_writer, "BATCH_SAMPLES", 5)
+    monkeypatch.setattr(parquet_writer, "ROW_GROUP_BYTES", 1000)
+    parts = list(_base.plan(vf).parts[-1].ranges())
+    assert len(parts) > 1
+    batched = written(module, vf)
+    if module is parquet_writer:  # row groups differ; the table does not
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(io.BytesIO(batched)).equals(pq.read_table(io.BytesIO(whole)))
+    elif module is arrow_writer:  # record batches differ; the table does not
+        import pyarrow as pa
+
+        assert pa.ipc.open_file(batched).read_all().equals(pa.ipc.open_file(whole).read_all())
+    else:
+        assert batched == whole
+
+
+def test_background_writer_hands_errors_back():
+    class Broken(io.RawIOBase):
+        def writable(self):
+            return True
+
+        def write(self, data):
+            raise BrokenPipeError("reader went away")
+
+    stream = _output.BackgroundWriter(Broken())
+    with pytest.raises(BrokenPipeError):
+        for _ in range(100):
+            stream.write(b"x" * _output.BackgroundWriter.CHUNK)
+    with pytest.raises(BrokenPipeError):
+        stream.close()
+
+
+def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
+    vf = load(REAL_FILES[0].name)
+    target = tmp_path / "out.json"
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(json_writer, "records_text", fail)
+    with pytest.raises(RuntimeError):
+        json_writer.write(vf, target)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    json_writer.write(vf, target)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+    assert json.loads(target.read_bytes())["tracks"]
+
+
+def test_registry_matches_the_writers():
+    for fmt in registry.FORMATS.values():
+        module = fmt.load()
+        assert (module.FORMAT, tuple(module.SUFFIXES), module.BINARY) == \
+            (fmt.name, fmt.suffixes, fmt.binary)
+        assert module.is_available()
+        assert registry.for_path(f"x{fmt.suffixes[0].upper()}") is fmt
+    assert registry.for_path("x.vital") is None
+    with pytest.raises(KeyError, match="known: json"):
+        registry.get("xml")
+
+
+def test_text_layout():
+    vf = load(REAL_FILES[0].name)
+    text = written(text_writer, vf, _base.Selection(max_records=1)).decode()
+    assert text.startswith("=== File ===\nstart      ")
+    assert "=== Devices ===" in text and "=== Tracks ===" in text
+    wave = next(t for t in vf.trks.values() if t.type == 1)
+    head = " ".join(str(v) for v in wave.samples[:text_writer.WAVE_PREVIEW])
+    assert f"[{head} ... {wave.offsets[1]} samples]" in text
+    summary = written(text_writer, vf, _base.Selection(summary=True, records=False)).decode()
+    assert f"{len(wave)} records" in summary and "    first  " in summary
+    assert text_writer.record_times(np.array([0.0, np.nan]), -540) == [
+        "1970-01-01 09:00:00.000", "NaT"]
+
+
+def test_shortest_float32():
+    for value in (0.1, 62.5, 1e-45, 3.4028235e38, 1 / 3):
+        short = _base.shortest_f32(float(np.float32(value)))
+        assert np.float32(short) == np.float32(value)
+        assert len(repr(short)) <= len(repr(float(np.float32(value))))
+    assert math.isnan(_base.shortest_f32(math.nan))
+
+
+def test_docs_duckdb_queries(tmp_path):
+    import duckdb
+
+    vf = load(REAL_FILES[0].name)
+    parquet_writer.write(vf, tmp_path / "case.parquet")
+    path = tmp_path / "case.parquet"
+    numeric = duckdb.sql(f"SELECT track, count(*), avg(value) FROM '{path}' "
+                         f"WHERE type = 'numeric' GROUP BY track").fetchall()
+    assert len(numeric) == sum(t.type == 2 for t in vf.trks.values())
+    wave = next(n for n, t in vf.trks.items() if t.type == 1)
+    samples = duckdb.sql(f"SELECT dt, unnest(samples) FROM '{path}' "
+                         f"WHERE track = '{wave}'").fetchall()
+    assert [s for _, s in samples] == vf.trks[wave].samples.tolist()
+
+
+def test_formats_doc_names_every_format():
+    doc = (REPO / "docs" / "formats.md").read_text()
+    for fmt in registry.FORMATS.values():
+        assert f"--format {fmt.name}" in doc
+        assert all(f"`{s}`" in doc for s in fmt.suffixes)
+    assert pathlib.Path(SCHEMA).exists()
