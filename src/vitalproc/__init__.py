@@ -29,3 +29,18 @@ __all__ = [
     "__version__",
     "read",
 ]
+
+# -- datasets (batch.py, dataset.py): loaded on first use, so `import vitalproc` stays fast
+_LAZY = {"convert": "batch", "open_dataset": "dataset"}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset` on first use
+    if name not in _LAZY:
+        raise AttributeError(f"module 'vitalproc' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+# -- end of datasets

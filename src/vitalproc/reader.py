@@ -14,6 +14,7 @@ import struct
 import sys
 import threading
 import warnings
+from collections.abc import Iterable
 from enum import IntEnum
 from typing import Any
 
@@ -182,6 +183,16 @@ def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
         raise ValueError(f"compat must be None or 'vitaldb', not {compat!r}")
     if max_inflated_bytes is not None and max_inflated_bytes < 0:
         raise ValueError("max_inflated_bytes must be >= 0")
+    vf.compat = compat  # the views follow the same policy (views.py)
+    # -- a dataset case (.parquet from `vitalproc convert` or vitaldb's to_parquet):
+    # read by dataset.py, for read() and VitalFile() alike
+    if (isinstance(source, (str, os.PathLike)) and os.fspath(source).endswith(".parquet")
+            and "://" not in os.fspath(source)):
+        from .dataset import load_case_into
+
+        load_case_into(vf, source, tracks, exclude, header_only, maxlen)
+        return
+    # -- end of dataset case
     loader = _Loader(vf, tracks, exclude, header_only, maxlen, compat)
     loader.strict = strict
     loader.limit = max_inflated_bytes
@@ -221,6 +232,7 @@ class _Loader:
         self.n_malformed = 0
         self.strict = False             # raise at the first fault instead of warning
         self.limit: int | None = None   # max inflated bytes
+        self.packet_offset = 0          # stream offset of the packet being handled
 
     # -- the driver ---------------------------------------------------------------------
 
@@ -409,8 +421,11 @@ class _Loader:
         self.pos = pos + 5 + plen
         if handler is None:
             return  # unknown packet types are skipped, as vitaldb skips them
+        self.packet_offset = self.base + pos  # for the notes a handler makes
         try:
             handler(self, body, plen)
+        except VitalFormatError:  # strict=True: a handler's note, not a malformed packet
+            raise
         except (struct.error, IndexError, TypeError, ValueError, _Malformed) as exc:
             self.pos = pos
             self._malformed(pos, f"a malformed packet of type {ptype} ({exc})")
@@ -464,6 +479,11 @@ class _Loader:
         if self.exclude and matched and matches(dtname, dname, self.exclude):
             matched = False
         self.tid_reclens[tid] = reclen
+        if not matched and self.recover and tid in self.tid_dtnames:
+            # The id now names an unwanted track: vitaldb keeps it mapped and files the
+            # new track's records under the old one (wrong type, wrong values).
+            del self.tid_dtnames[tid]
+            self.walker.map_tid(tid, -1)
         if self.vf.packed or not self.recover:
             # vitaldb skips the declared block length past a record of an unwanted track
             # in any file; only packed files keep a track's records together, so by
@@ -499,13 +519,14 @@ class _Loader:
             self._note("redeclared_track",
                        f"{dtname!r} is declared again (track id {tid}); vitaldb drops the "
                        f"{held} records read before, vitalproc keeps them",
-                       track=dtname, count=held)
+                       offset=self.packet_offset, track=dtname, count=held)
         else:
             why = ("as vitaldb does" if not self.recover else
                    "because its type, format, sampling rate, gain or offset changed")
             self._note("redeclared_track_dropped",
                        f"{dtname!r} is declared again (track id {tid}); the {held} records "
-                       f"read before were dropped {why}", track=dtname, count=held)
+                       f"read before were dropped {why}", offset=self.packet_offset,
+                       track=dtname, count=held)
 
     def _command(self, b: bytes, plen: int) -> None:
         cmd = b[0]

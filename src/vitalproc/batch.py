@@ -1,0 +1,547 @@
+"""Many recordings -> one dataset, on a local process pool or a dask.distributed cluster.
+
+``convert(inputs, dataset)`` writes one Parquet file per recording (vitaldb's v1.7 long
+schema, ``writers/vitaldb_parquet``) and the dataset's manifest and track tables
+(``dataset.py``). Each file is converted by ``convert_file`` in a worker and comes back as
+one ``FileResult``: a failure is that file's record, never the run's end.
+
+- Resumable: an input whose size and mtime match its manifest row is skipped unopened;
+  one whose size matches but mtime does not is hashed, and skipped if the content is the
+  same. Each output's footer names its source, so outputs a killed run finished are
+  taken back into the manifest on the next run.
+- Nothing half-written: each output is written under a hidden temporary name, synced and
+  renamed. Temporary files a killed run left behind are removed by the next run, which
+  holds a lock on the dataset while it works.
+- A worker that dies (killed, out of memory) fails only the files it held: those are
+  retried one at a time, and a file that still kills its worker is recorded as failed.
+"""
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import os
+import resource
+import sys
+import tempfile
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, BinaryIO
+
+from . import dataset as ds
+
+ENGINES = ("local", "dask")
+TMP_SUFFIX = ".tmp"
+LOCK_NAME = ".lock"
+
+#: Compressed bytes read to learn a file header's own span (see ``_header_span``).
+HEADER_PROBE = 1 << 16
+
+#: Tasks queued per local worker: enough to keep it busy, few to retry if one dies.
+QUEUE_PER_WORKER = 2
+
+
+@dataclass(frozen=True)
+class Task:
+    """One input to convert, as a worker gets it."""
+
+    source: str
+    caseid: str
+    dataset: str
+    expected_hash: str | None = None  # skip when the content still hashes to this
+    strict: bool = False
+    compat: str | None = None
+    compression_level: int | None = None
+
+
+@dataclass
+class FileResult:
+    """What became of one input file.
+
+    ``status``: ``ok`` / ``warned`` (converted; ``warned``: the read recovered data, see
+    ``warnings``), ``failed`` (``error`` says why; no output), ``unchanged`` (new mtime,
+    same content: not rewritten) or ``skipped`` (same size and mtime: not opened).
+    """
+
+    source: str
+    caseid: str
+    status: str
+    error: str | None = None
+    size: int | None = None
+    mtime_ns: int | None = None
+    hash: str | None = None
+    output: str | None = None
+    output_bytes: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    peak_rss: int | None = None  # the worker process's peak so far (bytes)
+
+    @property
+    def converted(self) -> bool:
+        """Whether this run wrote the file's output (``ok`` or ``warned``)."""
+        return self.status in ds.CONVERTED
+
+
+@dataclass
+class ConversionReport:
+    """All the results of one ``convert`` call, one per input file."""
+
+    dataset: str
+    results: list[FileResult]
+    seconds: float
+
+    def count(self, *statuses: str) -> int:
+        """How many files ended with one of ``statuses``."""
+        return sum(r.status in statuses for r in self.results)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        """The results of the files that could not be converted."""
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        """No input failed."""
+        return not self.failed
+
+    def summary(self) -> str:
+        """One line: how many files were converted, unchanged, failed, and how fast."""
+        return (f"{self.count('ok', 'warned')} converted ({self.count('warned')} with "
+                f"warnings), {self.count('skipped', 'unchanged')} unchanged, "
+                f"{self.count('failed')} failed in {self.seconds:.1f} s")
+
+
+# ---- one file, in a worker -------------------------------------------------------------
+
+def convert_file(task: Task) -> FileResult:
+    """Convert one recording into ``<task.dataset>/<task.caseid>.parquet`` (in a worker).
+
+    Parameters
+    ----------
+    task
+        The source, its case id and output folder, and the read options. With
+        ``task.expected_hash``, a file whose bytes still hash to it is not converted
+        again (status ``unchanged``).
+
+    Returns
+    -------
+    FileResult
+        Never raises: a file that cannot be read or written is a ``failed`` result with
+        the error, and no output is left.
+    """
+    from .errors import VitalFormatError, VitalWarning
+    from .reader import read
+    from .writers import vitaldb_parquet as vp
+
+    start = time.perf_counter()
+    result = FileResult(task.source, task.caseid, "failed")
+    try:
+        stat = os.stat(task.source)
+        result.size, result.mtime_ns = stat.st_size, stat.st_mtime_ns
+        result.hash = _sha256(task.source)
+        if result.hash == task.expected_hash:
+            result.status = "unchanged"
+            return result
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VitalWarning)  # kept in vf.warnings
+            vf = read(task.source, strict=task.strict, compat=task.compat)
+        span = _header_span(task.source)
+        output = f"{task.caseid}.parquet"
+        source = {"path": task.source, "size": result.size, "mtime_ns": result.mtime_ns,
+                  "hash": result.hash, "caseid": task.caseid}
+        options = ({} if task.compression_level is None
+                   else {"compression_level": task.compression_level})
+        with atomic_file(os.path.join(task.dataset, output)) as f:
+            vp.write(vf, f, header_span=span, source=source, **options)
+        result.output = output
+        result.output_bytes = os.path.getsize(os.path.join(task.dataset, output))
+        result.warnings = [w.message for w in vf.warnings]
+        result.status = "warned" if vf.warnings else "ok"
+    except (OSError, VitalFormatError, ValueError, MemoryError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - the isolation boundary: a bug in one file's
+        # conversion is that file's failure, and the other files go on
+        result.error = f"internal error, please report: {type(exc).__name__}: {exc}"
+    finally:
+        result.seconds = time.perf_counter() - start
+        result.peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return result
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
+
+
+def _header_span(path: str) -> tuple[float, float] | None:
+    """The span the file header itself declares, before records widened it: what a
+    reader of a track selection needs to rebuild that selection's span. Read from the
+    first bytes with every track excluded, so that no record widens it."""
+    from .errors import VitalFormatError, VitalWarning
+    from .reader import read
+
+    with open(path, "rb") as f:
+        prefix = f.read(HEADER_PROBE)
+    for source in (prefix, path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VitalWarning)  # the probe is cut short
+            try:
+                probe = read(source, exclude=[""], header_only=True)
+            except VitalFormatError:
+                continue  # the header lies past the probe: read the whole file
+        return probe.dtstart, probe.dtend
+    return None
+
+
+@contextlib.contextmanager
+def atomic_file(path: str) -> Iterator[BinaryIO]:
+    """A binary file that appears at ``path`` complete, or not at all.
+
+    It is written under a hidden temporary name in the same folder, synced to disk, then
+    renamed over ``path``; on an error the temporary file is removed.
+    """
+    folder, name = os.path.split(path)
+    fd, tmp = tempfile.mkstemp(dir=folder or ".", prefix=f".{name}.", suffix=TMP_SUFFIX)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the dataset from its readers
+        with open(fd, "wb", closefd=False) as f:
+            yield f
+        os.fsync(fd)
+        os.replace(tmp, path)
+        tmp = None
+    finally:
+        os.close(fd)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+# ---- engines -----------------------------------------------------------------------------
+
+Work = Callable[[Task], FileResult]
+
+
+def run_local(work: Work, tasks: Iterable[Task], jobs: int,
+              done: Callable[[FileResult], None]) -> None:
+    """Run ``work`` on every task in a local process pool, handing each result to
+    ``done`` as it comes. When a worker dies, the tasks it may have held are retried one
+    at a time in a fresh pool; one that kills its worker again is a failed result."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    # forkserver: workers start from a clean process, not a copy of a caller that may
+    # hold threads (a notebook, a dask client).
+    context = multiprocessing.get_context("forkserver")
+    # Workers fork from a server that has imported what every conversion needs.
+    context.set_forkserver_preload(["vitalproc.batch", "vitalproc.reader", "numpy",
+                                    "pyarrow.parquet"])
+    queue, suspects = deque(tasks), deque()
+    while queue or suspects:
+        alone = bool(suspects)
+        source = suspects if alone else queue
+        with ProcessPoolExecutor(1 if alone else jobs, mp_context=context) as pool:
+            running: dict[Any, Task] = {}
+            broken = False
+            while (source or running) and not broken:
+                while source and len(running) < (1 if alone else jobs * QUEUE_PER_WORKER):
+                    task = source.popleft()
+                    running[pool.submit(work, task)] = task
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task = running.pop(future)
+                    try:
+                        done(future.result())
+                    except BrokenProcessPool:
+                        broken = True
+                        if alone:
+                            done(_died(task))
+                        else:
+                            suspects.append(task)
+            if broken and not alone:
+                suspects.extend(running.values())
+
+
+def _died(task: Task) -> FileResult:
+    return FileResult(task.source, task.caseid, "failed",
+                      error="the worker process died converting this file (killed, or out "
+                            "of memory)")
+
+
+def run_dask(work: Work, tasks: list[Task], scheduler: str | None, jobs: int,
+             done: Callable[[FileResult], None]) -> None:
+    """Run ``work`` on every task on a dask.distributed cluster (a local one of ``jobs``
+    workers without a scheduler address). A task the cluster fails (a worker killed
+    too often, a lost connection) is a failed result."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise ImportError("engine='dask' needs dask.distributed: "
+                          "pip install 'vitalproc[dataset]'") from exc
+    with contextlib.ExitStack() as stack:
+        if scheduler:
+            client = stack.enter_context(Client(scheduler))
+        else:
+            cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1,
+                                                       processes=True))
+            client = stack.enter_context(Client(cluster))
+        futures = client.map(work, tasks, pure=False)
+        owner = {f.key: t for f, t in zip(futures, tasks)}
+        for future in as_completed(futures):
+            try:
+                done(future.result())
+            except Exception as exc:  # noqa: BLE001 - KilledWorker, lost connections...:
+                # whatever the cluster raises for one file is that file's failure
+                task = owner[future.key]
+                done(FileResult(task.source, task.caseid, "failed",
+                                error=f"{type(exc).__name__} on the cluster: {exc}"))
+
+
+# ---- the run -----------------------------------------------------------------------------
+
+def find_inputs(inputs: Iterable[str | os.PathLike]) -> list[str]:
+    """Absolute paths of the recordings named by files, folders (every ``*.vital`` below
+    them) and glob patterns, sorted, each once.
+
+    Raises
+    ------
+    FileNotFoundError
+        An input that is no file or folder and matches nothing.
+    """
+    found: set[str] = set()
+    for item in map(os.fspath, inputs):
+        paths = [item] if os.path.exists(item) else sorted(glob.glob(item, recursive=True))
+        if not paths:
+            raise FileNotFoundError(f"no such file, folder or match: {item!r}")
+        for path in paths:
+            if os.path.isdir(path):
+                found.update(p for p in glob.glob(os.path.join(path, "**", "*"), recursive=True)
+                             if p.lower().endswith(".vital") and os.path.isfile(p))
+            else:
+                found.add(path)
+    return sorted({os.path.abspath(p) for p in found})
+
+
+def _new_caseid(source: str, taken: set[str]) -> str:
+    """The file name without ``.vital``; a name already taken (or reserved: ``_``/``.``
+    start the dataset's own files) gets a suffix from its path's hash."""
+    stem = os.path.basename(source)
+    if stem.lower().endswith(".vital"):
+        stem = stem[:-len(".vital")]
+    stem = stem.lstrip("_.") or "case"
+    name = stem
+    if name in taken:
+        name = f"{stem}-{hashlib.sha1(source.encode()).hexdigest()[:8]}"
+    taken.add(name)
+    return name
+
+
+class _Progress:
+    """files/s and MB/s on a terminal (tqdm), nothing in a pipe."""
+
+    def __init__(self, total: int, enabled: bool | None):
+        self.bar = None
+        self.bytes = 0
+        self.start = time.perf_counter()
+        if not total or enabled is False or enabled is None and not sys.stderr.isatty():
+            return
+        try:
+            from tqdm import tqdm
+        except ImportError as exc:
+            if enabled is None:
+                return  # a bar nobody asked for is not worth an error
+            raise ImportError("a progress bar needs tqdm: pip install 'vitalproc[dataset]'"
+                              ) from exc
+        self.bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+    def update(self, result: FileResult) -> None:
+        if self.bar is None:
+            return
+        self.bytes += result.size or 0
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        self.bar.set_postfix_str(f"{self.bytes / elapsed / 1e6:.1f} MB/s", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def convert(inputs: Iterable[str | os.PathLike] | str | os.PathLike,
+            dataset: str | os.PathLike, *, jobs: int | None = None, engine: str = "local",
+            scheduler: str | None = None, progress: bool | None = None,
+            strict: bool = False, compat: str | None = None,
+            compression_level: int | None = None) -> ConversionReport:
+    """Convert recordings into a dataset: one Parquet file each, a manifest, a track table.
+
+    Parameters
+    ----------
+    inputs
+        ``.vital`` files, folders (every ``*.vital`` below) and glob patterns.
+    dataset
+        The dataset folder (created if missing). Re-running converts only what is new or
+        changed, and takes back outputs a killed run finished.
+    jobs
+        Worker processes; default: the machine's cores.
+    engine
+        ``"local"`` (a process pool) or ``"dask"`` (a dask.distributed cluster).
+    scheduler
+        The dask scheduler's address; None with ``engine="dask"``: a local cluster.
+    progress
+        A progress bar on stderr; None: only when stderr is a terminal.
+    strict, compat
+        Passed to ``vitalproc.read``: ``strict=True`` fails a file at the first fault.
+    compression_level
+        zstd level (default ``vitaldb_parquet.COMPRESSION_LEVEL``).
+
+    Returns
+    -------
+    ConversionReport
+        One ``FileResult`` per input; ``report.ok`` is False when any failed.
+
+    Raises
+    ------
+    FileNotFoundError
+        An input matches nothing.
+    ValueError
+        An unknown engine, or ``jobs`` < 1.
+    BlockingIOError
+        Another conversion is writing to the same dataset.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    sources = find_inputs(inputs)
+    folder = os.path.abspath(dataset)
+    os.makedirs(folder, exist_ok=True)
+    began = time.perf_counter()
+    with _locked(folder):
+        _remove_stale_temporaries(folder)
+        rows, tracks = ds.reconcile(folder)
+        plan = _Plan(folder, rows, tracks)
+        tasks = plan.tasks(sources, Task(source="", caseid="", dataset=folder, strict=strict,
+                                         compat=compat, compression_level=compression_level))
+        bar = _Progress(len(tasks), progress)
+
+        def done(result: FileResult) -> None:
+            plan.record(result)
+            bar.update(result)
+
+        try:
+            if engine == "local":
+                run_local(convert_file, tasks, jobs, done)
+            else:  # the workers write the outputs: the folder must be theirs too
+                run_dask(convert_file, tasks, scheduler, jobs, done)
+        finally:  # also on Ctrl-C: what finished is in the manifest
+            bar.close()
+            plan.save()
+    return ConversionReport(folder, plan.results, time.perf_counter() - began)
+
+
+@contextlib.contextmanager
+def _locked(folder: str) -> Iterator[None]:
+    """One conversion at a time per dataset (where the OS has ``flock``)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(os.path.join(folder, LOCK_NAME), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BlockingIOError(f"another conversion is writing to {folder}") from exc
+        yield
+
+
+def _remove_stale_temporaries(folder: str) -> None:
+    for path in glob.glob(os.path.join(folder, f".*{TMP_SUFFIX}")):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+class _Plan:
+    """The manifest as it stands, what to convert, and the results as they come.
+
+    A converted file's manifest row and track rows are made from its output's footer
+    (read here, not sent back by the worker): the output is the one record of what was
+    converted, and the results stay small however many files there are.
+    """
+
+    def __init__(self, folder: str, rows: dict[str, dict], tracks: Any):
+        self.folder = folder
+        self.rows = rows              # source -> manifest row
+        self.tracks = tracks          # the track table as it was (Arrow)
+        self.new_tracks: dict[str, Any] = {}  # caseid -> its new rows (Arrow)
+        self.dropped: set[str] = set()        # cases whose old rows go
+        self.results: list[FileResult] = []
+
+    def tasks(self, sources: list[str], template: Task) -> list[Task]:
+        taken = {row["caseid"] for row in self.rows.values()}
+        tasks = []
+        for source in sources:
+            row = self.rows.get(source)
+            caseid = row["caseid"] if row else _new_caseid(source, taken)
+            try:
+                stat = os.stat(source)
+            except OSError as exc:
+                self.record(FileResult(source, caseid, "failed",
+                                       error=f"{type(exc).__name__}: {exc}"))
+                continue
+            have = (row is not None and row["status"] in ds.CONVERTED
+                    and os.path.exists(os.path.join(self.folder, row["output"])))
+            if have and row["size"] == stat.st_size and row["mtime"] == stat.st_mtime_ns:
+                self.results.append(FileResult(source, caseid, "skipped", size=row["size"],
+                                               mtime_ns=row["mtime"], hash=row["hash"],
+                                               output=row["output"]))
+                continue
+            expected = row["hash"] if have and row["size"] == stat.st_size else None
+            tasks.append(replace(template, source=source, caseid=caseid,
+                                 expected_hash=expected))
+        return tasks
+
+    def record(self, result: FileResult) -> None:
+        import pyarrow as pa
+
+        self.results.append(result)
+        old = self.rows.get(result.source)
+        if result.status == "unchanged":
+            self.rows[result.source] = {**old, "mtime": result.mtime_ns}
+            return
+        self.dropped.add(result.caseid)
+        if result.converted:
+            layout = ds.read_layout(os.path.join(self.folder, result.output))
+            self.rows[result.source] = ds.manifest_row(
+                result.caseid, result.output, result.status, None, layout,
+                result.output_bytes, result.seconds)
+            self.new_tracks[result.caseid] = pa.Table.from_pylist(
+                ds.track_rows(result.caseid, layout), schema=ds.tracks_schema())
+            return
+        # Failed: an older output no longer stands for this source.
+        if old is not None and old.get("output"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.folder, old["output"]))
+        self.new_tracks.pop(result.caseid, None)
+        self.rows[result.source] = ds.failed_row(
+            result.caseid, result.source, result.error or "", result.size, result.mtime_ns,
+            result.hash, result.seconds)
+
+    def save(self) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        kept = self.tracks.filter(pc.invert(pc.is_in(
+            self.tracks.column("caseid"), pa.array(sorted(self.dropped), pa.string()))))
+        ds.write_tables(self.folder, list(self.rows.values()),
+                        pa.concat_tables([kept, *self.new_tracks.values()]))
