@@ -167,7 +167,8 @@ def test_sample_count_past_packet_is_skipped_not_allocated():
     b.wave(1, T0, [1, 2, 3], nsamp=0xFFFFFFFF)
     b.wave(1, T0 + 1, [4, 5])
     gz = gzip_bytes(b.bytes())
-    vf = vitalproc.read(gz)
+    with pytest.warns(VitalWarning, match="fewer bytes than they declare"):
+        vf = vitalproc.read(gz)
     assert vf.trks["W"].samples.tolist() == [4, 5]
     assert differences(reference(gz), vf) == []
 

@@ -196,6 +196,7 @@ cdef class Walker:
     cdef public int64_t n_big, first_big, base
     cdef public bint skip_empty    # step over packets of length 0 (counted) instead of EMPTY
     cdef public int64_t n_empty, first_empty
+    cdef public int64_t n_short, first_short   # wanted records shorter than they declare
     cdef public object started     # an Event set just before the walk lets the GIL go
     cdef object _buf
     cdef const uint8_t[::1] _view
@@ -308,6 +309,12 @@ cdef class Walker:
         self._view = None
         self._buf = None
 
+    cdef inline void note_short(self, Py_ssize_t pos) noexcept nogil:
+        """A wanted record too short for what it declares: skipped (as vitaldb), counted."""
+        if self.n_short == 0:
+            self.first_short = self.base + pos
+        self.n_short += 1
+
     cdef int _walk(self, const uint8_t* b, Py_ssize_t n, Py_ssize_t* ppos,
                    Py_ssize_t* pneed, bint final) noexcept nogil:
         cdef Py_ssize_t pos = ppos[0]
@@ -391,24 +398,29 @@ cdef class Walker:
                             self.has_maxlen and self.dtstart > 0
                             and dt > self.dtstart + self.maxlen):
                         if s.type == WAVE:
+                            nbytes = -1
                             if blen >= p + 4:
                                 nsamp = rd_u32(body + p)
                                 p += 4
                                 nbytes = <int64_t>nsamp * s.itemsize
-                                if blen >= p + nbytes:
-                                    s.nval += nsamp
-                                    if (append(&s.dt, &dt, 8) < 0
-                                            or append(&s.val, body + p, nbytes) < 0
-                                            or append(&s.ends, &s.nval, 8) < 0):
-                                        status = NOMEM
-                                        break
-                                    s.nrec += 1
-                                    if s.srate > 0:
-                                        end = dt + <double>nsamp / s.srate
-                                        if end > self.dtend:
-                                            self.dtend = end
+                            if nbytes < 0 or blen < p + nbytes:
+                                self.note_short(pos - 5 - <Py_ssize_t>plen)
+                            else:
+                                s.nval += nsamp
+                                if (append(&s.dt, &dt, 8) < 0
+                                        or append(&s.val, body + p, nbytes) < 0
+                                        or append(&s.ends, &s.nval, 8) < 0):
+                                    status = NOMEM
+                                    break
+                                s.nrec += 1
+                                if s.srate > 0:
+                                    end = dt + <double>nsamp / s.srate
+                                    if end > self.dtend:
+                                        self.dtend = end
                         elif s.type == NUMERIC:
-                            if blen >= p + s.itemsize:
+                            if blen < p + s.itemsize:
+                                self.note_short(pos - 5 - <Py_ssize_t>plen)
+                            else:
                                 if (append(&s.dt, &dt, 8) < 0
                                         or append(&s.val, body + p, s.itemsize) < 0):
                                     status = NOMEM
@@ -416,7 +428,9 @@ cdef class Walker:
                                 s.nrec += 1
                         elif s.type == STRING:
                             p += 4                      # a reserved u32 precedes the text
-                            if blen >= p + 4:
+                            if blen < p + 4:
+                                self.note_short(pos - 5 - <Py_ssize_t>plen)
+                            else:
                                 slen = rd_u32(body + p)
                                 p += 4
                                 k = blen - p            # vitaldb's slice stops at the packet

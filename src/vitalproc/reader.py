@@ -606,6 +606,10 @@ class _Loader:
         if self.n_malformed > MAX_MALFORMED_NOTES:
             self._note("malformed_packet", f"{self.n_malformed - MAX_MALFORMED_NOTES} more "
                        "malformed packets skipped", count=self.n_malformed - MAX_MALFORMED_NOTES)
+        if w.n_short:
+            self._note("short_record", f"{w.n_short} records of wanted tracks hold fewer "
+                       "bytes than they declare (sample count, value or text length) and were "
+                       "skipped, as vitaldb skips them", offset=w.first_short, count=w.n_short)
         if w.n_empty:
             self._note("malformed_packet", f"{w.n_empty} packets of length 0 skipped; vitaldb "
                        "stops reading the file at the first", offset=w.first_empty,
