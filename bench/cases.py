@@ -124,6 +124,311 @@ def vitalproc_header(path: str, tracks: list[str]) -> Callable[[], Any]:
     return lambda: vitalproc.read(path, header_only=True)
 
 
+# ---- writers: each loads the file once, outside the figure, then writes it packed at
+# vitaldb's default level 9 into a temporary folder removed when the child exits. The
+# call returns the recording, so the summary counts the tracks written.
+
+
+def _scratch_file(name: str) -> str:
+    import atexit
+    import shutil
+
+    folder = tempfile.mkdtemp(prefix="vitalproc-bench-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return os.path.join(folder, name)
+
+
+@case
+def vitaldb_to_vital(path: str, tracks: list[str]) -> Callable[[], Any]:
+    vitaldb = golden_vitaldb()
+    vf = vitaldb.VitalFile(path)
+    out = _scratch_file("out.vital")
+    return lambda: (vf.to_vital(out, compresslevel=9, packed=True), vf)[1]
+
+
+@case
+def vitalproc_to_vital(path: str, tracks: list[str]) -> Callable[[], Any]:
+    import vitalproc
+
+    vf = vitalproc.read(path)
+    out = _scratch_file("out.vital")
+    return lambda: (vf.to_vital(out, compresslevel=9, packed=True), vf)[1]
+
+
+# ---- the command line, end to end (issue 4): each call is a fresh `vitalproc` process,
+# interpreter start included, writing to a temporary folder; the figures to compare are
+# the Go processor's (design.md section 4): icu_1h 0.19 s msgpack, 0.33 s compact JSON;
+# or_4h 3.0 s and 4.8 s, 1 GB peak RSS. The call returns the process's own peak RSS.
+
+
+def _cli(args: list[str]) -> dict[str, int]:
+    script = Path(sys.executable).with_name("vitalproc")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "vitalproc"]
+    proc = subprocess.run(command + args, check=False, capture_output=True)
+    if proc.returncode != 0:
+        raise RuntimeError(_last_line(proc.stderr.decode(), f"exit {proc.returncode}"))
+    # the largest child waited for so far: every call runs the same command
+    return {"child_peak_rss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            * 1024}
+
+
+def _cli_export(fmt: str, *flags: str) -> Setup:
+    def setup(path: str, tracks: list[str]) -> Callable[[], Any]:
+        out = _scratch_file(f"out.{fmt}")
+        return lambda: _cli(["export", path, "--format", fmt, "-o", out, "--quiet", *flags])
+
+    return setup
+
+
+for _fmt, _flags in (("msgpack", ()), ("json", ("--compact",)), ("parquet", ()),
+                     ("arrow", ()), ("csv", ())):
+    _setup = _cli_export(_fmt, *_flags)
+    _setup.__name__ = f"cli_export_{_fmt}"
+    case(_setup)
+
+
+@case
+def cli_info(path: str, tracks: list[str]) -> Callable[[], Any]:
+    return lambda: _cli(["info", path])
+
+
+# ---- datasets (issue 5): converting to Parquet, and reading back ---------------------------
+# A conversion call writes into a fresh folder (the previous call's is removed first, a
+# few ms inside the figure) and returns the first output read back header-only, so the
+# summary's track count shows that the output reads. Targets (issue 5): --jobs 2 at least
+# 1.8x the files/s of --jobs 1 (20 copies of icu_1h); --jobs 1 per file at most 2x
+# vitalproc_full; vitalproc_convert at least 8x faster than vitaldb_convert on or_4h;
+# vitalproc_convert_worker (one worker's work in this process: its peak RSS is a
+# worker's) under 400 MB on or_4h; vitalproc_wave_track at least 50x and
+# vitalproc_numeric_grid at least 20x faster than their vitaldb cases.
+
+
+def _scratch_folder() -> str:
+    import atexit
+    import shutil
+
+    folder = tempfile.mkdtemp(prefix="vitalproc-bench-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def convert_copies(path: str) -> int:
+    """Copies per call of the throughput cases: 20 (the issue's figure), fewer for big
+    files (as many as fit in 150 MB, at least 2), so or_4h takes seconds, not minutes."""
+    return max(2, min(20, 150_000_000 // os.path.getsize(path)))
+
+
+def _fresh_dataset(folder: str) -> Callable[[], str]:
+    import itertools
+    import shutil
+
+    counter = itertools.count()
+
+    def fresh() -> str:
+        k = next(counter)
+        shutil.rmtree(os.path.join(folder, f"ds{k - 1}"), ignore_errors=True)
+        return os.path.join(folder, f"ds{k}")
+
+    return fresh
+
+
+def _first_output(report: Any) -> Any:
+    import vitalproc
+
+    if not report.ok:
+        raise RuntimeError(report.failed[0].error)
+    return vitalproc.read(os.path.join(report.dataset, report.results[0].output),
+                          header_only=True)
+
+
+def _convert_jobs(jobs: int) -> Setup:
+    def setup(path: str, tracks: list[str]) -> Callable[[], Any]:
+        import vitalproc
+
+        folder = _scratch_folder()
+        inputs = os.path.join(folder, "in")
+        os.mkdir(inputs)
+        for i in range(convert_copies(path)):  # distinct names, the same bytes
+            os.link(path, os.path.join(inputs, f"copy{i:02d}.vital"))
+        fresh = _fresh_dataset(folder)
+        return lambda: _first_output(vitalproc.convert(inputs, fresh(), jobs=jobs,
+                                                       progress=False))
+
+    setup.__name__ = f"vitalproc_convert_jobs{jobs}"
+    return setup
+
+
+for _jobs in (1, 2):
+    case(_convert_jobs(_jobs))
+
+
+@case
+def vitaldb_convert(path: str, tracks: list[str]) -> Callable[[], Any]:
+    vitaldb = golden_vitaldb()
+    out = os.path.join(_scratch_folder(), "out.parquet")
+
+    def call() -> Any:
+        vf = vitaldb.VitalFile(path)
+        vf.to_parquet(out)
+        return vf
+
+    return call
+
+
+@case
+def vitalproc_convert(path: str, tracks: list[str]) -> Callable[[], Any]:
+    import vitalproc
+
+    fresh = _fresh_dataset(_scratch_folder())
+    return lambda: _first_output(vitalproc.convert(path, fresh(), jobs=1, progress=False))
+
+
+@case
+def vitalproc_convert_worker(path: str, tracks: list[str]) -> Callable[[], Any]:
+    from vitalproc import batch
+
+    fresh = _fresh_dataset(_scratch_folder())
+
+    def call() -> Any:
+        folder = fresh()
+        os.mkdir(folder)
+        result = batch.convert_file(batch.Task(os.path.abspath(path), "case", folder))
+        if result.status == "failed":
+            raise RuntimeError(result.error)
+        return _first_output_of(folder, result.output)
+
+    return call
+
+
+def _first_output_of(folder: str, name: str) -> Any:
+    import vitalproc
+
+    return vitalproc.read(os.path.join(folder, name), header_only=True)
+
+
+def _fastest_wave_and_numerics(path: str) -> tuple[str, list[str]]:
+    """The first wave track of the highest rate (a 500 Hz SNUADC wave in or_4h), and
+    every numeric track, by vitaldb's header-only read."""
+    vf = golden_vitaldb().VitalFile(path, header_only=True)
+    waves = [t for t in vf.trks.values() if t.type == 1]
+    wave = max(waves, key=lambda t: t.srate).dtname if waves else ""
+    return wave, [t.dtname for t in vf.trks.values() if t.type == 2]
+
+
+def _dataset_of(path: str) -> Any:
+    """``path`` converted (outside the figure); the opened dataset and its one case."""
+    import vitalproc
+
+    folder = os.path.join(_scratch_folder(), "ds")
+    report = vitalproc.convert(path, folder, jobs=1, progress=False)
+    _first_output(report)
+    return vitalproc.open_dataset(folder), report.results[0].caseid
+
+
+@case
+def vitaldb_wave_track(path: str, tracks: list[str]) -> Callable[[], Any]:
+    vitaldb = golden_vitaldb()
+    wave, _ = _fastest_wave_and_numerics(path)
+    return lambda: vitaldb.VitalFile(path, track_names=[wave])
+
+
+@case
+def vitalproc_wave_track(path: str, tracks: list[str]) -> Callable[[], Any]:
+    wave, _ = _fastest_wave_and_numerics(path)
+    dataset, caseid = _dataset_of(path)
+    return lambda: dataset.load(caseid, [wave])
+
+
+@case
+def vitaldb_numeric_grid(path: str, tracks: list[str]) -> Callable[[], Any]:
+    vitaldb = golden_vitaldb()
+    _, numerics = _fastest_wave_and_numerics(path)
+
+    def call() -> Any:
+        vf = vitaldb.VitalFile(path, track_names=numerics)
+        vf.to_numpy(numerics, 1)
+        return vf
+
+    return call
+
+
+@case
+def vitalproc_numeric_grid(path: str, tracks: list[str]) -> Callable[[], Any]:
+    _, numerics = _fastest_wave_and_numerics(path)
+    dataset, caseid = _dataset_of(path)
+
+    def call() -> Any:
+        vf = dataset.load(caseid, numerics)
+        vf.to_numpy(numerics, 1)
+        return vf
+
+    return call
+
+
+# ---- end of datasets
+
+
+# ---- time grid (views.py): to_numpy from a loaded file, all tracks at 100 Hz and at 1 s
+# (issue 3: at least 20x faster than vitaldb), and the three selected tracks at 500 Hz end
+# to end after a selective read (at least 8x). Each call returns the file, so that the
+# result column counts its tracks; the grid is freed inside the timing, in both.
+
+
+def _grid_case(reader: str, interval: float) -> Setup:
+    """A case timing ``to_numpy`` of every track at ``interval`` on a file read beforehand."""
+
+    def setup(path: str, tracks: list[str]) -> Callable[[], Any]:
+        if reader == "vitaldb":
+            vf = golden_vitaldb().VitalFile(path)
+        else:
+            import vitalproc
+
+            vf = vitalproc.read(path)
+        names = list(vf.trks)  # vitaldb has no "every track" (None raises TypeError)
+
+        def call() -> Any:
+            vf.to_numpy(names, interval)
+            return vf
+
+        return call
+
+    return setup
+
+
+for _label, _interval in (("100hz", 0.01), ("1s", 1.0)):
+    for _reader in ("vitaldb", "vitalproc"):  # each vitaldb case before its counterpart
+        _setup = _grid_case(_reader, _interval)
+        _setup.__name__ = f"{_reader}_to_numpy_{_label}"
+        case(_setup)
+
+
+@case
+def vitaldb_tracks_to_numpy_500hz(path: str, tracks: list[str]) -> Callable[[], Any]:
+    vitaldb = golden_vitaldb()
+
+    def call() -> Any:
+        vf = vitaldb.VitalFile(path, track_names=tracks)
+        vf.to_numpy(tracks, 1 / 500)
+        return vf
+
+    return call
+
+
+@case
+def vitalproc_tracks_to_numpy_500hz(path: str, tracks: list[str]) -> Callable[[], Any]:
+    import vitalproc
+
+    def call() -> Any:
+        vf = vitalproc.read(path, tracks=tracks)
+        vf.to_numpy(tracks, 1 / 500)
+        return vf
+
+    return call
+
+
+# ---- end of time grid
+
+
 # ---- the child: time one case
 
 
@@ -136,6 +441,8 @@ def summarize(result: Any) -> dict[str, int]:
     """A sanity figure: bytes inflated, or tracks read (0 tracks: the read failed)."""
     if isinstance(result, (bytes, bytearray, memoryview)):
         return {"out_bytes": len(result)}
+    if isinstance(result, dict):  # a command-line case: its process's peak RSS
+        return result
     return {"tracks": len(getattr(result, "trks", ()))}
 
 

@@ -1,7 +1,7 @@
 """Run the benchmark cases on the standard corpus; write docs/benchmarks.{md,json}.
 
-    python bench/run.py            # everything: a few minutes (+1 min to make or_4h)
-    python bench/run.py --quick    # 2 repetitions, no or_4h: well under a minute
+    python bench/run.py            # everything: tens of minutes (+1 min to make or_4h)
+    python bench/run.py --quick    # 2 repetitions, no or_4h: a few minutes
     python bench/run.py --cases 'vitaldb_*,inflate_*' --files icu_1h --reps 3
 
 Every measurement runs in a child process of its own (cases.py). If vitalproc cannot
@@ -96,7 +96,7 @@ def run_files(files: list[CorpusFile], a: argparse.Namespace, skip: bool) -> lis
             results.append(row)
             ms, mb = row.get("median_s", 0) * 1e3, row.get("peak_rss_bytes", 0) / 1e6
             shown = row.get("error") or f"{ms:10.4g} ms {mb:6.0f} MB"
-            print(f"{f.name:28} {name:18} {shown}", file=sys.stderr, flush=True)
+            print(f"{f.name:28} {name:32} {shown}", file=sys.stderr, flush=True)
     return results
 
 
