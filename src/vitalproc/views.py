@@ -1,0 +1,635 @@
+"""Time-grid views: vitaldb's ``get_samples``/``to_numpy``/``to_pandas`` on the columns.
+
+Every rule of vitaldb 1.7.2's ``get_track_samples`` and ``get_samples`` is kept, so the
+results are identical bit for bit (``docs/analysis.md`` lists the rules); only the work
+is done on whole arrays instead of one record at a time. Where vitaldb fails by accident,
+these functions return what the rule means; where vitaldb returns the packed writer's gap
+filler as a value, they return NaN unless the file was read with ``compat="vitaldb"``.
+"""
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._constants import FMT_GAP_SENTINEL, TrackType
+from .edit import find_track
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+
+    from .model import Track, VitalFile
+
+__all__ = ["find_track", "get_samples", "get_track_samples", "resolve_interval",
+           "to_numpy", "to_pandas", "to_polars_grid"]
+
+#: vitaldb's wave rule: after gain/offset, samples above this (and +-inf) become NaN.
+WAVE_MAX = 4e9
+
+#: Interval used when no loaded track has a sampling rate (vitaldb divides by zero).
+DEFAULT_INTERVAL = 1.0
+
+TIME_COLUMN = "Time"
+
+# Column kinds, each with the dtype vitaldb gives it.
+_WAVE, _NUMERIC, _STRING, _MISSING = "wave", "numeric", "string", "missing"
+_KIND_DTYPE = {_WAVE: np.dtype(np.float32), _NUMERIC: np.dtype(np.float32),
+               _STRING: np.dtype(object), _MISSING: np.dtype(np.float64)}
+
+
+# ---- arguments --------------------------------------------------------------------------
+
+def resolve_interval(vf: VitalFile, interval: Any) -> float:
+    """The grid step in seconds: ``interval``, or for None ``1 / max(srate)`` over every
+    loaded track (vitaldb's rule), or 1 s when no track has a positive, finite rate.
+
+    Raises
+    ------
+    ValueError
+        ``interval`` is zero, negative, NaN or infinite (vitaldb treats 0 as None and
+        fails on the others with an AssertionError or an OverflowError).
+    TypeError
+        ``interval`` is not a number.
+    """
+    if interval is None:
+        srates = [trk.srate for trk in vf.trks.values()]
+        top = max(srates) if srates else 0  # Python's max, as vitaldb: NaN-order quirks too
+        return 1 / top if top > 0 and math.isfinite(top) else DEFAULT_INTERVAL
+    try:
+        value = float(interval)
+    except (TypeError, ValueError):
+        raise TypeError(f"interval must be a number of seconds or None, not {interval!r}"
+                        ) from None
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"interval must be a positive, finite number of seconds, "
+                         f"not {interval!r}")
+    return value
+
+
+def split_track_names(vf: VitalFile, track_names: Any) -> list[str]:
+    """vitaldb's reading of ``track_names``: a string splits on commas (unless its first
+    comma is its first character), duplicates go (first kept), None means every track."""
+    if track_names is None:
+        return list(vf.trks)
+    if len(track_names) == 0:  # before the split: "" asks for nothing, as in vitaldb
+        return []
+    if isinstance(track_names, str):
+        track_names = track_names.split(",") if track_names.find(",") else [track_names]
+    return list(dict.fromkeys(track_names))
+
+
+# ---- the grid and its columns -----------------------------------------------------------
+
+@dataclass
+class _Grid:
+    """vitaldb's grid: row ``i`` is ``dtstart + i * interval``; ``nret`` rows, or 0 when
+    the span is empty or not finite."""
+
+    dtstart: float
+    dtend: float
+    interval: float
+    nret: int
+    nan_gaps: bool  # the packed writer's gap filler becomes NaN (not in compat mode)
+
+    @classmethod
+    def of(cls, vf: VitalFile, interval: float) -> _Grid:
+        span = vf.dtend - vf.dtstart
+        # vitaldb: `dtend <= dtstart` gives empty columns; a NaN or infinite span makes it
+        # raise (int of NaN/inf): here it is empty as well.
+        nret = int(np.ceil(span / interval)) if span > 0 and math.isfinite(span) else 0
+        nan_gaps = bool(vf.packed) and getattr(vf, "compat", None) != "vitaldb"
+        return cls(vf.dtstart, vf.dtend, interval, nret, nan_gaps)
+
+
+@dataclass
+class _Column:
+    """One requested name: its track, kind and the length vitaldb gives its column."""
+
+    name: str
+    track: Track | None
+    kind: str
+    length: int
+    nsamp: int = 0          # waves: vitaldb's buffer of ceil(span * srate) samples
+    resample: bool = False  # waves: decimated by np.take/linspace onto the grid
+
+    @property
+    def dtype(self) -> np.dtype:
+        return _KIND_DTYPE[self.kind]
+
+
+def _plan(vf: VitalFile, name: str, grid: _Grid) -> _Column:
+    trk = find_track(vf, name)
+    if trk is None or trk.type not in (TrackType.WAVE, TrackType.NUMERIC, TrackType.STRING):
+        # An unknown name gives vitaldb a float64 NaN column; a track of another type
+        # gives it None (and np.transpose then fails): a NaN column here too.
+        return _Column(name, None, _MISSING, grid.nret)
+    if trk.type == TrackType.NUMERIC:
+        return _Column(name, trk, _NUMERIC, grid.nret)
+    if trk.type == TrackType.STRING:
+        return _Column(name, trk, _STRING, grid.nret)
+    srate = trk.srate
+    nsamp = 0
+    if srate > 0 and math.isfinite(srate) and grid.nret:
+        nsamp = int(np.ceil((grid.dtend - grid.dtstart) * srate))
+    # vitaldb keeps the buffer as is when the rate "is" the grid's (62.5 Hz never is).
+    resample = srate != int(1 / grid.interval + 0.5)
+    return _Column(name, trk, _WAVE, grid.nret if resample else nsamp, nsamp, resample)
+
+
+def _last_wins(idx: np.ndarray) -> np.ndarray:
+    """Positions in ``idx`` of the last occurrence of each value (file order wins)."""
+    n = len(idx)
+    if n == 0:
+        return np.empty(0, np.int64)
+    order = None
+    if n > 1 and not bool(np.all(idx[1:] >= idx[:-1])):
+        order = np.argsort(idx, kind="stable")  # equal values keep file order
+        idx = idx[order]
+    last = np.ones(n, bool)
+    np.not_equal(idx[1:], idx[:-1], out=last[:-1])
+    keep = np.flatnonzero(last)
+    return keep if order is None else order[keep]
+
+
+def _row_indices(trk: Track, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric and string records: (grid row, record index) of each record that shows.
+
+    vitaldb's row is ``int((dt - dtstart) / interval)`` clamped into the grid, the last
+    record in file order winning. Clamping in floating point first keeps huge or
+    infinite times in range; a NaN time (vitaldb: ValueError) shows nowhere.
+    """
+    x = (trk.dt - grid.dtstart) / grid.interval
+    recs = np.arange(len(x))
+    nan = np.isnan(x)
+    if nan.any():
+        recs = np.flatnonzero(~nan)
+        x = x[recs]
+    rows = np.clip(x, 0, grid.nret - 1).astype(np.int64)  # truncates, like int()
+    win = _last_wins(rows)
+    return rows[win], recs[win]
+
+
+def _expand(start: np.ndarray, first: np.ndarray, count: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Runs -> (buffer position, sample index) of every sample of every run."""
+    pos = _ranges(start, count)
+    return pos, pos + np.repeat(first - start, count)
+
+
+def _wave_runs(trk: Track, grid: _Grid, nsamp: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """vitaldb's placement of a wave's records in its buffer of ``nsamp`` samples:
+    record ``i`` starts at ``ceil((dt_i - dtstart) * srate)``, cut to the buffer.
+    Returns (start position, first sample index, sample count) of every record that
+    shows, in file order (a NaN time, vitaldb's ValueError, shows nowhere)."""
+    offsets = trk.offsets
+    count = np.diff(offsets)
+    start_f = np.ceil((trk.dt - grid.dtstart) * trk.srate)
+    shows = (count > 0) & (start_f < nsamp) & (start_f + count > 0)
+    if shows.all():
+        start, first = start_f.astype(np.int64), offsets[:-1].copy()
+    else:
+        recs = np.flatnonzero(shows)
+        start, first, count = start_f[recs].astype(np.int64), offsets[recs], count[recs]
+    if len(start) and start.min() < 0:  # samples before the buffer's start
+        cut = np.maximum(-start, 0)
+        start, first, count = start + cut, first + cut, count - cut
+    if (start + count > nsamp).any():
+        count = np.minimum(count, nsamp - start)  # ... and after its end
+    return start, first, count
+
+
+def _wave_lookup(trk: Track, grid: _Grid, nsamp: int, q: np.ndarray | None
+                 ) -> tuple[Any, Any, np.ndarray | None]:
+    """Where vitaldb's wave buffer holds a sample: ``(rows, samples, valid)`` such that
+    ``buffer[q[rows]][valid] == data[samples]`` (``valid`` None: all rows; elsewhere the
+    buffer is NaN). ``q``, sorted: the buffer positions asked for; None: all of them, and
+    rows are positions. ``samples`` indexes ``data``: a slice, indices or a mask.
+
+    Later records overwrite earlier ones, as vitaldb writes them in file order.
+    """
+    start, first, count = _wave_runs(trk, grid, nsamp)
+    if len(start) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), None
+    end = start + count
+    if not (np.all(start[1:] >= start[:-1]) and np.all(end[1:] >= end[:-1])):
+        return (*_lookup_unordered(start, first, count, q), None)
+    # Starts and ends both non-decreasing in file order: a record owns its samples up to
+    # where the next one starts (the next overwrites the rest), so the runs are disjoint.
+    count[:-1] = np.minimum(end[:-1], start[1:]) - start[:-1]
+    end = start + count
+    if np.all(start[1:] == end[:-1]) and np.all(first[1:] == first[:-1] + count[:-1]):
+        # One contiguous run of samples onto one contiguous run of positions.
+        s0, n0, f0 = int(start[0]), int(count.sum()), int(first[0])
+        if q is None:
+            return slice(s0, s0 + n0), slice(f0, f0 + n0), None
+        a, b = np.searchsorted(q, [s0, s0 + n0])
+        return slice(int(a), int(b)), q[a:b] - s0 + f0, None
+    if q is not None and len(q) < len(start):
+        # Fewer rows than records (a coarse grid): find each row's run.
+        run = np.searchsorted(start, q, "right") - 1
+        inside = run >= 0
+        run[~inside] = 0
+        k = q - start[run]
+        inside &= k < count[run]
+        rows = np.flatnonzero(inside)
+        return rows, first[run[rows]] + k[rows], None
+    if q is None:
+        return _lookup_every_position(start, first, count, len(trk.data))
+    # Row segment i runs from the first row at or after run i's start to the first row of
+    # run i+1; its rows up to run i's end hold run i's samples, at the same distance into
+    # the run as into the buffer; the rest (a gap between records) hold none.
+    at = _search_grid(q, start)
+    stop = np.append(at[1:], 0)
+    gap = np.flatnonzero(end[:-1] < start[1:])
+    stop[gap] = _search_grid(q, end[gap])
+    stop[-1] = np.searchsorted(q, end[-1])
+    seg = np.diff(at, append=stop[-1])
+    rows = slice(int(at[0]), int(stop[-1]))
+    samples = np.repeat(first - start, seg)
+    samples += q[rows]
+    held = stop - at
+    if np.array_equal(held, seg):
+        return rows, samples, None
+    valid = _pattern(True, held, seg - held)
+    return rows, samples[valid], valid
+
+
+def _lookup_every_position(start: np.ndarray, first: np.ndarray, count: np.ndarray,
+                           n_data: int) -> tuple[slice, Any, np.ndarray | None]:
+    """``_wave_lookup`` of the whole buffer for disjoint runs in order: the positions of
+    run i's samples follow each other, and so do its samples in ``data``, so both sides are
+    masks (no index per sample)."""
+    end = start + count
+    rows = slice(int(start[0]), int(end[-1]))
+    seg = np.diff(start, append=end[-1])
+    valid = None if np.array_equal(count, seg) else _pattern(True, count, seg - count)
+    data_end = first + count
+    if np.array_equal(first[1:], data_end[:-1]):
+        return rows, slice(int(first[0]), int(data_end[-1])), valid
+    skipped = first - np.concatenate(([0], data_end[:-1]))  # data before each run
+    kept = _pattern(False, skipped, count)
+    return rows, np.concatenate((kept, np.zeros(n_data - len(kept), bool))), valid
+
+
+def _pattern(head: bool, first_len: np.ndarray, second_len: np.ndarray) -> np.ndarray:
+    """Booleans: ``head`` for ``first_len[i]``, then ``not head`` for ``second_len[i]``,
+    for every i."""
+    pair = np.array([head, not head])
+    return np.repeat(np.tile(pair, len(first_len)),
+                     np.column_stack((first_len, second_len)).ravel())
+
+
+def _search_grid(q: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(q, keys)`` for sorted ``keys`` and a grid ``q`` close to a
+    straight line (a linspace cast to int): a guess from the line, corrected by looking at
+    the neighbours, and the exact search for any guess still off. A plain search of tens
+    of thousands of keys in a grid of millions is cache-miss bound; this is not."""
+    n = len(q)
+    if n < 2 or len(keys) < 2:
+        return np.searchsorted(q, keys)
+    slope = (n - 1) / max(int(q[-1] - q[0]), 1)
+    at = np.clip(np.ceil((keys - q[0]) * slope), 0, n).astype(np.int64)
+    for _ in range(2):
+        at -= (at > 0) & (q[np.maximum(at - 1, 0)] >= keys)
+        at += (at < n) & (q[np.minimum(at, n - 1)] < keys)
+    off = (((at > 0) & (q[np.maximum(at - 1, 0)] >= keys))
+           | ((at < n) & (q[np.minimum(at, n - 1)] < keys)))
+    if off.any():
+        at[off] = np.searchsorted(q, keys[off])
+    return at
+
+
+def _ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``lo[i], lo[i]+1, ..., lo[i]+n[i]-1`` for every i, concatenated."""
+    total = int(n.sum())
+    return np.arange(total) + np.repeat(lo - (np.cumsum(n) - n), n)
+
+
+def _lookup_unordered(start: np.ndarray, first: np.ndarray, count: np.ndarray,
+                      q: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``_wave_lookup`` for records out of time order: every sample's position, the last
+    in file order kept per position, then the positions ``q`` asks for."""
+    pos, smp = _expand(start, first, count)
+    keep = _last_wins(pos)  # in increasing position
+    pos, smp = pos[keep], smp[keep]
+    if q is None:
+        return pos, smp
+    j = np.searchsorted(pos, q)
+    hit = j < len(pos)
+    hit[hit] = pos[j[hit]] == q[hit]
+    rows = np.flatnonzero(hit)
+    return rows, smp[j[rows]]
+
+
+def _wave_values(trk: Track, raw: np.ndarray, nan_gaps: bool) -> np.ndarray:
+    """vitaldb's sample values: float32, gain/offset for fmt > 2, +-inf and > 4e9 NaN."""
+    vals = raw.astype(np.float32)
+    if nan_gaps and raw.dtype.kind in "iu" and trk.fmt in FMT_GAP_SENTINEL:
+        vals[raw == FMT_GAP_SENTINEL[trk.fmt]] = np.nan
+    if trk.fmt > 2:  # 1: float, 2: double hold physical values already
+        # In place on float32 with Python floats, as vitaldb does (float32 arithmetic).
+        vals *= float(trk.gain)
+        vals += float(trk.offset)
+    vals[np.isinf(vals) | (vals > WAVE_MAX)] = np.nan
+    return vals
+
+
+#: An object result turns each sample into a Python float. For 8- and 16-bit samples
+#: (at most 65,536 distinct values) past this many, one float per possible raw value is
+#: made once and shared: the same values, a fraction of the allocations.
+TABLE_MIN = 4096
+
+
+def _object_table(trk: Track, dtype: np.dtype, nan_gaps: bool) -> np.ndarray:
+    """``_wave_values`` of every value of an 8/16-bit dtype, as Python floats."""
+    info = np.iinfo(dtype)
+    every = np.arange(info.min, info.max + 1).astype(dtype)
+    return _wave_values(trk, every, nan_gaps).astype(object)
+
+
+def _table_index(raw: np.ndarray) -> np.ndarray:
+    """Positions of ``raw`` values in ``_object_table``'s order (minimum first)."""
+    return raw.astype(np.int32) - np.iinfo(raw.dtype).min
+
+
+def _fill(col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan,
+          prefilled: bool = False) -> None:
+    """Write ``col`` onto ``out`` (one row of the result, any dtype), as vitaldb's
+    column cast to that dtype would read. ``blank`` fills empty cells of strings;
+    ``prefilled``: ``out`` holds NaN already."""
+    if not prefilled:
+        out[:] = blank if col.kind == _STRING else np.nan
+    trk = col.track
+    if trk is None or len(out) == 0 or len(trk) == 0:
+        return
+    # Casts to float32 and gain/offset overflow to inf as in vitaldb, without its warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if col.kind == _WAVE:
+            if col.nsamp == 0:
+                return  # no sampling rate: vitaldb fails (take from an empty buffer)
+            q = None
+            if len(out) != col.nsamp or col.resample:
+                q = np.linspace(0, col.nsamp - 1, len(out)).astype(np.int64)
+            rows, pick, valid = _wave_lookup(trk, grid, col.nsamp, q)
+            raw = trk.data[pick]  # the samples of the rows `valid` marks, in row order
+            if (out.dtype == object and raw.dtype.kind in "iu" and raw.dtype.itemsize <= 2
+                    and len(raw) > TABLE_MIN):
+                values = _object_table(trk, raw.dtype, grid.nan_gaps)[_table_index(raw)]
+            else:
+                values = _wave_values(trk, raw, grid.nan_gaps)
+            if valid is None:
+                out[rows] = values
+            else:
+                out[rows][valid] = values  # out[rows] is a view: rows is a slice here
+            return
+        rows, recs = _row_indices(trk, grid)
+        if col.kind == _STRING:
+            out[rows] = trk.values[recs]
+            return
+        values = trk.data[recs]
+        if values.dtype == np.float32:
+            # vitaldb's value went through a Python float: a signalling NaN comes back quiet.
+            values = values.astype(np.float64)
+        out[rows] = values.astype(np.float32)
+
+
+# ---- the public functions ---------------------------------------------------------------
+
+def get_track_samples(vf: VitalFile, dtname: str, interval: Any = None) -> np.ndarray:
+    """One column of the grid, as vitaldb's ``VitalFile.get_track_samples``.
+
+    Parameters
+    ----------
+    vf
+        The recording.
+    dtname
+        A track name, resolved as ``find_track`` does (exact, then first suffix match).
+    interval
+        Grid step in seconds; None: ``resolve_interval``'s rule (vitaldb fails on None).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 for a wave or numeric track, object (``nan`` where empty) for a string
+        track, float64 NaN for an unknown name or a track of another type (vitaldb:
+        None). An empty float64 array when the file's span is empty (vitaldb: ``[]``).
+        A wave whose rate is the grid's keeps its ``ceil(span * srate)`` samples.
+    """
+    grid = _Grid.of(vf, resolve_interval(vf, interval))
+    if grid.nret == 0:
+        return np.empty(0, np.float64)
+    col = _plan(vf, dtname, grid)
+    out = np.empty(col.length, col.dtype)
+    _fill(col, grid, out)
+    return out
+
+
+def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
+                return_datetime: bool = False, return_timestamp: bool = False
+                ) -> tuple[list, list[str]]:
+    """The grid as a list of columns and their names, as vitaldb's ``get_samples``.
+
+    Parameters are those of ``to_numpy``. Each column is ``get_track_samples``'s; with
+    ``return_datetime`` or ``return_timestamp`` a ``"Time"`` column comes first. As in
+    vitaldb the columns may differ in length (a wave at the grid's rate whose buffer is
+    a sample longer or shorter); ``to_numpy`` aligns them.
+
+    Returns
+    -------
+    (list, list of str)
+    """
+    interval = resolve_interval(vf, interval)
+    names = split_track_names(vf, track_names)
+    if not names:
+        return [], [TIME_COLUMN] if return_datetime or return_timestamp else []
+    grid = _Grid.of(vf, interval)
+    cols = []
+    for name in names:
+        if grid.nret == 0:
+            cols.append(np.empty(0, np.float64))
+            continue
+        col = _plan(vf, name, grid)
+        cols.append(np.empty(col.length, col.dtype))
+        _fill(col, grid, cols[-1])
+    time = _time_column(vf, grid, len(cols[0]), return_datetime, return_timestamp)
+    if time is not None:
+        cols.insert(0, time)
+        names.insert(0, TIME_COLUMN)
+    return cols, names
+
+
+def _time_column(vf: VitalFile, grid: _Grid, nrows: int, return_datetime: bool,
+                 return_timestamp: bool) -> np.ndarray | None:
+    """vitaldb's time column: Unix seconds, or aware datetimes in the file's timezone
+    (``dgmt`` minutes behind UTC) stepping by the interval rounded to microseconds."""
+    if return_datetime:
+        if nrows == 0:  # also when dtstart is NaN, which no datetime can hold
+            return np.empty(0, object)
+        tz = datetime.timezone(datetime.timedelta(minutes=-vf.dgmt))
+        return (datetime.datetime.fromtimestamp(vf.dtstart, tz)
+                + np.arange(nrows) * datetime.timedelta(seconds=grid.interval))
+    if return_timestamp:
+        return vf.dtstart + np.arange(nrows) * grid.interval
+    return None
+
+
+def _layout(vf: VitalFile, track_names: Any, interval: Any
+            ) -> tuple[_Grid, list[str], list[_Column], int]:
+    """The aligned grid: columns and row count.
+
+    The rows are vitaldb's when its columns agree in length (where it does not fail).
+    When they do not (vitaldb's np.transpose raises), every column has the grid's
+    ``nret`` rows and a wave kept at its own length is resampled like the others.
+    """
+    grid = _Grid.of(vf, resolve_interval(vf, interval))
+    names = split_track_names(vf, track_names)
+    cols = [_plan(vf, name, grid) for name in names] if grid.nret else []
+    lengths = {c.length for c in cols}
+    nrows = lengths.pop() if len(lengths) == 1 else grid.nret
+    return grid, names, cols, nrows
+
+
+def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
+             return_datetime: bool = False, return_timestamp: bool = False) -> np.ndarray:
+    """Tracks resampled onto a time grid, identical to vitaldb's ``VitalFile.to_numpy``.
+
+    Parameters
+    ----------
+    vf
+        The recording.
+    track_names
+        Names (``"Device/Track"``, or a suffix: the first track in file order whose name
+        ends with it), or one comma-separated string; duplicates are dropped. None: every
+        track (vitaldb raises TypeError). ``"Device/*"`` is not expanded (a NaN column,
+        as in vitaldb).
+    interval
+        Grid step in seconds. None: ``1 / max(srate)`` over the file's loaded tracks,
+        1 s if none has a rate (vitaldb divides by zero).
+    return_datetime
+        Prepend a ``"Time"`` column of timezone-aware datetimes (the file's ``dgmt``).
+    return_timestamp
+        Prepend a ``"Time"`` column of Unix seconds (``return_datetime`` wins).
+
+    Returns
+    -------
+    numpy.ndarray
+        Rows x columns, Fortran-ordered as vitaldb's. float32 when every column is a
+        wave or numeric track; float64 with an unknown name or ``return_timestamp``;
+        object with a string track or ``return_datetime``. An unknown name is a NaN
+        column. In a packed file, the writer's gap filler in integer waves is NaN
+        (vitaldb returns it as a value; ``compat="vitaldb"`` files keep it).
+
+    Raises
+    ------
+    ValueError
+        ``interval`` is zero, negative or not finite.
+
+    Examples
+    --------
+    >>> import vitalproc
+    >>> vf = vitalproc.read(vitalproc.SAMPLE)
+    >>> grid = vf.to_numpy(["ECG_II", "HR"], 1 / 100)
+    >>> grid.dtype, grid.shape
+    (dtype('float32'), (2625, 2))
+    >>> vf.find_track("HR").dtname    # the first name ending in HR, as in vitaldb
+    'Intellivue/NIBP_HR'
+    """
+    grid, names, cols, nrows = _layout(vf, track_names, interval)
+    if not names:
+        return np.empty(0, np.float64)
+    time = _time_column(vf, grid, nrows, return_datetime, return_timestamp)
+    dtypes = [c.dtype for c in cols] or [np.dtype(np.float64)]  # empty span: float64
+    if time is not None:
+        dtypes.append(time.dtype)
+    ncols = len(names) + (time is not None)
+    # One pass of NaN over the whole block (page faults and, for objects, references).
+    out = np.full((ncols, nrows), np.nan, np.result_type(*dtypes))
+    if time is not None:
+        out[0] = time
+    done: dict[int, int] = {}  # one track asked for under two names is computed once
+    for j, col in enumerate(cols, start=ncols - len(names)):
+        key = id(col.track) if col.track is not None else -1
+        if key in done and col.kind != _MISSING:
+            out[j] = out[done[key]]
+            continue
+        _fill(col, grid, out[j], prefilled=True)
+        done[key] = j
+    return out.T
+
+
+def to_pandas(vf: VitalFile, track_names: Any = None, interval: Any = None,
+              return_datetime: bool = False, return_timestamp: bool = False
+              ) -> pd.DataFrame:
+    """``to_numpy`` as a ``pandas.DataFrame`` with the names as columns, built exactly as
+    vitaldb's ``to_pandas`` builds it (so pandas infers the same column dtypes).
+
+    With no names and no time column this is an empty frame (vitaldb raises).
+    """
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
+        raise ImportError("to_pandas needs pandas: pip install 'vitalproc[frames]'") from exc
+    values = to_numpy(vf, track_names, interval, return_datetime, return_timestamp)
+    names = split_track_names(vf, track_names)
+    if return_datetime or return_timestamp:
+        names.insert(0, TIME_COLUMN)
+    if not names:
+        return pd.DataFrame()
+    return pd.DataFrame(values, columns=names)
+
+
+def to_polars_grid(vf: VitalFile, track_names: Any = None, interval: Any = None,
+                   return_datetime: bool = False, return_timestamp: bool = False
+                   ) -> pl.DataFrame:
+    """The ``to_numpy`` grid as a wide ``polars.DataFrame``, each column in its own dtype.
+
+    Same rows and values as ``to_numpy``, but no common dtype is forced: waves and
+    numerics are Float32 (NaN where empty), unknown names Float64 NaN, strings String
+    (null where empty). The time column is Float64 Unix seconds or a Datetime in
+    microseconds: in the file's timezone when it is a whole number of hours from UTC
+    (polars knows no other fixed offsets), else in UTC; the instants are vitaldb's.
+    """
+    try:
+        import polars as pl
+    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
+        raise ImportError("to_polars_grid needs polars: pip install 'vitalproc[frames]'"
+                          ) from exc
+    grid, names, cols, nrows = _layout(vf, track_names, interval)
+    series = []
+    if return_datetime:
+        series.append(_polars_datetimes(pl, vf, grid, nrows))
+    elif return_timestamp:
+        series.append(pl.Series(TIME_COLUMN, _time_column(vf, grid, nrows, False, True)))
+    for name, col in zip(names, cols or [_Column(n, None, _MISSING, 0) for n in names],
+                         strict=True):
+        if col.kind == _STRING:
+            values = np.empty(nrows, object)
+            _fill(col, grid, values, blank=None)
+            series.append(pl.Series(name, values.tolist(), dtype=pl.String))
+        else:
+            values = np.empty(nrows, col.dtype)
+            _fill(col, grid, values)
+            series.append(pl.Series(name, values))
+    return pl.DataFrame(series)
+
+
+def _polars_datetimes(pl: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Series:
+    """vitaldb's datetimes (start rounded to the microsecond, then whole steps of the
+    interval rounded to the microsecond) as one int64 computation."""
+    us = np.zeros(0, np.int64)
+    if nrows:
+        epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+        one_us = datetime.timedelta(microseconds=1)
+        start = datetime.datetime.fromtimestamp(vf.dtstart, datetime.timezone.utc)
+        step = datetime.timedelta(seconds=grid.interval) // one_us
+        us = (start - epoch) // one_us + np.arange(nrows, dtype=np.int64) * step
+    stamps = pl.Series(TIME_COLUMN, us.astype("datetime64[us]")).dt.replace_time_zone("UTC")
+    hours, rest = divmod(-vf.dgmt, 60)
+    if rest == 0 and -24 < hours < 24:
+        stamps = stamps.dt.convert_time_zone(f"{hours:+03d}:00")
+    return stamps
