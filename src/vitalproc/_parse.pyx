@@ -3,7 +3,7 @@
 
 Compiled because a recording holds up to millions of records and Python spends about a
 microsecond on each; this walk spends nanoseconds and releases the GIL, so the next chunk
-of the file inflates on the other core meanwhile. Everything that happens once per file
+of the file can inflate on another thread meanwhile. Everything that happens once per file
 (header, device and track declarations, commands, raw device data, the error policy) stays
 in plain Python in ``reader.py``: the walk hands every packet that is not a record back to
 it. Each rule below mirrors a branch of vitaldb 1.7.2's ``VitalFile.load_vital``.
@@ -197,7 +197,6 @@ cdef class Walker:
     cdef public bint skip_empty    # step over packets of length 0 (counted) instead of EMPTY
     cdef public int64_t n_empty, first_empty
     cdef public int64_t n_short, first_short   # wanted records shorter than they declare
-    cdef public object started     # an Event set just before the walk lets the GIL go
     cdef object _buf
     cdef const uint8_t[::1] _view
 
@@ -297,9 +296,6 @@ cdef class Walker:
         cdef Py_ssize_t n = self._view.shape[0]
         if pos >= n:
             return END, pos, 5
-        if self.started is not None:
-            self.started.set()
-            self.started = None
         with nogil:
             status = self._walk(&self._view[0], n, &pos, &need, final)
         return status, pos, need
