@@ -31,6 +31,16 @@ GZIP_WBITS = 31
 #: Inflated bytes produced per step at most: bounds memory on a gzip bomb.
 MAX_STEP = 8 << 20
 
+#: Compressed bytes given to the inflater per step at most (a file source's chunk): at a
+#: member's end it copies the unused rest of its input, so this bounds that copy.
+FEED_STEP = 1 << 18
+
+#: Inflated chunks smaller than this are gathered before they are handed on.
+MIN_CHUNK = 1 << 16
+
+#: Zero padding between or after members is skipped this many bytes at a time.
+PADDING_STEP = 4096
+
 #: Compressed bytes per step when re-reading a corrupt member.
 SALVAGE_STEP = 4096
 
@@ -65,13 +75,33 @@ class Inflater:
         self.members = 0
 
     def __iter__(self) -> Iterator[bytes]:
+        # Small outputs (members of a few bytes each) are gathered into one chunk: each
+        # chunk costs the walk a hand-over between threads.
+        held: list[bytes] = []
+        size = 0
+        for out in self._steps():
+            if not size and len(out) >= MIN_CHUNK:
+                yield out
+                continue
+            held.append(out)
+            size += len(out)
+            if size >= MIN_CHUNK:
+                yield b"".join(held)
+                held, size = [], 0
+        if held:
+            yield b"".join(held)
+
+    def _steps(self) -> Iterator[bytes]:
+        """Inflated pieces as the inflater gives them, member after member."""
         d = None
         fed = 0              # compressed bytes consumed so far
         member_start = 0     # compressed offset of the current member
         member_out = 0       # bytes the current member has given
         pending = b""
         for chunk in self._chunks:
-            data = pending + bytes(chunk) if pending else chunk
+            # A view, advanced by what each step consumed: slicing bytes would copy the
+            # rest of the chunk at every member (quadratic in files of many small members).
+            data = memoryview(pending + bytes(chunk) if pending else chunk)
             pending = b""
             while data:
                 if d is None:
@@ -81,24 +111,34 @@ class Inflater:
                     if bytes(data[:2]) != GZIP_MAGIC:
                         if not self.members:
                             self._fail(NOT_GZIP, "not a gzip file", 0)
-                        elif any(data):  # gzip allows zero padding after a member, no more
+                            return
+                        # Zero padding may follow a member, and another member may follow
+                        # it (Python's gzip, so vitaldb, reads on); anything else may not.
+                        head = bytes(data[:PADDING_STEP])
+                        zeros = len(head) - len(head.lstrip(b"\0"))
+                        if not zeros:
                             self._fail(TRAILING, "bytes after the last gzip member are not "
                                        "a gzip member", fed)
-                        else:
-                            fed += len(data)
-                            data = b""
-                            continue
-                        return
+                            return
+                        fed += zeros
+                        data = data[zeros:]
+                        continue
+                    if len(data) < MAX_HELD_HEADER and not _header_complete(data):
+                        pending = bytes(data)  # ISA-L fails on some headers split in two
+                        break
                     d = _stream_zlib.decompressobj(wbits=GZIP_WBITS)
                     self.members += 1
                     member_start, member_out = fed, 0
+                piece = data[:FEED_STEP]  # what the inflater copies back is at most this
                 try:
-                    out = d.decompress(data, MAX_STEP)
+                    out = d.decompress(piece, MAX_STEP)
                 except (_stream_zlib.error, zlib.error) as exc:
                     yield from self._salvage(member_start, member_out, str(exc), fed)
                     return
-                tail = d.unconsumed_tail
-                fed += len(data) - len(tail) - (len(d.unused_data) if d.eof else 0)
+                used = (len(piece) - len(d.unconsumed_tail)
+                        - (len(d.unused_data) if d.eof else 0))
+                fed += used
+                data = data[used:]
                 if out:
                     member_out += len(out)
                     self.inflated += len(out)
@@ -108,12 +148,12 @@ class Inflater:
                         return
                     yield out
                 if d.eof:
-                    data = d.unused_data
                     d = None
-                else:
-                    data = tail
         if pending:
-            if not self.members:
+            if bytes(pending[:2]) == GZIP_MAGIC:  # held back above: cut inside its header
+                self._fail(TRUNCATED, "gzip stream cut short (inside a member header)",
+                           fed + len(pending))
+            elif not self.members:
                 self._fail(NOT_GZIP, "not a gzip file", 0)
             elif any(pending):
                 self._fail(TRAILING, "bytes after the last gzip member are not a gzip member",
@@ -167,8 +207,43 @@ class Inflater:
         self.state, self.error, self.offset = state, error, offset
 
 
-#: Deflate cannot expand data more than about 1032 times; a trailer claiming more is a lie.
-MAX_RATIO = 1032
+#: A member header is held back until complete, up to this size (then handed over as is).
+MAX_HELD_HEADER = 1 << 16
+
+
+def _header_complete(data: bytes | memoryview) -> bool:
+    """Whether ``data`` holds the whole gzip member header it starts with (RFC 1952).
+
+    ISA-L's streaming inflate rejects a valid member when a header with a header CRC, or
+    with two of the optional name, comment and extra fields, arrives split across two
+    calls (python-isal 1.9.1); zlib does not. Plain headers are always accepted.
+    """
+    if len(data) < 4:
+        return False
+    flags = data[3]
+    if not flags & 0x1E:  # FHCRC, FEXTRA, FNAME, FCOMMENT
+        return True
+    head = bytes(data[:MAX_HELD_HEADER])
+    pos = 10
+    if flags & 4:  # FEXTRA: u16 length, then that many bytes
+        if len(head) < 12:
+            return False
+        pos += 2 + int.from_bytes(head[10:12], "little")
+    for bit in (8, 16):  # FNAME, FCOMMENT: zero-terminated
+        if flags & bit:
+            end = head.find(b"\0", pos)
+            if end < 0:
+                return False
+            pos = end + 1
+    if flags & 2:  # FHCRC: u16
+        pos += 2
+    return len(head) >= pos
+
+
+#: The whole-file path holds the whole inflated stream; recordings inflate 1.5-5x, so a
+#: file claiming more (a gzip bomb: zeros inflate 1000x; a lying trailer) streams in
+#: bounded steps instead.
+WHOLE_MAX_RATIO = 16
 
 
 def inflate_whole(data: bytes, limit: int | None = None) -> bytes | None:
@@ -184,7 +259,8 @@ def inflate_whole(data: bytes, limit: int | None = None) -> bytes | None:
     # libdeflate allocates the trailer's size up front: never trust it beyond what the
     # compressed size can hold (or the caller's limit); the streaming way is bounded.
     (declared,) = struct.unpack_from("<I", data, len(data) - 4)
-    if declared > MAX_RATIO * len(data) + 65536 or (limit is not None and declared > limit):
+    if declared > WHOLE_MAX_RATIO * len(data) + 65536 or (limit is not None
+                                                           and declared > limit):
         return None
     try:
         out = _libdeflate.gzip_decompress(data)
