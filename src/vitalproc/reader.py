@@ -192,17 +192,16 @@ def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
         load_case_into(vf, source, tracks, exclude, header_only, maxlen)
         return
     # -- end of dataset case
-    loader = _Loader(vf, tracks, exclude, header_only, maxlen, compat)
-    loader.strict = strict
-    loader.limit = max_inflated_bytes
-    loader.load(source)
+    _Loader(vf, tracks, exclude, header_only, maxlen, compat, strict,
+            max_inflated_bytes).load(source)
 
 
 class _Loader:
     """One read: the state vitaldb keeps in ``load_vital``'s locals, and the walk."""
 
     def __init__(self, vf: VitalFile, tracks: Any, exclude: Any, header_only: bool,
-                 maxlen: float | None, compat: str | None):
+                 maxlen: float | None, compat: str | None, strict: bool = False,
+                 limit: int | None = None):
         self.vf = vf
         self.recover = compat is None
         self.track_names = split_names(tracks)
@@ -229,8 +228,8 @@ class _Loader:
         self.header_done = False
         self.done = False
         self.n_malformed = 0
-        self.strict = False             # raise at the first fault instead of warning
-        self.limit: int | None = None   # max inflated bytes
+        self.strict = strict            # raise at the first fault instead of warning
+        self.limit = limit              # max inflated bytes (None: no limit)
         self.packet_offset = 0          # stream offset of the packet being handled
 
     # -- the driver ---------------------------------------------------------------------
