@@ -394,3 +394,11 @@ def test_export_selection_matches_the_library(capsys, tmp_path):
     doc, want = msgpack.unpackb(out.read_bytes()), msgpack.unpackb(expected.getvalue())
     del doc["file_info"]["file"]
     assert code == 0 and doc == want
+
+
+def test_mistyped_command_is_a_usage_error(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["exprt", "case.vital"]) == 2
+    assert "did you mean 'export'" in capsys.readouterr().err
+    # A word that is no command stays the seed's `vitalproc FILE` form: a missing file.
+    assert cli.main(["case.vital"]) == 1

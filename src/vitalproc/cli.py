@@ -556,6 +556,18 @@ def cmd_grid(args: argparse.Namespace) -> int:
 
 # -- entry point --------------------------------------------------------------------------------
 
+def _mistyped_command(word: str, commands: Sequence[str]) -> str | None:
+    """The command ``word`` was probably meant to be, when it is no file but looks like one
+    of ``commands`` (the seed's ``vitalproc FILE`` form makes any other word a file name)."""
+    import difflib
+    import os
+
+    if word.startswith("-") or os.path.exists(word) or "/" in word or "." in word:
+        return None
+    close = difflib.get_close_matches(word, list(commands), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (``vitalproc`` console script)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -563,8 +575,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:
         parser.print_usage(sys.stderr)
         return EXIT_USAGE
-    if argv[0] not in parser.get_default("commands") and \
-            argv[0] not in ("-h", "--help", "--version"):
+    commands = parser.get_default("commands")
+    if argv[0] not in commands and argv[0] not in ("-h", "--help", "--version"):
+        typo = _mistyped_command(argv[0], commands)
+        if typo:
+            print(f"{PROG}: error: unknown command {argv[0]!r} (did you mean {typo!r}?)",
+                  file=sys.stderr)
+            return EXIT_USAGE
         argv.insert(0, "export")  # the seed's form: `vitalproc [flags] FILE`
     try:
         args = parser.parse_args(argv)
