@@ -417,6 +417,18 @@ def plan(vf: VitalFile, selection: Selection | None = None, source: str | None =
     return Plan(vf, sel, parts, devices, unmatched, source)
 
 
+def available(*modules: str) -> bool:
+    """Whether every optional library named can be imported (a writer's ``is_available``)."""
+    import importlib
+
+    try:
+        for module in modules:
+            importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
 def require(module: str, extra: str) -> Any:
     """Import an optional library, or raise ImportError naming the extra to install."""
     import importlib

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Plan, Selection, plan, require
+from ._base import Plan, Selection, available, plan, require
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -22,11 +22,7 @@ EXTRA = "formats"
 
 
 def is_available() -> bool:
-    try:
-        import pyarrow.ipc  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return available("pyarrow.ipc")
 
 
 def write_plan(plan_: Plan, out: IO[bytes]) -> None:

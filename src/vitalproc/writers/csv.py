@@ -14,7 +14,7 @@ import csv
 import io
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Part, Plan, Selection, listing, plan, require
+from ._base import Part, Plan, Selection, available, listing, plan, require
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -35,11 +35,7 @@ _STRUCTURAL = frozenset(',"\r\n')
 
 
 def is_available() -> bool:
-    try:
-        import pyarrow.csv  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return available("pyarrow.csv")
 
 
 def _batch(part: Part, a: int, b: int, wave_cells: bool) -> pa.Table:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Part, Plan, Selection, plan, require
+from ._base import Part, Plan, Selection, available, plan, require
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -24,11 +24,7 @@ REQUIRES = ("orjson",)
 EXTRA = "formats"
 
 def is_available() -> bool:
-    try:
-        import orjson  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return available("orjson")
 
 
 def _orjson() -> Any:

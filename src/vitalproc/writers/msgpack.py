@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Part, Plan, Selection, plan, require
+from ._base import Part, Plan, Selection, available, plan, require
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -39,11 +39,7 @@ _KEY_DT, _KEY_VAL = b"\xa2dt", b"\xa3val"
 
 
 def is_available() -> bool:
-    try:
-        import msgpack  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return available("msgpack")
 
 
 def _packer() -> Any:

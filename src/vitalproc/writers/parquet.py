@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Plan, Selection, listing, plan, require
+from ._base import Plan, Selection, available, listing, plan, require
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -28,11 +28,7 @@ DICTIONARY_COLUMNS = ("device", "track", "type", "unit")
 
 
 def is_available() -> bool:
-    try:
-        import pyarrow.parquet  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return available("pyarrow.parquet")
 
 
 def listing_table(plan_: Plan) -> Any:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Part, Plan, Selection, plan, require
+from ._base import Part, Plan, Selection, available, plan, require
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -39,11 +39,7 @@ WAVE_PREVIEW = 8
 
 
 def is_available() -> bool:
-    try:
-        import orjson  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return available("orjson")
 
 
 def _zone(dgmt: int) -> datetime.timezone:

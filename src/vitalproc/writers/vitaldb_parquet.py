@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .._constants import TrackType
 from .._version import __version__
+from ._base import available, require
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,23 +70,13 @@ _INT_SHIFT_WIDE = {3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 1 << 31}
 
 
 def is_available() -> bool:
-    """Whether pyarrow, which this writer needs, can be imported."""
-    try:
-        import pyarrow.parquet  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return available("pyarrow.parquet")
 
 
 def require_pyarrow() -> Any:
     """``pyarrow`` (with ``pyarrow.parquet`` loaded), or an ImportError naming the extra."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet
-    except ImportError as exc:
-        raise ImportError("Parquet datasets need pyarrow: pip install 'vitalproc[dataset]'"
-                          ) from exc
-    return pa
+    require("pyarrow.parquet", "dataset")
+    return require("pyarrow", "dataset")
 
 
 def schema(wide_ints: bool = False, wide_floats: bool = False) -> pa.Schema:
