@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from conftest import REAL_FILES, REPO
 from fixtures_catalog import FIXTURES
+from test_frames import check_long_table  # the long table's rows against the model
 
 import vitalproc
-from vitalproc import frames
 from vitalproc.writers import _base, _output, registry
 from vitalproc.writers import arrow as arrow_writer
 from vitalproc.writers import csv as csv_writer
@@ -276,38 +276,6 @@ def test_csv_listings():
 
 # -- the long table: Arrow, polars, Parquet, Arrow IPC ----------------------------------------
 
-def check_long_table(table, vf, physical=False) -> None:
-    """Rows of the long table (pyarrow) against the model, track by track."""
-    assert table.column_names == ["device", "track", "type", "unit", "dt", "value", "text",
-                                  "samples"]
-    meta = frames.metadata(table)
-    assert list(meta["tracks"]) == list(vf.trks)
-    cols = table.to_pydict()
-    at = 0
-    for name, trk in vf.trks.items():
-        n = len(trk)
-        assert cols["track"][at:at + n] == [name] * n
-        assert cols["device"][at:at + n] == [trk.dname] * n
-        np.testing.assert_array_equal(np.array(cols["dt"][at:at + n], float), trk.dt)
-        if trk.type == 2:
-            with np.errstate(invalid="ignore"):  # signalling NaNs widened
-                want = trk.values.astype(np.float64)
-            got = np.array([np.nan if v is None else v for v in cols["value"][at:at + n]])
-            np.testing.assert_array_equal(got, want)
-        elif trk.type == 5:
-            assert cols["text"][at:at + n] == trk.texts()
-        elif trk.type == 1:
-            got = cols["samples"][at:at + n]
-            for row, (_, value) in zip(got, records(trk)):
-                with np.errstate(invalid="ignore"):  # signalling NaNs widened
-                    want = value.astype(np.float64)
-                if physical and trk.fmt > 2:
-                    want = want * trk.gain + trk.offset
-                np.testing.assert_array_equal(np.array(row, np.float64), want)
-        at += n
-    assert at == table.num_rows
-
-
 @pytest.mark.parametrize("source", SOURCES)
 def test_arrow_parquet_polars_duckdb(source, tmp_path):
     import duckdb
@@ -332,43 +300,6 @@ def test_arrow_parquet_polars_duckdb(source, tmp_path):
     assert dict(counts) == {n: len(t) for n, t in vf.trks.items() if len(t)}
 
 
-def test_to_arrow_is_zero_copy():
-    vf = load(REAL_FILES[0].name)  # every wave uint16
-    table = vf.to_arrow()
-    assert not frames.metadata(table)["samples_promoted"]
-    for i, (name, trk) in enumerate(vf.trks.items()):
-        dt = table.column("dt").chunk(i)
-        assert dt.buffers()[1].address == trk.dt.ctypes.data
-        if trk.type == 1:
-            samples = table.column("samples").chunk(i)
-            assert samples.buffers()[1].address == trk.offsets.ctypes.data
-            assert samples.values.buffers()[1].address == trk.samples.ctypes.data
-    strings = load("reset_events")
-    texts = strings.to_arrow().column("text")
-    for i, trk in enumerate(strings.trks.values()):
-        if trk.type == 5 and len(trk):
-            assert texts.chunk(i).buffers()[2].address == trk.data.ctypes.data
-    numbers = load("numeric_all_fmts")
-    f64 = list(numbers.trks).index("Solar8000/N_F64")
-    assert numbers.to_arrow().column("value").chunk(f64).buffers()[1].address == \
-        numbers.trks["Solar8000/N_F64"].values.ctypes.data
-
-
-def test_sample_type_promotion():
-    vf = load("wave_all_fmts")
-    table = vf.to_arrow()
-    meta = frames.metadata(table)
-    assert meta["samples_promoted"] and meta["samples_dtype"] == "float64"
-    assert str(table.schema.field("samples").type) == "large_list<item: double>"
-    ints = vf.to_arrow(["W_I16", "W_U16"])
-    assert frames.metadata(ints)["samples_dtype"] == "int32"
-    assert frames.metadata(vf.to_arrow("W_U8,W_F32"))["samples_dtype"] == "float32"
-    one = vf.to_arrow(["W_I8"])
-    assert frames.metadata(one)["samples_dtype"] == "int8"
-    assert not frames.metadata(one)["samples_promoted"]
-    assert frames.metadata(load("numeric_all_fmts").to_arrow())["samples_dtype"] == "float32"
-
-
 def test_physical_values():
     vf = load(REAL_FILES[0].name)
     table = vf.to_arrow(physical=True)
@@ -379,24 +310,6 @@ def test_physical_values():
     trk = vf.trks[wave]
     want = trk.samples[:trk.offsets[1]] * trk.gain + trk.offset
     np.testing.assert_array_equal(doc["tracks"][wave]["records"][0]["val"], want)
-
-
-def test_to_polars():
-    import polars as pl
-
-    vf = load(REAL_FILES[0].name)
-    frame = vf.to_polars()
-    assert frame.schema["track"] == pl.Categorical
-    assert frame.schema["samples"] == pl.List(pl.UInt16)
-    assert frame["track"].cast(pl.String).to_list() == [
-        n for n, t in vf.trks.items() for _ in range(len(t))]
-
-
-def test_track_metadata_table():
-    vf = load(REAL_FILES[0].name)
-    table = frames.track_table(_base.plan(vf))
-    assert table.column("name").to_pylist() == list(vf.trks)
-    assert table.column("records_count").to_pylist() == [len(t) for t in vf.trks.values()]
 
 
 # -- selection --------------------------------------------------------------------------------
@@ -573,9 +486,18 @@ def test_docs_duckdb_queries(tmp_path):
                          f"WHERE type = 'numeric' GROUP BY track").fetchall()
     assert len(numeric) == sum(t.type == 2 for t in vf.trks.values())
     wave = next(n for n, t in vf.trks.items() if t.type == 1)
-    samples = duckdb.sql(f"SELECT dt, unnest(samples) FROM '{path}' "
+    samples = duckdb.sql(f"SELECT dt, unnest(samples_uint16) FROM '{path}' "
                          f"WHERE track = '{wave}'").fetchall()
     assert [s for _, s in samples] == vf.trks[wave].samples.tolist()
+    mixed = load("wave_all_fmts")
+    parquet_writer.write(mixed, path, _base.Selection(tracks=["W_F32", "W_U16"]))
+    waves = duckdb.sql(f"SELECT track, dt, coalesce(samples_float32, samples_uint16::FLOAT[]) "
+                       f"AS samples FROM '{path}' WHERE type = 'wave'").fetchall()
+    names = ["SNUADC/W_F32", "SNUADC/W_U16"]
+    assert [t for t, _, _ in waves] == [n for n in names for _ in range(len(mixed.trks[n]))]
+    np.testing.assert_array_equal(  # NaN where the float32 wave has NaN
+        np.concatenate([np.array(s, np.float32) for _, _, s in waves]),
+        np.concatenate([mixed.trks[n].samples.astype(np.float32) for n in names]))
 
 
 def test_formats_doc_names_every_format():

@@ -1,25 +1,30 @@
-"""The long table: one row per record, as Arrow (zero-copy where the dtypes allow) or polars.
+"""The long table: one row per record, as Arrow (zero-copy for samples, times and texts) or polars.
 
 Columns (``docs/formats.md`` has the full description):
 
-==========  ==============================  =============================================
-column      type                            holds
-==========  ==============================  =============================================
-device      dictionary<int32, string>       the track's device ("" when it has none)
-track       dictionary<int32, string>       the full ``Device/Track`` name
-type        dictionary<int8, string>        ``wave``, ``numeric``, ``string`` (``other``)
-unit        dictionary<int32, string>       the track's unit
-dt          float64                         the record's time (Unix seconds)
-value       float64                         a numeric record's value (null otherwise)
-text        large_string                    a string record's text (null otherwise)
-samples     large_list<T>                   a wave record's samples (null otherwise)
-==========  ==============================  =============================================
+=================  ==============================  ======================================
+column             type                            holds
+=================  ==============================  ======================================
+device             dictionary<int32, string>       the track's device ("" when it has none)
+track              dictionary<int32, string>       the full ``Device/Track`` name
+type               dictionary<int8, string>        ``wave``, ``numeric``, ``string`` (``other``)
+unit               dictionary<int32, string>       the track's unit
+dt                 float64                         the record's time (Unix seconds)
+value              float64                         a numeric record's value (null otherwise)
+text               large_string                    a string record's text (null otherwise)
+samples_<dtype>    large_list<dtype>               a wave record's samples, one column per
+                                                   wave dtype selected (null otherwise)
+=================  ==============================  ======================================
 
-``T`` is the on-disk dtype when every selected wave track has the same one (the
-samples are then the model's own memory, not a copy), else the narrowest type that
-holds every sample exactly (numpy's promotion: int16 and uint16 give int32, uint16 and
-float32 give float32). Per-track metadata and the file's span are JSON in the schema
-metadata under ``b"vitalproc"``; ``track_table`` gives the same metadata as a table.
+Every wave keeps its on-disk dtype: a track's samples are in the column
+``samples_<dtype>`` named after the track's ``dtype`` (``samples_uint16``,
+``samples_float32``; ``samples_float64`` for integer waves in physical mode), in fmt
+order. The table has one chunk per track, whose wave column is a list array over the
+track's own ``offsets`` and ``samples`` buffers, and whose ``dt`` (and float64 values,
+valid UTF-8 texts) are the model's buffers too: nothing per sample is copied. The other
+columns of a track's chunk are all null, built over one shared zero-filled buffer.
+Per-track metadata and the file's span are JSON in the schema metadata under
+``b"vitalproc"``; ``track_table`` gives the same metadata as a table.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._constants import FMT_DTYPE
 from .reader import split_names
 from .writers._base import Part, Plan, Selection, plan, require
 
@@ -40,23 +46,31 @@ if TYPE_CHECKING:
 
 #: Key of the schema metadata holding the file's and the tracks' metadata.
 METADATA_KEY = b"vitalproc"
+#: Version of the layout (2: one samples column per wave dtype, none promoted).
+VERSION = 2
 TYPE_VALUES = ("wave", "numeric", "string", "other")
-#: The item type of ``samples`` when no wave track is selected.
-DEFAULT_SAMPLE_DTYPE = "float32"
+#: Wave columns are named this prefix plus the samples' numpy dtype name.
+SAMPLES_PREFIX = "samples_"
 
 
 def _pa() -> Any:
     return require("pyarrow", "frames")
 
 
-def sample_dtype(parts: list[Part]) -> tuple[np.dtype, bool]:
-    """The item type of the ``samples`` column and whether any track was promoted to it."""
+def samples_column(dtype: Any) -> str:
+    """The name of the column holding waves of ``dtype`` (``samples_uint16``)."""
     import numpy as np
 
-    dtypes = list(dict.fromkeys(p.dtype for p in parts if p.kind == "wave"))
-    if not dtypes:
-        return np.dtype(DEFAULT_SAMPLE_DTYPE), False
-    return np.result_type(*dtypes), len(dtypes) > 1
+    return SAMPLES_PREFIX + np.dtype(dtype).name
+
+
+def sample_dtypes(parts: list[Part]) -> list[np.dtype]:
+    """The dtypes of the selected waves' samples, each once, in fmt order."""
+    import numpy as np
+
+    rank = {np.dtype(code).name: fmt for fmt, code in FMT_DTYPE.items()}
+    present = {p.dtype.name: p.dtype for p in parts if p.kind == "wave"}
+    return [present[name] for name in sorted(present, key=rank.__getitem__)]
 
 
 class LongTable:
@@ -66,7 +80,7 @@ class LongTable:
         pa = _pa()
         self.plan = plan_
         parts = plan_.parts
-        self.item_dtype, promoted = sample_dtype(parts)
+        self.samples_columns = {dt.name: samples_column(dt) for dt in sample_dtypes(parts)}
         self.devices = list(dict.fromkeys(p.track.dname for p in parts))
         self.units = list(dict.fromkeys(p.track.unit for p in parts))
         self.dicts = {
@@ -77,11 +91,10 @@ class LongTable:
         }
         meta = {
             "format": "vitalproc long table",
-            "version": 1,
+            "version": VERSION,
             "file_info": plan_.file_info(),
             "devices": plan_.devices_info(),
-            "samples_dtype": self.item_dtype.name,
-            "samples_promoted": promoted,
+            "samples_columns": list(self.samples_columns.values()),
             "tracks": {p.name: {**p.metadata(), "records_count": len(p)} for p in parts},
         }
         self.schema = pa.schema([
@@ -92,17 +105,43 @@ class LongTable:
             pa.field("dt", pa.float64(), nullable=False),
             pa.field("value", pa.float64()),
             pa.field("text", pa.large_string()),
-            pa.field("samples", pa.large_list(pa.from_numpy_dtype(self.item_dtype))),
+            *(pa.field(column, pa.large_list(pa.from_numpy_dtype(dtype)))
+              for dtype, column in self.samples_columns.items()),
         ], metadata={METADATA_KEY: json.dumps(_jsonable(meta), ensure_ascii=False,
                                               allow_nan=False).encode()})
+        self._zeros = pa.py_buffer(b"")
+
+    def _null_buffer(self, n: int) -> pa.Buffer:
+        """A zero-filled buffer serving as validity, offsets and values of ``n`` nulls:
+        one allocation shared by every null chunk, not one per chunk and column."""
+        import numpy as np
+
+        pa = _pa()
+        size = (n + 1) * 8
+        if self._zeros.size < size:
+            self._zeros = pa.py_buffer(np.zeros(size, np.uint8))
+        return self._zeros
+
+    def _nulls(self, column: str, n: int) -> pa.Array:
+        """``n`` nulls of ``column``'s type, over the shared zero buffer."""
+        pa = _pa()
+        type_ = self.schema.field(column).type
+        zeros = self._null_buffer(n)
+        if pa.types.is_large_list(type_):
+            empty = pa.Array.from_buffers(type_.value_type, 0, [None, zeros])
+            return pa.Array.from_buffers(type_, n, [zeros, zeros], null_count=n,
+                                         children=[empty])
+        buffers = [zeros, zeros, zeros] if pa.types.is_large_string(type_) else [zeros, zeros]
+        return pa.Array.from_buffers(type_, n, buffers, null_count=n)
 
     def _dictionary(self, column: str, code: int, n: int) -> pa.Array:
         import numpy as np
 
         pa = _pa()
         index_type = np.int8 if column == "type" else np.int32
-        return pa.DictionaryArray.from_arrays(
-            pa.array(np.full(n, code, index_type)), self.dicts[column])
+        # safe=False: the codes are ours and in range; checking them costs a pass.
+        return pa.DictionaryArray.from_arrays(_primitive(np.full(n, code, index_type)),
+                                              self.dicts[column], safe=False)
 
     def batch(self, index: int, a: int, b: int) -> pa.RecordBatch:
         """Records ``[a, b)`` of the plan's ``index``-th track as one record batch."""
@@ -111,32 +150,32 @@ class LongTable:
         pa = _pa()
         part = self.plan.parts[index]
         n = b - a
-        fields = self.schema
-        value = text = samples = None
-        # A signalling NaN stays a NaN when widened; numpy's warning about it is noise.
+        filled: dict[str, pa.Array] = {}
         if part.kind == "numeric":
+            # A signalling NaN stays a NaN when widened; numpy's warning about it is noise.
             with np.errstate(invalid="ignore"):
-                value = _primitive(part.values(a, b).astype(np.float64, copy=False))
+                filled["value"] = _primitive(part.values(a, b).astype(np.float64, copy=False))
         elif part.kind == "string":
-            text = _texts(part, a, b)
+            filled["text"] = _texts(part, a, b)
         elif part.kind == "wave":
+            column = self.samples_columns[part.dtype.name]
             data, offsets = part.samples(a, b)
-            with np.errstate(invalid="ignore"):
-                data = data.astype(self.item_dtype, copy=False)
-            samples = pa.Array.from_buffers(
-                fields.field("samples").type, n, [None, pa.py_buffer(offsets)],
+            # The reader stores samples in the fmt's dtype, so this never copies; it
+            # keeps the child's type that of the column should a track be built otherwise.
+            data = data.astype(part.dtype, copy=False)
+            filled[column] = pa.Array.from_buffers(
+                self.schema.field(column).type, n, [None, pa.py_buffer(offsets)],
                 children=[_primitive(data)])
         columns = [
             self._dictionary("device", self.devices.index(part.track.dname), n),
             self._dictionary("track", index, n),
             self._dictionary("type", TYPE_VALUES.index(part.kind), n),
             self._dictionary("unit", self.units.index(part.track.unit), n),
-            _primitive(np.ascontiguousarray(part.dt[a:b])),
-            value if value is not None else pa.nulls(n, pa.float64()),
-            text if text is not None else pa.nulls(n, pa.large_string()),
-            samples if samples is not None else pa.nulls(n, fields.field("samples").type),
+            _primitive(part.dt[a:b]),
         ]
-        return pa.RecordBatch.from_arrays(columns, schema=fields)
+        columns += [filled[name] if name in filled else self._nulls(name, n)
+                    for name in self.schema.names[len(columns):]]
+        return pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Bounded batches, track after track (``Part.ranges``): for streaming writers."""
@@ -148,13 +187,17 @@ class LongTable:
     def table(self) -> pa.Table:
         """One chunk per track, each a view of the model's arrays where dtypes allow."""
         pa = _pa()
+        self._null_buffer(max((len(p) for p in self.plan.parts), default=0))
         chunks = [self.batch(i, 0, len(p)) for i, p in enumerate(self.plan.parts)]
         return pa.Table.from_batches(chunks, schema=self.schema)
 
 
 def _primitive(values: np.ndarray) -> pa.Array:
-    """A numpy array as an Arrow array over the same memory (no copy)."""
+    """A numpy array as an Arrow array over the same memory (no copy unless it is strided)."""
+    import numpy as np
+
     pa = _pa()
+    values = np.ascontiguousarray(values)
     return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values),
                                  [None, pa.py_buffer(values)])
 
@@ -209,8 +252,13 @@ def to_arrow(vf: VitalFile, track_names: Any = None, *, physical: bool = False) 
     Returns
     -------
     pyarrow.Table
-        Columns ``device, track, type, unit, dt, value, text, samples``; tracks in
-        file order, records in file order; metadata under ``b"vitalproc"`` in the schema.
+        Columns ``device, track, type, unit, dt, value, text``, then one
+        ``samples_<dtype>`` column per wave dtype selected (in fmt order: float32,
+        float64, int8, uint8, int16, uint16, int32, uint32); one chunk per track, tracks
+        and records in file order; metadata under ``b"vitalproc"`` in the schema. Wave
+        samples, times, float64 values and valid UTF-8 texts share the model's memory:
+        the table is valid as long as it is, and the model's arrays must not be
+        modified in place while it is used.
 
     Raises
     ------
@@ -223,8 +271,10 @@ def to_arrow(vf: VitalFile, track_names: Any = None, *, physical: bool = False) 
 def to_polars(vf: VitalFile, track_names: Any = None, *, physical: bool = False) -> pl.DataFrame:
     """The long table (``to_arrow``) as a polars DataFrame.
 
-    Dictionary columns become ``Categorical``; ``samples`` a ``List`` of the sample dtype.
-    Numeric buffers are shared with the Arrow table where polars allows it.
+    Dictionary columns become ``Categorical``; each ``samples_<dtype>`` column a
+    ``List`` of its dtype. The frame keeps the table's chunks (one per track, not
+    rechunked), so the samples, times and float64 values stay the model's memory;
+    polars keeps no schema metadata (``frames.metadata(vf.to_arrow())`` has it).
 
     Raises
     ------
@@ -232,7 +282,7 @@ def to_polars(vf: VitalFile, track_names: Any = None, *, physical: bool = False)
         polars or pyarrow is not installed (``pip install 'vitalproc[frames]'``).
     """
     pl = require("polars", "frames")
-    return pl.from_arrow(to_arrow(vf, track_names, physical=physical))
+    return pl.from_arrow(to_arrow(vf, track_names, physical=physical), rechunk=False)
 
 
 def track_table(plan_: Plan) -> pa.Table:
