@@ -36,6 +36,13 @@ cpdef enum:
     EMPTY = 5        # a packet of length 0 starts at ``pos``
     NOMEM = 6        # a column could not grow
 
+# What a slot keeps of its records. Every mode walks, checks and counts them alike, so
+# a read that keeps less still sees the same records, counts and span as a full read.
+cpdef enum:
+    KEEP_ALL = 0     # times, values and boundaries
+    KEEP_DT = 1      # times only (a survey of what a full read would hold)
+    KEEP_NONE = 2    # counts only
+
 cdef enum:
     REC = 1                   # Packet.REC
     WAVE = 1                  # TrackType.WAVE
@@ -62,6 +69,7 @@ cdef struct Slot:
     double srate
     Py_ssize_t nrec
     int64_t nval          # samples (waves) or bytes (strings) so far
+    int keep              # KEEP_ALL, KEEP_DT or KEEP_NONE
     Column dt             # float64 per record
     Column ends           # int64 boundaries, starting with 0 (waves and strings)
     Column val            # samples, values or UTF-8 bytes, as on disk
@@ -263,6 +271,15 @@ cdef class Walker:
     def slot_nrec(self, Py_ssize_t slot):
         return self.slots[slot].nrec
 
+    def slot_counts(self, Py_ssize_t slot):
+        """(records, samples or text bytes) walked for a slot, whatever it keeps."""
+        return self.slots[slot].nrec, self.slots[slot].nval
+
+    def set_keep(self, Py_ssize_t slot, int keep):
+        if keep not in (KEEP_ALL, KEEP_DT, KEEP_NONE):
+            raise ValueError(f"keep must be KEEP_ALL, KEEP_DT or KEEP_NONE, not {keep}")
+        self.slots[slot].keep = keep
+
     def map_tid(self, int tid, int slot):
         self.tid_slot[tid] = slot + 1
 
@@ -403,9 +420,10 @@ cdef class Walker:
                                 self.note_short(pos - 5 - <Py_ssize_t>plen)
                             else:
                                 s.nval += nsamp
-                                if (append(&s.dt, &dt, 8) < 0
-                                        or append(&s.val, body + p, nbytes) < 0
-                                        or append(&s.ends, &s.nval, 8) < 0):
+                                if s.keep != KEEP_NONE and (
+                                        append(&s.dt, &dt, 8) < 0 or s.keep == KEEP_ALL and (
+                                        append(&s.val, body + p, nbytes) < 0
+                                        or append(&s.ends, &s.nval, 8) < 0)):
                                     status = NOMEM
                                     break
                                 s.nrec += 1
@@ -417,8 +435,9 @@ cdef class Walker:
                             if blen < p + s.itemsize:
                                 self.note_short(pos - 5 - <Py_ssize_t>plen)
                             else:
-                                if (append(&s.dt, &dt, 8) < 0
-                                        or append(&s.val, body + p, s.itemsize) < 0):
+                                if s.keep != KEEP_NONE and (
+                                        append(&s.dt, &dt, 8) < 0 or s.keep == KEEP_ALL
+                                        and append(&s.val, body + p, s.itemsize) < 0):
                                     status = NOMEM
                                     break
                                 s.nrec += 1
@@ -433,9 +452,10 @@ cdef class Walker:
                                 if k > slen:
                                     k = slen
                                 s.nval += k
-                                if (append(&s.dt, &dt, 8) < 0
-                                        or append(&s.val, body + p, k) < 0
-                                        or append(&s.ends, &s.nval, 8) < 0):
+                                if s.keep != KEEP_NONE and (
+                                        append(&s.dt, &dt, 8) < 0 or s.keep == KEEP_ALL and (
+                                        append(&s.val, body + p, k) < 0
+                                        or append(&s.ends, &s.nval, 8) < 0)):
                                     status = NOMEM
                                     break
                                 s.nrec += 1

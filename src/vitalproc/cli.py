@@ -132,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--wave-cells", action="store_true",
                     help="CSV: one row per wave record (samples as a JSON array) "
                          "instead of one per sample")
+    ex.add_argument("--max-memory", type=count, default=160, metavar="MB",
+                    help="track data held at once (default 160 MB; 0: no limit): a "
+                         "bigger recording is exported a group of tracks at a time, "
+                         "reading the file once per group; the output is the same")
     modes = ex.add_argument_group("what to write (default: everything)")
     modes.add_argument("--summary", "-summary", action="store_true",
                        help="per track: metadata, records_count, first and last record")
@@ -202,14 +206,18 @@ def _selectors(args: argparse.Namespace) -> tuple[list[str] | None, list[str] | 
 
 
 def _read(path: str, args: argparse.Namespace, tracks: Any = None, exclude: Any = None,
-          header_only: bool = False) -> Any:
-    """Read one input; a bad file becomes a ``DataError`` with one clear message."""
+          header_only: bool = False, survey: bool = False) -> Any:
+    """Read one input (``survey``: survey it, ``reader.survey``); a bad file becomes a
+    ``DataError`` with one clear message."""
+    from . import reader
     from .errors import VitalError
-    from .reader import read
 
+    compat = getattr(args, "compat", None)
     try:
-        return read(path, tracks=tracks, exclude=exclude, header_only=header_only,
-                    compat=getattr(args, "compat", None))
+        if survey:
+            return reader.survey(path, tracks, exclude, compat)
+        return reader.read(path, tracks=tracks, exclude=exclude, header_only=header_only,
+                           compat=compat)
     except FileNotFoundError:
         raise DataError("no such file") from None
     except IsADirectoryError:
@@ -231,17 +239,30 @@ def _selection_plan(path: str, args: argparse.Namespace, report: _Reporter,
                     **selection: Any) -> Any:
     """Read ``path`` with the command line's track selection; return its ``Plan``."""
     from .writers._base import Selection, close_names, plan
+    from .writers._groups import grouped_plan, needs_groups
 
     names, excluded = _selectors(args)
     pushed, pushed_out = Selection(tracks=names, exclude=excluded).pushdown()
-    vf = _read(path, args, pushed, pushed_out)
+    budget = (getattr(args, "max_memory", None) or 0) << 20
+    found = None
+    if needs_groups(path, budget):  # too big to hold: a group of tracks at a time
+        found = _read(path, args, pushed, pushed_out, survey=True)
+        vf = found.vf
+    else:
+        vf = _read(path, args, pushed, pushed_out)
     _report_read(report, path, vf)
     start = getattr(args, "start", None) or getattr(args, "start_time", None)
     end = getattr(args, "end", None) or getattr(args, "end_time", None)
     sel = Selection(tracks=names, exclude=excluded, types=args.track_type,
                     max_tracks=args.max_tracks, start=start.resolve(vf) if start else None,
                     end=end.resolve(vf) if end else None, **selection)
-    result = plan(vf, sel, source=path)
+    if found is None:
+        result = plan(vf, sel, source=path)
+    else:
+        result = grouped_plan(path, sel, budget, pushed, pushed_out,
+                              getattr(args, "compat", None), found)
+        report.note(f"{path}: {len(result.parts)} tracks in {result.parts.groups} groups "
+                    f"of at most {budget >> 20} MB, one read of the file each")
     if result.unmatched:
         known = list(vf.trks) if pushed is None else \
             list(_read(path, args, header_only=True).trks)

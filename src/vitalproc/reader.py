@@ -13,17 +13,29 @@ import os
 import struct
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _inflate
-from ._constants import (FMT_ITEMSIZE, HEADER_DTSTART_LEN, HEADER_PACKED_LEN, MAGIC,
-                         MAX_UNPACKED_PACKET, Command, Packet, TrackType)
-from ._parse import Walker
+from ._constants import (
+    FMT_ITEMSIZE,
+    HEADER_DTSTART_LEN,
+    HEADER_PACKED_LEN,
+    MAGIC,
+    MAX_UNPACKED_PACKET,
+    Command,
+    Packet,
+    TrackType,
+)
+from ._parse import KEEP_ALL, KEEP_DT, KEEP_NONE, Walker
 from ._source import SourceLike, open_source
 from .errors import VitalFormatError, VitalWarning
 from .model import Device, ReadIssue, Track, VitalFile
+
+if TYPE_CHECKING:
+    import numpy as np
 
 if sys.byteorder != "little":  # pragma: no cover - the walk reads fields in host order
     raise ImportError("vitalproc supports little-endian hosts only")
@@ -178,10 +190,7 @@ def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
 def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
               header_only: bool, maxlen: float | None, compat: str | None,
               strict: bool = False, max_inflated_bytes: int | None = None) -> None:
-    if compat not in COMPAT_MODES:
-        raise ValueError(f"compat must be None or 'vitaldb', not {compat!r}")
-    if max_inflated_bytes is not None and max_inflated_bytes < 0:
-        raise ValueError("max_inflated_bytes must be >= 0")
+    _check(compat, max_inflated_bytes)
     vf.compat = compat  # the views follow the same policy (views.py)
     # -- a dataset case (.parquet from `vitalproc convert` or vitaldb's to_parquet):
     # read by dataset.py, for read() and VitalFile() alike
@@ -196,13 +205,78 @@ def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
             max_inflated_bytes).load(source)
 
 
+def _check(compat: str | None, max_inflated_bytes: int | None = None) -> None:
+    if compat not in COMPAT_MODES:
+        raise ValueError(f"compat must be None or 'vitaldb', not {compat!r}")
+    if max_inflated_bytes is not None and max_inflated_bytes < 0:
+        raise ValueError("max_inflated_bytes must be >= 0")
+
+
+@dataclass
+class Survey:
+    """What a full read of a recording would hold, learnt without holding it.
+
+    ``vf`` has the devices, tracks (metadata, no records), span and warnings that
+    ``read`` returns with the same arguments; ``dt`` each track's record times and
+    ``nval`` its samples (waves) or text bytes (strings).
+    """
+
+    vf: VitalFile
+    dt: dict[str, np.ndarray]
+    nval: dict[str, int]
+
+    def nbytes(self, dtname: str) -> int:
+        """Memory a full read gives the track's arrays (times, values, boundaries)."""
+        trk = self.vf.trks[dtname]
+        n = len(self.dt[dtname])
+        if trk.type == _WAVE:
+            return 16 * n + self.nval[dtname] * FMT_ITEMSIZE.get(trk.fmt, 4)
+        if trk.type == _NUMERIC:
+            return n * (8 + FMT_ITEMSIZE.get(trk.fmt, 4))
+        return 16 * n + self.nval[dtname]
+
+
+def survey(source: SourceLike, tracks: Any = None, exclude: Any = None,
+           compat: str | None = None) -> Survey:
+    """Walk a recording as ``read`` does, keeping only each track's record times.
+
+    One pass over the stream, memory of 8 bytes per record: what an export needs to
+    plan reading a recording too big to hold a group of tracks at a time.
+    """
+    import numpy as np
+
+    _check(compat)
+    vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
+    vf.compat = compat
+    loader = _Loader(vf, tracks, exclude, False, None, compat, keep=lambda name: KEEP_DT)
+    loader.load(source)
+    kept = loader.kept
+    return Survey(vf, {k: np.frombuffer(dt, np.float64) for k, (dt, _, _) in kept.items()},
+                  {k: nval for k, (_, _, nval) in kept.items()})
+
+
+def read_only(source: SourceLike, names: Collection[str], tracks: Any = None,
+              exclude: Any = None, compat: str | None = None) -> VitalFile:
+    """``read(source, tracks, exclude, compat=compat)`` holding the records of the tracks
+    named in ``names`` only (full names); the other tracks are walked, checked and
+    counted alike, so what is held equals a full read's, whatever the file's quirks."""
+    _check(compat)
+    vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
+    vf.compat = compat
+    _Loader(vf, tracks, exclude, False, None, compat,
+            keep=lambda name: KEEP_ALL if name in names else KEEP_NONE).load(source)
+    return vf
+
+
 class _Loader:
     """One read: the state vitaldb keeps in ``load_vital``'s locals, and the walk."""
 
     def __init__(self, vf: VitalFile, tracks: Any, exclude: Any, header_only: bool,
                  maxlen: float | None, compat: str | None, strict: bool = False,
-                 limit: int | None = None):
+                 limit: int | None = None, keep: Callable[[str], int] | None = None):
         self.vf = vf
+        self.keep = keep  # what to keep of each track's records (None: everything)
+        self.kept: dict[str, tuple[Any, int, int]] = {}  # the others: (dt, nrec, nval)
         self.recover = compat is None
         self.track_names = split_names(tracks)
         excl = split_names(exclude)
@@ -479,6 +553,8 @@ class _Loader:
         slot = self.slot_of.get(dtname)
         if slot is None:
             slot = self.slot_of[dtname] = self.walker.add_slot(trktype, itemsize, srate)
+            if self.keep is not None:
+                self.walker.set_keep(slot, self.keep(dtname))
         else:
             self._redeclare(dtname, slot, track, tid, itemsize)
         self.vf.trks[dtname] = track  # an existing key keeps its place, as in vitaldb
@@ -599,7 +675,12 @@ class _Loader:
                        offset=w.first_big, count=w.n_big)
         for dtname, slot in self.slot_of.items():
             t = vf.trks[dtname]
-            t._set_columns(*w.take(slot))
+            nrec, dt, ends, data = w.take(slot)
+            if self.keep is not None and self.keep(dtname) != KEEP_ALL:
+                self.kept[dtname] = (dt, *w.slot_counts(slot))
+                t._set_columns(0, b"", ends, data)  # no records (ends is [0], data empty)
+            else:
+                t._set_columns(nrec, dt, ends, data)
         vf.dtstart = w.dtstart
         vf.dtend = w.dtend
         vf.packets.sort(key=lambda x: (x.get("sport", ""), x.get("dt", 0)))

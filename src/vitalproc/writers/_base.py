@@ -144,35 +144,71 @@ class Part:
     values (numerics) or UTF-8 bytes (strings); ``offsets`` the selected records'
     boundaries into ``data`` (``n + 1`` entries, not rebased: a contiguous selection
     is a view of the model's arrays, nothing copied).
+
+    A part of a recording exported a group of tracks at a time (``writers._groups``)
+    gets its record times from a survey (``times``) and its ``data``/``offsets`` when
+    they are first used (``pending.load``).
     """
 
-    def __init__(self, name: str, track: Track, index: Any, physical: bool):
-        import numpy as np
-
+    def __init__(self, name: str, track: Track, index: Any, physical: bool,
+                 times: np.ndarray | None = None, pending: Any = None):
         self.name = name
         self.track = track
+        self.index = index
         self.kind = KINDS.get(track.type, "other")
         self.physical = physical and self.kind in ("wave", "numeric") and track.fmt > 2
-        dt, data, offsets = track.dt, track.data, track.offsets
-        if isinstance(index, slice):
-            self.dt = dt[index]
-            self.data = data if offsets is not None else data[index]
-            self.offsets = (offsets[index.start:index.stop + 1] if offsets is not None
-                            else None)
-        else:  # records picked out of order (a time window over unsorted times): gather
-            self.dt = dt[index]
-            if offsets is None:
-                self.data, self.offsets = data[index], None
-            else:
-                starts, ends = offsets[index], offsets[index + 1]
-                lengths = ends - starts
-                self.offsets = np.zeros(len(index) + 1, np.int64)
-                np.cumsum(lengths, out=self.offsets[1:])
-                shift = np.repeat(starts - self.offsets[:-1], lengths)
-                self.data = data[np.arange(self.offsets[-1], dtype=np.int64) + shift]
+        self.dt = (track.dt if times is None else times)[index]
         if self.kind == "other":  # a type vitaldb keeps but never reads records of
             self.dt = self.dt[:0]
-            self.offsets = None if self.offsets is None else self.offsets[:1]
+        self.pending = pending
+        self._data: np.ndarray | None = None
+        self._offsets: np.ndarray | None = None
+        if pending is None:
+            self.take(track)
+
+    def take(self, track: Track) -> None:
+        """Set ``data`` and ``offsets`` from ``track``'s arrays (those of this part's
+        track, in a read holding them) and this part's record ``index``."""
+        import numpy as np
+
+        index = self.index
+        data, offsets = track.data, track.offsets
+        self.pending = None
+        if isinstance(index, slice):
+            self._data = data if offsets is not None else data[index]
+            self._offsets = (offsets[index.start:index.stop + 1] if offsets is not None
+                             else None)
+        elif offsets is None:  # records picked out of order (a time window over
+            self._data, self._offsets = data[index], None  # unsorted times): gather
+        else:
+            starts, ends = offsets[index], offsets[index + 1]
+            lengths = ends - starts
+            self._offsets = np.zeros(len(index) + 1, np.int64)
+            np.cumsum(lengths, out=self._offsets[1:])
+            shift = np.repeat(starts - self._offsets[:-1], lengths)
+            self._data = data[np.arange(self._offsets[-1], dtype=np.int64) + shift]
+        if self.kind == "other" and self._offsets is not None:
+            self._offsets = self._offsets[:1]
+
+    @property
+    def data(self) -> np.ndarray:
+        if self.pending is not None:
+            self.pending.load(self)
+        return self._data  # type: ignore[return-value]
+
+    @data.setter
+    def data(self, value: np.ndarray | None) -> None:
+        self._data, self.pending = value, None
+
+    @property
+    def offsets(self) -> np.ndarray | None:
+        if self.pending is not None:
+            self.pending.load(self)
+        return self._offsets
+
+    @offsets.setter
+    def offsets(self, value: np.ndarray | None) -> None:
+        self._offsets, self.pending = value, None
 
     def __len__(self) -> int:
         return len(self.dt)
@@ -274,7 +310,7 @@ class Plan:
 
     vf: VitalFile
     selection: Selection
-    parts: list[Part]
+    parts: Sequence[Part]
     devices: list[Device]
     unmatched: list[str] = field(default_factory=list)
     source: str | None = None
@@ -364,9 +400,14 @@ def plan(vf: VitalFile, selection: Selection | None = None, source: str | None =
     Plan
         ``unmatched`` lists the ``selection.tracks`` entries that match no track.
     """
-    import numpy as np
-
     sel = selection or Selection()
+    chosen, unmatched = choose(vf, sel)
+    parts = [Part(name, trk, record_index(trk.dt, sel), sel.physical) for name, trk in chosen]
+    return Plan(vf, sel, parts, devices_of(vf, parts, sel), unmatched, source)
+
+
+def choose(vf: VitalFile, sel: Selection) -> tuple[list[tuple[str, Track]], list[str]]:
+    """The tracks ``sel`` selects, in file order, and its names that match none."""
     chosen: list[tuple[str, Track]] = []
     hit: set[str] = set()
     for name, trk in vf.trks.items():
@@ -382,39 +423,43 @@ def plan(vf: VitalFile, selection: Selection | None = None, source: str | None =
         chosen.append((name, trk))
     if sel.max_tracks is not None:
         chosen = chosen[:max(sel.max_tracks, 0)]
-    unmatched = [s for s in dict.fromkeys(sel.tracks or ()) if s not in hit]
+    return chosen, [s for s in dict.fromkeys(sel.tracks or ()) if s not in hit]
 
-    parts = []
-    for name, trk in chosen:
-        n = len(trk)
-        if sel.start is None and sel.end is None:
-            index: Any = slice(0, n)
+
+def record_index(dt: np.ndarray, sel: Selection) -> Any:
+    """The records of a track (times ``dt``) ``sel`` keeps: a slice when they are
+    contiguous (the usual case: a view, nothing copied), else their positions."""
+    import numpy as np
+
+    n = len(dt)
+    if sel.start is None and sel.end is None:
+        index: Any = slice(0, n)
+    else:
+        keep = np.ones(n, bool)
+        if sel.start is not None:
+            keep &= dt >= sel.start
+        if sel.end is not None:
+            keep &= dt < sel.end
+        picked = np.flatnonzero(keep)
+        if len(picked) == 0:
+            index = slice(0, 0)
+        elif picked[-1] - picked[0] + 1 == len(picked):  # sorted times: a range
+            index = slice(int(picked[0]), int(picked[-1]) + 1)
         else:
-            dt = trk.dt
-            keep = np.ones(n, bool)
-            if sel.start is not None:
-                keep &= dt >= sel.start
-            if sel.end is not None:
-                keep &= dt < sel.end
-            picked = np.flatnonzero(keep)
-            if len(picked) == 0:
-                index = slice(0, 0)
-            elif picked[-1] - picked[0] + 1 == len(picked):  # sorted times: a range
-                index = slice(int(picked[0]), int(picked[-1]) + 1)
-            else:
-                index = picked
-        if sel.max_records is not None:
-            limit = max(sel.max_records, 0)
-            index = (slice(index.start, min(index.stop, index.start + limit))
-                     if isinstance(index, slice) else index[:limit])
-        parts.append(Part(name, trk, index, sel.physical))
+            index = picked
+    if sel.max_records is not None:
+        limit = max(sel.max_records, 0)
+        index = (slice(index.start, min(index.stop, index.start + limit))
+                 if isinstance(index, slice) else index[:limit])
+    return index
 
+
+def devices_of(vf: VitalFile, parts: Sequence[Part], sel: Selection) -> list[Device]:
+    """The devices a document lists: all, or those owning a selected track."""
     if sel.filters_tracks:
         owners = {p.track.dname for p in parts}
-        devices = [d for d in vf.devs.values() if d.name in owners]
-    else:
-        devices = list(vf.devs.values())
-    return Plan(vf, sel, parts, devices, unmatched, source)
+        return [d for d in vf.devs.values() if d.name in owners]
+    return list(vf.devs.values())
 
 
 def available(*modules: str) -> bool:
