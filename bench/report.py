@@ -119,6 +119,7 @@ GROUPS = {  # key -> heading of its table
     "analysis": "Analysis (issue 3)",
     "cli": "Command line (issue 4)",
     "datasets": "Datasets (issue 5)",
+    "scale": "Bounded memory at scale (issue 6)",
 }
 # What a reader of a group's table must know to read its figures.
 GROUP_NOTES = {
@@ -139,6 +140,12 @@ GROUP_NOTES = {
         " 4.8 s) are divided by 2 and by 3 as issue 4 asks, and the figures of this"
         " run are compared with those. RSS figures are the `vitalproc` process's"
         " own peak."
+    ),
+    "scale": (
+        "`or_24h.vital` is `make_vital.py --hours 24 --profile or` (`run.py --big`),"
+        " exported once per format; the figure is the `vitalproc` process's peak RSS."
+        " The export surveys the file, then reads it once per group of tracks that"
+        " fits `--max-memory` (160 MB by default)."
     ),
     "datasets": (
         "The `--jobs` cases convert 20 copies of `icu_1h` per call (distinct names,"
@@ -218,6 +225,9 @@ TARGETS = [
            ("vitaldb_numeric_grid", "vitalproc_numeric_grid"), _time_ratio, ">=", 20),
     Target("datasets", "peak RSS of one worker converting, MB", OR,
            ("vitalproc_convert_worker",), _peak_mb, "<", 400),
+    *(Target("scale", f"`export --format {fmt}` of a 24-hour recording, peak RSS, MB",
+             ("or_24h.vital",), (f"cli_export_{fmt}",), _process_peak_mb, "<", 400)
+      for fmt in ("parquet", "json")),
 ]
 # fmt: on
 

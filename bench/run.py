@@ -3,6 +3,7 @@
     python bench/run.py            # everything: tens of minutes (+1 min to make or_4h)
     python bench/run.py --quick    # 2 repetitions, no or_4h: a few minutes
     python bench/run.py --cases 'vitaldb_*,inflate_*' --files icu_1h --reps 3
+    python bench/run.py --big      # and the 24-hour recording's exports (+2 min to make it)
 
 Every measurement runs in a child process of its own (cases.py). If vitalproc cannot
 be imported yet, its cases are reported as skipped and everything else still runs.
@@ -22,17 +23,22 @@ from pathlib import Path
 from typing import Any
 
 from cases import CASES, run_case, startup_time, vitalproc_missing
-from corpus import REPO, CorpusFile, corpus_files, ensure, inflated_size
+from corpus import BIG, REPO, CorpusFile, corpus_files, ensure, inflated_size
 from report import evaluate_targets, render_markdown
 
 # Case (g); `pass` measures the interpreter's own start, for scale.
 IMPORTS = ("pass", "import vitaldb", "import vitalproc")
 SKIPPED = "skipped: vitalproc not importable"
+# On the 24-hour recording: the exports whose peak RSS issue 6 bounds, timed once each
+# (a call takes tens of seconds, and memory, not time, is what is judged).
+BIG_CASES = ("cli_export_parquet", "cli_export_json")
 
 
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 repetitions, no or_4h")
+    ap.add_argument("--big", action="store_true",
+                    help="also export the 24-hour recording (bounded memory, issue 6)")
     ap.add_argument("--reps", type=int, help="timed repetitions (default 5; quick 2)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed calls first")
     ap.add_argument("--cases", default="*", help="globs over case names, or 'import'")
@@ -87,12 +93,16 @@ def run_files(files: list[CorpusFile], a: argparse.Namespace, skip: bool) -> lis
     """Every selected case on every file, in cases.py's order; progress to stderr."""
     results = []
     for f in files:
+        big = f.name in BIG
         for name in filter(lambda n: matches(n, a.cases), CASES):
+            if big and name not in BIG_CASES:
+                continue
             row = {"file": f.name, "case": name}
             if skip and name.startswith("vitalproc"):
                 row["error"] = SKIPPED
             else:
-                row |= run_case(name, f.path, f.tracks, a.reps, a.warmup)
+                row |= run_case(name, f.path, f.tracks, 1 if big else a.reps,
+                                0 if big else a.warmup)
             results.append(row)
             ms, mb = row.get("median_s", 0) * 1e3, row.get("peak_rss_bytes", 0) / 1e6
             shown = row.get("error") or f"{ms:10.4g} ms {mb:6.0f} MB"
@@ -117,7 +127,7 @@ def run_imports(a: argparse.Namespace, skip: bool) -> dict[str, Any]:
 
 def main() -> None:
     a = parse_args()
-    files = [f for f in corpus_files(a.quick) if matches(f.name, a.files)]
+    files = [f for f in corpus_files(a.quick, a.big) if matches(f.name, a.files)]
     for f in files:
         ensure(f)
     missing = vitalproc_missing()

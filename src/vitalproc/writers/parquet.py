@@ -59,12 +59,19 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
                           use_dictionary=list(DICTIONARY_COLUMNS)) as writer:
         held: list = []
         size = 0
-        for batch in table.batches():
-            held.append(batch)
-            size += batch.nbytes
-            if size >= ROW_GROUP_BYTES:
+        for i, part in enumerate(plan_.parts):
+            for a, b in part.ranges():
+                held.append(table.batch(i, a, b))
+                size += held[-1].nbytes
+                if size >= ROW_GROUP_BYTES:
+                    writer.write_table(pa.Table.from_batches(held), row_group_size=1 << 62)
+                    held, size = [], 0
+            if held and part.data.nbytes >= ROW_GROUP_BYTES:
+                # Batches are views: held over, they would keep the whole track alive
+                # (with a grouped export, beside the next group).
                 writer.write_table(pa.Table.from_batches(held), row_group_size=1 << 62)
                 held, size = [], 0
+            plan_.written(part)
         if held:
             writer.write_table(pa.Table.from_batches(held), row_group_size=1 << 62)
 
