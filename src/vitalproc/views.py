@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,6 +94,17 @@ class _Grid:
     interval: float
     nret: int
     nan_gaps: bool  # the packed writer's gap filler becomes NaN (not in compat mode)
+    _picks: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
+
+    def picks(self, nsamp: int, nrows: int) -> np.ndarray:
+        """vitaldb's decimation of a wave buffer of ``nsamp`` samples onto ``nrows``
+        rows (``np.take`` at ``linspace`` positions); tracks of one rate share it."""
+        key = (nsamp, nrows)
+        if key not in self._picks:
+            picks = np.linspace(0, nsamp - 1, nrows).astype(np.int64)
+            picks.flags.writeable = False  # shared: nobody may change it
+            self._picks[key] = picks
+        return self._picks[key]
 
     @classmethod
     def of(cls, vf: VitalFile, interval: float) -> _Grid:
@@ -374,7 +385,7 @@ def _fill(col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan,
                 return  # no sampling rate: vitaldb fails (take from an empty buffer)
             q = None
             if len(out) != col.nsamp or col.resample:
-                q = np.linspace(0, col.nsamp - 1, len(out)).astype(np.int64)
+                q = grid.picks(col.nsamp, len(out))
             rows, pick, valid = _wave_lookup(trk, grid, col.nsamp, q)
             raw = trk.data[pick]  # the samples of the rows `valid` marks, in row order
             if (out.dtype == object and raw.dtype.kind in "iu" and raw.dtype.itemsize <= 2
