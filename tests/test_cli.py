@@ -396,6 +396,68 @@ def test_export_selection_matches_the_library(capsys, tmp_path):
     assert code == 0 and doc == want
 
 
+def test_msgpack_export_without_numpy(tmp_path):
+    """With nothing selected, the msgpack export (and the tracks listing) never imports
+    numpy: its bytes come from the reader's buffers, and equal the writer's on the API's
+    plan."""
+    from vitalproc.writers import msgpack as msgpack_writer
+
+    out = tmp_path / "x.msgpack"
+    check = ("import sys; from vitalproc import cli; code = cli.main(sys.argv[1:]); "
+             "assert 'numpy' not in sys.modules, 'numpy imported'; sys.exit(code)")
+    for args in (["export", REAL, "-o", str(out), "-f", "msgpack", "-max-samples", "0"],
+                 ["tracks", REAL, "--format", "json"]):
+        proc = subprocess.run([sys.executable, "-c", check, *args], capture_output=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    expected = io.BytesIO()
+    msgpack_writer.write_plan(_base.plan(read(REAL), source=REAL), expected)
+    assert out.read_bytes() == expected.getvalue()
+
+
+def test_cpu_and_memory_profiles(capsys, tmp_path):
+    import pstats
+    import tracemalloc
+
+    cpu, mem = tmp_path / "cpu.prof", tmp_path / "mem.snap"
+    code, _, err = main(capsys, "export", REAL, "-o", str(tmp_path / "x.json"),
+                        "-cpuprofile", str(cpu), "-memprofile", str(mem))  # seed spellings
+    assert code == 0 and not tracemalloc.is_tracing()
+    stats = pstats.Stats(str(cpu)).stats  # type: ignore[attr-defined]
+    assert any(name == "cmd_export" for _, _, name in stats)
+    snapshot = tracemalloc.Snapshot.load(str(mem))
+    assert snapshot.traces and err.startswith("vitalproc: memory: peak ")
+    code, _, err = main(capsys, "info", REAL, "--cpuprofile", str(tmp_path / "i.prof"),
+                        "--memprofile", str(tmp_path / "i.snap"), "--quiet")
+    assert code == 0 and err == "" and pstats.Stats(str(tmp_path / "i.prof")).total_calls
+    bad = tmp_path / "no" / "cpu.prof"
+    code, _, err = main(capsys, "export", REAL, "--cpuprofile", str(bad))
+    assert code == 2 and "no such folder" in err
+    cpu.unlink()
+    code, _, err = main(capsys, "export", str(tmp_path / "missing.vital"),
+                        "--cpuprofile", str(cpu))  # written when the run fails too
+    assert code == 1 and pstats.Stats(str(cpu)).total_calls  # type: ignore[attr-defined]
+    assert "--cpuprofile FILE, -cpuprofile FILE" in main(capsys, "export", "--help")[1]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+def test_output_to_a_fifo_or_device_is_written_not_replaced(capsys, tmp_path):
+    """`-o /dev/null` or a FIFO: written to directly (a rename would replace the node)."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    code, _, err = main(capsys, "export", REAL, "-f", "msgpack", "-o", str(fifo))
+    reader.join(timeout=60)
+    assert code == 0, err
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and sorted(os.listdir(tmp_path)) == ["pipe"]
+    assert msgpack.unpackb(got[0])["file_info"]["file"] == REAL
+
+
 def test_mistyped_command_is_a_usage_error(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["exprt", "case.vital"]) == 2

@@ -191,6 +191,78 @@ def test_msgpack_readme_example():
     assert (samples == vf.trks[name].samples).all()
 
 
+def read_fresh(source: str) -> vitalproc.VitalFile:
+    """A source read again: its tracks still hold the reader's buffers, no arrays."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", vitalproc.VitalWarning)
+        if source in FIXTURES:
+            return vitalproc.read(FIXTURES[source]())
+        return vitalproc.read(next(p for p in REAL_FILES if p.name == source))
+
+
+def msgpack_of(plan) -> bytes:
+    out = io.BytesIO()
+    msgpack_writer.write_plan(plan, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_msgpack_from_the_readers_buffers_is_the_same(source, monkeypatch):
+    """The plan over the reader's own buffers (no numpy: what the command writes when
+    nothing is selected) gives the bytes of the plan over numpy arrays."""
+    from vitalproc.writers import _raw
+
+    for sel in (None, _base.Selection(max_records=3), _base.Selection(max_records=0),
+                _base.Selection(summary=True, records=False),
+                _base.Selection(sections=("tracks",), records=False),
+                _base.Selection(tracks=["HR", "*ECG*", "NOPE"]),
+                _base.Selection(types=frozenset({1, 5}), max_tracks=3)):
+        vf = read_fresh(source)
+        raw = _raw.raw_plan(vf, sel, source)
+        assert raw is not None and all(isinstance(p, _raw.RawPart) for p in raw.parts)
+        got = msgpack_of(raw)
+        want = _base.plan(vf, sel, source)
+        assert (raw.unmatched, raw.devices) == (want.unmatched, want.devices)
+        assert got == msgpack_of(want), sel
+    vf = read_fresh(source)
+    monkeypatch.setattr(_base, "BATCH_SAMPLES", 7)
+    monkeypatch.setattr(_base, "BATCH_RECORDS", 3)
+    assert msgpack_of(_raw.raw_plan(vf)) == msgpack_of(_base.plan(vf))
+
+
+def test_raw_plan_needs_the_readers_buffers_and_frees_them():
+    from vitalproc.writers import _raw
+
+    vf = read_fresh(REAL_FILES[0].name)
+    for sel in (_base.Selection(start=0.0), _base.Selection(end=2e9),
+                _base.Selection(physical=True)):
+        assert _raw.raw_plan(vf, sel) is None  # these need numpy
+    name = next(iter(vf.trks))
+    raw = _raw.raw_plan(vf)
+    want = msgpack_of(_base.plan(read_fresh(REAL_FILES[0].name)))
+    raw.release = True
+    assert msgpack_of(raw) == want
+    assert vf.trks == {} and all(len(p.track) == 0 for p in raw.parts)
+    vf = read_fresh(REAL_FILES[0].name)
+    assert vf.trks[name].raw_columns() is not None
+    assert len(vf.trks[name].dt) == len(vf.trks[name])  # arrays made: numpy is loaded
+    assert vf.trks[name].raw_columns() is None and _raw.raw_plan(vf) is None
+
+
+def test_msgpack_encoding_is_msgpacks():
+    """The writer packs its metadata itself: as msgpack-python packs it."""
+    values = [None, True, False, 0, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32,
+              2**64 - 1, -1, -32, -33, -128, -129, -32768, -32769, -2**31, -2**31 - 1,
+              -2**63, 0.0, -0.0, 1.5, math.inf, "", "a" * 31, "a" * 32, "é" * 128,
+              "x" * 65536, b"", b"x" * 255, b"x" * 256, b"x" * 65536, {}, {"a": [1, "b"]},
+              {str(i): i for i in range(16)}, list(range(15)), list(range(65536)), (1, 2)]
+    for value in values:
+        assert msgpack_writer._pack(value) == msgpack.packb(value, use_bin_type=True)
+    assert msgpack_writer._pack(math.nan)[:1] == b"\xcb"
+    with pytest.raises(TypeError):
+        msgpack_writer._pack(object())
+
+
 # -- CSV --------------------------------------------------------------------------------------
 
 def parse_number(text: str, dtype) -> np.ndarray:

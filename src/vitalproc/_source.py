@@ -5,11 +5,12 @@ small-file fast path. Nothing here knows about gzip or packets.
 """
 from __future__ import annotations
 
-import mmap
 import os
 from collections.abc import Callable, Iterator
-from typing import IO, Protocol, Union
-from urllib.parse import urlparse
+from typing import IO, TYPE_CHECKING, Protocol, Union
+
+if TYPE_CHECKING:
+    import mmap
 
 #: Compressed bytes read per step when streaming.
 CHUNK = 1 << 18
@@ -28,6 +29,10 @@ SourceLike = Union[str, os.PathLike, bytes, bytearray, memoryview, ReadableBuffe
 
 def is_url(text: str) -> bool:
     """vitaldb's test: a scheme and a network location (``load_vital``)."""
+    if "://" not in text:  # no network location without it; a path needs no urllib
+        return False
+    from urllib.parse import urlparse
+
     parts = urlparse(text)
     return bool(parts.scheme and parts.netloc)
 
@@ -113,6 +118,8 @@ class FileSource(StreamSource):
     def whole(self) -> bytes:
         if not self.size or self.size < MAP_AT_LEAST:
             return self.stream.read()
+        import mmap
+
         self._map = mmap.mmap(self.stream.fileno(), 0, access=mmap.ACCESS_READ)
         return self._map  # type: ignore[return-value]  # a read-only buffer
 

@@ -78,6 +78,20 @@ class Track:
     def _set_columns(self, nrec: int, dt: Any, ends: Any, data: Any) -> None:
         self._columns = (nrec, dt, ends, data)
 
+    # -- the reader's buffers, for an export that needs no numpy (writers/_raw.py) ------
+
+    def raw_columns(self) -> tuple[Any, Any, Any] | None:
+        """``(dt, ends, data)`` as the reader handed them over (buffers of float64 times,
+        int64 record boundaries and on-disk values), or None once arrays were made."""
+        return None if self._columns is None else self._columns[1:]
+
+    def clear_raw_columns(self) -> None:
+        """Drop records still held as the reader's buffers (an export is done with them)."""
+        if self._columns is not None:
+            self._columns = (0, b"", bytes(8), b"")
+
+    # -- end of the reader's buffers
+
     def _arrays(self) -> None:
         import numpy as np
 
