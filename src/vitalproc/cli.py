@@ -756,14 +756,9 @@ def _exit(code: int) -> None:
 
 # -- --cpuprofile, --memprofile -----------------------------------------------------------------
 
-#: Stack frames kept per traced allocation (more: slower runs, bigger snapshots).
-MEMPROFILE_FRAMES = 16
-
-
 def _profiled(args: argparse.Namespace, run: Any) -> int:
-    """``run()``, under cProfile (``--cpuprofile``) and tracemalloc (``--memprofile``),
-    writing their files when it ends, also when it fails (the seed lost its profile
-    then)."""
+    """``run()`` under ``--cpuprofile``/``--memprofile`` (``_profiling``): a missing
+    output folder is a usage error; a profile that cannot be written, a data error."""
     cpu, mem = getattr(args, "cpuprofile", None), getattr(args, "memprofile", None)
     if not (cpu or mem):
         return run()
@@ -771,58 +766,11 @@ def _profiled(args: argparse.Namespace, run: Any) -> int:
         if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             print(f"{PROG}: error: {flag} {path!r}: no such folder", file=sys.stderr)
             return EXIT_USAGE
-    import cProfile
-    import tracemalloc
-
-    started = bool(mem) and not tracemalloc.is_tracing()  # (else: whoever started it)
-    if started:
-        tracemalloc.start(MEMPROFILE_FRAMES)
-    profiler = cProfile.Profile() if cpu else None
-    code = EXIT_DATA
-    try:
-        if profiler is not None:
-            profiler.enable()
-        code = run()
-    finally:
-        if profiler is not None:
-            profiler.disable()
-        written = _write_profiles(args, profiler, started)
-    return code if written else max(code, EXIT_DATA)
-
-
-def _write_profiles(args: argparse.Namespace, profiler: Any, started: bool) -> bool:
-    """Write the profiles of ``_profiled``; False (after saying why) when one fails."""
-    import tracemalloc
+    from ._profiling import profiled
 
     report = _Reporter(args)
-    try:
-        if profiler is not None:
-            profiler.dump_stats(args.cpuprofile)
-            report.note(f"CPU profile written to {args.cpuprofile}")
-        if args.memprofile:
-            try:
-                snapshot = tracemalloc.take_snapshot()
-                peak = tracemalloc.get_traced_memory()[1]
-            finally:
-                if started:
-                    tracemalloc.stop()
-            snapshot.dump(args.memprofile)
-            rss = _peak_rss()
-            report.say(f"memory: peak {peak / 1e6:.1f} MB allocated through Python "
-                       f"(tracemalloc; the reader's own buffers are not traced)"
-                       + (f", peak RSS {rss / 1e6:.1f} MB" if rss else "")
-                       + f"; snapshot of the end of the run written to {args.memprofile}")
-    except OSError as exc:
-        report.error(None, f"cannot write a profile: {_describe(exc)}")
-        return False
-    return True
-
-
-def _peak_rss() -> int | None:
-    """The process's peak resident memory in bytes, where the system tells it."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
+    code, error = profiled(run, cpu, mem, report.note, report.say)
+    if error is not None:
+        report.error(None, f"cannot write a profile: {_describe(error)}")
+        return max(code, EXIT_DATA)
+    return code
