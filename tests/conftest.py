@@ -5,6 +5,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -15,6 +16,18 @@ import fixtures_catalog  # noqa: E402
 
 REAL_FILES = sorted((HERE / "data").glob("*.vital"))
 REPO = HERE.parent
+
+
+def read_source(source: str):
+    """A real recording (by file name) or a catalog fixture (by name), read afresh; the
+    warnings fixtures give about what they recover are not the point here."""
+    import vitalproc
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", vitalproc.VitalWarning)
+        if source in fixtures_catalog.FIXTURES:
+            return vitalproc.read(fixtures_catalog.FIXTURES[source]())
+        return vitalproc.read(next(p for p in REAL_FILES if p.name == source))
 
 
 def shared_dir() -> pathlib.Path | None:

@@ -17,7 +17,7 @@ import warnings
 import msgpack
 import numpy as np
 import pytest
-from conftest import REAL_FILES, REPO
+from conftest import REAL_FILES, REPO, read_source
 from fixtures_catalog import FIXTURES
 from test_frames import check_long_table  # the long table's rows against the model
 
@@ -38,14 +38,8 @@ SOURCES = tuple(p.name for p in REAL_FILES) + FIXTURE_SOURCES
 SCHEMA = REPO / "docs" / "vitalproc-export.schema.json"
 
 
-@functools.cache
-def load(source: str) -> vitalproc.VitalFile:
-    """A source read once (fixtures may warn about what they recover)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", vitalproc.VitalWarning)
-        if source in FIXTURES:
-            return vitalproc.read(FIXTURES[source]())
-        return vitalproc.read(next(p for p in REAL_FILES if p.name == source))
+#: A source read once.
+load = functools.cache(read_source)
 
 
 def written(module, vf, selection=None, **options) -> bytes:
@@ -191,13 +185,8 @@ def test_msgpack_readme_example():
     assert (samples == vf.trks[name].samples).all()
 
 
-def read_fresh(source: str) -> vitalproc.VitalFile:
-    """A source read again: its tracks still hold the reader's buffers, no arrays."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", vitalproc.VitalWarning)
-        if source in FIXTURES:
-            return vitalproc.read(FIXTURES[source]())
-        return vitalproc.read(next(p for p in REAL_FILES if p.name == source))
+#: A source read again: its tracks still hold the reader's buffers, no arrays.
+read_fresh = read_source
 
 
 def msgpack_of(plan) -> bytes:

@@ -8,11 +8,10 @@ the Parquet and Arrow IPC writers with ``check_long_table``.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 import pytest
-from conftest import REAL_FILES
+from conftest import REAL_FILES, read_source
 from fixtures_catalog import FIXTURES, T0
 from vitalbytes import F32, I16, NUM, STR, U16, WAVE, VitalBuilder, gzip_bytes
 
@@ -31,14 +30,8 @@ READABLE = tuple(sorted(set(FIXTURES) - set(UNREADABLE)))
 FMT_ORDER = [np.dtype(code).name for code in FMT_DTYPE.values()]
 
 
-@functools.cache
-def load(source: str) -> vitalproc.VitalFile:
-    """A fixture or real recording read once (fixtures may warn about what they recover)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", vitalproc.VitalWarning)
-        if source in FIXTURES:
-            return vitalproc.read(FIXTURES[source]())
-        return vitalproc.read(next(p for p in REAL_FILES if p.name == source))
+#: A source read once.
+load = functools.cache(read_source)
 
 
 def column_dtype(trk, physical: bool) -> np.dtype:
