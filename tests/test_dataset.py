@@ -279,6 +279,78 @@ def test_big_tracks_split_into_row_groups(tmp_path, monkeypatch):
                                      vitalproc.read(out, tracks=name), False) == []
 
 
+def test_a_split_track_has_row_groups_of_equal_record_counts(tmp_path, monkeypatch):
+    monkeypatch.setattr(vp, "SAMPLES_PER_GROUP", 3000)  # 5000 samples: two groups
+    _, out = write_case(FIXTURES["typical"](), tmp_path, "typical")
+    ecg = next(t for t in read_layout(out)["tracks"] if t["dtname"] == "SNUADC/ECG_II")
+    first, count = ecg["row_groups"]
+    meta = pq.ParquetFile(out).metadata
+    assert [meta.row_group(g).num_rows for g in range(first, first + count)] == [5, 5]
+
+
+def test_row_groups_read_on_parallel_threads(tmp_path, monkeypatch):
+    import threading
+
+    from vitalproc import dataset
+
+    monkeypatch.setattr(vp, "SAMPLES_PER_GROUP", 1000)
+    src, out = write_case(FIXTURES["typical"](), tmp_path, "typical")
+    monkeypatch.setattr(dataset, "PARALLEL_READ_BYTES", 0)
+    monkeypatch.setattr(pa, "cpu_count", lambda: 2)  # also on a one-core machine
+    calls = []
+    real = pq.ParquetFile.read_row_groups
+
+    def spy(self, row_groups, columns=None, **kwargs):
+        calls.append((list(row_groups), threading.get_ident()))
+        return real(self, row_groups, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
+    back = vitalproc.read(out, tracks="SNUADC/ECG_II")
+    first, count = next(t for t in read_layout(out)["tracks"]
+                        if t["dtname"] == "SNUADC/ECG_II")["row_groups"]
+    # five row groups, in two runs of consecutive groups, each read on another thread
+    runs = sorted(c[0] for c in calls)
+    assert count == 5 and len(runs) == 2
+    assert runs[0] + runs[1] == list(range(first, first + count))
+    assert threading.get_ident() not in {c[1] for c in calls}
+    assert recording_differences(read_quietly(src, tracks="SNUADC/ECG_II"), back,
+                                 False) == []
+
+
+@pytest.mark.parametrize(("sizes", "parts", "runs"), [
+    ([4, 4, 4, 4], 2, [[0, 1], [2, 3]]),
+    ([1000, 1001, 1002, 999], 2, [[0, 1], [2, 3]]),  # nearly equal, as compressed
+    ([10, 1, 1], 2, [[0], [1, 2]]),
+    ([1, 1, 10], 2, [[0, 1], [2]]),
+    ([3, 3, 3], 3, [[0], [1], [2]]),
+    ([3, 3], 4, [[0], [1]]),
+    ([5, 5, 5], 1, [[0, 1, 2]]),
+    ([0, 0], 2, [[0, 1]]),
+])
+def test_balanced_runs(sizes, parts, runs):
+    from vitalproc.dataset import _balanced_runs
+
+    assert _balanced_runs(list(range(len(sizes))), sizes, parts) == runs
+
+
+def test_integer_samples_at_their_own_compression_level(tmp_path):
+    vf = read_quietly(io.BytesIO(FIXTURES["typical"]()))
+
+    def chunk_sizes(level):  # the ECG's ivals and dt column chunks, compressed
+        out = tmp_path / f"{level}.parquet"
+        vp.write(vf, out, compression_level=level)
+        pf = pq.ParquetFile(out)
+        first = next(t for t in read_layout(out)["tracks"]
+                     if t["dtname"] == "SNUADC/ECG_II")["row_groups"][0]
+        group = pf.metadata.row_group(first)
+        return tuple(group.column(pf.schema_arrow.names.index(c)).total_compressed_size
+                     for c in ("ivals", "dt"))
+
+    ivals, dt = chunk_sizes(None)
+    assert ivals == chunk_sizes(vp.IVALS_COMPRESSION_LEVEL)[0] != chunk_sizes(1)[0]
+    assert dt == chunk_sizes(vp.COMPRESSION_LEVEL)[1] != chunk_sizes(9)[1]
+
+
 def test_a_track_of_empty_texts(tmp_path):
     from vitalbytes import F32, STR, VitalBuilder, gzip_bytes
 

@@ -30,6 +30,11 @@ TRACKS_NAME = "_tracks.parquet"
 #: in ``warnings``); ``failed`` rows have no output and say why in ``error``.
 CONVERTED = ("ok", "warned")
 
+#: Row groups are read on parallel threads once the columns asked for inflate to this
+#: many bytes: below it, a thread and a reader of its own (half a millisecond) cost more
+#: than they save.
+PARALLEL_READ_BYTES = 1 << 20
+
 
 # ---- one case ------------------------------------------------------------------------
 
@@ -134,7 +139,7 @@ def load_case_into(vf: VitalFile, path: str | os.PathLike, tracks: Any, exclude:
     vf.dtstart, vf.dtend = _span(layout, entries, len(entries) == len(layout["tracks"]),
                                  wave_ends=complete)
     if not header_only:
-        _load_records(vf, pf, entries, maxlen)
+        _load_records(vf, pf, path, entries, maxlen)
 
 
 def _wanted(dtname: str, dname: str, names: list[str] | None,
@@ -199,8 +204,8 @@ def _same(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
-def _load_records(vf: VitalFile, pf: Any, entries: list[dict[str, Any]],
-                  maxlen: float | None) -> None:
+def _load_records(vf: VitalFile, pf: Any, path: str | os.PathLike,
+                  entries: list[dict[str, Any]], maxlen: float | None) -> None:
     """Read the selected tracks' row groups, one read per column kind."""
     for column in ("ivals", "fvals", "nval", "sval"):
         group = [e for e in entries if e["column"] == column and e["records"]]
@@ -208,7 +213,7 @@ def _load_records(vf: VitalFile, pf: Any, entries: list[dict[str, Any]],
             continue
         groups = [g for e in group for g in range(e["row_groups"][0],
                                                   e["row_groups"][0] + e["row_groups"][1])]
-        table = pf.read_row_groups(groups, columns=["dt", column], use_threads=True)
+        table = _read_row_groups(pf, path, groups, ["dt", column])
         row = 0
         for e in group:
             part = table.slice(row, e["records"])
@@ -219,6 +224,53 @@ def _load_records(vf: VitalFile, pf: Any, entries: list[dict[str, Any]],
                 # the .vital reader's maxlen skip (its dtstart is the running one)
                 _keep(trk, ~(trk.dt > vf.dtstart + maxlen))
                 vf.dtend = _later_end(trk, vf.dtend)
+
+
+def _read_row_groups(pf: Any, path: str | os.PathLike, groups: list[int],
+                     columns: list[str]) -> pa.Table:
+    """``columns`` of the row groups ``groups``, in order, the row groups split over
+    up to ``pyarrow.cpu_count()`` threads in runs of about equal size.
+
+    pyarrow's own threads split a row group's columns, and here one column (a wave's
+    samples) is nearly all the work: a long wave's row groups decode one after the
+    other. Each thread reads with a reader of its own over the footer already parsed.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta = pf.metadata
+    threads = min(len(groups), pa.cpu_count())
+    leaves = [c for c in range(meta.num_columns)
+              if meta.schema.column(c).path.split(".")[0] in columns]
+    sizes = [_inflated_size(meta.row_group(g), leaves) for g in groups] if threads > 1 else []
+    if threads < 2 or sum(sizes) < PARALLEL_READ_BYTES:
+        return pf.read_row_groups(groups, columns=columns, use_threads=True)
+    runs = _balanced_runs(groups, sizes, threads)
+
+    def read(run: list[int]) -> pa.Table:
+        return pq.ParquetFile(path, metadata=meta).read_row_groups(
+            run, columns=columns, use_threads=False)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(runs)) as pool:
+        return pa.concat_tables(list(pool.map(read, runs)))
+
+
+def _inflated_size(row_group: Any, leaves: list[int]) -> int:
+    return sum(row_group.column(c).total_uncompressed_size for c in leaves)
+
+
+def _balanced_runs(items: list[int], sizes: list[int], parts: int) -> list[list[int]]:
+    """``items`` cut into at most ``parts`` consecutive runs of about equal total size:
+    each item goes to the part its middle falls in."""
+    total = sum(sizes) or 1
+    runs: dict[int, list[int]] = {}
+    done = 0
+    for item, size in zip(items, sizes):
+        runs.setdefault(min(parts - 1, int((done + size / 2) * parts / total)), []).append(item)
+        done += size
+    return list(runs.values())
 
 
 #: numpy dtype of each list column's element type.

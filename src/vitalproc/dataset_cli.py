@@ -37,7 +37,8 @@ def add_commands(subparsers: Any) -> None:
     conv.add_argument("--strict", action="store_true",
                       help="fail a file at its first fault instead of reading around it")
     conv.add_argument("--compression-level", type=int, metavar="N",
-                      help="zstd level of the outputs (default 1)")
+                      help="zstd level of every column of the outputs (default: 1, "
+                           "and -1 for integer samples)")
     conv.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                       help="a progress bar on stderr (default: when it is a terminal)")
     conv.add_argument("-q", "--quiet", action="store_true",
