@@ -8,6 +8,7 @@ no writer holds more than one batch of formatted output at a time.
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import fnmatch
 import math
@@ -230,20 +231,21 @@ class Part:
     def ranges(self, samples: int | None = None, records: int | None = None
                ) -> Iterator[tuple[int, int]]:
         """Record ranges ``[a, b)`` of at most ``samples`` samples (at least one record)
-        and ``records`` records (default: ``BATCH_SAMPLES``, ``BATCH_RECORDS``)."""
-        import numpy as np
+        and ``records`` records (default: ``BATCH_SAMPLES``, ``BATCH_RECORDS``).
 
+        ``bisect``, not numpy: the offsets may be numpy arrays or, in a ``RawPart``,
+        memoryviews; a few lookups per batch cost nothing either way."""
         samples = samples or BATCH_SAMPLES
         records = records or BATCH_RECORDS
+        offsets = self.offsets
         n = len(self.dt)
-        if self.kind != "wave" or self.offsets is None:
+        if self.kind != "wave" or offsets is None:
             for a in range(0, n, records):
                 yield a, min(n, a + records)
             return
         a = 0
         while a < n:
-            limit = self.offsets[a] + samples
-            b = int(np.searchsorted(self.offsets, limit, side="right")) - 1
+            b = bisect.bisect_right(offsets, offsets[a] + samples) - 1
             b = min(max(b, a + 1), a + records, n)
             yield a, b
             a = b
@@ -251,10 +253,10 @@ class Part:
     def convert(self, raw: np.ndarray) -> np.ndarray:
         """Values as written: raw, or in physical mode float64 ``raw * gain + offset``
         with a wave's gap filler (the format's sentinel) as NaN, as ``Track.to_numpy``."""
-        import numpy as np
-
         if not self.physical:
             return raw
+        import numpy as np
+
         out = raw.astype(np.float64)
         out *= self.track.gain
         out += self.track.offset

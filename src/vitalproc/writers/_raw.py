@@ -9,12 +9,9 @@ numpy, and go through ``_base.plan``.
 """
 from __future__ import annotations
 
-import bisect
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._constants import FMT_DTYPE, TrackType
-from . import _base
 from ._base import KINDS, Part, Plan, Selection, choose, devices_of
 
 if TYPE_CHECKING:
@@ -30,8 +27,8 @@ class RawPart(Part):
     """A ``Part`` whose ``dt``, ``data`` and ``offsets`` are typed memoryviews of the
     reader's buffers: every record of the track, or its first ``limit``.
 
-    ``Part.__init__`` makes numpy arrays, so it is not called; what needs numpy there
-    (``ranges``, ``convert``, ``dtype_name``) is done here without it. Never physical.
+    ``Part.__init__`` makes numpy arrays, so it is not called; ``dtype_name``, which
+    needs numpy there, is done here without it. Never physical.
     """
 
     def __init__(self, name: str, track: Track, limit: int | None):
@@ -59,26 +56,6 @@ class RawPart(Part):
     @property
     def dtype_name(self) -> str:
         return "string" if self.kind == "string" else _TYPES[self._disk_dtype()][1]
-
-    def convert(self, raw: Any) -> Any:
-        return raw
-
-    def ranges(self, samples: int | None = None, records: int | None = None
-               ) -> Iterator[tuple[int, int]]:
-        """As ``Part.ranges``, with ``bisect`` in place of ``numpy.searchsorted``."""
-        samples = samples or _base.BATCH_SAMPLES
-        records = records or _base.BATCH_RECORDS
-        n = len(self.dt)
-        if self.kind != "wave":
-            for a in range(0, n, records):
-                yield a, min(n, a + records)
-            return
-        a = 0
-        while a < n:
-            b = bisect.bisect_right(self.offsets, self.offsets[a] + samples) - 1
-            b = min(max(b, a + 1), a + records, n)
-            yield a, b
-            a = b
 
 
 class RawPlan(Plan):
