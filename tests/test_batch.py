@@ -25,7 +25,9 @@ from vitalbytes import F32, I16, NUM, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
 from vitalproc import batch
-from vitalproc.dataset import MANIFEST_NAME, TRACKS_NAME, open_dataset, read_layout
+from vitalproc.case_reader import read_layout
+from vitalproc.dataset import open_dataset
+from vitalproc.manifest import MANIFEST_NAME, TRACKS_NAME
 
 GOOD = ("typical", "vitaldb_packed_many", "numeric_all_fmts")
 #: Inputs that are no recording: the conversion fails, the others go on.

@@ -26,7 +26,9 @@ from parity import differences
 
 import vitalproc
 from vitalproc import batch
-from vitalproc.dataset import TRACKS_NAME, open_dataset, read_layout
+from vitalproc.case_reader import read_layout
+from vitalproc.dataset import open_dataset
+from vitalproc.manifest import TRACKS_NAME
 from vitalproc.writers import vitaldb_parquet as vp
 
 #: Fixtures that are no recording at all: their conversion fails (``test_batch``).
@@ -291,11 +293,11 @@ def test_a_split_track_has_row_groups_of_equal_record_counts(tmp_path, monkeypat
 def test_row_groups_read_on_parallel_threads(tmp_path, monkeypatch):
     import threading
 
-    from vitalproc import dataset
+    from vitalproc import case_reader
 
     monkeypatch.setattr(vp, "SAMPLES_PER_GROUP", 1000)
     src, out = write_case(FIXTURES["typical"](), tmp_path, "typical")
-    monkeypatch.setattr(dataset, "PARALLEL_READ_BYTES", 0)
+    monkeypatch.setattr(case_reader, "PARALLEL_READ_BYTES", 0)
     monkeypatch.setattr(pa, "cpu_count", lambda: 2)  # also on a one-core machine
     calls = []
     real = pq.ParquetFile.read_row_groups
@@ -328,7 +330,7 @@ def test_row_groups_read_on_parallel_threads(tmp_path, monkeypatch):
     ([0, 0], 2, [[0, 1]]),
 ])
 def test_balanced_runs(sizes, parts, runs):
-    from vitalproc.dataset import _balanced_runs
+    from vitalproc.case_reader import _balanced_runs
 
     assert _balanced_runs(list(range(len(sizes))), sizes, parts) == runs
 

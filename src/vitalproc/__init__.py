@@ -30,7 +30,8 @@ __all__ = [
     "read",
 ]
 
-# -- datasets (batch.py, dataset.py): loaded on first use, so `import vitalproc` stays fast
+# -- datasets (batch.py, dataset.py, case_reader.py, manifest.py): loaded on first use,
+# so that `import vitalproc` stays fast
 _LAZY = {"convert": "batch", "open_dataset": "dataset"}
 __all__ += list(_LAZY)
 

@@ -2,7 +2,7 @@
 
 ``convert(inputs, dataset)`` writes one Parquet file per recording (vitaldb's v1.7 long
 schema, ``writers/vitaldb_parquet``) and the dataset's manifest and track tables
-(``dataset.py``). Each file is converted by ``convert_file`` in a worker and comes back as
+(``manifest.py``). Each file is converted by ``convert_file`` in a worker and comes back as
 one ``FileResult``: a failure is that file's record, never the run's end.
 
 - Resumable: an input whose size and mtime match its manifest row is skipped unopened;
@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from . import dataset as ds
+from . import manifest
+from .case_reader import read_layout
 
 ENGINES = ("local", "dask")
 TMP_SUFFIX = ".tmp"
@@ -85,7 +86,7 @@ class FileResult:
     @property
     def converted(self) -> bool:
         """Whether this run wrote the file's output (``ok`` or ``warned``)."""
-        return self.status in ds.CONVERTED
+        return self.status in manifest.CONVERTED
 
 
 @dataclass
@@ -436,7 +437,7 @@ def convert(inputs: Iterable[str | os.PathLike] | str | os.PathLike,
     began = time.perf_counter()
     with _locked(folder):
         _remove_stale_temporaries(folder)
-        rows, tracks = ds.reconcile(folder)
+        rows, tracks = manifest.reconcile(folder)
         plan = _Plan(folder, rows, tracks)
         tasks = plan.tasks(sources, Task(source="", caseid="", dataset=folder, strict=strict,
                                          compat=compat, compression_level=compression_level))
@@ -507,7 +508,7 @@ class _Plan:
                 self.record(FileResult(source, caseid, "failed",
                                        error=f"{type(exc).__name__}: {exc}"))
                 continue
-            have = (row is not None and row["status"] in ds.CONVERTED
+            have = (row is not None and row["status"] in manifest.CONVERTED
                     and os.path.exists(os.path.join(self.folder, row["output"])))
             if have and row["size"] == stat.st_size and row["mtime"] == stat.st_mtime_ns:
                 self.results.append(FileResult(source, caseid, "skipped", size=row["size"],
@@ -529,19 +530,19 @@ class _Plan:
             return
         self.dropped.add(result.caseid)
         if result.converted:
-            layout = ds.read_layout(os.path.join(self.folder, result.output))
-            self.rows[result.source] = ds.manifest_row(
+            layout = read_layout(os.path.join(self.folder, result.output))
+            self.rows[result.source] = manifest.manifest_row(
                 result.caseid, result.output, result.status, None, layout,
                 result.output_bytes, result.seconds)
             self.new_tracks[result.caseid] = pa.Table.from_pylist(
-                ds.track_rows(result.caseid, layout), schema=ds.tracks_schema())
+                manifest.track_rows(result.caseid, layout), schema=manifest.tracks_schema())
             return
         # Failed: an older output no longer stands for this source.
         if old is not None and old.get("output"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(self.folder, old["output"]))
         self.new_tracks.pop(result.caseid, None)
-        self.rows[result.source] = ds.failed_row(
+        self.rows[result.source] = manifest.failed_row(
             result.caseid, result.source, result.error or "", result.size, result.mtime_ns,
             result.hash, result.seconds)
 
@@ -551,5 +552,5 @@ class _Plan:
 
         kept = self.tracks.filter(pc.invert(pc.is_in(
             self.tracks.column("caseid"), pa.array(sorted(self.dropped), pa.string()))))
-        ds.write_tables(self.folder, list(self.rows.values()),
+        manifest.write_tables(self.folder, list(self.rows.values()),
                         pa.concat_tables([kept, *self.new_tracks.values()]))

@@ -193,10 +193,10 @@ def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
     _check(compat, max_inflated_bytes)
     vf.compat = compat  # the views follow the same policy (views.py)
     # -- a dataset case (.parquet from `vitalproc convert` or vitaldb's to_parquet):
-    # read by dataset.py, for read() and VitalFile() alike
+    # read by case_reader.py, for read() and VitalFile() alike
     if (isinstance(source, (str, os.PathLike)) and os.fspath(source).endswith(".parquet")
             and "://" not in os.fspath(source)):
-        from .dataset import load_case_into
+        from .case_reader import load_case_into
 
         load_case_into(vf, source, tracks, exclude, header_only, maxlen)
         return
