@@ -14,9 +14,8 @@ import struct
 import sys
 import warnings
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _inflate
 from ._constants import (
@@ -212,8 +211,7 @@ def _check(compat: str | None, max_inflated_bytes: int | None = None) -> None:
         raise ValueError("max_inflated_bytes must be >= 0")
 
 
-@dataclass
-class Survey:
+class Survey(NamedTuple):
     """What a full read of a recording would hold, learnt without holding it.
 
     ``vf`` has the devices, tracks (metadata, no records), span and warnings that

@@ -9,13 +9,11 @@ no writer holds more than one batch of formatted output at a time.
 from __future__ import annotations
 
 import bisect
-import difflib
 import fnmatch
 import math
 import struct
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TrackType
 from ..reader import matches
@@ -54,8 +52,7 @@ def shortest_f32(value: float) -> float:
     return value
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     """What to export: the command line's selection flags, resolved to plain values.
 
     Parameters
@@ -129,6 +126,8 @@ def name_matches(dtname: str, dname: str, selector: str) -> bool:
 
 def close_names(selector: str, names: Sequence[str], n: int = 4) -> list[str]:
     """Track names that look like ``selector`` (full names and bare track names)."""
+    import difflib
+
     by_base: dict[str, str] = {}
     for name in names:
         by_base.setdefault(name.rsplit("/", 1)[-1], name)
@@ -306,19 +305,25 @@ class Part:
         }
 
 
-@dataclass
 class Plan:
-    """A recording with a ``Selection`` applied: what a writer writes."""
+    """A recording with a ``Selection`` applied: what a writer writes.
 
-    vf: VitalFile
-    selection: Selection
-    parts: Sequence[Part]
-    devices: list[Device]
-    unmatched: list[str] = field(default_factory=list)
-    source: str | None = None
-    #: Drop each track from ``vf`` once written, so that its memory is freed as the
-    #: export goes on (for a recording read only to be exported: the command line's).
-    release: bool = False
+    ``unmatched``: the selection's names that match no track; ``source``: the input's
+    name; ``release``: drop each track from ``vf`` once written, so that its memory is
+    freed as the export goes on (for a recording read only to be exported: the command
+    line's).
+    """
+
+    def __init__(self, vf: VitalFile, selection: Selection, parts: Sequence[Part],
+                 devices: list[Device], unmatched: list[str] | None = None,
+                 source: str | None = None, release: bool = False):
+        self.vf = vf
+        self.selection = selection
+        self.parts = parts
+        self.devices = devices
+        self.unmatched = unmatched if unmatched is not None else []
+        self.source = source
+        self.release = release
 
     def written(self, part: Part) -> None:
         """A writer is done with ``part``: with ``release``, free its arrays."""

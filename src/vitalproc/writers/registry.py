@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
 from types import ModuleType
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(NamedTuple):
     """An export format: its name, the suffixes that mean it, its writer module."""
 
     name: str

@@ -31,7 +31,6 @@ engine too. ``docs/datasets.md`` describes the format for its readers.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .._constants import TrackType
@@ -367,7 +366,7 @@ def write(vf: VitalFile, dest: str | BinaryIO, *, compression: str = "zstd",
         "dtstart": vf.dtstart, "dtend": vf.dtend, "dgmt": vf.dgmt, "packed": vf.packed,
         "order": list(vf.order), "header_span": list(header_span) if header_span else None,
         "devices": [[d.name, d.type, d.port] for d in vf.devs.values()],
-        "warnings": [asdict(w) for w in vf.warnings],
+        "warnings": [w._asdict() for w in vf.warnings],
         "packets_dropped": len(vf.packets), "source": source or {}, "tracks": [],
     }
     if compression_level is None and compression == "zstd":
