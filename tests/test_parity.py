@@ -189,3 +189,21 @@ def test_unpacked_reclen_skip_only_in_compat_mode():
     vf = ours(gz, None, track_names=["A"])
     assert len(ref.trks["A"].recs) == 2 and len(vf.trks["A"]) == 3
     assert is_subsequence(list(ref.trks["A"].recs), list(vf.trks["A"].recs))
+
+
+def test_the_parity_check_compares_raw_packets_by_bits():
+    """``differences`` is the oracle of this file: it must see a changed raw packet and
+    must not see a NaN time as a difference (a dict ``!=`` would, NaN != NaN)."""
+    import copy
+    import math
+
+    vf = vitalproc.read(FIXTURES["raw_packets"]())
+    assert vf.packets
+    same = copy.deepcopy(vf)
+    assert differences(same, vf) == []
+    changed = copy.deepcopy(vf)
+    changed.packets[0] = {**changed.packets[0], "buf": changed.packets[0]["buf"] + b"x"}
+    assert any("raw packets" in d for d in differences(changed, vf))
+    for a in (vf, same):
+        a.packets[0] = {**a.packets[0], "dt": math.nan}
+    assert differences(same, vf) == []

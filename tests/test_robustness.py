@@ -551,3 +551,33 @@ def _check_dataset(dataset, sources) -> None:
         back = vitalproc.read(ds.case_path(row["caseid"]))
         source = quiet_read(row["source"])
         assert kept(back) == kept(source), row["source"]
+
+
+# ---- copies and pickles of a fresh recording ------------------------------------------
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy", "copy"])
+def test_a_fresh_recording_copies_and_pickles(how):
+    """A recording just read holds the core's buffers (``Block``), not arrays yet. Cython's
+    generated pickling of a ``Block`` carried its pointer as a bytes object, and the copy
+    then freed memory it did not own: ``copy.deepcopy`` aborted the interpreter. Copies now
+    hold the bytes, and read the same as the original."""
+    import copy
+    import pickle
+
+    import numpy as np
+
+    from vitalproc._parse import Walker
+
+    path = REAL_FILES[0]
+    vf = vitalproc.read(path)
+    assert any(t._columns is not None for t in vf.trks.values())  # not materialized yet
+    dup = {"pickle": lambda v: pickle.loads(pickle.dumps(v)), "deepcopy": copy.deepcopy,
+           "copy": lambda v: copy.copy(v)}[how](vf)
+    fresh = vitalproc.read(path)
+    for name, trk in fresh.trks.items():
+        got = dup.trks[name]
+        assert np.array_equal(got.dt, trk.dt), name
+        assert got.data.dtype == trk.data.dtype and got.data.tobytes() == trk.data.tobytes()
+        assert (got.offsets is None) == (trk.offsets is None)
+    with pytest.raises(TypeError):
+        pickle.dumps(Walker())  # C state: never copied

@@ -12,6 +12,7 @@ Records are appended to per-track column buffers (record times, record boundarie
 samples in their on-disk dtype) that grow with ``realloc`` and are handed to numpy without
 a copy (``take``).
 """
+cimport cython
 from cpython.buffer cimport PyBuffer_FillInfo
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport calloc, free, realloc
@@ -151,8 +152,17 @@ cdef inline double rd_f64(const uint8_t* p) noexcept nogil:
     return v
 
 
+@cython.auto_pickle(False)
 cdef class Block:
-    """A malloc'd buffer handed to numpy without a copy; freed with the last array."""
+    """A malloc'd buffer handed to numpy without a copy; freed with the last array.
+
+    Copied or pickled, it becomes a ``bytearray`` of its bytes: Cython's generated pickling
+    would carry the pointer as a NUL-terminated bytes object, and the copy would then free
+    memory it does not own (``copy.deepcopy`` of a freshly read ``VitalFile`` aborted).
+    """
+
+    def __reduce__(self):
+        return bytearray, (bytes(memoryview(self)),)
 
     cdef char* data
     cdef Py_ssize_t size, cap
@@ -187,6 +197,7 @@ cdef Block take_column(Column* c):
     return b
 
 
+@cython.auto_pickle(False)  # its state is C memory: not to be copied
 cdef class Walker:
     """Walks packets, appends records of wanted tracks to per-track slots.
 
