@@ -48,11 +48,11 @@ fi
 echo "== instrumented core: $core"
 
 cd "$REPO"
-echo "== parity, malformed, robustness and fuzz tests under ASan/UBSan"
+echo "== parity, malformed, robustness, partial-read and fuzz tests under ASan/UBSan"
 # The two peak-RSS tests are left out: ASan's shadow memory and quarantine inflate RSS.
 "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_parse.py tests/test_parity.py \
-    tests/test_malformed.py tests/test_robustness.py tests/test_fuzz.py \
-    -k "not memory_stays_bounded and not lying_length_bomb"
+    tests/test_malformed.py tests/test_robustness.py tests/test_fuzz.py tests/test_groups.py \
+    -k "not memory_stays_bounded and not lying_length_bomb and not cli_grouped"
 
 echo "== replaying the fuzz corpora under ASan/UBSan"
 for target in inflated gzip; do
