@@ -5,35 +5,33 @@ Subcommands: ``info``, ``tracks``, ``devices``, ``export``, ``grid`` (and those 
 ``handler(args) -> int``. Exit codes: 0 ok, 1 a data or format error (in any input
 file), 2 a usage error. The seed's single-dash flags (``-tracks``, ``-format``...) are
 accepted as aliases, and a command line without a subcommand is an ``export``.
-Heavy libraries (numpy, pyarrow...) are imported only by the commands that need them: a
-command line that selects nothing lists or exports (msgpack) from the reader's own
-buffers without numpy (``_raw_plan``), and where numpy is needed its import starts on a
-thread while the file is read (``_preload``).
+What each command does is in ``_commands.py``.
 """
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import Any
 
 from ._cliargs import count, interval, seed_time_arg, time_arg, track_types
+from ._commands import (
+    EXIT_DATA,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    Reporter,
+    UsageError,
+    cmd_export,
+    cmd_grid,
+    cmd_info,
+    cmd_list,
+    describe,
+    quiet_pipe,
+)
 from ._version import __version__
-
-EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
-PROG = "vitalproc"
-
-
-class UsageError(Exception):
-    """A bad command line (exit 2)."""
-
-
-class DataError(Exception):
-    """A bad input file or an impossible request for it (exit 1)."""
-
 
 # -- the parser ------------------------------------------------------------------------------
 
@@ -181,7 +179,7 @@ def _add_export(sub: Any, name: str) -> None:
                        help="devices only")
     selecting = _add_tracks(ex) + _add_records(ex)
     _add_common(ex)
-    # the flags that select tracks or records, and their defaults (see _raw_plan)
+    # the flags that select tracks or records, and their defaults (_commands._raw_plan)
     ex.set_defaults(func=cmd_export, selecting=tuple((a.dest, a.default) for a in selecting))
 
 
@@ -206,463 +204,6 @@ def _add_grid(sub: Any, name: str) -> None:
 _COMMANDS = {"info": _add_info, "tracks": _add_list, "devices": _add_list,
              "export": _add_export, "grid": _add_grid}
 OWN_COMMANDS = frozenset(_COMMANDS)
-
-
-# -- shared steps ------------------------------------------------------------------------------
-
-class _Reporter:
-    """Messages on stderr: one line each, prefixed with the program and the file."""
-
-    def __init__(self, args: argparse.Namespace):
-        self.quiet = getattr(args, "quiet", False)
-        self.verbose = getattr(args, "verbose", False)
-
-    def error(self, where: str | None, message: str) -> None:
-        print(f"{PROG}: error: {where + ': ' if where else ''}{message}", file=sys.stderr)
-
-    def warn(self, where: str | None, message: str) -> None:
-        if not self.quiet:
-            print(f"{PROG}: warning: {where + ': ' if where else ''}{message}",
-                  file=sys.stderr)
-
-    def note(self, message: str) -> None:
-        if self.verbose:
-            print(f"{PROG}: {message}", file=sys.stderr)
-
-    def say(self, message: str) -> None:
-        """What the user asked to be told (``--memprofile``'s peaks); not with --quiet."""
-        if not self.quiet:
-            print(f"{PROG}: {message}", file=sys.stderr)
-
-
-def _selectors(args: argparse.Namespace) -> tuple[list[str] | None, list[str] | None]:
-    names = [n.strip() for arg in args.tracks or () for n in arg.split(",") if n.strip()]
-    names += [n for n in args.track or () if n]
-    excluded = [n.strip() for arg in args.exclude or () for n in arg.split(",") if n.strip()]
-    return names or None, excluded or None
-
-
-def _read(path: str, args: argparse.Namespace, tracks: Any = None, exclude: Any = None,
-          header_only: bool = False, survey: bool = False) -> Any:
-    """Read one input (``survey``: survey it, ``reader.survey``); a bad file becomes a
-    ``DataError`` with one clear message."""
-    from . import reader
-    from .errors import VitalError
-
-    compat = getattr(args, "compat", None)
-    try:
-        if survey:
-            return reader.survey(path, tracks, exclude, compat)
-        return reader.read(path, tracks=tracks, exclude=exclude, header_only=header_only,
-                           compat=compat)
-    except FileNotFoundError:
-        raise DataError("no such file") from None
-    except IsADirectoryError:
-        raise DataError("is a directory, not a .vital file") from None
-    except PermissionError:
-        raise DataError("permission denied") from None
-    except VitalError as exc:
-        raise DataError(str(exc).replace(f" in {path!r}", "")) from exc
-    except OSError as exc:
-        raise DataError(exc.strerror or str(exc)) from exc
-
-
-def _report_read(report: _Reporter, path: str, vf: Any) -> None:
-    for issue in vf.warnings:
-        report.warn(path, issue.message)
-
-
-def _selection_plan(path: str, args: argparse.Namespace, report: _Reporter,
-                    **selection: Any) -> Any:
-    """Read ``path`` with the command line's track selection; return its ``Plan``."""
-    from .writers._base import Selection, close_names, plan
-    from .writers._groups import grouped_plan, needs_groups
-
-    names, excluded = _selectors(args)
-    pushed, pushed_out = Selection(tracks=names, exclude=excluded).pushdown()
-    budget = (getattr(args, "max_memory", None) or 0) << 20
-    found = None
-    if needs_groups(path, budget):  # too big to hold: a group of tracks at a time
-        found = _read(path, args, pushed, pushed_out, survey=True)
-        vf = found.vf
-    else:
-        vf = _read(path, args, pushed, pushed_out)
-    _report_read(report, path, vf)
-    start = getattr(args, "start", None) or getattr(args, "start_time", None)
-    end = getattr(args, "end", None) or getattr(args, "end_time", None)
-    sel = Selection(tracks=names, exclude=excluded, types=args.track_type,
-                    max_tracks=args.max_tracks, start=start.resolve(vf) if start else None,
-                    end=end.resolve(vf) if end else None, **selection)
-    if found is None:
-        result = plan(vf, sel, source=path)
-    else:
-        result = grouped_plan(path, sel, budget, pushed, pushed_out,
-                              getattr(args, "compat", None), found)
-        report.note(f"{path}: {len(result.parts)} tracks in {result.parts.groups} groups "
-                    f"of at most {budget >> 20} MB, one read of the file each")
-    if result.unmatched:
-        known = list(vf.trks) if pushed is None else \
-            list(_read(path, args, header_only=True).trks)
-        for name in result.unmatched:
-            close = close_names(name, known)
-            hint = f" (close: {', '.join(close)})" if close else ""
-            report.warn(path, f"no track matches {name!r}{hint}")
-        if not result.parts:
-            raise DataError("no track matches the selection")
-    return result
-
-
-def _stdout() -> IO[bytes]:
-    sys.stdout.flush()
-    return sys.stdout.buffer
-
-
-def _quiet_pipe() -> None:
-    """stdout's reader went away (``| head``): stop writing, and say nothing at exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # stdout without a file descriptor (captured)
-        pass
-
-
-def _run(args: argparse.Namespace, per_file: Any) -> int:
-    """``per_file(path)`` for each input; errors reported one line each, others go on."""
-    report = _Reporter(args)
-    status = EXIT_OK
-    for path in args.files:
-        try:
-            per_file(path, report)
-        except BrokenPipeError:
-            _quiet_pipe()
-            return status
-        except DataError as exc:
-            if report.verbose:
-                import traceback
-
-                traceback.print_exception(exc)
-            report.error(path, str(exc))
-            status = EXIT_DATA
-        except (OSError, ValueError) as exc:
-            if report.verbose:
-                raise
-            report.error(path, _describe(exc))
-            status = EXIT_DATA
-    return status
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        where = f": {exc.filename}" if exc.filename else ""
-        return f"{exc.strerror}{where}"
-    return str(exc) or type(exc).__name__
-
-
-# -- info, tracks, devices --------------------------------------------------------------------
-
-def _iso(t: float, dgmt: int) -> str | None:
-    import datetime
-
-    try:
-        zone = datetime.timezone(datetime.timedelta(minutes=-dgmt))
-        return datetime.datetime.fromtimestamp(t, zone).isoformat()
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def info_dict(path: str, vf: Any) -> dict[str, Any]:
-    """``vitalproc info``'s facts about one recording (no numpy needed)."""
-    return {
-        "file": path,
-        "start": _iso(vf.dtstart, vf.dgmt),
-        "end": _iso(vf.dtend, vf.dgmt),
-        "dtstart": vf.dtstart,
-        "dtend": vf.dtend,
-        "duration_s": vf.dtend - vf.dtstart,
-        "utc_offset_min": -vf.dgmt,
-        "packed": vf.packed,
-        "devices": [{"name": d.name, "type": d.type, "port": d.port}
-                    for d in vf.devs.values()],
-        "tracks": len(vf.trks),
-        "records": sum(len(t) for t in vf.trks.values()),
-        "warnings": [w.message for w in vf.warnings],
-    }
-
-
-def _print_info(d: dict[str, Any]) -> None:
-    print(d["file"])
-    print(f"  start     {d['start']}  ({d['dtstart']!r})")
-    print(f"  end       {d['end']}  ({d['dtend']!r})")
-    print(f"  duration  {d['duration_s']:.3f} s   UTC offset {d['utc_offset_min']:+d} min"
-          f"   packed {d['packed']}")
-    print(f"  devices   {', '.join(x['name'] for x in d['devices']) or '-'}")
-    print(f"  tracks    {d['tracks']}   records {d['records']}")
-
-
-def _json(obj: Any, indent: int | None = None) -> str:
-    """Standard JSON (NaN and infinities as null), UTF-8 text kept."""
-    import json
-
-    def finite(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, dict):
-            return {k: finite(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [finite(x) for x in v]
-        return v
-
-    return json.dumps(finite(obj), ensure_ascii=False, indent=indent)
-
-
-def cmd_info(args: argparse.Namespace) -> int:
-    def one(path: str, report: _Reporter) -> None:
-        vf = _read(path, args)
-        _report_read(report, path, vf)
-        d = info_dict(path, vf)
-        if args.format == "json":
-            print(_json(d))
-        else:
-            _print_info(d)
-        sys.stdout.flush()
-
-    return _run(args, one)
-
-
-def _table(rows: list[dict[str, Any]], out: IO[str]) -> None:
-    if not rows:
-        return
-    keys = list(rows[0])
-    cells = [[_cell(r[k]) for k in keys] for r in rows]
-    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-    out.write("  ".join(k.ljust(w) for k, w in zip(keys, widths)).rstrip() + "\n")
-    for c in cells:
-        out.write("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip() + "\n")
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.10g}"
-    return "" if value is None else str(value)
-
-
-_TRACK_COLUMNS = ("name", "type_name", "dtype", "unit", "sample_rate", "gain", "offset",
-                  "records_count")
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    """``tracks`` and ``devices``: a table on a terminal, or JSON, or CSV."""
-
-    def one(path: str, report: _Reporter) -> None:
-        from .writers._base import listing
-
-        selection = dict(records=False, sections=(args.what,))
-        plan_ = (_selects_all(args) and _raw_plan(path, args, report, **selection)) or \
-            _selection_plan(path, args, report, **selection)
-        _, rows = listing(plan_)
-        out = sys.stdout
-        if args.format == "json":
-            out.write(_json(rows, indent=1) + "\n")
-        elif args.format == "csv":
-            from .writers.csv import write_listing
-
-            out.flush()
-            write_listing(plan_, sys.stdout.buffer)
-        else:
-            if args.what == "tracks":
-                rows = [{k: r[k] for k in _TRACK_COLUMNS} for r in rows]
-            _table(rows, out)
-        out.flush()
-
-    return _run(args, one)
-
-
-# -- export ------------------------------------------------------------------------------------
-
-def _sections(args: argparse.Namespace) -> tuple[tuple[str, ...], bool]:
-    """The document's sections and whether records are written (the seed's modes)."""
-    wanted = [s for s, flag in (("file_info", args.info_only), ("devices", args.list_devices),
-                                ("tracks", args.list_tracks)) if flag]
-    if args.summary:
-        return ("file_info", "devices", "tracks"), False
-    if wanted:
-        return tuple(wanted), False
-    return ("file_info", "devices", "tracks"), True
-
-
-def _outputs(args: argparse.Namespace, fmt: Any) -> list[str | None]:
-    """One output path per input (None: stdout)."""
-    out = args.output
-    if out in (None, "-"):
-        if len(args.files) > 1 and fmt.name != "text":
-            raise UsageError("several input files need -o DIR or -o NAME{stem}.EXT "
-                             "(or --format text)")
-        return [None] * len(args.files)
-    if len(args.files) == 1 and "{stem}" not in out and not _is_folder(out):
-        return [out]
-    if "{stem}" in out:
-        paths = [out.replace("{stem}", _stem(f)) for f in args.files]
-    elif _is_folder(out):
-        os.makedirs(out, exist_ok=True)
-        paths = [os.path.join(out, _stem(f) + fmt.suffixes[0]) for f in args.files]
-    else:
-        raise UsageError(f"-o {out!r}: with several input files, give a directory or a "
-                         f"name holding {{stem}}")
-    if len(set(paths)) != len(paths):
-        raise UsageError("two input files would write the same output file")
-    return paths
-
-
-def _is_folder(path: str) -> bool:
-    """An output naming a folder: an existing one, or a name ending with a separator."""
-    return path.endswith(os.sep) or os.path.isdir(path)
-
-
-def _stem(path: str) -> str:
-    name = os.path.basename(path)
-    return name[:-len(".vital")] if name.lower().endswith(".vital") else name
-
-
-def _choose_format(args: argparse.Namespace, default: str) -> Any:
-    from .writers import registry
-
-    if args.format:
-        return registry.get(args.format)
-    if args.output not in (None, "-") and not _is_folder(args.output) \
-            and "{stem}" not in args.output:
-        found = registry.for_path(args.output)
-        if found is None:
-            raise UsageError(f"cannot tell the format from {args.output!r}: use --format "
-                             f"({', '.join(registry.NAMES)})")
-        return found
-    if args.output and "{stem}" in args.output:
-        found = registry.for_path(args.output.replace("{stem}", ""))
-        if found is not None:
-            return found
-    return registry.get(default)
-
-
-def _selects_all(args: argparse.Namespace) -> bool:
-    """Whether the command line leaves every track and record selection flag at its
-    default (``--max-samples`` aside)."""
-    return all(getattr(args, dest) == default for dest, default in args.selecting
-               if dest != "max_records")
-
-
-def _raw_plan(path: str, args: argparse.Namespace, report: _Reporter,
-              **selection: Any) -> Any:
-    """For a command line that selects no track and no time window (``_selects_all``):
-    the plan of every track over the reader's own buffers, so that a writer taking it
-    (msgpack) runs without importing numpy (``writers/_raw.py``); None for a recording
-    exported a group of tracks at a time (``_selection_plan`` then makes the plan)."""
-    from .writers._base import Selection, plan
-    from .writers._groups import needs_groups
-    from .writers._raw import raw_plan
-
-    if needs_groups(path, (getattr(args, "max_memory", None) or 0) << 20):
-        return None
-    vf = _read(path, args)
-    _report_read(report, path, vf)
-    sel = Selection(**selection)
-    return raw_plan(vf, sel, path) or plan(vf, sel, source=path)
-
-
-def _preload(module: str) -> None:
-    """Start importing ``module`` on a thread. numpy takes ~50 ms to import, mostly
-    holding the GIL; inflating the file (~20 ms for an hour-long recording) releases it,
-    so the two overlap instead of adding up. A failed import is left to the code that
-    needs the module, which imports it again and reports the error."""
-    if module in sys.modules:
-        return
-    import importlib
-    import threading
-
-    def load() -> None:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass
-
-    threading.Thread(target=load, name=f"vitalproc-import-{module}", daemon=True).start()
-
-
-def _lean_arrow() -> None:
-    """Before pyarrow loads: its default allocator (mimalloc) keeps ~50 MB more resident
-    than malloc while an export streams. The user's own setting wins."""
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    _lean_arrow()
-    fmt = _choose_format(args, "json")
-    sections, records = _sections(args)
-    if fmt.name in ("csv", "parquet", "arrow") and not records and not args.summary \
-            and len(sections) > 1:
-        raise UsageError(f"{fmt.name} holds one table: choose one of --info-only, "
-                         f"--list-devices, --list-tracks or --summary")
-    outputs = dict(zip(args.files, _outputs(args, fmt)))
-    if fmt.binary and outputs[args.files[0]] is None and sys.stdout.isatty():
-        raise UsageError(f"{fmt.name} is binary: not writing it to a terminal (use -o PATH "
-                         f"or a pipe)")
-    writer = fmt.load()
-    if not writer.is_available():
-        _Reporter(args).error(None, f"the {fmt.name} format needs "
-                              f"{', '.join(writer.REQUIRES)}: pip install "
-                              f"'vitalproc[{writer.EXTRA}]'")
-        return EXIT_DATA
-    options: dict[str, Any] = {}
-    if fmt.name == "json":
-        options["compact"] = args.compact
-    elif fmt.name == "csv":
-        options["wave_cells"] = args.wave_cells
-
-    selection = dict(max_records=args.max_records, physical=args.physical,
-                     sections=sections, records=records, summary=args.summary)
-    raw = getattr(writer, "TAKES_RAW_PLAN", False) and _selects_all(args)
-    if not raw:
-        _preload("numpy")
-
-    def one(path: str, report: _Reporter) -> None:
-        from .writers._output import atomic_output, write_streamed
-
-        plan_ = (raw and _raw_plan(path, args, report, **selection)) or \
-            _selection_plan(path, args, report, **selection)
-        plan_.release = True  # this recording is read for this export only
-        dest = outputs[path]
-        report.note(f"{path}: {len(plan_.parts)} tracks -> {dest or 'stdout'} ({fmt.name})")
-        if dest is None:
-            write_streamed(_stdout(), writer.write_plan, plan_, **options)
-            return
-        with atomic_output(dest) as out:
-            write_streamed(out, writer.write_plan, plan_, **options)
-
-    return _run(args, one)
-
-
-# -- grid ----------------------------------------------------------------------------------------
-
-def cmd_grid(args: argparse.Namespace) -> int:
-    """``vf.to_numpy(names, interval, return_timestamp=True)``, written as CSV or Parquet."""
-    _lean_arrow()
-    fmt = args.format or ("parquet" if args.output and
-                          args.output.lower().endswith((".parquet", ".pq")) else "csv")
-
-    def one(path: str, report: _Reporter) -> None:
-        from .writers._output import atomic_output
-        from .writers.grid import grid_table, write_grid
-
-        plan_ = _selection_plan(path, args, report, records=False)
-        names = [p.name for p in plan_.parts]
-        grid = plan_.vf.to_numpy(names, args.interval, return_timestamp=True)
-        table = grid_table(plan_, names, grid, args.time)
-        if args.output in (None, "-"):
-            write_grid(table, fmt, _stdout())
-        else:
-            with atomic_output(args.output) as out:
-                write_grid(table, fmt, out)
-
-    return _run(args, one)
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -725,7 +266,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except BrokenPipeError:
-            _quiet_pipe()
+            quiet_pipe()
             return EXIT_OK
         except KeyboardInterrupt:
             return 130
@@ -744,7 +285,7 @@ def _exit(code: int) -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _quiet_pipe()
+        quiet_pipe()
     except (OSError, ValueError):
         pass
     try:
@@ -768,9 +309,9 @@ def _profiled(args: argparse.Namespace, run: Any) -> int:
             return EXIT_USAGE
     from ._profiling import profiled
 
-    report = _Reporter(args)
+    report = Reporter(args)
     code, error = profiled(run, cpu, mem, report.note, report.say)
     if error is not None:
-        report.error(None, f"cannot write a profile: {_describe(error)}")
+        report.error(None, f"cannot write a profile: {describe(error)}")
         return max(code, EXIT_DATA)
     return code
