@@ -6,6 +6,7 @@ file's faults, and a grouped export must write the same bytes as a single-read o
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import warnings
@@ -175,6 +176,23 @@ def test_estimated_size_and_the_decision(tmp_path):
     assert not needs_groups(path, 0)  # no budget: never
     assert estimated_size(str(tmp_path / "missing.vital")) is None
     assert not needs_groups(str(tmp_path / "missing.vital"), 1)
+
+
+def test_a_converted_case_is_exported_whole(tmp_path):
+    """A ``.parquet`` case is no gzip stream: its trailer says nothing of its size, and
+    the survey cannot read it. It is exported from one read, whatever the budget."""
+    from vitalproc.batch import convert
+
+    convert([str(REAL_FILES[0])], str(tmp_path / "ds"), jobs=1, progress=False)
+    case = next((tmp_path / "ds").glob("[!_]*.parquet"))
+    assert estimated_size(str(case)) is None and not needs_groups(str(case), 1)
+    out = tmp_path / "case.json"
+    run = subprocess.run([sys.executable, "-m", "vitalproc", "export", str(case), "-o",
+                          str(out), "--max-memory", "1"], capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    tracks = json.loads(out.read_text())["tracks"]
+    assert set(tracks) == set(vitalproc.read(str(case)).trks)
 
 
 @pytest.mark.shared

@@ -35,10 +35,13 @@ RATIO_GUESS = 2
 
 def estimated_size(path: str) -> int | None:
     """An estimate of the memory a full read of ``path`` takes (the inflated size), or
-    None when ``path`` is not a local file."""
+    None when ``path`` is not a local gzip file (a URL, a converted ``.parquet`` case:
+    those are read whole)."""
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as f:
+            if f.read(2) != b"\x1f\x8b":
+                return None
             if size < 18:
                 return size
             f.seek(-4, os.SEEK_END)
