@@ -243,13 +243,10 @@ def survey(source: SourceLike, tracks: Any = None, exclude: Any = None,
     """
     import numpy as np
 
-    _check(compat)
-    vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
-    vf.compat = compat
-    loader = _Loader(vf, tracks, exclude, False, None, compat, keep=lambda name: KEEP_DT)
-    loader.load(source)
+    loader = _load_keeping(source, tracks, exclude, compat, lambda name: KEEP_DT)
     kept = loader.kept
-    return Survey(vf, {k: np.frombuffer(dt, np.float64) for k, (dt, _, _) in kept.items()},
+    return Survey(loader.vf,
+                  {k: np.frombuffer(dt, np.float64) for k, (dt, _, _) in kept.items()},
                   {k: nval for k, (_, _, nval) in kept.items()})
 
 
@@ -258,12 +255,19 @@ def read_only(source: SourceLike, names: Collection[str], tracks: Any = None,
     """``read(source, tracks, exclude, compat=compat)`` holding the records of the tracks
     named in ``names`` only (full names); the other tracks are walked, checked and
     counted alike, so what is held equals a full read's, whatever the file's quirks."""
+    return _load_keeping(source, tracks, exclude, compat,
+                         lambda name: KEEP_ALL if name in names else KEEP_NONE).vf
+
+
+def _load_keeping(source: SourceLike, tracks: Any, exclude: Any, compat: str | None,
+                  keep: Callable[[str], int]) -> _Loader:
+    """A full walk of ``source`` whose tracks keep what ``keep(dtname)`` says."""
     _check(compat)
     vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
     vf.compat = compat
-    _Loader(vf, tracks, exclude, False, None, compat,
-            keep=lambda name: KEEP_ALL if name in names else KEEP_NONE).load(source)
-    return vf
+    loader = _Loader(vf, tracks, exclude, False, None, compat, keep=keep)
+    loader.load(source)
+    return loader
 
 
 class _Loader:

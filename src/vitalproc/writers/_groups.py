@@ -80,7 +80,7 @@ class GroupedParts(Sequence[Part]):
             group.append(part)
             size += nbytes
             self.group_of[id(part)] = group
-        self.reads = 0  # reads of the file so far (for tests and --verbose)
+        self.reads = 0  # reads of the file so far (at most one per group)
 
     def load(self, part: Part) -> None:
         """Read ``part``'s group and hand each of its parts its arrays."""

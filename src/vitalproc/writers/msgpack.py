@@ -228,6 +228,5 @@ def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
         A path (written under a temporary name, then renamed) or a binary file object.
     selection
         Tracks, records and sections to write (default: everything).
-
     """
     write_to(dest, write_plan, raw_plan(vf, selection) or plan(vf, selection))

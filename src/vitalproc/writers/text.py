@@ -152,6 +152,11 @@ def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
         A path (written under a temporary name, then renamed) or a binary file object.
     selection
         Tracks, records and sections to write (default: everything).
+
+    Raises
+    ------
+    ImportError
+        orjson is not installed (``pip install 'vitalproc[formats]'``).
     """
     require("orjson", EXTRA)
     write_to(dest, write_plan, plan(vf, selection))
