@@ -1,4 +1,5 @@
-"""Build the one compiled module, vitalproc._parse.
+"""Build the compiled modules: vitalproc._parse (the packet walk) and vitalproc._grid
+(the object time grid's cell writes).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
 AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then).
@@ -17,18 +18,21 @@ if sanitize:
     cflags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
     ldflags += ["-fsanitize=address,undefined"]
 
-ext = Extension(
-    "vitalproc._parse",
-    ["src/vitalproc/_parse.pyx"],
-    include_dirs=[np.get_include()],
-    extra_compile_args=cflags,
-    extra_link_args=ldflags,
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-)
+exts = [
+    Extension(
+        f"vitalproc.{name}",
+        [f"src/vitalproc/{name}.pyx"],
+        include_dirs=[np.get_include()],
+        extra_compile_args=cflags,
+        extra_link_args=ldflags,
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    )
+    for name in ("_parse", "_grid")
+]
 
 setup(
     ext_modules=cythonize(
-        [ext],
+        exts,
         language_level=3,
         compiler_directives={
             "boundscheck": debug,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _grid
 from ._constants import FMT_GAP_SENTINEL, TrackType
 from .edit import find_track
 
@@ -215,104 +216,40 @@ def _wave_runs(trk: Track, grid: _Grid, nsamp: int
 
 
 def _wave_lookup(trk: Track, grid: _Grid, nsamp: int, q: np.ndarray | None
-                 ) -> tuple[Any, Any, np.ndarray | None]:
-    """Where vitaldb's wave buffer holds a sample: ``(rows, samples, valid)`` such that
-    ``buffer[q[rows]][valid] == data[samples]`` (``valid`` None: all rows; elsewhere the
-    buffer is NaN). ``q``, sorted: the buffer positions asked for; None: all of them, and
-    rows are positions. ``samples`` indexes ``data``: a slice, indices or a mask.
+                 ) -> tuple[Any, Any]:
+    """Where vitaldb's wave buffer holds a sample: ``(rows, samples)`` such that
+    ``buffer[q[rows]] == data[samples]`` wherever ``samples`` is not negative (elsewhere
+    the buffer is NaN). ``q``, sorted: the buffer positions asked for; None: all of them,
+    and rows are positions. ``rows``: a slice or row indices; ``samples``: a slice or
+    indices into ``data``.
 
     Later records overwrite earlier ones, as vitaldb writes them in file order.
     """
     start, first, count = _wave_runs(trk, grid, nsamp)
     if len(start) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), None
+        return np.empty(0, np.int64), np.empty(0, np.int64)
     end = start + count
     if not (np.all(start[1:] >= start[:-1]) and np.all(end[1:] >= end[:-1])):
-        return (*_lookup_unordered(start, first, count, q), None)
+        return _lookup_unordered(start, first, count, q)
     # Starts and ends both non-decreasing in file order: a record owns its samples up to
     # where the next one starts (the next overwrites the rest), so the runs are disjoint.
     count[:-1] = np.minimum(end[:-1], start[1:]) - start[:-1]
     end = start + count
+    s0, s1 = int(start[0]), int(end[-1])  # the buffer positions any record reaches
+    if q is None:
+        rows, positions = slice(s0, s1), None
+    else:
+        a, b = (int(i) for i in np.searchsorted(q, [s0, s1]))
+        rows, positions = slice(a, b), q[a:b]
     if np.all(start[1:] == end[:-1]) and np.all(first[1:] == first[:-1] + count[:-1]):
         # One contiguous run of samples onto one contiguous run of positions.
-        s0, n0, f0 = int(start[0]), int(count.sum()), int(first[0])
-        if q is None:
-            return slice(s0, s0 + n0), slice(f0, f0 + n0), None
-        a, b = np.searchsorted(q, [s0, s0 + n0])
-        return slice(int(a), int(b)), q[a:b] - s0 + f0, None
-    if q is not None and len(q) < len(start):
-        # Fewer rows than records (a coarse grid): find each row's run.
-        run = np.searchsorted(start, q, "right") - 1
-        inside = run >= 0
-        run[~inside] = 0
-        k = q - start[run]
-        inside &= k < count[run]
-        rows = np.flatnonzero(inside)
-        return rows, first[run[rows]] + k[rows], None
-    if q is None:
-        return _lookup_every_position(start, first, count, len(trk.data))
-    # Row segment i runs from the first row at or after run i's start to the first row of
-    # run i+1; its rows up to run i's end hold run i's samples, at the same distance into
-    # the run as into the buffer; the rest (a gap between records) hold none.
-    at = _search_grid(q, start)
-    stop = np.append(at[1:], 0)
-    gap = np.flatnonzero(end[:-1] < start[1:])
-    stop[gap] = _search_grid(q, end[gap])
-    stop[-1] = np.searchsorted(q, end[-1])
-    seg = np.diff(at, append=stop[-1])
-    rows = slice(int(at[0]), int(stop[-1]))
-    samples = np.repeat(first - start, seg)
-    samples += q[rows]
-    held = stop - at
-    if np.array_equal(held, seg):
-        return rows, samples, None
-    valid = _pattern(True, held, seg - held)
-    return rows, samples[valid], valid
-
-
-def _lookup_every_position(start: np.ndarray, first: np.ndarray, count: np.ndarray,
-                           n_data: int) -> tuple[slice, Any, np.ndarray | None]:
-    """``_wave_lookup`` of the whole buffer for disjoint runs in order: the positions of
-    run i's samples follow each other, and so do its samples in ``data``, so both sides are
-    masks (no index per sample)."""
-    end = start + count
-    rows = slice(int(start[0]), int(end[-1]))
-    seg = np.diff(start, append=end[-1])
-    valid = None if np.array_equal(count, seg) else _pattern(True, count, seg - count)
-    data_end = first + count
-    if np.array_equal(first[1:], data_end[:-1]):
-        return rows, slice(int(first[0]), int(data_end[-1])), valid
-    skipped = first - np.concatenate(([0], data_end[:-1]))  # data before each run
-    kept = _pattern(False, skipped, count)
-    return rows, np.concatenate((kept, np.zeros(n_data - len(kept), bool))), valid
-
-
-def _pattern(head: bool, first_len: np.ndarray, second_len: np.ndarray) -> np.ndarray:
-    """Booleans: ``head`` for ``first_len[i]``, then ``not head`` for ``second_len[i]``,
-    for every i."""
-    pair = np.array([head, not head])
-    return np.repeat(np.tile(pair, len(first_len)),
-                     np.column_stack((first_len, second_len)).ravel())
-
-
-def _search_grid(q: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """``np.searchsorted(q, keys)`` for sorted ``keys`` and a grid ``q`` close to a
-    straight line (a linspace cast to int): a guess from the line, corrected by looking at
-    the neighbours, and the exact search for any guess still off. A plain search of tens
-    of thousands of keys in a grid of millions is cache-miss bound; this is not."""
-    n = len(q)
-    if n < 2 or len(keys) < 2:
-        return np.searchsorted(q, keys)
-    slope = (n - 1) / max(int(q[-1] - q[0]), 1)
-    at = np.clip(np.ceil((keys - q[0]) * slope), 0, n).astype(np.int64)
-    for _ in range(2):
-        at -= (at > 0) & (q[np.maximum(at - 1, 0)] >= keys)
-        at += (at < n) & (q[np.minimum(at, n - 1)] < keys)
-    off = (((at > 0) & (q[np.maximum(at - 1, 0)] >= keys))
-           | ((at < n) & (q[np.minimum(at, n - 1)] < keys)))
-    if off.any():
-        at[off] = np.searchsorted(q, keys[off])
-    return at
+        f0 = int(first[0])
+        if positions is None:
+            return rows, slice(f0, f0 + s1 - s0)
+        return rows, positions - s0 + f0
+    if positions is None:
+        positions = np.arange(s0, s1, dtype=np.int64)
+    return rows, _grid.find_samples(positions, start, first, count)
 
 
 def _ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -350,24 +287,6 @@ def _wave_values(trk: Track, raw: np.ndarray, nan_gaps: bool) -> np.ndarray:
     return vals
 
 
-#: An object result turns each sample into a Python float. For 8- and 16-bit samples
-#: (at most 65,536 distinct values) past this many, one float per possible raw value is
-#: made once and shared: the same values, a fraction of the allocations.
-TABLE_MIN = 4096
-
-
-def _object_table(trk: Track, dtype: np.dtype, nan_gaps: bool) -> np.ndarray:
-    """``_wave_values`` of every value of an 8/16-bit dtype, as Python floats."""
-    info = np.iinfo(dtype)
-    every = np.arange(info.min, info.max + 1).astype(dtype)
-    return _wave_values(trk, every, nan_gaps).astype(object)
-
-
-def _table_index(raw: np.ndarray) -> np.ndarray:
-    """Positions of ``raw`` values in ``_object_table``'s order (minimum first)."""
-    return raw.astype(np.int32) - np.iinfo(raw.dtype).min
-
-
 def _fill(col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan,
           prefilled: bool = False) -> None:
     """Write ``col`` onto ``out`` (one row of the result, any dtype), as vitaldb's
@@ -386,17 +305,17 @@ def _fill(col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan,
             q = None
             if len(out) != col.nsamp or col.resample:
                 q = grid.picks(col.nsamp, len(out))
-            rows, pick, valid = _wave_lookup(trk, grid, col.nsamp, q)
-            raw = trk.data[pick]  # the samples of the rows `valid` marks, in row order
-            if (out.dtype == object and raw.dtype.kind in "iu" and raw.dtype.itemsize <= 2
-                    and len(raw) > TABLE_MIN):
-                values = _object_table(trk, raw.dtype, grid.nan_gaps)[_table_index(raw)]
-            else:
-                values = _wave_values(trk, raw, grid.nan_gaps)
-            if valid is None:
-                out[rows] = values
-            else:
-                out[rows][valid] = values  # out[rows] is a view: rows is a slice here
+            rows, pick = _wave_lookup(trk, grid, col.nsamp, q)
+            # A pick of -1 (a row between records) takes the last sample: not stored.
+            raw = trk.data[pick]
+            values = _wave_values(trk, raw, grid.nan_gaps)
+            held = pick if isinstance(pick, np.ndarray) and len(pick) and pick.min() < 0 else None
+            if out.dtype == object:
+                _put_objects(out, rows, values, held, raw)
+                return
+            if held is not None:
+                values[held < 0] = np.nan
+            out[rows] = values
             return
         rows, recs = _row_indices(trk, grid)
         if col.kind == _STRING:
@@ -406,7 +325,34 @@ def _fill(col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan,
         if values.dtype == np.float32:
             # vitaldb's value went through a Python float: a signalling NaN comes back quiet.
             values = values.astype(np.float64)
-        out[rows] = values.astype(np.float32)
+        if out.dtype == object:
+            _put_objects(out, rows, values.astype(np.float32))
+        else:
+            out[rows] = values.astype(np.float32)
+
+
+def _put_objects(out: np.ndarray, rows: Any, values: np.ndarray,
+                 held: np.ndarray | None = None, raw: np.ndarray | None = None) -> None:
+    """``out[rows] = values`` for an object ``out`` by the compiled loop (equal floats,
+    shared where a value repeats), leaving the rows where ``held`` is negative alone;
+    ``rows``: a slice or row indices; ``raw``: the samples ``values`` were made from."""
+    if not out.flags.c_contiguous:  # a caller's strided column
+        keep = slice(None) if held is None else held >= 0
+        out[rows][keep] = values[keep]
+        return
+    start = 0
+    if isinstance(rows, slice):
+        start, _, step = rows.indices(len(out))
+        assert step == 1, "rows are a contiguous run"
+        rows = None
+    else:
+        rows = np.ascontiguousarray(rows, np.int64)
+    keys = None
+    if raw is not None and raw.dtype.kind in "iu" and raw.dtype.itemsize <= 2:
+        # 8/16-bit samples: the raw value is an exact key (one float per distinct value)
+        keys = raw.view(f"u{raw.dtype.itemsize}").astype(np.uint16, copy=False)
+    _grid.put_floats(out, start, rows, np.ascontiguousarray(values, np.float32), held,
+                     None if keys is None else np.ascontiguousarray(keys))
 
 
 # ---- the public functions ---------------------------------------------------------------
@@ -559,7 +505,11 @@ def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
         dtypes.append(time.dtype)
     ncols = len(names) + (time is not None)
     # One pass of NaN over the whole block (page faults and, for objects, references).
-    out = np.full((ncols, nrows), np.nan, np.result_type(*dtypes))
+    dtype = np.result_type(*dtypes)
+    if dtype == object:
+        out = _grid.object_block(ncols, nrows, np.nan)
+    else:
+        out = np.full((ncols, nrows), np.nan, dtype)
     if time is not None:
         out[0] = time
     done: dict[int, int] = {}  # one track asked for under two names is computed once

@@ -1,0 +1,189 @@
+# cython: language_level=3
+"""The cell writes of an object time grid: ``to_numpy``'s loop over cells when its result
+is an object array (vitaldb's dtype as soon as a string track or datetimes are in it).
+
+numpy makes such an array in two passes over every cell (``None``, then NaN) and turns
+each float32 sample it is given into a new Python float. At 100 Hz over a 4-hour case that
+is 100 M cells, and those passes, not the grid's arithmetic, are most of the call. Here the
+block is NaN from one pass, and a float32 value seen recently is stored as the same Python
+float again (a reference, not an allocation): physiological waves are ADC counts, a few
+thousand distinct values over millions of samples. Values are unchanged, only shared.
+
+Which cells get which values is decided in ``views.py``; these loops only store them.
+"""
+cimport cython
+cimport numpy as cnp
+from cpython.ref cimport Py_XDECREF, PyObject
+from libc.stdint cimport int64_t, uint16_t, uint32_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy
+
+import threading
+
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from "Python.h":
+    # A new reference or NULL, kept as a pointer (Cython would release an ``object``).
+    PyObject* new_float "PyFloat_FromDouble"(double value)
+
+cdef extern from "numpy/arrayobject.h":
+    # Declared here because numpy's .pxd leaves it out (it steals ``descr``). With no
+    # data given, an object array comes back zeroed (NULL cells), not filled with None.
+    object PyArray_NewFromDescr(void* subtype, void* descr, int nd,
+                                cnp.npy_intp* dims, cnp.npy_intp* strides, void* data,
+                                int flags, PyObject* obj)
+
+# Floats made so far, by key (8/16-bit raw samples: one slot per raw value) or, for
+# other values, by float32 bit pattern (direct-mapped: a collision makes a new float).
+DEF KEY_SLOTS = 65536
+DEF CACHE_BITS = 14
+cdef struct Slot:
+    uint32_t bits
+    PyObject* obj
+
+_OBJECT = np.dtype(object)
+
+#: Cells from which object_block fills with two threads (a thread costs ~0.1 ms).
+PARALLEL_CELLS = 1 << 22
+
+
+cdef void _fill_cells(PyObject** cell, Py_ssize_t n, PyObject* fill) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        cell[i] = fill
+
+
+def _fill_part(cnp.ndarray block, Py_ssize_t lo, Py_ssize_t hi, object fill):
+    # Stores only: the references are counted by object_block, which keeps ``fill``.
+    cdef PyObject** cell = <PyObject**>cnp.PyArray_DATA(block)
+    cdef PyObject* f = <PyObject*>fill
+    with nogil:
+        _fill_cells(cell + lo, hi - lo, f)
+
+
+def object_block(Py_ssize_t nrows, Py_ssize_t ncols, object fill):
+    """A C-ordered ``(nrows, ncols)`` object array with ``fill`` in every cell.
+
+    A big block is filled by two threads: the time goes into first touching its pages,
+    which the kernel does for both cores at once.
+    """
+    if nrows < 0 or ncols < 0:
+        raise ValueError("negative array dimensions")
+    cdef cnp.npy_intp dims[2]
+    dims[0] = nrows
+    dims[1] = ncols
+    cnp.Py_INCREF(_OBJECT)  # stolen by the call
+    block = PyArray_NewFromDescr(<void*>np.ndarray, <void*>_OBJECT, 2, dims,
+                                 NULL, NULL, 0, NULL)
+    cdef Py_ssize_t n = nrows * ncols, half = n // 2
+    if n >= PARALLEL_CELLS:
+        helper = threading.Thread(target=_fill_part, args=(block, half, n, fill))
+        helper.start()
+        _fill_part(block, 0, half, fill)
+        helper.join()
+    else:
+        _fill_part(block, 0, n, fill)
+    (<PyObject*>fill).ob_refcnt += n  # one reference per cell, counted once
+    return block
+
+
+cdef PyObject** _cells(cnp.ndarray out, Py_ssize_t start, Py_ssize_t count,
+                       const int64_t[::1] rows) except NULL:
+    """``out``'s cells, after checking that every write stays inside it."""
+    if out.ndim != 1 or out.dtype != _OBJECT or not out.flags.c_contiguous:
+        raise TypeError("out must be a contiguous 1-d object array")
+    cdef Py_ssize_t n = out.shape[0], i
+    if rows is None:
+        if start < 0 or count > n - start:
+            raise IndexError("rows out of range")
+    else:
+        if rows.shape[0] != count:
+            raise ValueError("rows and values differ in length")
+        for i in range(count):
+            if not 0 <= rows[i] < n:
+                raise IndexError("rows out of range")
+    return <PyObject**>cnp.PyArray_DATA(out)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline uint32_t _mix(uint32_t h) nogil:
+    # murmur3's finalizer: nearby bit patterns (one wave's values) spread over the slots
+    h ^= h >> 16
+    h *= 0x85ebca6bu
+    h ^= h >> 13
+    h *= 0xc2b2ae35u
+    h ^= h >> 16
+    return h
+
+
+def put_floats(cnp.ndarray out, Py_ssize_t start, const int64_t[::1] rows,
+               const float[::1] values, const int64_t[::1] held=None,
+               const uint16_t[::1] keys=None):
+    """``out[rows] = values`` as numpy stores float32 values in an object array (Python
+    floats of the same value), the last write to a row winning. ``rows`` None: the rows
+    from ``start`` on. ``held``: where it is negative, that value is not stored (the
+    row holds no sample; ``find_samples``). ``keys``: a 16-bit key per value such that
+    equal keys have equal values (the raw samples of an 8/16-bit wave)."""
+    cdef Py_ssize_t n = values.shape[0], i, r
+    cdef PyObject** cell = _cells(out, start, n, rows)
+    if held is not None and held.shape[0] != n:
+        raise ValueError("held and values differ in length")
+    if keys is not None and keys.shape[0] != n:
+        raise ValueError("keys and values differ in length")
+    cdef Py_ssize_t nslots = KEY_SLOTS if keys is not None else 1 << CACHE_BITS
+    cdef Slot* cache = <Slot*>calloc(nslots, sizeof(Slot))
+    if cache == NULL:
+        raise MemoryError()
+    cdef uint32_t bits, h
+    cdef float v
+    cdef PyObject* obj
+    cdef PyObject* old
+    try:
+        for i in range(n):
+            if held is not None and held[i] < 0:
+                continue
+            v = values[i]
+            memcpy(&bits, &v, 4)
+            h = keys[i] if keys is not None else _mix(bits) >> (32 - CACHE_BITS)
+            obj = cache[h].obj
+            if obj == NULL or cache[h].bits != bits:
+                obj = new_float(<double>v)
+                if obj == NULL:
+                    raise MemoryError()
+                Py_XDECREF(cache[h].obj)
+                cache[h].bits = bits
+                cache[h].obj = obj
+            obj.ob_refcnt += 1  # the cell's reference; the cache keeps its own
+            r = start + i if rows is None else rows[i]
+            old = cell[r]
+            cell[r] = obj
+            Py_XDECREF(old)
+    finally:
+        for i in range(nslots):
+            Py_XDECREF(cache[i].obj)
+        free(cache)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def find_samples(const int64_t[::1] positions, const int64_t[::1] start,
+                 const int64_t[::1] first, const int64_t[::1] count):
+    """For each buffer position, the index in the track's samples of the one it holds:
+    ``first[r] + position - start[r]`` for the run ``r`` covering it, -1 where no run
+    does. Runs are disjoint and in order of ``start``; positions do not decrease (one
+    merge of both, so the cost is their lengths added, not multiplied)."""
+    cdef Py_ssize_t n = positions.shape[0], nruns = start.shape[0], i, r = 0
+    if first.shape[0] != nruns or count.shape[0] != nruns:
+        raise ValueError("start, first and count differ in length")
+    found = np.empty(n, np.int64)
+    cdef int64_t[::1] out = found
+    cdef int64_t pos
+    for i in range(n):
+        pos = positions[i]
+        while r < nruns and start[r] + count[r] <= pos:
+            r += 1
+        out[i] = first[r] + (pos - start[r]) if r < nruns and start[r] <= pos else -1
+    return found
