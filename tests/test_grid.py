@@ -153,3 +153,23 @@ def test_find_samples_checks_its_runs():
     with pytest.raises(ValueError):
         _grid.find_samples(np.zeros(2, np.int64), np.zeros(2, np.int64),
                            np.zeros(1, np.int64), np.zeros(2, np.int64))
+
+
+def test_copy_runs_places_each_run_and_refuses_runs_outside():
+    src = np.arange(10, dtype=np.float32)
+    dst = np.full(12, np.nan, np.float32)
+    at, first, count = (np.array(v, np.int64) for v in ([0, 5, 11], [0, 3, 9], [2, 4, 1]))
+    _grid.copy_runs(dst, src, at, first, count)
+    expect = np.full(12, np.nan, np.float32)
+    for a, f, c in zip(at, first, count):
+        expect[a:a + c] = src[f:f + c]
+    assert expect.tobytes() == dst.tobytes()
+    for bad in ([0, 5, 12], [-1, 5, 11]):
+        with pytest.raises(IndexError):
+            _grid.copy_runs(dst, src, np.array(bad, np.int64), first, count)
+    with pytest.raises(IndexError):
+        _grid.copy_runs(dst, src, at, np.array([0, 3, 10], np.int64), count)
+    with pytest.raises(IndexError):
+        _grid.copy_runs(dst, src, at, first, np.array([2, -1, 1], np.int64))
+    with pytest.raises(ValueError):
+        _grid.copy_runs(dst, src, at[:2], first, count)

@@ -187,3 +187,21 @@ def find_samples(const int64_t[::1] positions, const int64_t[::1] start,
             r += 1
         out[i] = first[r] + (pos - start[r]) if r < nruns and start[r] <= pos else -1
     return found
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def copy_runs(float[::1] dst, const float[::1] src, const int64_t[::1] at,
+              const int64_t[::1] first, const int64_t[::1] count):
+    """``dst[at[r]:at[r] + count[r]] = src[first[r]:first[r] + count[r]]`` for every run
+    ``r`` in order (a later run overwrites): a wave's records onto its buffer."""
+    cdef Py_ssize_t nruns = at.shape[0], r
+    if first.shape[0] != nruns or count.shape[0] != nruns:
+        raise ValueError("at, first and count differ in length")
+    for r in range(nruns):
+        if not (count[r] >= 0 and 0 <= at[r] <= dst.shape[0] - count[r]
+                and 0 <= first[r] <= src.shape[0] - count[r]):
+            raise IndexError("a run outside its buffers")
+    for r in range(nruns):
+        if count[r]:
+            memcpy(&dst[at[r]], &src[first[r]], count[r] * sizeof(float))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -247,9 +247,23 @@ def _wave_lookup(trk: Track, grid: _Grid, nsamp: int, q: np.ndarray | None
         if positions is None:
             return rows, slice(f0, f0 + s1 - s0)
         return rows, positions - s0 + f0
-    if positions is None:
-        positions = np.arange(s0, s1, dtype=np.int64)
+    if positions is None:  # every position: the runs themselves, copied, not looked up
+        return rows, _Runs(start - s0, first, count)
     return rows, _grid.find_samples(positions, start, first, count)
+
+
+class _Runs(NamedTuple):
+    """A wave's records on its buffer: ``count[r]`` samples from ``data[first[r]]`` on
+    go to ``at[r]`` on (from the start of the rows they cover)."""
+
+    at: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+
+    def samples(self, nrows: int) -> np.ndarray:
+        """The sample each row holds, -1 for none (``_wave_lookup``'s other form)."""
+        return _grid.find_samples(np.arange(nrows, dtype=np.int64), self.at, self.first,
+                                  self.count)
 
 
 def _ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -306,6 +320,11 @@ def _fill(col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan,
             if len(out) != col.nsamp or col.resample:
                 q = grid.picks(col.nsamp, len(out))
             rows, pick = _wave_lookup(trk, grid, col.nsamp, q)
+            if isinstance(pick, _Runs):
+                if out.dtype != object:
+                    _copy_runs(trk, pick, out[rows], grid.nan_gaps)
+                    return
+                pick = pick.samples(rows.stop - rows.start)
             # A pick of -1 (a row between records) takes the last sample: not stored.
             raw = trk.data[pick]
             values = _wave_values(trk, raw, grid.nan_gaps)
@@ -329,6 +348,18 @@ def _fill(col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan,
             _put_objects(out, rows, values.astype(np.float32))
         else:
             out[rows] = values.astype(np.float32)
+
+
+def _copy_runs(trk: Track, runs: _Runs, dst: np.ndarray, nan_gaps: bool) -> None:
+    """The samples of ``runs`` onto ``dst`` (NaN already), each run one copy."""
+    lo = int(runs.first.min())
+    hi = int((runs.first + runs.count).max())
+    values = _wave_values(trk, trk.data[lo:hi], nan_gaps)
+    target = dst if dst.dtype == np.float32 and dst.flags.c_contiguous else \
+        np.full(len(dst), np.nan, np.float32)
+    _grid.copy_runs(target, values, runs.at, runs.first - lo, runs.count)
+    if target is not dst:
+        dst[:] = target
 
 
 def _put_objects(out: np.ndarray, rows: Any, values: np.ndarray,
