@@ -1,5 +1,5 @@
-"""Build the compiled modules: vitalproc._parse (the packet walk) and vitalproc._grid
-(the object time grid's cell writes).
+"""Build the compiled modules: vitalproc._parse (the packet walk), vitalproc._grid (the
+time grid's cell loops) and vitalproc._text (integer samples as JSON text).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
 AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then).
@@ -27,7 +27,7 @@ exts = [
         extra_link_args=ldflags,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
-    for name in ("_parse", "_grid")
+    for name in ("_parse", "_grid", "_text")
 ]
 
 setup(

@@ -396,23 +396,30 @@ def test_export_selection_matches_the_library(capsys, tmp_path):
     assert code == 0 and doc == want
 
 
-def test_msgpack_export_without_numpy(tmp_path):
-    """With nothing selected, the msgpack export (and the tracks listing) never imports
-    numpy: its bytes come from the reader's buffers, and equal the writer's on the API's
-    plan."""
+def test_msgpack_and_json_exports_without_numpy(tmp_path):
+    """With nothing selected, the msgpack and JSON exports (and the tracks listing) of a
+    recording with integer waves never import numpy: their bytes come from the reader's
+    buffers, and equal the writers' on the API's plan."""
+    from vitalproc.writers import json as json_writer
     from vitalproc.writers import msgpack as msgpack_writer
 
-    out = tmp_path / "x.msgpack"
+    out = {name: tmp_path / name for name in ("x.msgpack", "x.json", "compact.json")}
     check = ("import sys; from vitalproc import cli; code = cli.main(sys.argv[1:]); "
              "assert 'numpy' not in sys.modules, 'numpy imported'; sys.exit(code)")
-    for args in (["export", REAL, "-o", str(out), "-f", "msgpack", "-max-samples", "0"],
+    for args in (["export", REAL, "-o", str(out["x.msgpack"]), "-f", "msgpack",
+                  "-max-samples", "0"],
+                 ["export", REAL, "-o", str(out["x.json"])],
+                 ["export", REAL, "-o", str(out["compact.json"]), "--compact"],
                  ["tracks", REAL, "--format", "json"]):
         proc = subprocess.run([sys.executable, "-c", check, *args], capture_output=True,
                               timeout=120)
         assert proc.returncode == 0, proc.stderr
-    expected = io.BytesIO()
-    msgpack_writer.write_plan(_base.plan(read(REAL), source=REAL), expected)
-    assert out.read_bytes() == expected.getvalue()
+    for name, writer, options in (("x.msgpack", msgpack_writer, {}),
+                                  ("x.json", json_writer, {"compact": False}),
+                                  ("compact.json", json_writer, {"compact": True})):
+        expected = io.BytesIO()
+        writer.write_plan(_base.plan(read(REAL), source=REAL), expected, **options)
+        assert out[name].read_bytes() == expected.getvalue(), name
 
 
 def test_cpu_and_memory_profiles(capsys, tmp_path):

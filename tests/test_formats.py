@@ -219,6 +219,106 @@ def test_msgpack_from_the_readers_buffers_is_the_same(source, monkeypatch):
     assert msgpack_of(_raw.raw_plan(vf)) == msgpack_of(_base.plan(vf))
 
 
+def json_of(plan, compact) -> bytes:
+    out = io.BytesIO()
+    json_writer.write_plan(plan, out, compact=compact)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_json_from_the_readers_buffers_is_the_same(source, monkeypatch):
+    """JSON without numpy (integer samples by the compiled writer, float32 numerics as
+    their shortest decimals) gives the bytes of the numpy way, in both layouts; so does
+    a numeric track that leaves that way half-written (too many distinct values)."""
+    from vitalproc.writers import _raw
+
+    sels = (None, _base.Selection(max_records=3), _base.Selection(max_records=0),
+            _base.Selection(summary=True, records=False),
+            _base.Selection(tracks=["HR", "*ECG*", "NOPE"]))
+    for sel in sels:
+        for compact in (True, False):
+            vf = read_fresh(source)
+            raw = _raw.raw_plan(vf, sel, source)  # first: a numpy plan ends the buffers
+            assert raw is not None
+            got = json_of(raw, compact)
+            assert got == json_of(_base.plan(vf, sel, source), compact), (sel, compact)
+    monkeypatch.setattr(_base, "BATCH_SAMPLES", 7)
+    monkeypatch.setattr(_base, "BATCH_RECORDS", 3)
+    monkeypatch.setattr(json_writer, "NEW_VALUES_MAX", 2)
+    vf = read_fresh(source)
+    got = json_of(_raw.raw_plan(vf), True)
+    assert got == json_of(_base.plan(vf), True)
+
+
+def float32_samples() -> np.ndarray:
+    """float32 values where a shortest decimal is easy to get wrong: every power of two
+    (its lower neighbour is closer than its upper one), subnormals, the largest values,
+    signed zeros, both ends of each decade, one-decimal sensor readings, random bits."""
+    rng = np.random.default_rng(7)
+    bits = [np.arange(0, 255, dtype=np.uint32) << 23,  # powers of two (and 0)
+            np.arange(1, 4096, dtype=np.uint32),        # subnormals
+            np.array([0x7F7FFFFF, 0x00800000, 0x80000000, 0x7F800000, 0x7FC00000],
+                     np.uint32),
+            rng.integers(0, 2**32, 400_000, dtype=np.uint64).astype(np.uint32)]
+    bits.append(bits[0] + 1)
+    bits.append(bits[0] - 1)
+    values = np.concatenate([np.concatenate(bits).view(np.float32),
+                             (np.arange(-20000, 20000) / 10).astype(np.float32),
+                             np.float32(10.0) ** np.arange(-45, 39).astype(np.float32)])
+    return np.concatenate([values, -values])
+
+
+def test_float32_text_is_orjsons_for_every_kind_of_value():
+    """The numpy-free JSON's float32 numbers (``_f32.f32_text``) are orjson's text of the
+    float32 itself, digits and layout, for every kind of value."""
+    import orjson
+
+    from vitalproc.writers import _f32
+
+    values = float32_samples()
+    want = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)
+    widened = memoryview(values).tolist()  # as a raw part's values: no numpy cast warning
+    got = f"[{','.join(_f32.f32_text(v) for v in widened)}]".encode()
+    if got != want:  # name the first value that differs
+        for value, ours in zip(values, (_f32.f32_text(v) for v in widened)):
+            theirs = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+            assert ours == theirs, hex(int(value.view(np.uint32)))
+    assert got == want
+
+
+@pytest.mark.parametrize("dtype", ["i1", "u1", "<i2", "<u2", "<i4", "<u4"])
+def test_integer_records_are_written_as_orjson_writes_them(dtype):
+    import orjson
+
+    from vitalproc import _text
+
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(3)
+    samples = np.concatenate([[info.min, info.max, 0, -1 if info.min else 1, 9, 10, 99,
+                               100, 101], rng.integers(info.min, info.max, 5000,
+                                                       endpoint=True)]).astype(dtype)
+    offsets = np.array([0, 0, 1, 9, 9, 700, 5009], np.int64)  # empty records too
+    dts = [1.5, float("nan"), 1e22, -0.0, 1711115999.1057465, 3.0]
+    want = orjson.dumps([{"dt": dt, "val": samples[a:b]} for dt, a, b in
+                         zip(dts, offsets[:-1], offsets[1:])],
+                        option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+    dt_json = orjson.dumps(dts)
+    view = memoryview(samples)
+    assert bytes(_text.wave_records(dt_json, view, memoryview(offsets), 0, 6)) == want
+    part = orjson.dumps([{"dt": dt, "val": samples[a:b]} for dt, a, b in
+                         zip(dts[2:4], offsets[2:4], offsets[3:5])],
+                        option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+    assert bytes(_text.wave_records(orjson.dumps(dts[2:4]), view, offsets, 2, 4)) == part
+    assert bytes(_text.wave_records(b"[]", view, offsets, 3, 3)) == b""
+    for bad_dts in (b"[1.5]", b"[1,2,3,4,5,6,7]", b"1,2"):
+        with pytest.raises(ValueError):
+            _text.wave_records(bad_dts, view, offsets, 0, 6)
+    with pytest.raises(IndexError):
+        _text.wave_records(dt_json, view, offsets, 1, 7)
+    with pytest.raises(IndexError):
+        _text.wave_records(b"[1]", view, np.array([0, 5010], np.int64), 0, 1)
+
+
 def test_raw_plan_needs_the_readers_buffers_and_frees_them():
     from vitalproc.writers import _raw
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
-import math
-import struct
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TrackType
 from ..reader import matches
+from ._f32 import shortest_f32
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,21 +36,6 @@ KINDS = {TrackType.WAVE: "wave", TrackType.NUMERIC: "numeric", TrackType.STRING:
 SECTIONS = ("file_info", "devices", "tracks")
 
 _GLOB_CHARS = frozenset("*?[")
-_F32 = struct.Struct("<f")
-
-
-def shortest_f32(value: float) -> float:
-    """A float32 field (srate, mindisp, maxdisp) as the shortest decimal that reads back
-    to the same float32 (``0.1``, not the widened ``0.10000000149011612``)."""
-    if not math.isfinite(value):
-        return value
-    for digits in range(6, 10):  # 9 significant digits always round-trip a float32
-        short = float(f"{value:.{digits}g}")
-        if _F32.unpack(_F32.pack(short))[0] == value:
-            return short
-    return value
-
-
 class Selection(NamedTuple):
     """What to export: the command line's selection flags, resolved to plain values.
 

@@ -6,12 +6,19 @@ integers; NaN and infinities as ``null``. Strings are JSON strings, wave records
 of numbers (uint8 too). Records are formatted a batch at a time, each batch's numbers in
 one vectorised call, so memory stays bounded whatever the file's size. Layout:
 ``docs/formats.md``; schema: ``docs/vitalproc-export.schema.json``.
+
+A plan of the reader's own buffers (``_raw.raw_plan``) is written without numpy where
+that gives the same bytes: integer samples by the compiled ``_text.wave_records``,
+float32 numerics in orjson's text of a float32 (``_f32.f32_text``, made once per distinct
+value). Float samples, and numerics with too many distinct values to be worth it, go the
+numpy way.
 """
 from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
 from ._base import Part, Plan, Selection, available, plan, require
+from ._f32 import f32_text
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -22,6 +29,15 @@ SUFFIXES = (".json",)
 BINARY = False
 REQUIRES = ("orjson",)
 EXTRA = "formats"
+
+#: ``write_plan`` takes a ``_raw.raw_plan`` (see the module's docstring).
+TAKES_RAW_PLAN = True
+
+#: Integer sample formats of a raw part (``memoryview`` codes) that ``_text`` writes.
+_INT_CODES = frozenset("bBhHiI")
+
+#: A numeric part goes the numpy way once this many of its values were new to the cache.
+NEW_VALUES_MAX = 4096
 
 def is_available() -> bool:
     return available("orjson")
@@ -54,11 +70,63 @@ def record_values(part: Part, a: int, b: int) -> list[Any]:
     return [None] * (b - a)
 
 
-def records_text(part: Part, a: int, b: int) -> memoryview:
-    """Records ``[a, b)`` as compact JSON objects separated by commas (no brackets)."""
+def records_text(part: Part, a: int, b: int, texts: dict[int, str] | None = None
+                 ) -> memoryview:
+    """Records ``[a, b)`` as compact JSON objects separated by commas (no brackets).
+    ``texts``: float32 values of raw parts already written (bits -> text), kept from one
+    call to the next."""
     dts = part.dt[a:b].tolist()
+    if isinstance(part.data, memoryview):  # a raw part: the reader's buffers
+        text = _raw_records_text(part, a, b, dts, {} if texts is None else texts)
+        if text is not None:
+            return text
+        _numpy_part(part)
     records = [{"dt": dt, "val": val} for dt, val in zip(dts, record_values(part, a, b))]
     return memoryview(_dumps(records))[1:-1]
+
+
+def _raw_records_text(part: Part, a: int, b: int, dts: list[float],
+                      texts: dict[int, str]) -> memoryview | None:
+    """``records_text`` of a raw part without numpy, or None where that needs numpy:
+    float samples, or float32 numerics with too many distinct values."""
+    from .. import _text
+
+    code = part.data.format
+    if part.kind == "wave":
+        if code not in _INT_CODES:
+            return None
+        return memoryview(_text.wave_records(_dumps(dts), part.data, part.offsets, a, b))
+    if part.kind == "numeric":
+        values = _f32_array(part.data[a:b], texts) if code == "f" else \
+            _dumps(part.data[a:b].tolist())  # float64 and integers: as orjson writes numpy's
+        return None if values is None else memoryview(_text.scalar_records(_dumps(dts),
+                                                                           values))
+    records = [{"dt": dt, "val": val} for dt, val in zip(dts, record_values(part, a, b))]
+    return memoryview(_dumps(records))[1:-1]  # strings need no numpy either
+
+
+def _f32_array(view: memoryview, texts: dict[int, str]) -> bytes | None:
+    """float32 values as a JSON array in orjson's text; None once ``texts`` is full and a
+    value is not in it (past that, numpy writes faster than new values are made here)."""
+    items = []
+    for bits, value in zip(view.cast("B").cast("I").tolist(), view.tolist()):
+        text = texts.get(bits)
+        if text is None:
+            if len(texts) >= NEW_VALUES_MAX:
+                return None
+            text = texts[bits] = f32_text(value)
+        items.append(text)
+    return f"[{','.join(items)}]".encode()
+
+
+def _numpy_part(part: Part) -> None:
+    """A raw part's buffers as numpy arrays, for the numpy way from here on."""
+    import numpy as np
+
+    part.dt = np.frombuffer(part.dt, np.float64)
+    part.data = np.frombuffer(part.data, part.dtype_name)
+    if part.offsets is not None:
+        part.offsets = np.frombuffer(part.offsets, np.int64)
 
 
 class _Layout:
@@ -67,6 +135,7 @@ class _Layout:
 
     def __init__(self, compact: bool):
         self.compact = compact
+        self.texts: dict[int, str] = {}  # float32 values of raw parts written so far
 
     def obj(self, obj: Any, depth: int) -> bytes:
         """A JSON value to be placed ``depth`` levels deep."""
@@ -81,7 +150,7 @@ class _Layout:
 
     def records(self, part: Part, a: int, b: int) -> memoryview | bytes:
         """Records ``[a, b)``: one line each in the pretty layout."""
-        text = records_text(part, a, b)
+        text = records_text(part, a, b, self.texts)
         if self.compact:
             return text
         # '},{"dt"' cannot occur inside a JSON string (its quote would be escaped)
@@ -89,7 +158,7 @@ class _Layout:
                                              + b'{"dt":')
 
     def one_record(self, part: Part, i: int) -> bytes:
-        return bytes(records_text(part, i, i + 1))
+        return bytes(records_text(part, i, i + 1, self.texts))
 
 
 _RECORD_INDENT = b" " * 8
