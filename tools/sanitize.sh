@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the compiled core with AddressSanitizer + UBSan and run the parity, malformed-input,
-# robustness and fuzz corpora under it. Any sanitizer report aborts the run (exit != 0).
+# Build the compiled modules with AddressSanitizer + UBSan and run the parity, malformed-
+# input, robustness, time-grid and JSON tests and the fuzz corpora under them. Any
+# sanitizer report aborts the run (exit != 0).
 #
 #   tools/sanitize.sh                 # or: make sanitize
 #   SANITIZE_DIR=/tmp/x FUZZ_SECONDS=300 tools/sanitize.sh
@@ -32,27 +33,40 @@ echo "== building the core with -fsanitize=address,undefined in $OUT"
 export PYTHONPATH="$OUT/lib"
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
 # CPython frees little at exit, so leak reports are noise; every other report is fatal.
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:allocator_may_return_null=1"
-export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+# Reports also go to files: pytest captures stderr, so a test that aborts would lose them.
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:allocator_may_return_null=1:log_path=$OUT/report"
+export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$OUT/report"
+show_reports() {
+    if compgen -G "$OUT/report.*" >/dev/null; then
+        echo "== sanitizer reports:" >&2
+        cat "$OUT"/report.* >&2
+    fi
+}
+trap show_reports EXIT
 
-core=$("$PYTHON" -c 'import vitalproc._parse as p; print(p.__file__)')
-case "$core" in
-    "$OUT"/*) ;;
-    *) echo "the sanitizer build is not the one imported: $core" >&2; exit 1 ;;
-esac
-symbols=$(nm -D "$core")  # not piped into grep -q: pipefail would see nm's SIGPIPE
-if ! grep -q __asan_report <<<"$symbols" || ! grep -q __ubsan_handle <<<"$symbols"; then
-    echo "$core carries no ASan/UBSan instrumentation" >&2
-    exit 1
-fi
-echo "== instrumented core: $core"
+for module in _parse _grid _text; do
+    core=$("$PYTHON" -c "import vitalproc.$module as m; print(m.__file__)")
+    case "$core" in
+        "$OUT"/*) ;;
+        *) echo "the sanitizer build is not the one imported: $core" >&2; exit 1 ;;
+    esac
+    symbols=$(nm -D "$core")  # not piped into grep -q: pipefail would see nm's SIGPIPE
+    if ! grep -q __asan_report <<<"$symbols" || ! grep -q __ubsan_handle <<<"$symbols"; then
+        echo "$core carries no ASan/UBSan instrumentation" >&2
+        exit 1
+    fi
+    echo "== instrumented: $core"
+done
 
 cd "$REPO"
-echo "== parity, malformed, robustness, partial-read and fuzz tests under ASan/UBSan"
+echo "== parity, malformed, robustness, partial-read, fuzz, grid and JSON tests under ASan/UBSan"
 # The two peak-RSS tests are left out: ASan's shadow memory and quarantine inflate RSS.
 "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_parse.py tests/test_parity.py \
     tests/test_malformed.py tests/test_robustness.py tests/test_fuzz.py tests/test_groups.py \
+    tests/test_grid.py tests/test_views.py \
     -k "not memory_stays_bounded and not lying_length_bomb and not cli_grouped"
+"$PYTHON" -m pytest -q -p no:cacheprovider tests/test_formats.py tests/test_cli.py \
+    -k "json or float32 or integer_records or without_numpy"
 
 echo "== replaying the fuzz corpora under ASan/UBSan"
 for target in inflated gzip; do
@@ -70,4 +84,7 @@ done
 echo "== fuzzing ${FUZZ_SECONDS} s under ASan/UBSan"
 "$PYTHON" -m fuzz --target all --seconds "$FUZZ_SECONDS" --rss-limit-mb 4096 \
     --workdir "$OUT/fuzz"
+if compgen -G "$OUT/report.*" >/dev/null; then
+    exit 1  # a report from a process that did not abort (the trap prints it)
+fi
 echo "== no sanitizer reports"

@@ -126,6 +126,8 @@ cdef void release(char* data, Py_ssize_t cap, bint mapped) noexcept nogil:
 
 
 cdef inline int append(Column* c, const void* src, Py_ssize_t n) noexcept nogil:
+    if n == 0:  # a record without samples; an empty column has no buffer to copy to yet
+        return 0
     if c.size + n > c.cap and grow(c, n) < 0:
         return -1
     memcpy(c.data + c.size, src, n)

@@ -56,7 +56,8 @@ cdef inline Py_ssize_t _put_int(char* out, int64_t value) noexcept nogil:
     if v >= 10:
         memcpy(p - 2, &PAIRS[2 * v], 2)
     else:
-        p[-1] = <char>(48 + v)
+        p -= 1
+        p[0] = <char>(48 + v)
     return sign + n
 
 cdef inline Py_ssize_t _next_item(const unsigned char[::1] array, Py_ssize_t at,
