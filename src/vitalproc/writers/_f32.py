@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import math
 import struct
-from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 _F32 = struct.Struct("<f")
 _U32 = struct.Struct("<I")
@@ -36,6 +39,8 @@ def _of_bits(bits: int) -> float:
 
 def _interval(value: float) -> tuple[Fraction, Fraction, bool]:
     """The decimals that read back to positive ``value``: (low, high, ends included)."""
+    from fractions import Fraction  # rarely needed: not on the command line's import path
+
     bits = _bits(value)
     exact = Fraction(value)
     below = Fraction(_of_bits(bits - 1)) if bits > 0 else -exact
@@ -58,6 +63,8 @@ def _reads_back(text: str, value: float) -> bool:
             return once == value
     elif once is not None:
         return once == value
+    from fractions import Fraction
+
     low, high, ends = _interval(value)
     d = Fraction(text)
     return low < d < high or (ends and d in (low, high))
