@@ -108,14 +108,17 @@ def _raw_records_text(part: Part, a: int, b: int, dts: list[float],
 def _f32_array(view: memoryview, texts: dict[int, str]) -> bytes | None:
     """float32 values as a JSON array in orjson's text; None once ``texts`` is full and a
     value is not in it (past that, numpy writes faster than new values are made here)."""
-    items = []
-    for bits, value in zip(view.cast("B").cast("I").tolist(), view.tolist()):
-        text = texts.get(bits)
-        if text is None:
-            if len(texts) >= NEW_VALUES_MAX:
-                return None
-            text = texts[bits] = f32_text(value)
-        items.append(text)
+    keys = view.cast("B").cast("I").tolist()
+    items = list(map(texts.get, keys))
+    if None in items:  # values not met before: made once each
+        values = view.tolist()
+        for i in [i for i, text in enumerate(items) if text is None]:
+            text = texts.get(keys[i])
+            if text is None:
+                if len(texts) >= NEW_VALUES_MAX:
+                    return None
+                text = texts[keys[i]] = f32_text(values[i])
+            items[i] = text
     return f"[{','.join(items)}]".encode()
 
 
