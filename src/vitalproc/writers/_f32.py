@@ -11,6 +11,7 @@ where a farther one falls in), and a decimal whose nearest double is a float32 t
 """
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from typing import TYPE_CHECKING
@@ -25,8 +26,18 @@ _U32 = struct.Struct("<I")
 SMALLEST_NORMAL = 2.0 ** -126
 
 #: orjson writes a float32 with decimal exponent E (d.ddd x 10^E) without an exponent when
-#: DECIMAL_MIN <= E <= DECIMAL_MAX (``0.000001``, ``1000000000000.0``), else as ``1e13``.
+#: DECIMAL_MIN <= E <= DECIMAL_MAX (``0.000001``, ``1000000000000.0``), else as ``1e13``
+#: (orjson 3.8) or ``1e+13`` (3.13): ``_exponent_plus`` asks the installed one.
 DECIMAL_MIN, DECIMAL_MAX = -6, 12
+
+
+@functools.cache
+def _exponent_plus() -> str:
+    """``+`` if the installed orjson writes a positive exponent with a sign, else ``""``
+    (it does so for float32 and float64 alike)."""
+    import orjson
+
+    return "+" if b"+" in orjson.dumps(1e20) else ""
 
 
 def _bits(value: float) -> int:
@@ -96,8 +107,8 @@ def _split(text: str) -> tuple[str, int]:
 
 
 def f32_text(value: float) -> str:
-    """float32 ``value`` (as a Python float) as orjson writes it: ``60.1``, ``1e-7``,
-    ``0.000001``, ``-0.0``, ``1.2345678e13``; ``null`` for NaN and infinities."""
+    """float32 ``value`` (as a Python float) as the installed orjson writes it: ``60.1``,
+    ``1e-7``, ``0.000001``, ``-0.0``, ``1.2345678e13``; ``null`` for NaN and infinities."""
     if not math.isfinite(value):
         return "null"
     if value == 0:
@@ -106,7 +117,8 @@ def f32_text(value: float) -> str:
     digits, exp = shortest_digits(abs(value))
     if not DECIMAL_MIN <= exp <= DECIMAL_MAX:
         tail = f".{digits[1:]}" if len(digits) > 1 else ""
-        return f"{sign}{digits[0]}{tail}e{exp}"
+        plus = _exponent_plus() if exp > 0 else ""
+        return f"{sign}{digits[0]}{tail}e{plus}{exp}"
     if exp < 0:
         return f"{sign}0.{'0' * (-exp - 1)}{digits}"
     whole, frac = digits[:exp + 1].ljust(exp + 1, "0"), digits[exp + 1:]
