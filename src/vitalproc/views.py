@@ -221,7 +221,8 @@ def _wave_lookup(trk: Track, grid: _Grid, nsamp: int, q: np.ndarray | None
     ``buffer[q[rows]] == data[samples]`` wherever ``samples`` is not negative (elsewhere
     the buffer is NaN). ``q``, sorted: the buffer positions asked for; None: all of them,
     and rows are positions. ``rows``: a slice or row indices; ``samples``: a slice or
-    indices into ``data``.
+    indices into ``data``, or for all positions of records with gaps between them the
+    records themselves (``_Runs``: copied one by one, no index per sample).
 
     Later records overwrite earlier ones, as vitaldb writes them in file order.
     """
