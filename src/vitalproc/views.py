@@ -367,11 +367,8 @@ def _put_objects(out: np.ndarray, rows: Any, values: np.ndarray,
                  held: np.ndarray | None = None, raw: np.ndarray | None = None) -> None:
     """``out[rows] = values`` for an object ``out`` by the compiled loop (equal floats,
     shared where a value repeats), leaving the rows where ``held`` is negative alone;
-    ``rows``: a slice or row indices; ``raw``: the samples ``values`` were made from."""
-    if not out.flags.c_contiguous:  # a caller's strided column
-        keep = slice(None) if held is None else held >= 0
-        out[rows][keep] = values[keep]
-        return
+    ``rows``: a slice or row indices; ``raw``: the samples ``values`` were made from.
+    ``out`` is contiguous (a row of ``to_numpy``'s block, or a column of its own)."""
     start = 0
     if isinstance(rows, slice):
         start, _, step = rows.indices(len(out))

@@ -50,7 +50,8 @@ def _of_bits(bits: int) -> float:
 
 def _interval(value: float) -> tuple[Fraction, Fraction, bool]:
     """The decimals that read back to positive ``value``: (low, high, ends included)."""
-    from fractions import Fraction  # rarely needed: not on the command line's import path
+    # Rarely needed, so not on the command line's import path.
+    from fractions import Fraction
 
     bits = _bits(value)
     exact = Fraction(value)
@@ -66,14 +67,15 @@ def _reads_back(text: str, value: float) -> bool:
         once = _F32.unpack(_F32.pack(near))[0]
     except OverflowError:  # past the largest float32: only an exact look can tell
         once = None
-    if once is not None and near != once:
-        # Rounding twice (decimal -> double -> float32) differs from once only when the
-        # double lands on a float32 tie: then look exactly.
-        toward = _of_bits(_bits(once) + (1 if near > once else -1)) if once else None
-        if toward is None or near - once != toward - near:
+    if once is not None:
+        # Rounding twice (decimal -> double -> float32) differs from rounding once only
+        # when the double lands on a float32 tie: only then look exactly.
+        tie = False
+        if near != once and once:
+            toward = _of_bits(_bits(once) + (1 if near > once else -1))
+            tie = near - once == toward - near
+        if not tie:
             return once == value
-    elif once is not None:
-        return once == value
     from fractions import Fraction
 
     low, high, ends = _interval(value)

@@ -81,8 +81,12 @@ def records_text(part: Part, a: int, b: int, texts: dict[int, str] | None = None
         if text is not None:
             return text
         _numpy_part(part)
-    records = [{"dt": dt, "val": val} for dt, val in zip(dts, record_values(part, a, b))]
-    return memoryview(_dumps(records))[1:-1]
+    return _records_json(dts, record_values(part, a, b))
+
+
+def _records_json(dts: list[float], values: Any) -> memoryview:
+    """``{"dt", "val"}`` objects by orjson, separated by commas (no brackets)."""
+    return memoryview(_dumps([{"dt": dt, "val": val} for dt, val in zip(dts, values)]))[1:-1]
 
 
 def _raw_records_text(part: Part, a: int, b: int, dts: list[float],
@@ -101,8 +105,7 @@ def _raw_records_text(part: Part, a: int, b: int, dts: list[float],
             _dumps(part.data[a:b].tolist())  # float64 and integers: as orjson writes numpy's
         return None if values is None else memoryview(_text.scalar_records(_dumps(dts),
                                                                            values))
-    records = [{"dt": dt, "val": val} for dt, val in zip(dts, record_values(part, a, b))]
-    return memoryview(_dumps(records))[1:-1]  # strings need no numpy either
+    return _records_json(dts, record_values(part, a, b))  # strings need no numpy either
 
 
 def _f32_array(view: memoryview, texts: dict[int, str]) -> bytes | None:
