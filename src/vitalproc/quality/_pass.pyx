@@ -35,7 +35,7 @@ cdef double NAN = float("nan")
 cdef struct Params:
     bint wave, scaled, has_sentinel, spikes_on, polarity, keep
     double h, hh, gain, offset, sentinel, lo, hi, flat_s, clip_s, short_s
-    double spike_thr, step_thr, gap_s
+    double spike_thr, step_thr, gap_s, base
 
 
 cdef struct State:
@@ -92,7 +92,7 @@ cdef inline void _close_run(State* s, Params* p, void* ev) noexcept nogil:
     if s.run_n == 0:
         return
     dur = s.run_t1 - s.run_t0 + p.hh
-    if dur >= p.short_s:  # (most runs are one sample: one test)
+    if s.run_n > 1 and dur >= p.short_s:  # (one value alone is no run: a peak)
         if dur >= p.flat_s:
             s.flat += s.run_n
             if p.keep:
@@ -163,7 +163,7 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
     cdef Py_ssize_t nwin = windows.shape[0]
     for r in range(nvisit):
         i = r if order is None else order[r]
-        t = dt[i]
+        t = dt[i] - p.base  # exact (Sterbenz) near the base, and small: sums keep digits
         if p.wave:
             a = offsets[i]
             b = offsets[i + 1]
@@ -285,7 +285,7 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
 
 
 def track_pass(const double[::1] dt, const sample_t[::1] data, const int64_t[::1] offsets,
-               const int64_t[::1] order, bint wave, double h, bint scaled, double gain,
+               const int64_t[::1] order, double base, bint wave, double h, bint scaled, double gain,
                double offset, bint has_sentinel, double sentinel, double lo, double hi,
                double flat_s, double clip_s, double spike_thr, bint polarity,
                double gap_s, const double[:, ::1] windows, list events):
@@ -299,6 +299,9 @@ def track_pass(const double[::1] dt, const sample_t[::1] data, const int64_t[::1
     order
         Record indices in time order, finite times only; None when ``dt`` is finite and
         already in order.
+    base
+        The first record's time: times are taken relative to it (``start``, ``end``,
+        the windows and the events are relative too).
     wave, h
         A wave (record ``i`` lasts ``count * h``, ``h = 1/srate``), or a numeric track
         (a record lasts ``h``, the cadence; NaN when unknown: 0).
@@ -343,6 +346,7 @@ def track_pass(const double[::1] dt, const sample_t[::1] data, const int64_t[::1
     p.step_thr = spike_thr / SPIKE_HALF * (1.0 - 1e-9)
     p.polarity = polarity
     p.gap_s = gap_s
+    p.base = base
     p.keep = events is not None
     s.prev_t = s.E = s.T0 = s.run_start = NAN
     s.longest = 0.0

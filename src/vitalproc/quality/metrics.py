@@ -132,16 +132,19 @@ def track_metrics(trk: Track, limits: Limits, thresholds: Thresholds = Threshold
     flat_s = limit.flat_s if limit is not None and limit.flat_s else thresholds.flat_s
     spike = limit.spike if limit is not None and limit.spike else NAN
     polarity = wave and limit is not None and limit.kind == PLETH_KIND
-    spans = np.array([list(v) for v in windows.values()], np.float64).reshape(-1, 2)
+    first = order[0] if order is not None and len(order) else 0
+    base = float(dt[first]) if len(dt) and (order is None or len(order)) else 0.0
+    spans = np.array([list(v) for v in windows.values()], np.float64).reshape(-1, 2) - base
     found: list | None = [] if events is not None else None
-    out = track_pass(dt, data, offsets, order, wave, h, scaled, float(trk.gain),
+    out = track_pass(dt, data, offsets, order, base, wave, h, scaled, float(trk.gain),
                      float(trk.offset), has_sentinel,
                      float(FMT_GAP_SENTINEL.get(trk.fmt, NAN)) if has_sentinel else NAN,
                      lo, hi, float(flat_s), float(thresholds.clip_s), spike, polarity,
                      float(thresholds.gap_s), spans, found)
     if events is not None and found is not None:
-        events.extend(Event(*e) for e in sorted(found, key=lambda e: (e[1], e[0])))
-    return _columns(trk, limit, h, out, windows, spans, polarity, spike)
+        events.extend(Event(kind, a + base, b + base)
+                      for kind, a, b in sorted(found, key=lambda e: (e[1], e[0])))
+    return _columns(trk, limit, h, out, base, windows, polarity, spike)
 
 
 def _fraction(part: float, whole: float) -> float:
@@ -149,12 +152,12 @@ def _fraction(part: float, whole: float) -> float:
 
 
 def _columns(trk: Track, limit: Limit | None, h: float, out: dict[str, Any],
-             windows: dict[str, tuple[float, float]], spans: Any, polarity: bool,
+             base: float, windows: dict[str, tuple[float, float]], polarity: bool,
              spike: float) -> dict[str, Any]:
     records = out["records"]
-    start = out["start"] if records else NAN
-    end = out["end"] if records else NAN
-    span = end - start if records else 0.0
+    start = out["start"] + base if records else NAN
+    end = out["end"] + base if records else NAN
+    span = out["end"] - out["start"] if records else 0.0
     valid = out["valid"]
     skew = out["skew"]
     row: dict[str, Any] = {
