@@ -1,7 +1,7 @@
 """A plain numpy reference of the quality metrics (docs/quality.md), written from the
-definitions and independent of the compiled pass: whole-array steps, a merge of
-intervals for the covered time, numpy's median over sliding windows for spikes, the
-centred moments for polarity."""
+definitions and independent of the compiled pass: whole-array steps (running maxima
+for the time structure and the covered time), numpy's median over sliding windows for
+spikes, the centred moments for polarity."""
 from __future__ import annotations
 
 import math
@@ -10,24 +10,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 WIDTH, HALF = 7, 3
-
-
-def _union(starts, ends, lo=-math.inf, hi=math.inf):
-    """Length of the union of [start, end) clipped to [lo, hi), by merging."""
-    total, cur_s, cur_e = 0.0, None, None
-    for s, e in sorted(zip(starts, ends)):
-        s, e = max(s, lo), min(e, hi)
-        if not e > s:
-            continue
-        if cur_e is None or s > cur_e:
-            if cur_e is not None:
-                total += cur_e - cur_s
-            cur_s, cur_e = s, e
-        else:
-            cur_e = max(cur_e, e)
-    if cur_e is not None:
-        total += cur_e - cur_s
-    return total
 
 
 def reference(trk, limit, thresholds, windows=None):
@@ -50,10 +32,7 @@ def reference(trk, limit, thresholds, windows=None):
         counts = np.ones(len(order), np.int64)
     hh = h if math.isfinite(h) else 0.0
     lengths = counts * h if wave else np.full(len(t), hh)
-    ends = t + lengths
-    run_end = np.maximum.accumulate(ends) if len(t) else ends
-    holes = t[1:] - run_end[:-1]
-    breaks = holes > hh
+    span_end = float((t + lengths).max()) if len(t) else math.nan
     # samples in visiting order, physical, sentinels as NaN
     phys = trk.to_numpy(physical=True).astype(np.float64)
     if wave:
@@ -68,10 +47,14 @@ def reference(trk, limit, thresholds, windows=None):
         rec = np.arange(len(order))
         tau = t.copy()
     valid = ~np.isnan(vals)
-    epoch = np.concatenate([[0], np.cumsum(breaks)])  # break count per record
-    vv, vt, pos, ep = vals[valid], tau[valid], np.flatnonzero(valid), epoch[rec][valid]
+    vv, vt, pos = vals[valid], tau[valid], np.flatnonzero(valid)
+    # time structure over valid samples, each lasting hh from its time
+    ends = vt + hh
+    run_end = np.maximum.accumulate(ends) if len(vt) else ends
+    holes = vt[1:] - run_end[:-1]
+    breaks = holes > hh
     new_seg = np.ones(len(vv), bool)
-    new_seg[1:] = (pos[1:] != pos[:-1] + 1) | (ep[1:] != ep[:-1])
+    new_seg[1:] = (pos[1:] != pos[:-1] + 1) | breaks
     seg = np.cumsum(new_seg)
     # runs of identical values
     new_run = new_seg.copy()
@@ -114,19 +97,25 @@ def reference(trk, limit, thresholds, windows=None):
             m3 = ((d - m) ** 3).mean()
             if m2 > 0:
                 skew = m3 / m2 ** 1.5
-    # coverage
-    nvalid_rec = np.bincount(rec[valid], minlength=len(order)) if len(order) else \
-        np.empty(0, np.int64)
-    cov_end = t + (nvalid_rec * h if wave else np.where(nvalid_rec > 0, hh, 0.0))
-    has = nvalid_rec > 0
-    span = float(run_end.max() - t[0]) if len(t) else 0.0
-    covered = _union(t[has], cov_end[has])
+    # covered time: each valid sample adds what of [t, t + hh) lies past the coverage
+    # so far (the end of the samples before it)
+    before = np.concatenate([[-math.inf], run_end[:-1]])
+    covered = float(np.maximum(0.0, ends - np.maximum(vt, before)).sum())
+    span = span_end - t[0] if len(t) else 0.0
+
+    def window(a, b):
+        s_, e_ = np.maximum(vt, a), np.minimum(ends, b)
+        inside = e_ > s_
+        s_, e_ = s_[inside], e_[inside]
+        prev = np.concatenate([[-math.inf], np.maximum.accumulate(e_)[:-1]])
+        return float(np.maximum(0.0, e_ - np.maximum(s_, prev)).sum())
+
     row = {
         "records": len(order),
         "samples": int(valid.sum()),
         "cadence_s": h,
         "start": base if len(t) else math.nan,
-        "end": base + float(run_end.max()) if len(t) else math.nan,
+        "end": base + span_end if len(t) else math.nan,
         "span_s": span,
         "coverage": covered / span if span > 0 else 0.0,
         "max_gap_s": max(0.0, float(holes.max())) if len(holes) else 0.0,
@@ -144,13 +133,13 @@ def reference(trk, limit, thresholds, windows=None):
         "min": float(vv.min()) if len(vv) else math.nan,
         "max": float(vv.max()) if len(vv) else math.nan,
     }
-    # longest run of records without a break
-    if len(t):
+    # longest run of valid samples without a break
+    if len(vt):
         first = np.concatenate([[0], np.flatnonzero(breaks) + 1])
-        last = np.append(first[1:] - 1, len(t) - 1)
-        row["longest_run_s"] = float((run_end[last] - t[first]).max())
+        last = np.append(first[1:] - 1, len(vt) - 1)
+        row["longest_run_s"] = float((run_end[last] - vt[first]).max())
     else:
         row["longest_run_s"] = 0.0
     for name, (a, b) in windows.items():
-        row[f"coverage_{name}"] = _union(t[has], cov_end[has], a - base, b - base) / (b - a)
+        row[f"coverage_{name}"] = window(a - base, b - base) / (b - a)
     return row

@@ -45,3 +45,8 @@ def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset` on f
     globals()[name] = value
     return value
 # -- end of datasets
+
+# -- quality and cohorts (quality/): loaded on first use
+_LAZY.update({"qc": "quality.runner", "cohort": "quality.cohort"})
+__all__ += ["qc", "cohort"]
+# -- end of quality

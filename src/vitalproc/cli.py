@@ -121,6 +121,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                 raise
         else:
             add_commands(sub)
+        from .quality_cli import add_commands as add_quality
+
+        add_quality(sub)
     p.set_defaults(commands=frozenset(sub.choices))
     return p
 

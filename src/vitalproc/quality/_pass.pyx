@@ -40,7 +40,8 @@ cdef struct Params:
 
 cdef struct State:
     # time structure
-    double prev_t, E, T0, run_start, longest, max_hole, cov_end, covered
+    double prev_t, T0, span_end      # records: the span
+    double E, run_start, longest, max_hole, covered  # valid samples: coverage, runs
     int64_t gaps, breaks, dups, nsamples, nvalid, nin
     # the run of identical values in progress, and what closed runs added up to
     double run_value, run_t0, run_t1
@@ -172,30 +173,15 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
             a = i
             b = i + 1
             d = p.hh
-        # -- the record in the time structure: holes, breaks, runs of records
+        # -- the record: the track's span, duplicate times
         if r == 0:
             s.T0 = t
-            s.E = t
-            s.run_start = t
-        else:
-            if t == s.prev_t:
-                s.dups += 1
-            hole = t - s.E
-            if not hole <= s.max_hole:
-                s.max_hole = hole
-            if hole > p.hh:
-                s.breaks += 1
-                if s.E - s.run_start > s.longest:
-                    s.longest = s.E - s.run_start
-                s.run_start = t
-                if hole > p.gap_s:
-                    s.gaps += 1
-                    if p.keep:
-                        _note(ev, 0, s.E, t)
-                _end_segment(s, p, ev)
+            s.span_end = t
+        elif t == s.prev_t:
+            s.dups += 1
         s.prev_t = t
-        if t + d > s.E:
-            s.E = t + d
+        if t + d > s.span_end:
+            s.span_end = t + d
         # -- its samples
         nv = 0
         n = b - a
@@ -207,6 +193,41 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
             x = raw * p.gain + p.offset if p.scaled else raw
             tau = t + k * p.h if p.wave else t
             nv += 1
+            # -- the sample in the time structure: holes, breaks, covered time
+            if isnan(s.E):
+                s.E = tau
+                s.run_start = tau
+            else:
+                hole = tau - s.E
+                if not hole <= s.max_hole:
+                    s.max_hole = hole
+                if hole > p.hh:
+                    s.breaks += 1
+                    if s.E - s.run_start > s.longest:
+                        s.longest = s.E - s.run_start
+                    s.run_start = tau
+                    if hole > p.gap_s:
+                        s.gaps += 1
+                        if p.keep:
+                            _note(ev, 0, s.E, tau)
+                    _end_segment(s, p, ev)
+            end = tau + p.hh
+            lo_s = tau if tau > s.E else s.E
+            if end > lo_s:
+                s.covered += end - lo_s
+            if end > s.E:
+                s.E = end
+            for w in range(nwin):
+                lo_s = tau if tau > windows[w, 0] else windows[w, 0]
+                hi_e = end if end < windows[w, 1] else windows[w, 1]
+                if not hi_e > lo_s:
+                    continue
+                if wend[w] > lo_s:
+                    lo_s = wend[w]
+                if hi_e > lo_s:
+                    wcov[w] += hi_e - lo_s
+                if hi_e > wend[w]:
+                    wend[w] = hi_e
             if p.lo <= x <= p.hi:
                 s.nin += 1
             # runs of identical values: flatline and clipping
@@ -260,27 +281,8 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
             s.prev_x = x
         s.nsamples += n
         s.nvalid += nv
-        # -- covered time: the record's valid samples from its start
-        if nv:
-            end = t + nv * p.h if p.wave else t + p.hh
-            lo_s = t if isnan(s.cov_end) or t > s.cov_end else s.cov_end
-            if end > lo_s:
-                s.covered += end - lo_s
-            if isnan(s.cov_end) or end > s.cov_end:
-                s.cov_end = end
-            for w in range(nwin):
-                lo_s = t if t > windows[w, 0] else windows[w, 0]
-                hi_e = end if end < windows[w, 1] else windows[w, 1]
-                if not hi_e > lo_s:
-                    continue
-                if not isnan(wend[w]) and wend[w] > lo_s:
-                    lo_s = wend[w]
-                if hi_e > lo_s:
-                    wcov[w] += hi_e - lo_s
-                if isnan(wend[w]) or hi_e > wend[w]:
-                    wend[w] = hi_e
     _end_segment(s, p, ev)
-    if nvisit and s.E - s.run_start > s.longest:
+    if not isnan(s.E) and s.E - s.run_start > s.longest:
         s.longest = s.E - s.run_start
 
 
@@ -330,7 +332,7 @@ def track_pass(const double[::1] dt, const sample_t[::1] data, const int64_t[::1
     cdef double t, prev = NAN
     cdef _Events ev = _Events() if events is not None else None
     cdef double[::1] wcov = np.zeros(nwin)
-    cdef double[::1] wend = np.full(nwin, np.nan)
+    cdef double[::1] wend = np.full(nwin, -np.inf)
     if wave and nrec and offsets.shape[0] != nrec + 1:
         raise ValueError("offsets must hold one boundary more than there are records")
     if not wave and data.shape[0] != nrec:
@@ -348,9 +350,9 @@ def track_pass(const double[::1] dt, const sample_t[::1] data, const int64_t[::1
     p.gap_s = gap_s
     p.base = base
     p.keep = events is not None
-    s.prev_t = s.E = s.T0 = s.run_start = NAN
+    s.prev_t = s.E = s.T0 = s.span_end = s.run_start = NAN
     s.longest = 0.0
-    s.max_hole = s.cov_end = NAN
+    s.max_hole = NAN
     s.covered = 0.0
     s.gaps = s.breaks = s.dups = s.nsamples = s.nvalid = s.nin = 0
     s.run_value = s.run_t0 = s.run_t1 = NAN
@@ -396,7 +398,7 @@ def track_pass(const double[::1] dt, const sample_t[::1] data, const int64_t[::1
     return {
         "records": nvisit, "bad_times": bad, "out_of_order": ooo, "duplicates": s.dups,
         "samples": s.nsamples, "valid": s.nvalid, "in_range": s.nin,
-        "start": s.T0, "end": s.E, "covered": s.covered, "windows": list(wcov),
+        "start": s.T0, "end": s.span_end, "covered": s.covered, "windows": list(wcov),
         "longest_run": s.longest, "max_hole": s.max_hole, "breaks": s.breaks,
         "gaps": s.gaps, "flat": s.flat, "clipped": clipped, "spikes": s.spikes,
         "skew": skew, "min": s.vmin, "max": s.vmax,
