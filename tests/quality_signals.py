@@ -23,7 +23,7 @@ def wave_track(name, dname, seconds, values, fmt=1, gain=1.0, offset=0.0,
                srate=SRATE, record_s=1.0, drop=(), unit=""):
     """A wave of ``values`` (physical), cut into records of ``record_s``; records whose
     start lies in a ``drop`` span ``(a, b)`` (seconds from T0) are left out."""
-    per = int(round(record_s * srate))
+    per = round(record_s * srate)
     n = int(seconds * srate) // per
     starts = np.arange(n) * record_s
     keep = np.ones(n, bool)
@@ -61,7 +61,9 @@ def art_values(seconds=SECONDS, srate=SRATE, seed=0):
     t = np.arange(int(seconds * srate)) / srate
     rng = np.random.default_rng(seed)
     art = 70 + 50 * pulse(t) + rng.normal(0, 0.5, len(t))
-    i = lambda s: int(round(s * srate))  # noqa: E731
+    def i(s):
+        return round(s * srate)
+
     a, b = FAULTS[("flatline", "SNUADC/ART")]
     art[i(a):i(b)] = art[i(a) - 1]                       # a transducer left open
     for a, _ in FAULTS[("spike", "SNUADC/ART")]:

@@ -25,6 +25,7 @@ is counted at the first rule it fails. ``rules.py`` describes the conditions.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -231,7 +232,7 @@ def _evaluate(node: Any, row: Mapping[str, Any], caseid: str, qc: QcIndex | None
         return R.compare(row.get(node.column), node.op, node.value)
     if isinstance(node, R.IsNull):
         value = row.get(node.column)
-        null = value is None or isinstance(value, float) and value != value
+        null = value is None or isinstance(value, float) and math.isnan(value)
         return null != node.negate
     assert qc is not None
     found = qc.find(caseid, tracks.get(node.track, [node.track]))

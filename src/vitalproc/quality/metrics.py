@@ -49,6 +49,8 @@ class Event(NamedTuple):
     end: float
 
 
+DEFAULT_THRESHOLDS = Thresholds()
+
 #: The metric columns, in table order (``coverage_<window>`` columns follow ``coverage``).
 METRICS = ("kind", "type", "srate", "cadence_s", "records", "samples", "expected",
            "start", "end", "span_s", "coverage", "longest_run_s", "max_gap_s", "gaps",
@@ -90,7 +92,7 @@ def cadence(trk: Track, order: Any = None) -> float:
     return float(np.median(steps)) if len(steps) else NAN
 
 
-def track_metrics(trk: Track, limits: Limits, thresholds: Thresholds = Thresholds(),
+def track_metrics(trk: Track, limits: Limits, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                   windows: Mapping[str, tuple[float, float]] | None = None,
                   events: list[Event] | None = None) -> dict[str, Any]:
     """Every metric of one wave or numeric track, in one compiled pass.
@@ -178,14 +180,14 @@ def _columns(trk: Track, limit: Limit | None, h: float, out: dict[str, Any],
     max_hole = out["max_hole"]
     row.update({
         "longest_run_s": out["longest_run"],
-        "max_gap_s": max(0.0, max_hole) if max_hole == max_hole else 0.0,
+        "max_gap_s": 0.0 if math.isnan(max_hole) else max(0.0, max_hole),
         "gaps": out["gaps"],
         "in_range": (_fraction(out["in_range"], valid)
                      if limit is not None and limit.has_range else NAN),
         "flatline": _fraction(out["flat"], valid),
         "clipping": _fraction(out["clipped"], valid),
-        "spikes": out["spikes"] if spike == spike else None,
-        "inverted": bool(skew < 0) if polarity and skew == skew else None,
+        "spikes": None if math.isnan(spike) else out["spikes"],
+        "inverted": bool(skew < 0) if polarity and not math.isnan(skew) else None,
         "polarity_skew": skew if polarity else NAN,
         "duplicates": out["duplicates"],
         "out_of_order": out["out_of_order"],
@@ -197,7 +199,7 @@ def _columns(trk: Track, limit: Limit | None, h: float, out: dict[str, Any],
 
 
 def find_events(trk: Track, limits: Limits | None = None,
-                thresholds: Thresholds = Thresholds()) -> list[Event]:
+                thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Event]:
     """Where a track's gaps, flatlines, clipping runs and spikes are.
 
     Parameters

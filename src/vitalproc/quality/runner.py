@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import QualityInputError
-from .metrics import Thresholds, measured, track_metrics
+from .metrics import DEFAULT_THRESHOLDS, Thresholds, measured, track_metrics
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -52,7 +52,7 @@ class CaseTask:
     windows: tuple[tuple[str, float, float], ...] = ()  # name, start, end
     relative: bool = True         # window times in seconds from the recording's start
     limits: str | None = None     # a user's limits table
-    thresholds: Thresholds = Thresholds()
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
     budget: int = DEFAULT_BUDGET
     settings: str = ""            # fingerprint of all of the above but the source
     threads: int = TRACK_THREADS
@@ -93,7 +93,9 @@ class QcReport:
         return not self.failed
 
     def summary(self) -> str:
-        n = lambda s: sum(r.status == s for r in self.results)  # noqa: E731
+        def n(status: str) -> int:
+            return sum(r.status == status for r in self.results)
+
         return (f"{n('ok')} measured, {n('kept')} unchanged, {n('failed')} failed, "
                 f"{self.table.num_rows} rows in {self.seconds:.1f} s")
 
@@ -284,7 +286,8 @@ def qc(sources: Iterable[str | os.PathLike] | str | os.PathLike,
        output: str | os.PathLike | None = None, *, clinical: Any = None,
        windows: Mapping[str, tuple[str, str]] | None = None,
        caseid_column: str = "caseid", absolute_windows: bool = False,
-       limits: str | os.PathLike | None = None, thresholds: Thresholds = Thresholds(),
+       limits: str | os.PathLike | None = None,
+       thresholds: Thresholds = DEFAULT_THRESHOLDS,
        jobs: int | None = None, engine: str = "local", scheduler: str | None = None,
        progress: bool | None = None, budget: int = DEFAULT_BUDGET) -> QcReport:
     """Quality metrics of every wave and numeric track of many recordings.
