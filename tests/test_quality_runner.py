@@ -248,3 +248,15 @@ def test_window_coverage_uses_the_clinical_span(recordings):
     assert art["start"] == pytest.approx(T0)
     b = next(r for r in rows if r["caseid"] == "b" and r["track"] == "SNUADC/ART")
     assert b["coverage_anaesthesia"] == pytest.approx(0.95)   # 0..600 s holds the gap
+
+
+def test_a_recording_too_big_to_hold_is_measured_a_group_of_tracks_at_a_time(recordings):
+    from vitalproc.quality.runner import CaseTask, qc_case
+
+    for source in (recordings / "vital" / "a.vital", recordings / "ds" / "a.parquet"):
+        whole = qc_case(CaseTask(str(source), "a"))
+        grouped = qc_case(CaseTask(str(source), "a", budget=1))  # one track per read
+        assert whole.status == grouped.status == "ok"
+        assert [{k: repr(v) for k, v in r.items()} for r in grouped.rows] == \
+            [{k: repr(v) for k, v in r.items()} for r in whole.rows]
+        assert len(whole.rows) == 4

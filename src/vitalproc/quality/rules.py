@@ -80,7 +80,7 @@ def tokenize(text: str) -> list[tuple[str, Any]]:
         if not m or m.end() == pos:
             raise ParseError(f"cannot read {text[pos:]!r}")
         pos = m.end()
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         value: Any = m.group(kind)
         if kind == "str":
             value = value[1:-1]

@@ -154,70 +154,58 @@ def qc_case(task: CaseTask) -> CaseResult:
 
 
 def _measure(task: CaseTask, limits: Any) -> list[dict[str, Any]]:
+    from ..case_reader import read_case, read_layout
     from ..reader import read, read_only, survey
     from ..writers._groups import estimated_size
 
-    size = estimated_size(task.source)  # None for a dataset's case: read per track
     if task.source.lower().endswith(".parquet"):
-        from ..case_reader import read_case
-
+        # A dataset's case: its footer lists each track's size; each group of tracks
+        # is read from its own row groups.
         head = read_case(task.source, header_only=True)
-        windows = _absolute(task, head.dtstart)
-        rows = []
         names = [n for n, t in head.trks.items() if measured(t)]
-        for group in _groups_by_values(task.source, names, task.budget):
+        layout = read_layout(task.source) or {"tracks": []}
+        sizes = {t["dtname"]: 8 * ((t.get("values") or 0) + (t.get("records") or 0))
+                 for t in layout["tracks"]}
+        rows = []
+        for group in _cut(names, lambda n: sizes.get(n, 0), task.budget):
             vf = read_case(task.source, tracks=group)
             vf.trks = {n: vf.trks[n] for n in group if n in vf.trks}  # (suffix matches)
-            rows += case_rows(vf, task.caseid, limits, task.thresholds, windows,
-                              task.threads)
+            rows += case_rows(vf, task.caseid, limits, task.thresholds,
+                              _absolute(task, head.dtstart), task.threads)
         return _in_order(rows, names)
+    size = estimated_size(task.source)
     if size is None or size <= task.budget:
         vf = read(task.source)
         return case_rows(vf, task.caseid, limits, task.thresholds,
                          _absolute(task, vf.dtstart), task.threads)
     # A recording too big to hold: its record times first (8 bytes a record), then a
-    # group of tracks at a time, each one more read of the file.
+    # group of tracks at a time, each one more read of the file (as the export does).
     found = survey(task.source)
-    windows = _absolute(task, found.vf.dtstart)
     names = [n for n, t in found.vf.trks.items() if measured(t)]
     rows = []
-    group: list[str] = []
-    held = 0
-    for name in names + [None]:  # type: ignore[list-item]
-        nbytes = found.nbytes(name) if name is not None else 0
-        if name is None or group and held + nbytes > task.budget:
-            if group:
-                vf = read_only(task.source, set(group))
-                vf.dtstart, vf.dtend = found.vf.dtstart, found.vf.dtend
-                vf.trks = {n: vf.trks[n] for n in group}
-                rows += case_rows(vf, task.caseid, limits, task.thresholds, windows,
-                                  task.threads)
-                del vf
-            group, held = [], 0
-        if name is not None:
-            group.append(name)
-            held += nbytes
+    for group in _cut(names, found.nbytes, task.budget):
+        vf = read_only(task.source, set(group))
+        vf.dtstart, vf.dtend = found.vf.dtstart, found.vf.dtend
+        vf.trks = {n: vf.trks[n] for n in group}
+        rows += case_rows(vf, task.caseid, limits, task.thresholds,
+                          _absolute(task, found.vf.dtstart), task.threads)
+        del vf  # let the group go before the next one is read
     return rows
 
 
-def _groups_by_values(path: str, names: list[str], budget: int) -> list[list[str]]:
-    """A dataset case's tracks cut into groups of about ``budget`` bytes of samples,
-    from the sizes its footer lists (``values`` per track)."""
-    from ..case_reader import read_layout
-
-    layout = read_layout(path) or {"tracks": []}
-    nbytes = {t["dtname"]: 8 * (t.get("values") or 0) + 8 * (t.get("records") or 0)
-              for t in layout["tracks"]}
+def _cut(names: list[str], size: Any, budget: int) -> list[list[str]]:
+    """Consecutive tracks in groups of at most ``budget`` bytes (``size(name)``); a track
+    bigger than that is a group of its own."""
     groups: list[list[str]] = []
     held = 0
     for name in names:
-        size = nbytes.get(name, 0)
-        if not groups or held + size > budget:
+        nbytes = size(name)
+        if not groups or held + nbytes > budget:
             groups.append([])
             held = 0
         groups[-1].append(name)
-        held += size
-    return groups or [[]]
+        held += nbytes
+    return groups
 
 
 def _in_order(rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
@@ -241,7 +229,7 @@ def _sources(inputs: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, str]]
     files: list[str] = []
     datasets: list[str] = []
     cases: list[tuple[str, str]] = []
-    for item in map(os.fspath, inputs):
+    for item in [os.fspath(i) for i in inputs]:
         if _is_dataset(item):
             ds = open_dataset(item)
             datasets.append(ds.path)
@@ -274,7 +262,8 @@ def _read_windows(clinical: Any, windows: Mapping[str, tuple[str, str]],
                     f"window {name!r}: the clinical table has no column {column!r} "
                     f"(it has {', '.join(map(str, table.columns))})")
         for caseid, start, end in zip(table.caseids, table.numbers(a), table.numbers(b)):
-            out.setdefault(caseid, {})[name] = (start, end)
+            if caseid is not None:
+                out.setdefault(caseid, {})[name] = (start, end)
     return out
 
 
