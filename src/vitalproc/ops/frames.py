@@ -33,16 +33,17 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._constants import FMT_DTYPE
-from .reader import split_names
-from .writers._base import Part, Plan, Selection, plan, require
+from .._constants import FMT_DTYPE
+from .._deps import require
+from .._names import split_names
+from .selection import Part, Plan, Selection, plan
 
 if TYPE_CHECKING:
     import numpy as np
     import polars as pl
     import pyarrow as pa
 
-    from .model import VitalFile
+    from ..model import VitalFile
 
 #: Key of the schema metadata holding the file's and the tracks' metadata.
 METADATA_KEY = b"vitalproc"
