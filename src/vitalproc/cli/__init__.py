@@ -36,7 +36,7 @@ import argparse
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import import_module
 from types import ModuleType
 from typing import Any
@@ -67,21 +67,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _groups() -> list[ModuleType]:
-    """The modules of ``_GROUPS`` that are there."""
-    found = []
+def _groups() -> Iterator[ModuleType]:
+    """The modules of ``_GROUPS`` that are there, imported one at a time as asked for."""
     for name in _GROUPS:
         try:
-            found.append(import_module(f".{name}", __name__))
+            yield import_module(f".{name}", __name__)
         except ModuleNotFoundError as exc:
             if exc.name != f"{__name__}.{name}":
                 raise
-    return found
 
 
-def _group_of(command: str, groups: Sequence[ModuleType]) -> ModuleType | None:
-    """The group module holding ``command``."""
-    return next((g for g in groups if command in g.COMMANDS), None)
+def _group_of(command: str) -> ModuleType | None:
+    """The group module holding ``command`` (the groups after it are not imported)."""
+    return next((g for g in _groups() if command in g.COMMANDS), None)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -94,12 +92,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    groups = _groups()
     if command is None:
-        for group in groups:
+        for group in _groups():
             group.add_commands(sub)
     else:
-        group = _group_of(command, groups)
+        group = _group_of(command)
         if group is not None:
             group.add_commands(sub, command)
     p.set_defaults(commands=frozenset(sub.choices))
@@ -128,8 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
-    groups = _groups()
-    group = _group_of(argv[0], groups) if argv else None
+    group = _group_of(argv[0]) if argv else None
     if group is not None:
         parser = build_parser(argv[0])
     else:
@@ -146,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return EXIT_USAGE
             argv.insert(0, "export")  # the Go processor's form: `vitalproc [flags] FILE`
             parser = build_parser("export")
-            group = _group_of("export", groups)
+            group = _group_of("export")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
