@@ -23,6 +23,7 @@ from fixtures_catalog import FIXTURES
 from test_frames import check_long_table  # the long table's rows against the model
 
 import vitalproc
+from vitalproc._names import close_names
 from vitalproc.writers import _output, registry
 from vitalproc.ops import selection as _base
 from vitalproc.writers import arrow as arrow_writer
@@ -496,7 +497,7 @@ def test_track_selectors():
     assert names(vf, max_tracks=2) == every[:2]
     found = _base.plan(vf, _base.Selection(tracks=["HRX", "HR"]))
     assert found.unmatched == ["HRX"]
-    assert f"{dev}/HR" in _base.close_names("HRX", every)
+    assert f"{dev}/HR" in close_names("HRX", every)
     assert _base.Selection(tracks=["HR", "A/*"]).pushdown() == (["HR", "A/*"], None)
     assert _base.Selection(tracks=["H?"], exclude=["X"]).pushdown() == (None, ["X"])
 
