@@ -327,7 +327,7 @@ def cohort(rules: str | os.PathLike, output: str | os.PathLike | None = None, *,
 
 def write_cohort(result: Cohort, folder: str, figure: bool | None = None) -> list[str]:
     """Write a cohort's files into ``folder``; returns their paths."""
-    from ..batch import atomic_file
+    from .._files import atomic_file
 
     os.makedirs(folder, exist_ok=True)
     written = []

@@ -154,8 +154,8 @@ def qc_case(task: CaseTask) -> CaseResult:
 
 
 def _measure(task: CaseTask, limits: Any) -> list[dict[str, Any]]:
-    from ..case_reader import read_case, read_layout
-    from ..reader import read, read_only, survey
+    from ..dataset.case_reader import read_case, read_layout
+    from ..io.reader import read, read_only, survey
     from ..writers._groups import estimated_size
 
     if task.source.lower().endswith(".parquet"):
@@ -215,22 +215,22 @@ def _in_order(rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, An
 
 # ---- the run -----------------------------------------------------------------------------
 
-def _is_dataset(path: str) -> bool:
-    from ..manifest import MANIFEST_NAME
+def is_dataset(path: str) -> bool:
+    from ..dataset.manifest import MANIFEST_NAME
 
     return os.path.isdir(path) and os.path.exists(os.path.join(path, MANIFEST_NAME))
 
 
 def _sources(inputs: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, str]], list[str]]:
     """(path, caseid) of every case named, and the dataset folders among the inputs."""
-    from ..batch import _new_caseid, find_inputs
-    from ..dataset import open_dataset
+    from ..dataset.batch import _new_caseid, find_inputs
+    from ..dataset.query import open_dataset
 
     files: list[str] = []
     datasets: list[str] = []
     cases: list[tuple[str, str]] = []
     for item in [os.fspath(i) for i in inputs]:
-        if _is_dataset(item):
+        if is_dataset(item):
             ds = open_dataset(item)
             datasets.append(ds.path)
             cases += [(ds.case_path(c), c) for c in ds.cases]
@@ -322,7 +322,7 @@ def qc(sources: Iterable[str | os.PathLike] | str | os.PathLike,
     FileNotFoundError
         A source matches nothing.
     """
-    from ..batch import ENGINES, _Progress, run_dask, run_local
+    from ..dataset.batch import ENGINES, _Progress, run_dask, run_local
     from .limits import load_limits
     from .table import to_table, write_table
 

@@ -65,7 +65,7 @@ def to_table(results: Sequence[CaseResult], windows: Sequence[str]) -> pa.Table:
 
 def write_table(table: pa.Table, path: str) -> None:
     """Write the table atomically as Parquet, or CSV for a ``.csv`` name."""
-    from ..batch import atomic_file
+    from .._files import atomic_file
 
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)

@@ -1,8 +1,7 @@
 """The ``qc`` and ``cohort`` commands of ``vitalproc``: signal quality and cohorts.
 
-``cli.py`` adds them with ``add_commands(subparsers)``; each parser sets ``func``, a
-``handler(args) -> int``. Exit codes: 0 ok, 1 some case failed (or a missing extra),
-2 a usage error (a bad rule, limits table, clinical table, window or option).
+Exit codes: 0 ok, 1 some case failed (or a missing extra), 2 a usage error (a bad rule,
+limits table, clinical table, window or option).
 """
 from __future__ import annotations
 
@@ -10,7 +9,10 @@ import argparse
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from ._common import EXIT_DATA, EXIT_OK, EXIT_USAGE
+
+#: This group's commands, in the order ``--help`` lists them.
+COMMANDS = ("qc", "cohort")
 
 
 def _window(text: str) -> tuple[str, tuple[str, str]]:
@@ -33,8 +35,9 @@ def _seconds(text: str) -> float:
     return value
 
 
-def add_commands(subparsers: Any) -> None:
-    """Add ``qc`` and ``cohort`` to the ``vitalproc`` command's subparsers."""
+def add_commands(subparsers: Any, command: str | None = None) -> None:
+    """Add ``qc`` and ``cohort`` to the ``vitalproc`` command's subparsers (both,
+    whatever ``command``: they are few)."""
     qc = subparsers.add_parser(
         "qc", help="quality metrics of every track, from the native records",
         description="Measure every wave and numeric track of .vital recordings or of "
@@ -99,14 +102,14 @@ def _error(command: str, message: object) -> None:
 
 def cmd_qc(args: argparse.Namespace) -> int:
     """``vitalproc qc SOURCE... -o PATH``."""
-    from .quality.errors import QualityInputError
-    from .quality.metrics import Thresholds
-    from .quality.runner import _is_dataset, qc
+    from ..quality.errors import QualityInputError
+    from ..quality.metrics import Thresholds
+    from ..quality.runner import is_dataset, qc
 
     if args.jobs is not None and args.jobs < 1:
         _error("qc", f"--jobs must be at least 1, not {args.jobs}")
         return EXIT_USAGE
-    if args.output is None and not all(_is_dataset(s) for s in args.sources):
+    if args.output is None and not all(is_dataset(s) for s in args.sources):
         _error("qc", "-o PATH is needed unless every source is a dataset folder")
         return EXIT_USAGE
     if args.output and not args.output.lower().endswith((".parquet", ".csv")):
@@ -127,18 +130,18 @@ def cmd_qc(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except (BlockingIOError, ImportError) as exc:
         _error("qc", exc)
-        return EXIT_FAILED
+        return EXIT_DATA
     for result in report.failed:
         print(f"vitalproc qc: {result.source}: {result.error}", file=sys.stderr)
     if not args.quiet:
         print(f"{', '.join(report.outputs)}: {report.summary()}", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return EXIT_OK if report.ok else EXIT_DATA
 
 
 def cmd_cohort(args: argparse.Namespace) -> int:
     """``vitalproc cohort RULES -o DIR``."""
-    from .quality.cohort import cohort
-    from .quality.errors import QualityInputError
+    from ..quality.cohort import cohort
+    from ..quality.errors import QualityInputError
 
     try:
         result = cohort(args.rules, args.output, clinical=args.clinical, qc=args.qc,
@@ -148,7 +151,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except ImportError as exc:
         _error("cohort", exc)
-        return EXIT_FAILED
+        return EXIT_DATA
     if not args.quiet:
         sys.stdout.write(result.to_text())
     return EXIT_OK
