@@ -162,17 +162,25 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
     cdef int flag, slot
     cdef int64_t nv
     cdef Py_ssize_t nwin = windows.shape[0]
+    # The hot state and parameters in locals: through the pointers, every store to the
+    # state would make the compiler load the parameters again (they might alias).
+    cdef double L_E = s.E, L_covered = s.covered, L_max_hole = s.max_hole
+    cdef double L_run_start = s.run_start, L_longest = s.longest
+    cdef int64_t L_nin = s.nin
+    cdef double P_h = p.h, P_hh = p.hh, P_gain = p.gain, P_offset = p.offset
+    cdef double P_lo = p.lo, P_hi = p.hi, P_sentinel = p.sentinel
+    cdef bint P_scaled = p.scaled, P_has_sentinel = p.has_sentinel, P_wave = p.wave
     for r in range(nvisit):
         i = r if order is None else order[r]
         t = dt[i] - p.base  # exact (Sterbenz) near the base, and small: sums keep digits
-        if p.wave:
+        if P_wave:
             a = offsets[i]
             b = offsets[i + 1]
-            d = (b - a) * p.h
+            d = (b - a) * P_h
         else:
             a = i
             b = i + 1
-            d = p.hh
+            d = P_hh
         # -- the record: the track's span, duplicate times
         if r == 0:
             s.T0 = t
@@ -187,36 +195,36 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
         n = b - a
         for k in range(n):
             raw = <double>data[a + k]
-            if isnan(raw) or (p.has_sentinel and raw == p.sentinel):
+            if isnan(raw) or (P_has_sentinel and raw == P_sentinel):
                 _end_segment(s, p, ev)
                 continue
-            x = raw * p.gain + p.offset if p.scaled else raw
-            tau = t + k * p.h if p.wave else t
+            x = raw * P_gain + P_offset if P_scaled else raw
+            tau = t + k * P_h if P_wave else t
             nv += 1
             # -- the sample in the time structure: holes, breaks, covered time
-            if isnan(s.E):
-                s.E = tau
-                s.run_start = tau
+            if isnan(L_E):
+                L_E = tau
+                L_run_start = tau
             else:
-                hole = tau - s.E
-                if not hole <= s.max_hole:
-                    s.max_hole = hole
-                if hole > p.hh:
+                hole = tau - L_E
+                if not hole <= L_max_hole:
+                    L_max_hole = hole
+                if hole > P_hh:
                     s.breaks += 1
-                    if s.E - s.run_start > s.longest:
-                        s.longest = s.E - s.run_start
-                    s.run_start = tau
+                    if L_E - L_run_start > L_longest:
+                        L_longest = L_E - L_run_start
+                    L_run_start = tau
                     if hole > p.gap_s:
                         s.gaps += 1
                         if p.keep:
-                            _note(ev, 0, s.E, tau)
+                            _note(ev, 0, L_E, tau)
                     _end_segment(s, p, ev)
-            end = tau + p.hh
-            lo_s = tau if tau > s.E else s.E
+            end = tau + P_hh
+            lo_s = tau if tau > L_E else L_E
             if end > lo_s:
-                s.covered += end - lo_s
-            if end > s.E:
-                s.E = end
+                L_covered += end - lo_s
+            if end > L_E:
+                L_E = end
             for w in range(nwin):
                 lo_s = tau if tau > windows[w, 0] else windows[w, 0]
                 hi_e = end if end < windows[w, 1] else windows[w, 1]
@@ -228,8 +236,8 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
                     wcov[w] += hi_e - lo_s
                 if hi_e > wend[w]:
                     wend[w] = hi_e
-            if p.lo <= x <= p.hi:
-                s.nin += 1
+            if P_lo <= x <= P_hi:
+                L_nin += 1
             # runs of identical values: flatline and clipping
             if s.run_n > 0 and x == s.run_value:
                 s.run_n += 1
@@ -275,15 +283,18 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
                         if p.keep and s.last_flag >= 0:
                             _note(ev, 2, s.spike_t0, s.spike_t1)
                         s.spike_t0 = s.tring[(s.seg_n - SPIKE_HALF) % SPIKE_WIDTH]
-                    s.spike_t1 = s.tring[(s.seg_n - SPIKE_HALF) % SPIKE_WIDTH] + p.hh
+                    s.spike_t1 = s.tring[(s.seg_n - SPIKE_HALF) % SPIKE_WIDTH] + P_hh
                     s.last_flag = s.seg_n - SPIKE_HALF
             s.seg_n += 1
             s.prev_x = x
         s.nsamples += n
         s.nvalid += nv
     _end_segment(s, p, ev)
-    if not isnan(s.E) and s.E - s.run_start > s.longest:
-        s.longest = s.E - s.run_start
+    if not isnan(L_E) and L_E - L_run_start > L_longest:
+        L_longest = L_E - L_run_start
+    s.E, s.covered, s.max_hole, s.run_start, s.longest = (L_E, L_covered, L_max_hole,
+                                                          L_run_start, L_longest)
+    s.nin = L_nin
 
 
 def track_pass(const double[::1] dt, const sample_t[::1] data, const int64_t[::1] offsets,
