@@ -169,6 +169,8 @@ def pool_run(count: int, reps: int, work: Path) -> dict:
         result[jobs] = {"times": times, "median": statistics.median(times),
                         "included": len(flow.included)}
     vitalproc.cohort(work / "rules.toml", OUT / "quality-flow", qc=str(ds))
+    for name in ("cases.csv", "excluded.csv"):  # the case lists are not documentation
+        (OUT / "quality-flow" / name).unlink()
     return result
 
 
@@ -179,12 +181,24 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--cases", type=int, default=200)
     ap.add_argument("--big", action="store_true", help="also the 24-hour recording")
+    ap.add_argument("--add-big", action="store_true",
+                    help="only the 24-hour measurement, added to the last run's report")
     ap.add_argument("--child", nargs=2, metavar=("NAME", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1], args.reps)))
         return
-    files = {f.name: f for f in corpus.corpus_files(big=args.big)}
+    files = {f.name: f for f in corpus.corpus_files(big=args.big or args.add_big)}
+    if args.add_big:
+        figures = json.loads((OUT / "quality.json").read_text())
+        figures["pool"] = {int(k): v for k, v in figures["pool"].items()}
+        big = files["or_24h.vital"]
+        if not big.path.exists():
+            corpus.ensure(big)
+        figures["rss_24h"] = run_child("qc_rss", big.path, 1)
+        figures["command"] += " (then --add-big)"
+        write_report(figures)
+        return
     or4 = files["or_4h.vital"]
     if not or4.path.exists():  # (made by the shared tool beside the repository)
         corpus.ensure(or4)
@@ -212,6 +226,7 @@ def main() -> None:
                 corpus.ensure(big)
             figures["rss_24h"] = run_child("qc_rss", big.path, 1)
             print(f"rss_24h: {figures['rss_24h']}", file=sys.stderr)
+    figures["load_average"] = os.getloadavg()
     write_report(figures)
 
 
@@ -241,7 +256,10 @@ def write_report(f: dict) -> None:
         "## Signal quality (`bench/quality.py`)", "",
         (f"Command: `python bench/quality.py {f['command']}`; medians of {f['reps']} "
          "repetitions after a warm-up, each measurement in a fresh process. The machine "
-         "has 2 cores shared with other work: ratios within one run are what count."), "",
+         "has 2 cores shared with other work: ratios within one run are what count. "
+         f"Load average at the end of the run: {f.get('load_average', ['?'])[0]}"
+         " (on 2 cores: the two-worker figure cannot show a speed-up the machine does "
+         "not have to give)."), "",
         "| target | measured | limit | status |", "|---|---|---|---|",
         *[f"| {what} | {got} | {limit} | {_status(ok)} |" for what, got, limit, ok in targets],
         "", "| measurement | median (s) | peak RSS (MB) |", "|---|---:|---:|",
