@@ -70,6 +70,10 @@ class Track:
         self.dname = dname
         self.dtname = f"{dname}/{name}" if dname else name
         self._dt, self._data, self._offsets = dt, data, offsets
+        # None: every record means what this declaration says. A track declared again
+        # with another format, gain or offset: its runs of records by declaration
+        # (``Segment``s), its values held in physical units (``_segments.py``).
+        self.segments: list[Segment] | None = None
         # The reader hands over raw column buffers; numpy views of them are made on
         # first use, so listing a file's tracks never imports numpy.
         self._columns: tuple | None = None
@@ -231,6 +235,17 @@ class Track:
     def __repr__(self) -> str:
         return (f"Track({self.dtname!r}, type={self.type_name}, fmt={self.fmt}, "
                 f"srate={self.srate}, records={len(self)})")
+
+
+class Segment(NamedTuple):
+    """A run of a track's records that one declaration of it gives their meaning:
+    records ``start:stop`` were stored as ``fmt`` with that ``gain`` and ``offset``."""
+
+    start: int
+    stop: int
+    fmt: int
+    gain: float
+    offset: float
 
 
 #: vitaldb's ``Track`` fields, in the order its constructor lists them.
