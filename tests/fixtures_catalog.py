@@ -650,9 +650,9 @@ def redeclared_fmt():
 
 @fixture
 def redeclared_five_times():
-    """ECG declared five times: alike, new gain, first gain again, new offset; HR alike 5x."""
+    """ECG declared five times: alike, new gain, first gain again, new gain and offset; HR 5x."""
     b = _builder().device(1, 'SNUADC', 'SNUADC')
-    decls = [(0.01, 0.0), (0.01, 0.0), (0.02, 0.0), (0.01, 0.0), (0.01, 3.0)]
+    decls = [(0.01, 0.0), (0.01, 0.0), (0.02, 0.0), (0.01, 0.0), (0.25, 3.0)]
     for k, (gain, offset) in enumerate(decls):
         b.track(2 * k + 1, WAVE, I16, 'ECG', srate=100.0, gain=gain, offset=offset, did=1)
         b.track(2 * k + 2, NUM, F32, 'HR', did=1)

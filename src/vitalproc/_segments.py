@@ -6,7 +6,7 @@ declaration that gives samples another meaning (type, sampling rate, format, or 
 integer formats gain and offset) in a slot of its own, with each record's position in the
 stream; ``join`` makes the track from them:
 
-- one declaration holds records: its columns, as read (no copy);
+- one meaning: the columns as read (no copy);
 - several, of one type and sampling rate: their records in file order, values in physical
   units (float64, fmt 2, gain 1, offset 0: ``Track.to_numpy(physical=True)`` of each
   declaration's own records), and ``Track.segments`` lists the runs of records by
@@ -32,36 +32,39 @@ def _key(t: Track) -> tuple:
     return (t.type, t.srate if t.type == TrackType.WAVE else None)
 
 
-def join(track: Track, parts: list[Part]) -> tuple[list[Track], list[int]]:
+def join(track: Track, parts: list[Part]) -> tuple[list[Track], list[tuple[int, int]]]:
     """Fill ``track`` (the name's last declaration) from the slots of every declaration.
 
     Returns the tracks made, ``track`` first, then one per other type or sampling rate,
-    and the samples (waves) or text bytes (strings) each holds as walked.
+    and for each the records and samples (waves) or text bytes (strings) walked.
     """
     groups: dict[tuple, list[tuple[int, Part]]] = {}
     for i, part in enumerate(parts):
         groups.setdefault(_key(part[0]), []).append((i, part))
     main = groups.pop(_key(track))
-    tracks, nvals = [track], [_fill(track, [p for _, p in main])]
+    tracks, counts = [track], [_fill(track, [p for _, p in main])]
     for members in groups.values():
         first, last = members[0][0], members[-1][1][0]
         extra = Track(f"{last.name}#{first + 1}", last.type, col=last.col,
                       montype=last.montype, dname=last.dname, unit=last.unit, fmt=last.fmt,
                       srate=last.srate, gain=last.gain, offset=last.offset,
                       mindisp=last.mindisp, maxdisp=last.maxdisp)
+        extra.apart_from = track.dtname
         tracks.append(extra)
-        nvals.append(_fill(extra, [p for _, p in members]))
-    return tracks, nvals
+        counts.append(_fill(extra, [p for _, p in members]))
+    return tracks, counts
 
 
-def _fill(track: Track, parts: list[Part]) -> int:
+def _fill(track: Track, parts: list[Part]) -> tuple[int, int]:
     """Give ``track`` the records of ``parts`` (one type and sampling rate)."""
-    held = [p for p in parts if p[1]] or parts[-1:]
+    # Decided by the declarations, not by which of them hold records: a read of the
+    # header only, or of a time window, gives the track the same format.
+    held = parts
     if len(held) == 1:  # one meaning: the columns as read, no copy
         decl, nrec, dt, ends, data, _, nval = held[0]
         track.fmt, track.gain, track.offset = decl.fmt, decl.gain, decl.offset
         track._set_columns(nrec, dt, ends, data)
-        return nval
+        return nrec, nval
     dts, values, lengths, seqs = [], [], [], []
     meanings = [(p[0].fmt, p[0].gain, p[0].offset) for p in held]  # before track changes
     for decl, nrec, dt, ends, data, seq, _ in held:
@@ -76,25 +79,26 @@ def _fill(track: Track, parts: list[Part]) -> int:
     # Stable: records a slot held before the names were read apart share one position.
     order = np.argsort(np.concatenate(seqs), kind="stable")
     which = np.repeat(np.arange(len(held)), [len(d) for d in dts])[order]
-    track._columns = None
-    track._dt = np.concatenate(dts)[order]
+    dt = np.concatenate(dts)[order]
     track.fmt, track.gain, track.offset = 2, 1.0, 0.0
     samples = np.concatenate(values)
+    ends = np.zeros(1, np.int64)
     if track.type == TrackType.WAVE:
         n = np.concatenate(lengths)
-        kept = int(n.sum()) == len(samples)
-        start = np.concatenate([[0], np.cumsum(n)[:-1]])[order]
-        n = n[order]
-        track._offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
-        if kept:  # (a walk keeping times only holds no samples)
-            samples = samples[np.repeat(start - track._offsets[:-1], n)
-                              + np.arange(track._offsets[-1])]
-        else:
-            track._offsets = np.zeros(1, np.int64)
-        track._data = samples
-    else:
-        track._data = samples[order] if len(samples) == len(order) else samples
+        if len(n) == len(order):  # (a walk keeping times only holds no samples)
+            start = np.concatenate([[0], np.cumsum(n)[:-1]])[order]
+            n = n[order]
+            ends = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
+            samples = samples[np.repeat(start - ends[:-1], n) + np.arange(ends[-1])]
+    elif len(samples) == len(order):
+        samples = samples[order]
+    # Handed over as the reader's buffers are (numpy arrays are buffers too), so that
+    # what reads those (writers/_raw.py) reads this track alike.
+    track._dt = track._data = track._offsets = None
+    track._set_columns(len(dt), *(a.view(np.uint8) for a in (dt, ends, samples)))
     bounds = np.flatnonzero(np.diff(which)) + 1
     starts, stops = [0, *bounds.tolist()], [*bounds.tolist(), len(which)]
+    if not len(which):  # a walk that keeps no times
+        starts, stops = [], []
     track.segments = [Segment(a, b, *meanings[which[a]]) for a, b in zip(starts, stops)]
-    return sum(p[6] for p in held)
+    return sum(p[1] for p in held), sum(p[6] for p in held)

@@ -74,6 +74,9 @@ class Track:
         # with another format, gain or offset: its runs of records by declaration
         # (``Segment``s), its values held in physical units (``_segments.py``).
         self.segments: list[Segment] | None = None
+        # The name this track was kept apart from: a declaration of it with another
+        # type or sampling rate (named "Name#k"); None for every other track.
+        self.apart_from: str | None = None
         # The reader hands over raw column buffers; numpy views of them are made on
         # first use, so listing a file's tracks never imports numpy.
         self._columns: tuple | None = None

@@ -271,17 +271,25 @@ def read_only(source: SourceLike, names: Collection[str], tracks: Any = None,
     """``read(source, tracks, exclude, compat=compat)`` holding the records of the tracks
     named in ``names`` only (full names); the other tracks are walked, checked and
     counted alike, so what is held equals a full read's, whatever the file's quirks."""
+    # A track kept apart for a declaration of another type or sampling rate ("Name#k",
+    # _segments.py) is read with its name's records: those walk keeps them all.
+    joined = {name.rpartition("#")[0] for name in names if "#" in name}
     return _load_keeping(source, tracks, exclude, compat,
-                         lambda name: KEEP_ALL if name in names else KEEP_NONE).vf
+                         lambda name: KEEP_ALL if name in names else KEEP_NONE,
+                         lambda name: KEEP_ALL if name in names or name in joined
+                         else KEEP_NONE).vf
 
 
 def _load_keeping(source: SourceLike, tracks: Any, exclude: Any, compat: str | None,
-                  keep: Callable[[str], int]) -> _Loader:
-    """A full walk of ``source`` whose tracks keep what ``keep(dtname)`` says."""
+                  keep: Callable[[str], int],
+                  keep_walked: Callable[[str], int] | None = None) -> _Loader:
+    """A full walk of ``source`` whose tracks keep what ``keep(dtname)`` says
+    (``keep_walked``: what the walk keeps of a name's records until then)."""
     _check(compat)
     vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
     vf.compat = compat
-    loader = _Loader(vf, tracks, exclude, False, None, compat, keep=keep)
+    loader = _Loader(vf, tracks, exclude, False, None, compat, keep=keep,
+                     keep_walked=keep_walked)
     loader.load(source)
     return loader
 
@@ -291,9 +299,11 @@ class _Loader:
 
     def __init__(self, vf: VitalFile, tracks: Any, exclude: Any, header_only: bool,
                  maxlen: float | None, compat: str | None, strict: bool = False,
-                 limit: int | None = None, keep: Callable[[str], int] | None = None):
+                 limit: int | None = None, keep: Callable[[str], int] | None = None,
+                 keep_walked: Callable[[str], int] | None = None):
         self.vf = vf
         self.keep = keep  # what to keep of each track's records (None: everything)
+        self.keep_walked = keep_walked or keep  # what the walk keeps, by track name
         self.kept: dict[str, tuple[Any, int, int]] = {}  # the others: (dt, nrec, nval)
         self.recover = compat is None
         self.track_names = split_names(tracks)
@@ -587,8 +597,8 @@ class _Loader:
 
     def _new_slot(self, dtname: str, track: Track, itemsize: int) -> int:
         slot = self.walker.add_slot(track.type, itemsize, track.srate)
-        if self.keep is not None:
-            self.walker.set_keep(slot, self.keep(dtname))
+        if self.keep_walked is not None:
+            self.walker.set_keep(slot, self.keep_walked(dtname))
         return slot
 
     def _redeclare(self, dtname: str, slot: int, new: Track, tid: int, itemsize: int) -> int:
@@ -674,10 +684,10 @@ class _Loader:
         for slot, decl in self.decl_slots[dtname]:
             nval = w.slot_counts(slot)[1]
             parts.append((decl, *w.take(slot), w.take_seq(slot), nval))
-        tracks, nvals = join(self.vf.trks[dtname], parts)
-        if self.keep is not None and self.keep(dtname) != KEEP_ALL:
-            for t, nval in zip(tracks, nvals):
-                self.kept[t.dtname] = (t.dt.tobytes(), len(t.dt), nval)
+        tracks, counts = join(self.vf.trks[dtname], parts)
+        for t, (nrec, nval) in zip(tracks, counts):
+            if self.keep is not None and self.keep(t.dtname) != KEEP_ALL:
+                self.kept[t.dtname] = (t.dt.tobytes(), nrec, nval)
                 t._set_columns(0, b"", bytes(8), b"")  # no records, as other tracks
         return tracks[1:]
 
