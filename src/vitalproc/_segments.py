@@ -96,9 +96,22 @@ def _fill(track: Track, parts: list[Part]) -> tuple[int, int]:
     # what reads those (writers/_raw.py) reads this track alike.
     track._dt = track._data = track._offsets = None
     track._set_columns(len(dt), *(a.view(np.uint8) for a in (dt, ends, samples)))
-    bounds = np.flatnonzero(np.diff(which)) + 1
-    starts, stops = [0, *bounds.tolist()], [*bounds.tolist(), len(which)]
-    if not len(which):  # a walk that keeps no times
-        starts, stops = [], []
-    track.segments = [Segment(a, b, *meanings[which[a]]) for a, b in zip(starts, stops)]
+    track.segments = _runs(which, meanings)
     return sum(p[1] for p in held), sum(p[6] for p in held)
+
+
+def segments_of(segments: list[Segment], index: np.ndarray) -> list[Segment]:
+    """The runs of records by declaration once only the records ``index`` (ascending)
+    of a track are kept (``edit.keep_records``)."""
+    which = np.repeat(np.arange(len(segments)), [s.stop - s.start for s in segments])[index]
+    return _runs(which, [s[2:] for s in segments])
+
+
+def _runs(which: np.ndarray, meanings: list[tuple]) -> list[Segment]:
+    """Segments of the runs of equal ``which`` (each record's declaration), with that
+    declaration's (fmt, gain, offset)."""
+    if not len(which):  # (a walk that keeps no times)
+        return []
+    bounds = np.flatnonzero(np.diff(which)).tolist()
+    starts, stops = [0, *(b + 1 for b in bounds)], [*(b + 1 for b in bounds), len(which)]
+    return [Segment(a, b, *meanings[which[a]]) for a, b in zip(starts, stops)]
