@@ -65,33 +65,40 @@ def _fill(track: Track, parts: list[Part]) -> tuple[int, int]:
         track.fmt, track.gain, track.offset = decl.fmt, decl.gain, decl.offset
         track._set_columns(nrec, dt, ends, data)
         return nrec, nval
-    dts, values, lengths, seqs = [], [], [], []
+    ones, seqs = [], []
     meanings = [(p[0].fmt, p[0].gain, p[0].offset) for p in held]  # before track changes
     for decl, nrec, dt, ends, data, seq, _ in held:
         one = Track(decl.name, decl.type, fmt=decl.fmt, srate=decl.srate, gain=decl.gain,
                     offset=decl.offset)
         one._set_columns(nrec, dt, ends, data)
-        dts.append(one.dt)
+        ones.append(one)
         seqs.append(np.frombuffer(seq, np.int64))
-        values.append(one.to_numpy(physical=True))
-        if one.offsets is not None:
-            lengths.append(np.diff(one.offsets))
-    # Stable: records a slot held before the names were read apart share one position.
-    order = np.argsort(np.concatenate(seqs), kind="stable")
-    which = np.repeat(np.arange(len(held)), [len(d) for d in dts])[order]
-    dt = np.concatenate(dts)[order]
-    track.fmt, track.gain, track.offset = 2, 1.0, 0.0
-    samples = np.concatenate(values)
-    ends = np.zeros(1, np.int64)
-    if track.type == TrackType.WAVE:
-        n = np.concatenate(lengths)
-        if len(n) == len(order):  # (a walk keeping times only holds no samples)
+    # Each declaration's values in physical units, straight into one array.
+    samples = np.empty(sum(len(one.data) for one in ones), np.float64)
+    at = 0
+    for one in ones:
+        one._physical_into(samples[at:at + len(one.data)])
+        at += len(one.data)
+    seq = np.concatenate(seqs)
+    which = np.repeat(np.arange(len(ones)), [len(one.dt) for one in ones])
+    dt = np.concatenate([one.dt for one in ones])
+    wave = track.type == TrackType.WAVE
+    n = np.concatenate([np.diff(one.offsets) for one in ones]) if wave else None
+    if len(seq) > 1 and (seq[1:] < seq[:-1]).any():  # records interleave: file order
+        # Stable: records a slot held before the name was read apart share one position.
+        order = np.argsort(seq, kind="stable")
+        which, dt = which[order], dt[order]
+        if not wave:
+            samples = samples[order] if len(samples) == len(order) else samples
+        elif len(n) == len(order):  # (a walk keeping times only holds no samples)
             start = np.concatenate([[0], np.cumsum(n)[:-1]])[order]
             n = n[order]
-            ends = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
+            ends = np.concatenate([[0], np.cumsum(n)])
             samples = samples[np.repeat(start - ends[:-1], n) + np.arange(ends[-1])]
-    elif len(samples) == len(order):
-        samples = samples[order]
+    track.fmt, track.gain, track.offset = 2, 1.0, 0.0
+    ends = np.zeros(1, np.int64)
+    if wave and len(n) == len(dt):
+        ends = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
     # Handed over as the reader's buffers are (numpy arrays are buffers too), so that
     # what reads those (writers/_raw.py) reads this track alike.
     track._dt = track._data = track._offsets = None

@@ -224,14 +224,22 @@ class Track:
             return self.data
         import numpy as np
 
+        out = np.empty(len(self.data), np.float64)
+        self._physical_into(out)
+        return out
+
+    def _physical_into(self, out: np.ndarray) -> None:
+        """Store ``to_numpy(physical=True)`` into ``out`` (float64, one per value)."""
+        import numpy as np
+
         raw = self.data
-        out = raw.astype(np.float64)
         if self.fmt in FMT_GAP_SENTINEL and raw.dtype.kind in "iu":
-            out *= self.gain
+            np.multiply(raw, self.gain, out=out)  # (widened to float64 first, as astype)
             out += self.offset
             if self.type == TrackType.WAVE:
                 out[raw == FMT_GAP_SENTINEL[self.fmt]] = np.nan
-        return out
+        else:
+            out[:] = raw
 
     # -- end of editing and writing -------------------------------------------------------
 
