@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ._constants import TrackType
-from .model import Segment, Track
+from .._constants import TrackType
+from .vitalfile import Segment, Track
 
 #: (declaration, nrec, dt, ends, data, seq, nval): one slot as the walk handed it over.
 Part = tuple[Track, int, Any, Any, Any, Any, int]
