@@ -37,11 +37,20 @@ __all__ += list(_LAZY)
 
 
 def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset` on first use
+    from importlib import import_module
+
+    if name in _LAZY_MODULES:
+        return import_module(f".{name}", __name__)
     if name not in _LAZY:
         raise AttributeError(f"module 'vitalproc' has no attribute {name!r}")
-    from importlib import import_module
 
     value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
     globals()[name] = value
     return value
 # -- end of datasets
+
+# -- synthetic recordings (synth/): the subpackage itself is callable, so that
+# ``vitalproc.synth(...)`` and ``vitalproc.synth.shapes`` are one name
+_LAZY_MODULES = ("synth",)
+__all__ += list(_LAZY_MODULES)
+# -- end of synthetic recordings

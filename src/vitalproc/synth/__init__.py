@@ -14,18 +14,11 @@ import sys
 import types
 from typing import Any
 
+from . import shapes
 from .generate import Synthesis, parse_start, synth
 from .truth import SCHEMA, sidecar_paths
 
 __all__ = ["SCHEMA", "Synthesis", "parse_start", "shapes", "sidecar_paths", "synth"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "shapes":
-        from . import shapes
-
-        return shapes
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _CallableModule(types.ModuleType):

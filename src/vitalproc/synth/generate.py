@@ -152,10 +152,10 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
                      tracks=tracks, oversize=oversize, truncate=truncate, packed=packed,
                      compresslevel=compresslevel, dgmt=dgmt)
     prof = catalogue.profile(profile)
-    if string_tracks:
-        prof = catalogue.with_strings(prof, int(string_tracks))
     if tracks:
         prof = prof.select(list(tracks))
+    if string_tracks:
+        prof = catalogue.with_strings(prof, int(string_tracks))
     duration = float(hours) * 3600.0
     dtstart = parse_start(start)
     rng = np.random.default_rng(seed)
@@ -214,11 +214,12 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
     strings = layout.strings(prof, duration, rng)
 
     built = layout.build(prof, plan, dtstart, waves, numerics, strings, rng,
-                         redeclare=redeclare, outliers=outliers)
+                         redeclare=redeclare, outliers=outliers, columns=packed)
     truth = truth_doc.document(arguments, prof, dtstart, duration, dgmt, hypo, arts, spans,
                                built, wave_keys)
     if packed:
         data = layout.packed_bytes(prof, built, dtstart, duration, dgmt, compresslevel)
+        truth_doc.count_packed(truth)
     else:
         chunks = built.chunks(dtstart, duration, dgmt)
         if truncate:

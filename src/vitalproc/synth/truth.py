@@ -96,6 +96,15 @@ def count_after_cut(truth: dict[str, Any], cut: dict[str, Any]) -> None:
     truth["records_readable"] = truth["records"] - sum(cut["lost"].values())
 
 
+def count_packed(truth: dict[str, Any]) -> None:
+    """The packed layout holds a wave track's records as one record."""
+    for entry in truth["tracks"].values():
+        if entry["type"] == "wav" and entry["records"]:
+            entry["records_generated"] = entry["records"]
+            entry["records"] = 1
+    truth["records"] = sum(entry["records"] for entry in truth["tracks"].values())
+
+
 def _segments(spans: list[RhythmSpan], duration: float) -> list[tuple[float, float, str]]:
     """The whole recording as (start, end, class) segments: 'N' between the spans."""
     out, t = [], 0.0
