@@ -20,6 +20,7 @@ RHYTHMS = ("N", "AF", "PVC", "BRADY")
 PULSE_TRANSIT = 0.16   # s from R peak to the arterial upstroke
 PLETH_TRANSIT = 0.26   # s from R peak to the plethysmograph upstroke
 MARGIN = 3.0           # s of beats and breaths before the start and after the end
+MAP_FLOOR = 72.0       # mmHg: the lowest baseline MAP (episodes go below it)
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,11 @@ class Physiology:
         self.depth = self._depth(n) if not icu else np.zeros(n)
         self.hr = (88.0 if icu else 74.0) + 6.0 * slow_wander(rng, n, (600, 3600)) \
             - 8.0 * self.depth
+        # outside the hypotension episodes MAP stays clear above every episode's level,
+        # so that "MAP below the level" happens exactly where the truth says
+        floor = max([MAP_FLOOR] + [ep.level + 7.0 for ep in hypotension])
         self.map_base = np.maximum((88.0 if icu else 86.0) + 7.0 * slow_wander(rng, n, (900, 5400))
-                                   - 10.0 * self.depth, 62.0)
+                                   - 10.0 * self.depth, floor)
         self.pp = 42.0 + 5.0 * slow_wander(rng, n, (1200, 7200))
         self.spo2 = np.minimum((96.0 if icu else 98.6) + 0.8 * slow_wander(rng, n, (300, 1800)),
                                100.0)
