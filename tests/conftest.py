@@ -12,7 +12,7 @@ import pytest
 HERE = pathlib.Path(__file__).parent
 sys.path.insert(0, str(HERE))  # vitalbytes, fixtures_catalog, parity
 
-import fixtures_catalog  # noqa: E402
+import fixtures_catalog
 
 REAL_FILES = sorted((HERE / "data").glob("*.vital"))
 REPO = HERE.parent

@@ -64,14 +64,14 @@ def walk(gz: bytes) -> Walk:
             p = 8 + n
             n, = struct.unpack_from("<I", body, p)
             p += 4 + n
-            mindisp, maxdisp, col, srate, gain, offset, montype, did = struct.unpack_from(
+            _mindisp, _maxdisp, _col, srate, gain, offset, _montype, did = struct.unpack_from(
                 "<ffIfddBI", body, p)
             dname = devices.get(did, "")
             w.declarations.append({"tid": tid, "type": ttype, "fmt": fmt, "name": name,
                                    "key": f"{dname}/{name}" if dname else name,
                                    "srate": srate, "gain": gain, "offset": offset})
         elif ptype == 1:
-            infolen, dt, tid = struct.unpack_from("<HdH", body, 0)
+            _infolen, dt, tid = struct.unpack_from("<HdH", body, 0)
             w.records[tid] = w.records.get(tid, 0) + 1
             w.record_times.setdefault(tid, []).append(dt)
             w.largest_record = max(w.largest_record, length)

@@ -2,6 +2,7 @@
 compatibility mode, and each shape really in the bytes (an independent packet walk)."""
 from __future__ import annotations
 
+import itertools
 import statistics
 import warnings
 
@@ -28,7 +29,7 @@ def quiet_read(data, **kwargs):
 
 @pytest.mark.parametrize("profile", ["or", "icu", "demo"])
 def test_same_arguments_same_bytes(profile):
-    kwargs = dict(profile=profile, hours=0.05, seed=3, artifacts=2 if profile != "demo" else 0)
+    kwargs = {"profile": profile, "hours": 0.05, "seed": 3, "artifacts": 2 if profile != "demo" else 0}
     first = vitalproc.synth(**kwargs)
     again = vitalproc.synth(**kwargs)
     assert first.data == again.data
@@ -94,9 +95,9 @@ def test_redeclared_tracks(made):
     assert len(ecg) == 5
     assert len({d["tid"] for d in ecg}) == 5
     scales = [(d["gain"], d["offset"]) for d in ecg]
-    changed = [a != b for a, b in zip(scales, scales[1:])]
+    changed = [a != b for a, b in itertools.pairwise(scales)]
     assert changed == [True, False, True, False]  # incompatible, identical, ...
-    assert [(d["gain"], d["offset"]) for d in by_name["SNUADC/ART"]][0] != \
+    assert next((d["gain"], d["offset"]) for d in by_name["SNUADC/ART"]) != \
         [(d["gain"], d["offset"]) for d in by_name["SNUADC/ART"]][1]
     assert all(walk.records.get(d["tid"], 0) > 0 for d in ecg)
     # every declaration's samples mean the same physical signal: the ECG stays in mV

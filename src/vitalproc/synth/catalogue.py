@@ -51,7 +51,7 @@ class TrackSpec:
 
     @property
     def per_record(self) -> int:
-        return int(round(self.record_seconds * self.srate))
+        return round(self.record_seconds * self.srate)
 
 
 @dataclass(frozen=True)
@@ -95,10 +95,8 @@ def _num(device, name, source, unit, lo, hi, interval=2.0):
 
 
 def _or() -> Profile:
-    adc = dict(srate=500.0, fmt=U16, seconds=0.2)
     waves = [
-        _wave("SNUADC", "ECG_II", "ecg_ii", adc["srate"], "mV", U16, 0.009765625, -5.0,
-              -1.0, 2.0, adc["seconds"]),
+        _wave("SNUADC", "ECG_II", "ecg_ii", 500.0, "mV", U16, 0.009765625, -5.0, -1.0, 2.0, 0.2),
         _wave("SNUADC", "ART", "art", 500.0, "mmHg", U16, 0.0625, -50.0, 0.0, 200.0, 0.2),
         _wave("SNUADC", "PLETH", "pleth", 500.0, "", U16, 0.0390625, -20.0, 0.0, 100.0, 0.2),
         _wave("SNUADC", "CVP", "cvp", 500.0, "mmHg", U16, 0.0625, -50.0, 0.0, 30.0, 0.2),

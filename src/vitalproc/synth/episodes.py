@@ -189,8 +189,8 @@ def artifact_list(spec: int | Sequence[Any], slots: Slots, wave_keys: dict[str, 
 
 def apply(art: Artifact, x: np.ndarray, srate: float, rng: np.random.Generator) -> None:
     """Make ``art`` on the physical samples ``x`` (in place) and fill in its parameters."""
-    i0 = int(round(art.start * srate))
-    i1 = min(int(round(art.end * srate)), len(x))
+    i0 = round(art.start * srate)
+    i1 = min(round(art.end * srate), len(x))
     seg = x[i0:i1]
     if art.kind == "flatline":
         value = float(x[i0 - 1]) if i0 > 0 else float(x[0])

@@ -3,12 +3,12 @@
 The steps, each in its own module: the profile's devices and tracks (``catalogue``),
 where episodes and artifacts go (``episodes``), the patient (``physiology``), the waves
 (``waves``) with the artifacts made on them, the numerics computed from those waves
-(``numerics``), the track records as packets (``layout``), and the file (``packets``,
-compressed here, or the package's writer for the packed layout). ``truth`` describes it.
+(``numerics``), the track records as packets (``records``), and the file (``packets``:
+interleaved and compressed; or the package's writer for the packed layout). ``truth``
+describes it.
 """
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import catalogue, episodes, packets
-from . import records as layout
+from . import catalogue, episodes, packets, records
 from . import truth as truth_doc
 from .numerics import NUMERICS, Context
 from .physiology import Physiology
@@ -54,7 +53,7 @@ class Synthesis:
         return truth_doc.write_files(path, self)
 
 
-def parse_start(start: float | int | str | datetime | None) -> float:
+def parse_start(start: float | str | datetime | None) -> float:
     """Unix seconds from a number, an ISO 8601 text (UTC unless it says otherwise) or a
     datetime; None gives ``DEFAULT_START``."""
     if start is None:
@@ -146,11 +145,11 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
     if packed and (truncate or redeclare or outliers):
         raise ValueError("packed files are written by the package's writer, which has no "
                          "re-declared tracks, stray timestamps or cut streams")
-    arguments = dict(profile=profile, hours=hours, seed=seed, start=start,
-                     hypotension=hypotension, artifacts=artifacts, rhythm=rhythm,
-                     redeclare=redeclare, outliers=outliers, string_tracks=string_tracks,
-                     tracks=tracks, oversize=oversize, truncate=truncate, packed=packed,
-                     compresslevel=compresslevel, dgmt=dgmt)
+    arguments = {"profile": profile, "hours": hours, "seed": seed, "start": start,
+                     "hypotension": hypotension, "artifacts": artifacts, "rhythm": rhythm,
+                     "redeclare": redeclare, "outliers": outliers, "string_tracks": string_tracks,
+                     "tracks": tracks, "oversize": oversize, "truncate": truncate, "packed": packed,
+                     "compresslevel": compresslevel, "dgmt": dgmt}
     prof = catalogue.profile(profile)
     if tracks:
         prof = prof.select(list(tracks))
@@ -161,7 +160,7 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
     rng = np.random.default_rng(seed)
 
     wave_specs = [t for t in prof.tracks if t.type == catalogue.W]
-    plan = layout.plan(prof, duration, oversize=oversize)
+    plan = records.plan(prof, duration, oversize=oversize)
     wave_keys: dict[str, str] = {}
     for spec in wave_specs:
         wave_keys.setdefault(spec.source, spec.key)
@@ -193,7 +192,7 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
     waves: dict[str, np.ndarray] = {}
     drawn: dict[tuple[str, float], np.ndarray] = {}
     for spec in wave_specs:
-        n = int(round(duration * spec.srate))
+        n = round(duration * spec.srate)
         key = (spec.source, spec.srate)
         if key not in drawn:
             drawn[key] = WAVES[spec.source](phys, n, spec.srate, rng)
@@ -211,44 +210,24 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
         values = NUMERICS[spec.source](ctx, t)
         keep = np.isfinite(values)
         numerics[spec.key] = (t[keep], values[keep])
-    strings = layout.strings(prof, duration, rng)
+    strings = records.strings(prof, duration, rng)
 
-    built = layout.build(prof, plan, dtstart, waves, numerics, strings, rng,
+    built = records.build(prof, plan, dtstart, waves, numerics, strings, rng,
                          redeclare=redeclare, outliers=outliers, columns=packed)
     truth = truth_doc.document(arguments, prof, dtstart, duration, dgmt, hypo, arts, spans,
                                built, wave_keys)
     if packed:
-        data = layout.packed_bytes(prof, built, dtstart, duration, dgmt, compresslevel)
+        data = records.packed_bytes(prof, built, dtstart, duration, dgmt, compresslevel)
         truth_doc.count_packed(truth)
     else:
         chunks = built.chunks(dtstart, duration, dgmt)
         if truncate:
-            data, cut = layout.truncated(chunks, compresslevel, built)
+            data, cut = records.truncated(chunks, compresslevel, built)
             truth["shapes"]["truncated"] = cut
             truth_doc.count_after_cut(truth, cut)
         else:
-            data = compress(chunks, compresslevel)
+            data = packets.gzip_stream(chunks, compresslevel)
     synthesis = Synthesis(data, truth, truth_doc.rhythm_rows(spans, duration))
     if path is not None:
         synthesis.write(path)
     return synthesis
-
-
-def compress(chunks: Any, level: int) -> bytes:
-    """One gzip member with no name and mtime 0: ISA-L at levels 0-3, zlib above."""
-    out = io.BytesIO()
-    comp = _compressobj(level)
-    for chunk in chunks:
-        out.write(comp.compress(chunk))
-    out.write(comp.flush())
-    return out.getvalue()
-
-
-def _compressobj(level: int) -> Any:
-    if level <= 3:
-        from isal import isal_zlib
-
-        return isal_zlib.compressobj(level, isal_zlib.DEFLATED, 31)
-    import zlib
-
-    return zlib.compressobj(level, zlib.DEFLATED, 31)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -159,3 +160,34 @@ def packet_starts(data: bytes | np.ndarray, first: int) -> list[int]:
         out.append(pos)
         pos += 5 + struct.unpack_from("<I", view, pos + 1)[0]
     return out
+
+
+# ---- compression -----------------------------------------------------------------------
+
+def compressor(level: int) -> Any:
+    """A gzip compressor with no file name and mtime 0: ISA-L at levels 0-3, zlib above
+    (both give the same bytes for the same input every time)."""
+    if level <= 3:
+        from isal import isal_zlib
+
+        return isal_zlib.compressobj(level, isal_zlib.DEFLATED, 31)
+    import zlib
+
+    return zlib.compressobj(level, zlib.DEFLATED, 31)
+
+
+def gzip_stream(chunks: Iterable[Any], level: int) -> bytes:
+    """The chunks as one gzip member."""
+    comp = compressor(level)
+    parts = [comp.compress(chunk) for chunk in chunks]
+    parts.append(comp.flush())
+    return b"".join(parts)
+
+
+def gzip_cut(data: bytes, level: int) -> bytes:
+    """``data`` compressed and flushed to a byte boundary with no end of stream: what a
+    reader sees of a file copied while it was being written."""
+    import zlib
+
+    comp = compressor(level)
+    return comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH)

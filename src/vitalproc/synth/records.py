@@ -250,7 +250,7 @@ def _segments(decls: list[Declaration], times: np.ndarray) -> list[tuple[Declara
 
 def _wave(built: Built, spec: TrackSpec, decls: list[Declaration], x: np.ndarray,
           dtstart: float, seconds: float, rank: int) -> None:
-    per = int(round(seconds * spec.srate))
+    per = round(seconds * spec.srate)
     n = len(x)
     nrec = -(-n // per)
     times = np.arange(nrec) * (per / spec.srate)
@@ -288,15 +288,15 @@ def demo_positions(n: int, srate: float, long: int,
     starting inside it and after it; sorted by start."""
     cycle = max(DEMO_CYCLE_SECONDS, 2 * long / srate)
     starts, lengths = [], []
-    for c in range(int(math.ceil(n / (cycle * srate)))):
-        a = int(round(c * cycle * srate)) + 37
+    for c in range(math.ceil(n / (cycle * srate))):
+        a = round(c * cycle * srate) + 37
         if a >= n:
             break
         long_end = min(a + long, n)
         starts.append(a)
         lengths.append(long_end - a)
         inside = rng.integers(a + 1, max(a + 2, long_end - 30), DEMO_SHORT_INSIDE)
-        stop = min(int(round((c + 1) * cycle * srate)), n) - 30
+        stop = min(round((c + 1) * cycle * srate), n) - 30
         after = (rng.integers(long_end, stop, DEMO_SHORT_AFTER) if stop > long_end
                  else np.array([], np.int64))
         for s0 in np.sort(np.concatenate([inside, after])).tolist():
@@ -350,7 +350,7 @@ def _strings(built: Built, spec: TrackSpec, decl: Declaration, items: list, dtst
     for t, text in items:
         payload = packets.string_payload(text)
         by_size.setdefault(payload.shape[1], []).append((t, payload))
-    for size, rows in by_size.items():
+    for rows in by_size.values():
         dt = dtstart + np.array([t for t, _ in rows])
         built.groups.append(packets.records(decl.tid, dt, np.concatenate([p for _, p in rows]),
                                             rank))
@@ -413,12 +413,7 @@ def truncated(chunks: Iterator[Any], level: int, built: Built) -> tuple[bytes, d
     cut = pos + 5 + length // 2
     tid = int.from_bytes(data[pos + 15:pos + 17], "little")
     key = next(d.key for d in built.declarations if d.tid == tid)
-    from .generate import _compressobj  # the same compressor as whole files
-    from isal import isal_zlib
-
-    comp = _compressobj(level)
-    flush = isal_zlib.Z_SYNC_FLUSH if level <= 3 else __import__("zlib").Z_SYNC_FLUSH
-    out = comp.compress(data[:cut]) + comp.flush(flush)
+    out = packets.gzip_cut(data[:cut], level)
     later = [p for p in starts if p > pos]
     return out, {"inflated_bytes": cut, "full_bytes": len(data), "packet_offset": pos,
                  "track": key, "packets_complete": i, "packets_lost": 1 + len(later),

@@ -128,7 +128,7 @@ def rhythm_rows(spans: list[RhythmSpan], duration: float) -> list[tuple[float, s
 def sidecar_paths(path: str | os.PathLike) -> tuple[str, str]:
     """``case.vital`` -> (``case.truth.json``, ``case.rhythm.csv``)."""
     path = os.fspath(path)
-    stem = path[:-len(".vital")] if path.endswith(".vital") else path
+    stem = path.removesuffix(".vital")
     return stem + ".truth.json", stem + ".rhythm.csv"
 
 

@@ -101,7 +101,7 @@ def ecg(lead: str) -> WaveModel:
 
     def draw(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.ndarray:
         tables = _ecg_tables(lead, srate)
-        before, width = round(ECG_BEFORE * srate), tables.shape[1]
+        before = round(ECG_BEFORE * srate)
         r_pos = np.rint(phys.r_peaks * srate).astype(np.int64)
         breath = np.searchsorted(phys.breaths, phys.r_peaks, "right") - 1
         breath_phase = ((phys.r_peaks - phys.breaths[breath])
