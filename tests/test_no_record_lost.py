@@ -14,6 +14,7 @@ from packet_count import count_records
 from test_parity import REJECTED
 
 import vitalproc
+from vitalproc.synth import shapes
 
 
 def held(vf: vitalproc.VitalFile) -> Counter:
@@ -124,3 +125,25 @@ def test_its_packed_copy_and_a_cut_stream(reconnecting_or, tmp_path):
     check(path.read_bytes())
     for cut in (len(reconnecting_or) // 3, len(reconnecting_or) - 100):
         check(reconnecting_or[:cut])
+
+
+# ---- the generator's shapes ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name", shapes.names())
+def test_generated_shapes(name):
+    check(shapes.make(name, seed=5).data)
+
+
+def test_the_generated_redeclared_shape_keeps_every_record_in_physical_units():
+    data = shapes.make("redeclared", seed=5).data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", vitalproc.VitalWarning)
+        vf = vitalproc.read(data)
+        compat = vitalproc.read(data, compat="vitaldb")
+    ecg = vf.trks["SNUADC/ECG_II"]
+    assert ecg.segments is not None and len(ecg) > len(compat.trks["SNUADC/ECG_II"])
+    values = ecg.to_numpy(physical=True)
+    # every declaration's samples are the same ECG in mV, whatever its gain and offset
+    assert -1.5 < np.nanmin(values) and np.nanmax(values) < 2.5
+    redeclared = {i.track for i in vf.warnings if i.code == "redeclared_track"}
+    assert len(redeclared) == 34
