@@ -152,7 +152,7 @@ def _merge(parts: list[tuple[Packets, int, int]]) -> np.ndarray:
     return out
 
 
-def packet_starts(data: bytes | np.ndarray, first: int) -> list[int]:
+def packet_starts(data: bytes, first: int) -> list[int]:
     """Offsets of every packet from ``first`` (the end of the header) to the end."""
     view = memoryview(data)
     out, pos = [], first

@@ -254,12 +254,12 @@ def _wave(built: Built, spec: TrackSpec, decls: list[Declaration], x: np.ndarray
     n = len(x)
     nrec = -(-n // per)
     times = np.arange(nrec) * (per / spec.srate)
-    present = np.ones(nrec, bool)
+    present: np.ndarray = np.ones(nrec, bool)
     nan = np.isnan(x)
     if nan.any():
         pad = np.zeros(nrec * per, bool)
         pad[:n] = nan
-        present = ~pad.reshape(nrec, per).any(axis=1)
+        present = np.logical_not(pad.reshape(nrec, per).any(axis=1))
     for decl, idx in _segments(decls, times):
         idx = idx[present[idx]]
         if not len(idx):
@@ -446,6 +446,7 @@ def packed_bytes(prof: Profile, built: Built, dtstart: float, duration: float, d
     for spec in prof.tracks:
         pieces = built.columns[spec.key]
         dt = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0)
+        data: np.ndarray
         if spec.type == catalogue.S:
             texts = [t for p in pieces for t in p[1]]
             encoded = [t.encode("utf-8") for t in texts]

@@ -11,7 +11,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from .._constants import TYPE_NAMES
+from .._constants import TYPE_NAMES, TrackType
 from .._version import __version__
 from . import catalogue
 
@@ -48,7 +48,7 @@ def document(arguments: dict, prof: Profile, dtstart: float, duration: float, dg
     numeric_of = {t.source: t.key for t in reversed(prof.tracks) if t.type == catalogue.N}
     tracks = {}
     for spec in prof.tracks:
-        entry: dict[str, Any] = {"type": TYPE_NAMES[spec.type], "unit": spec.unit,
+        entry: dict[str, Any] = {"type": TYPE_NAMES[TrackType(spec.type)], "unit": spec.unit,
                                  "records": built.counts.get(spec.key, 0)}
         if spec.type == catalogue.W:
             entry.update(fmt=spec.fmt, srate=spec.srate, gain=spec.gain, offset=spec.offset)
@@ -64,7 +64,7 @@ def document(arguments: dict, prof: Profile, dtstart: float, duration: float, dg
     spans = [{"class": cls, **_times(a, b, dtstart)} for a, b, cls in _segments(rhythm, duration)] \
         if rhythm else []
     shapes: dict[str, Any] = dict(built.shapes)
-    redeclared = {}
+    redeclared: dict[str, list] = {}
     for decl in built.declarations:
         redeclared.setdefault(decl.key, []).append(decl)
     shapes["redeclared"] = [

@@ -1,0 +1,6 @@
+import numpy as np
+
+def tile(out: np.ndarray, starts: np.ndarray, level0: np.ndarray, level1: np.ndarray,
+         scale: np.ndarray, template: np.ndarray, add: bool) -> None: ...
+def overlap_add(out: np.ndarray, centres: np.ndarray, tables: np.ndarray, kinds: np.ndarray,
+                amp: np.ndarray, before: int) -> None: ...
