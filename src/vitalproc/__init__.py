@@ -11,7 +11,8 @@ import os as _os
 from ._version import __version__
 from .errors import VitalError, VitalFormatError, VitalWarning
 from .model import Device, ReadIssue, Track, VitalFile
-from .reader import read
+from .io.reader import read
+from . import _open  # noqa: F401  (plugs the readers into VitalFile(path) and read())
 
 #: A small real recording shipped with the package (Philips Intellivue, MIT licence:
 #: see ``data/LICENSE-sample.txt``).
@@ -30,13 +31,15 @@ __all__ = [
     "read",
 ]
 
-# -- datasets (batch.py, dataset.py, case_reader.py, manifest.py): loaded on first use,
-# so that `import vitalproc` stays fast
-_LAZY = {"convert": "batch", "open_dataset": "dataset"}
-__all__ += list(_LAZY)
+# Loaded on first use, so that `import vitalproc` stays fast: name -> module holding it
+_LAZY = {"convert": "dataset.batch", "open_dataset": "dataset.query"}
+# Subpackages loaded on first use, themselves the attribute: `synth` is callable, so that
+# ``vitalproc.synth(...)`` and ``vitalproc.synth.shapes`` are one name
+_LAZY_MODULES = ("synth",)
+__all__ += list(_LAZY) + list(_LAZY_MODULES)
 
 
-def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset` on first use
+def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset`, `synth` on first use
     from importlib import import_module
 
     if name in _LAZY_MODULES:
@@ -47,10 +50,3 @@ def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset` on f
     value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
     globals()[name] = value
     return value
-# -- end of datasets
-
-# -- synthetic recordings (synth/): the subpackage itself is callable, so that
-# ``vitalproc.synth(...)`` and ``vitalproc.synth.shapes`` are one name
-_LAZY_MODULES = ("synth",)
-__all__ += list(_LAZY_MODULES)
-# -- end of synthetic recordings

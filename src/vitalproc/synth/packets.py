@@ -3,7 +3,7 @@
 ``VitalFile.to_vital`` writes each track's records as one block; a recorder interleaves
 every track's records in time order, declares tracks again when a device reconnects and
 may be cut off mid-packet. This module writes those streams. The byte layouts are the
-writer's (``writers/vital.py``: header, strings, track info, record head) and the
+writer's (``io/vital_writer.py``: header, strings, track info, record head) and the
 numbers are the package's format constants.
 
 Records come in ``Packets`` groups: packets of one byte size, each with its time and a tie
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._constants import MAGIC, Command, Packet
-from ..writers.vital import _REC_FIELDS, INFOLEN, VERSION, _packet_bytes, _vstr
+from ..io.vital_writer import _REC_FIELDS, INFOLEN, VERSION, _packet_bytes, _vstr
 
 #: The 26-byte header (dgmt, instance id, program version, dtstart, dtend) that
 #: Vital Recorder writes, after the magic, format version and header length.

@@ -437,7 +437,7 @@ def packed_bytes(prof: Profile, built: Built, dtstart: float, duration: float, d
     import io
 
     from ..model import Device, Track, VitalFile
-    from ..writers.vital import write
+    from ..io.vital_writer import write
 
     vf = VitalFile.blank()
     vf.dtstart, vf.dtend, vf.dgmt = dtstart, dtstart + duration, dgmt
