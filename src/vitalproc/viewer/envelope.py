@@ -133,9 +133,10 @@ class TrackData:
         rec = np.searchsorted(self.offsets, index, "right") - 1
         return self.dt[rec] + (index - self.offsets[rec]) * self.period
 
-    def _summaries(self) -> tuple:
-        """Min/max of every block of ``BLOCK`` samples and of every record, for wide
-        columns (made on first use, kept)."""
+    def summarize(self) -> tuple:
+        """Make (once) the min/max of every block of ``BLOCK`` samples and of every
+        record: one pass over the samples, after which a wide column costs one step per
+        record or block. Without them every query scans its samples."""
         if self._blocks is None:
             block = self._block
             nb = len(self.data) // block
@@ -167,7 +168,7 @@ class TrackData:
         imax = np.full(ncol, -1, np.int64)
         r0, r1 = self.records(t0, t1)
         if r1 > r0:
-            blocks = self._summaries()
+            blocks = self._blocks or _NO_SUMMARIES
             _envelope.walk(self.data, self.offsets, self.dt, r0, r1, self.period, t0,
                            width, ncol, self.sentinel, *blocks, vmin, vmax, imin, imax)
         empty = imin < 0
@@ -218,6 +219,12 @@ class TrackData:
         col_of_point = np.repeat(cols, 2)
         jumps = np.flatnonzero(np.diff(col_of_point) > 1) + 1
         return _insert_breaks(x, y, index, jumps, "envelope")
+
+
+_EMPTY_F, _EMPTY_I = np.empty(0, np.float64), np.empty(0, np.int64)
+#: ``walk``'s arguments for neither block nor record summaries.
+_NO_SUMMARIES = (_EMPTY_F, _EMPTY_F, _EMPTY_I, _EMPTY_I, 0, _EMPTY_F, _EMPTY_F, _EMPTY_I,
+                 _EMPTY_I)
 
 
 def _summary(data: np.ndarray, bounds: np.ndarray, sentinel: float | None) -> tuple:
