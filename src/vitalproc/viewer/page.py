@@ -1,0 +1,257 @@
+"""The viewer's page: a Bokeh document (one figure, every lane in its own band of the y
+axis, a track picker) plus ``static/viewer.js``, which places the lanes, fetches envelopes
+for the visible range from the server (live page) and shows the values under the cursor.
+
+The same page is the HTML snapshot: the overview's envelopes are in the page, BokehJS
+is inlined, and nothing is fetched. Bokeh draws (canvas, zoom/pan tools, datetime axis,
+crosshair, widgets); viewer.js does only what Bokeh does not: lane bands, range
+queries, the readout.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from .lanes import Lane, on_dark
+from .scene import Scene
+
+#: Pixel columns of the envelopes embedded in a page (the live viewer refetches at
+#: the plot's real width).
+OVERVIEW_COLUMNS = 1600
+#: Pixels per unit of lane height (a numeric lane; a wave's is three).
+PX_PER_UNIT = 22
+#: Fraction of a lane's band left empty above and below its values.
+PAD = 0.08
+#: BokehJS bundles the page needs (plots, and widgets for the picker).
+BOKEH_BUNDLES = ("bokeh", "bokeh-widgets")
+BG = "#0b0b0b"
+FG = "#d8d8d8"
+
+
+def bokeh_js_dir() -> str:
+    """The folder of the BokehJS files shipped inside the ``bokeh`` package."""
+    from bokeh.util.paths import bokehjs_path
+
+    return os.path.join(str(bokehjs_path()), "js")
+
+
+def _viewer_asset(name: str) -> str:
+    return resources.files(__package__).joinpath("static", name).read_text("utf-8")
+
+
+def lane_config(scene: Scene, lane: Lane, index: int) -> dict[str, Any]:
+    lo, hi = scene.display_range(lane)
+    return {"index": index, "key": lane.key, "kind": lane.kind, "device": lane.device,
+            "name": lane.name, "unit": lane.unit, "color": on_dark(lane.color),
+            "lo": lo, "hi": hi, "height": lane.height}
+
+
+def _ms(scene: Scene, t: np.ndarray | float) -> Any:
+    """Unix seconds -> the x axis: milliseconds of the recording's local wall clock
+    (Bokeh's datetime axis prints its numbers as UTC, so they read as local time)."""
+    return (np.asarray(t, np.float64) + scene.tz) * 1000.0
+
+
+def overview(scene: Scene, columns: int = OVERVIEW_COLUMNS) -> list[dict[str, Any]]:
+    """Every lane's data over the scene's range: ``x`` (ms, local), ``v`` (physical,
+    NaN breaks) and ``mode``, or ``x``/``text`` for string lanes."""
+    out = []
+    for lane in scene.lanes:
+        if lane.kind == "string":
+            marks = scene.marks(lane, scene.t0, scene.t1)
+            out.append({"mode": "marks", "x": _ms(scene, marks.x), "text": marks.text})
+        else:
+            s = scene.series(lane, scene.t0, scene.t1, columns)
+            out.append({"mode": s.mode, "x": _ms(scene, s.x), "v": s.y})
+    return out
+
+
+def build(scene: Scene, live: bool, title: str, api: str = "", cases: list[str] | None = None,
+          case: str | None = None, columns: int = OVERVIEW_COLUMNS) -> str:
+    """The page's HTML.
+
+    Parameters
+    ----------
+    scene
+        What to show.
+    live
+        True: served by the viewer (BokehJS from ``/static/``, ranges fetched from
+        ``api``); False: the self-contained snapshot (BokehJS inline, no request).
+    title
+        The page's title (the file or case name).
+    api
+        Prefix of the server's endpoints (``""``: same origin).
+    cases, case
+        A dataset's case ids and the one shown (a picker switches between them).
+    columns
+        Envelope columns embedded in the page.
+    """
+    from bokeh.embed import components
+
+    data = overview(scene, columns)
+    lanes = [lane_config(scene, lane, i) for i, lane in enumerate(scene.lanes)]
+    root = _document(scene, lanes, data, live, api, cases, case)
+    script, div = components(root)
+    if live:
+        bokeh = "\n".join(f'<script src="/static/js/{name}.min.js"></script>'
+                          for name in BOKEH_BUNDLES)
+    else:
+        parts = []
+        for name in BOKEH_BUNDLES:
+            with open(os.path.join(bokeh_js_dir(), f"{name}.min.js"), encoding="utf-8") as f:
+                parts.append(f"<script>{f.read()}</script>")
+        bokeh = "\n".join(parts)
+    return _TEMPLATE.format(
+        title=html.escape(title), bokeh=bokeh, viewer_js=_viewer_asset("viewer.js"),
+        css=_viewer_asset("viewer.css"), script=script, div=div)
+
+
+def _document(scene: Scene, lanes: list[dict], data: list[dict], live: bool, api: str,
+              cases: list[str] | None, case: str | None) -> Any:
+    from bokeh.document import Document
+    from bokeh.events import DocumentReady, MouseLeave, MouseMove
+    from bokeh.layouts import column, row
+    from bokeh.models import (
+        BoxZoomTool,
+        Button,
+        CheckboxGroup,
+        ColumnDataSource,
+        CrosshairTool,
+        CustomJS,
+        DatetimeAxis,
+        Div,
+        LabelSet,
+        Range1d,
+        ResetTool,
+        Select,
+        PanTool,
+        Span,
+        WheelZoomTool,
+    )
+    from bokeh.plotting import figure
+
+    t0, t1 = float(_ms(scene, scene.t0)), float(_ms(scene, scene.t1))
+    units = sum(lane["height"] for lane in lanes) or 1.0
+    fig = figure(
+        x_axis_type="datetime", x_range=Range1d(t0, t1, bounds=(t0, t1), min_interval=5.0),
+        y_range=Range1d(0, units), height=int(units * PX_PER_UNIT) + 60,
+        sizing_mode="stretch_width", tools=[], toolbar_location="above",
+        background_fill_color=BG, border_fill_color=BG, outline_line_color="#3a3a3a",
+        min_border_left=8, min_border_right=8, name="lanes", output_backend="canvas")
+    wheel = WheelZoomTool(dimensions="width", name="zoom")
+    crosshair = CrosshairTool(overlay=Span(dimension="height", line_color="#ffdd55",
+                                           line_alpha=0.7, line_width=1))
+    fig.add_tools(PanTool(dimensions="width"), wheel, BoxZoomTool(dimensions="width"),
+                  ResetTool(), crosshair)
+    fig.toolbar.active_scroll = wheel
+    fig.toolbar.logo = None
+    fig.yaxis.visible = False
+    fig.ygrid.visible = False
+    fig.xgrid.grid_line_color = "#262626"
+    fig.add_layout(DatetimeAxis(), "above")
+    for axis in fig.xaxis:
+        axis.major_label_text_color = FG
+        axis.axis_line_color = "#3a3a3a"
+        axis.major_tick_line_color = "#3a3a3a"
+        axis.minor_tick_line_color = None
+    sources, markers = [], []
+    for lane, d in zip(lanes, data):
+        if lane["kind"] == "string":
+            src = ColumnDataSource({"x": d["x"], "y0": np.zeros(len(d["x"])),
+                                    "y1": np.zeros(len(d["x"])), "text": d["text"]},
+                                   name=f"lane{lane['index']}")
+            fig.segment("x", "y0", "x", "y1", source=src, line_color=lane["color"],
+                        line_width=1.5)
+            fig.add_layout(LabelSet(x="x", y="y1", text="text", source=src,
+                                    text_color=lane["color"], text_font_size="10px",
+                                    text_baseline="top", x_offset=3))
+            markers.append(None)
+        else:
+            src = ColumnDataSource({"x": d["x"], "y": np.full(len(d["x"]), np.nan),
+                                    "v": d["v"]}, name=f"lane{lane['index']}")
+            fig.line("x", "y", source=src, line_color=lane["color"],
+                     line_width=1.0 if lane["kind"] == "wave" else 1.2)
+            dots = fig.scatter("x", "y", source=src, size=3.5, color=lane["color"],
+                               visible=False)
+            markers.append(dots)
+        sources.append(src)
+    labels = ColumnDataSource({"y": [0.0] * len(lanes), "text": [""] * len(lanes),
+                               "color": [lane["color"] for lane in lanes]}, name="labels")
+    fig.add_layout(LabelSet(x=6, x_units="screen", y="y", text="text", source=labels,
+                            text_color="color", text_font_size="11px",
+                            text_baseline="top", background_fill_color=BG,
+                            background_fill_alpha=0.6, name="labelset"))
+    picker = CheckboxGroup(labels=[lane["key"] for lane in lanes],
+                           active=list(range(len(lanes))), name="picker",
+                           stylesheets=[":host { font-size: 12px; }"])
+    show_all = Button(label="All", width=60, name="all")
+    show_none = Button(label="None", width=60, name="none")
+    show_waves = Button(label="Waves", width=60, name="waves")
+    info = Div(text="", name="info", styles={"color": FG, "font-family": "monospace",
+                                              "font-size": "12px"})
+    head = [Div(text=f"<b>{html.escape(_name(scene))}</b>",
+                styles={"color": FG, "font-size": "13px"})]
+    case_select = None
+    if cases:
+        case_select = Select(options=cases, value=case, name="case", width=200)
+        head.append(case_select)
+    side = column(*head, row(show_all, show_none, show_waves), picker, width=240,
+                  styles={"overflow-y": "auto", "max-height": "92vh"}, name="side")
+    layout = row(side, column(info, fig, sizing_mode="stretch_width"),
+                 sizing_mode="stretch_width", styles={"background": BG})
+    config = {"lanes": lanes, "t0": t0, "t1": t1, "live": live, "api": api,
+              "case": case, "tz": scene.tz, "pxPerUnit": PX_PER_UNIT, "pad": PAD,
+              "columns": OVERVIEW_COLUMNS, "modes": [d["mode"] for d in data]}
+    models = {"fig": fig, "sources": sources, "markers": markers, "labels": labels,
+              "picker": picker, "info": info, "all": show_all, "none": show_none,
+              "waves": show_waves, "caseSelect": case_select}
+    doc = Document()
+    doc.add_root(layout)
+    # Everything else is viewer.js, handed the models and the configuration once.
+    doc.js_on_event(DocumentReady, CustomJS(args={**models, "config": json.dumps(config)},
+                                            code=_INIT))
+    fig.x_range.js_on_change("start", CustomJS(code="VitalViewer.rangeChanged()"))
+    fig.x_range.js_on_change("end", CustomJS(code="VitalViewer.rangeChanged()"))
+    fig.js_on_event(MouseMove, CustomJS(code="VitalViewer.cursor(cb_obj.x)"))
+    fig.js_on_event(MouseLeave, CustomJS(code="VitalViewer.cursor(null)"))
+    picker.js_on_change("active", CustomJS(code="VitalViewer.relayout()"))
+    for name, button in (("all", show_all), ("none", show_none), ("waves", show_waves)):
+        button.js_on_event("button_click", CustomJS(code=f"VitalViewer.pick('{name}')"))
+    if case_select is not None:
+        case_select.js_on_change("value", CustomJS(code="VitalViewer.openCase(cb_obj.value)"))
+    return layout
+
+
+_INIT = """
+VitalViewer.init({fig, sources, markers, labels, picker, info, all, none, waves,
+                  caseSelect, config: JSON.parse(config)});
+"""
+
+
+def _name(scene: Scene) -> str:
+    ipath = scene.vf.ipath
+    if isinstance(ipath, (str, os.PathLike)):
+        return os.path.basename(os.fspath(ipath))
+    return "recording"
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>{css}</style>
+{bokeh}
+<script>{viewer_js}</script>
+</head>
+<body>
+{div}
+{script}
+</body>
+</html>
+"""
