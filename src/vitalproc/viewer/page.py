@@ -2,13 +2,14 @@
 axis, a track picker) plus ``static/viewer.js``, which places the lanes, fetches envelopes
 for the visible range from the server (live page) and shows the values under the cursor.
 
-The same page is the HTML snapshot: the overview's envelopes are in the page, BokehJS
-is inlined, and nothing is fetched. Bokeh draws (canvas, zoom/pan tools, datetime axis,
+The same page is the HTML snapshot: the overview's envelopes are in the page (float32,
+base64), BokehJS is inlined, and nothing is fetched. Bokeh draws (canvas, zoom/pan tools, datetime axis,
 crosshair, widgets); viewer.js does only what Bokeh does not: lane bands, range
 queries, the readout.
 """
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -57,18 +58,13 @@ def _ms(scene: Scene, t: np.ndarray | float) -> Any:
     return (np.asarray(t, np.float64) + scene.tz) * 1000.0
 
 
-def overview(scene: Scene, columns: int = OVERVIEW_COLUMNS) -> list[dict[str, Any]]:
-    """Every lane's data over the scene's range: ``x`` (ms, local), ``v`` (physical,
-    NaN breaks) and ``mode``, or ``x``/``text`` for string lanes."""
-    out = []
-    for lane in scene.lanes:
-        if lane.kind == "string":
-            marks = scene.marks(lane, scene.t0, scene.t1)
-            out.append({"mode": "marks", "x": _ms(scene, marks.x), "text": marks.text})
-        else:
-            s = scene.series(lane, scene.t0, scene.t1, columns)
-            out.append({"mode": s.mode, "x": _ms(scene, s.x), "v": s.y})
-    return out
+def overview(scene: Scene, columns: int = OVERVIEW_COLUMNS, compact: bool = False) -> bytes:
+    """Every lane over the scene's whole range, ``columns`` wide, in the server's binary
+    reply format (``server.encode``); ``compact``: float32 (the snapshot's size)."""
+    from .server import encode, view
+
+    head, arrays = view(scene, scene.t0, scene.t1, columns, list(range(len(scene.lanes))))
+    return encode(head, arrays, compact=compact)
 
 
 def build(scene: Scene, live: bool, title: str, api: str = "", cases: list[str] | None = None,
@@ -89,13 +85,16 @@ def build(scene: Scene, live: bool, title: str, api: str = "", cases: list[str] 
     cases, case
         A dataset's case ids and the one shown (a picker switches between them).
     columns
-        Envelope columns embedded in the page.
+        Envelope columns of the overview in the page.
     """
     from bokeh.embed import components
 
-    data = overview(scene, columns)
     lanes = [lane_config(scene, lane, i) for i, lane in enumerate(scene.lanes)]
-    root = _document(scene, lanes, data, live, api, cases, case)
+    t0, t1 = float(_ms(scene, scene.t0)), float(_ms(scene, scene.t1))
+    config = {"lanes": lanes, "t0": t0, "t1": t1, "live": live, "api": api,
+              "case": case, "tz": scene.tz, "pxPerUnit": PX_PER_UNIT, "pad": PAD,
+              "name": _name(scene)}
+    root = _document(scene, lanes, t0, t1, cases, case)
     script, div = components(root)
     if live:
         bokeh = "\n".join(f'<script src="/static/js/{name}.min.js"></script>'
@@ -106,13 +105,18 @@ def build(scene: Scene, live: bool, title: str, api: str = "", cases: list[str] 
             with open(os.path.join(bokeh_js_dir(), f"{name}.min.js"), encoding="utf-8") as f:
                 parts.append(f"<script>{f.read()}</script>")
         bokeh = "\n".join(parts)
+    blob = base64.b64encode(overview(scene, columns, compact=not live)).decode()
     return _TEMPLATE.format(
         title=html.escape(title), bokeh=bokeh, viewer_js=_viewer_asset("viewer.js"),
-        css=_viewer_asset("viewer.css"), script=script, div=div)
+        css=_viewer_asset("viewer.css"), script=script, div=div,
+        config=json.dumps(config, allow_nan=False).replace("</", "<\\/"), blob=blob)
 
 
-def _document(scene: Scene, lanes: list[dict], data: list[dict], live: bool, api: str,
+def _document(scene: Scene, lanes: list[dict], t0: float, t1: float,
               cases: list[str] | None, case: str | None) -> Any:
+    """The Bokeh document: the figure with its tools and axes, the picker, the readout.
+    The lanes' renderers are made by viewer.js: made here, each would cost Bokeh's
+    Python side tens of milliseconds (a case has tens of lanes)."""
     from bokeh.document import Document
     from bokeh.events import DocumentReady, MouseLeave, MouseMove
     from bokeh.layouts import column, row
@@ -126,16 +130,15 @@ def _document(scene: Scene, lanes: list[dict], data: list[dict], live: bool, api
         DatetimeAxis,
         Div,
         LabelSet,
+        PanTool,
         Range1d,
         ResetTool,
         Select,
-        PanTool,
         Span,
         WheelZoomTool,
     )
     from bokeh.plotting import figure
 
-    t0, t1 = float(_ms(scene, scene.t0)), float(_ms(scene, scene.t1))
     units = sum(lane["height"] for lane in lanes) or 1.0
     fig = figure(
         x_axis_type="datetime", x_range=Range1d(t0, t1, bounds=(t0, t1), min_interval=5.0),
@@ -159,39 +162,16 @@ def _document(scene: Scene, lanes: list[dict], data: list[dict], live: bool, api
         axis.axis_line_color = "#3a3a3a"
         axis.major_tick_line_color = "#3a3a3a"
         axis.minor_tick_line_color = None
-    sources, markers = [], []
-    for lane, d in zip(lanes, data):
-        if lane["kind"] == "string":
-            src = ColumnDataSource({"x": d["x"], "y0": np.zeros(len(d["x"])),
-                                    "y1": np.zeros(len(d["x"])), "text": d["text"]},
-                                   name=f"lane{lane['index']}")
-            fig.segment("x", "y0", "x", "y1", source=src, line_color=lane["color"],
-                        line_width=1.5)
-            fig.add_layout(LabelSet(x="x", y="y1", text="text", source=src,
-                                    text_color=lane["color"], text_font_size="10px",
-                                    text_baseline="top", x_offset=3))
-            markers.append(None)
-        else:
-            src = ColumnDataSource({"x": d["x"], "y": np.full(len(d["x"]), np.nan),
-                                    "v": d["v"]}, name=f"lane{lane['index']}")
-            fig.line("x", "y", source=src, line_color=lane["color"],
-                     line_width=1.0 if lane["kind"] == "wave" else 1.2)
-            dots = fig.scatter("x", "y", source=src, size=3.5, color=lane["color"],
-                               visible=False)
-            markers.append(dots)
-        sources.append(src)
-    labels = ColumnDataSource({"y": [0.0] * len(lanes), "text": [""] * len(lanes),
-                               "color": [lane["color"] for lane in lanes]}, name="labels")
+    labels = ColumnDataSource({"y": [], "text": [], "color": []}, name="labels")
     fig.add_layout(LabelSet(x=6, x_units="screen", y="y", text="text", source=labels,
                             text_color="color", text_font_size="11px",
                             text_baseline="top", background_fill_color=BG,
-                            background_fill_alpha=0.6, name="labelset"))
+                            background_fill_alpha=0.6, name="labelset", level="overlay"))
     picker = CheckboxGroup(labels=[lane["key"] for lane in lanes],
                            active=list(range(len(lanes))), name="picker",
                            stylesheets=[":host { font-size: 12px; }"])
-    show_all = Button(label="All", width=60, name="all")
-    show_none = Button(label="None", width=60, name="none")
-    show_waves = Button(label="Waves", width=60, name="waves")
+    buttons = {name: Button(label=name.capitalize(), width=60, name=name)
+               for name in ("all", "none", "waves")}
     info = Div(text="", name="info", styles={"color": FG, "font-family": "monospace",
                                               "font-size": "12px"})
     head = [Div(text=f"<b>{html.escape(_name(scene))}</b>",
@@ -200,37 +180,26 @@ def _document(scene: Scene, lanes: list[dict], data: list[dict], live: bool, api
     if cases:
         case_select = Select(options=cases, value=case, name="case", width=200)
         head.append(case_select)
-    side = column(*head, row(show_all, show_none, show_waves), picker, width=240,
+    side = column(*head, row(*buttons.values()), picker, width=240,
                   styles={"overflow-y": "auto", "max-height": "92vh"}, name="side")
     layout = row(side, column(info, fig, sizing_mode="stretch_width"),
                  sizing_mode="stretch_width", styles={"background": BG})
-    config = {"lanes": lanes, "t0": t0, "t1": t1, "live": live, "api": api,
-              "case": case, "tz": scene.tz, "pxPerUnit": PX_PER_UNIT, "pad": PAD,
-              "columns": OVERVIEW_COLUMNS, "modes": [d["mode"] for d in data]}
-    models = {"fig": fig, "sources": sources, "markers": markers, "labels": labels,
-              "picker": picker, "info": info, "all": show_all, "none": show_none,
-              "waves": show_waves, "caseSelect": case_select}
     doc = Document()
-    doc.add_root(layout)
-    # Everything else is viewer.js, handed the models and the configuration once.
-    doc.js_on_event(DocumentReady, CustomJS(args={**models, "config": json.dumps(config)},
-                                            code=_INIT))
+    doc.js_on_event(DocumentReady, CustomJS(
+        args={"fig": fig, "labels": labels, "picker": picker, "info": info},
+        code="VitalViewer.init({fig, labels, picker, info});"))
     fig.x_range.js_on_change("start", CustomJS(code="VitalViewer.rangeChanged()"))
     fig.x_range.js_on_change("end", CustomJS(code="VitalViewer.rangeChanged()"))
     fig.js_on_event(MouseMove, CustomJS(code="VitalViewer.cursor(cb_obj.x)"))
     fig.js_on_event(MouseLeave, CustomJS(code="VitalViewer.cursor(null)"))
     picker.js_on_change("active", CustomJS(code="VitalViewer.relayout()"))
-    for name, button in (("all", show_all), ("none", show_none), ("waves", show_waves)):
+    for name, button in buttons.items():
         button.js_on_event("button_click", CustomJS(code=f"VitalViewer.pick('{name}')"))
     if case_select is not None:
         case_select.js_on_change("value", CustomJS(code="VitalViewer.openCase(cb_obj.value)"))
+    # Last: a document walks all its models again at every change made after this.
+    doc.add_root(layout)
     return layout
-
-
-_INIT = """
-VitalViewer.init({fig, sources, markers, labels, picker, info, all, none, waves,
-                  caseSelect, config: JSON.parse(config)});
-"""
 
 
 def _name(scene: Scene) -> str:
@@ -247,6 +216,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <title>{title}</title>
 <style>{css}</style>
 {bokeh}
+<script type="application/json" id="vitalproc-config">{config}</script>
+<script type="text/plain" id="vitalproc-overview">{blob}</script>
 <script>{viewer_js}</script>
 </head>
 <body>

@@ -176,38 +176,53 @@ def _lanes(query: dict[str, list[str]], scene: Scene) -> list[int]:
 
 def view(scene: Scene, t0: float, t1: float, px: int, lanes: list[int]
          ) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """Each lane's data over ``[t0, t1)``: a header (per lane: mode, count, and where
-    its arrays are) and the float64 arrays, x in axis milliseconds."""
+    """Each lane's data over ``[t0, t1)``: a header (per lane: mode, count; texts of
+    marks) and the arrays (x in axis milliseconds, then values), for ``encode``."""
     head: dict[str, Any] = {"start": (t0 + scene.tz) * 1000.0, "end": (t1 + scene.tz) * 1000.0,
                             "px": px, "lanes": []}
     arrays: list[np.ndarray] = []
-    at = 0
     for i in lanes:
         lane = scene.lanes[i]
         if lane.kind == "string":
             marks = scene.marks(lane, t0, t1)
             x = (marks.x + scene.tz) * 1000.0
-            head["lanes"].append({"lane": i, "mode": "marks", "n": len(x), "xo": at,
+            head["lanes"].append({"lane": i, "mode": "marks", "n": len(x),
                                   "text": marks.text})
             arrays.append(x)
-            at += 8 * len(x)
             continue
         s = scene.series(lane, t0, t1, px)
         x = (s.x + scene.tz) * 1000.0
-        head["lanes"].append({"lane": i, "mode": s.mode, "n": len(x), "xo": at,
-                              "vo": at + 8 * len(x)})
+        head["lanes"].append({"lane": i, "mode": s.mode, "n": len(x)})
         arrays += [x, s.y]
-        at += 16 * len(x)
     return head, arrays
 
 
-def encode(head: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
+def encode(head: dict[str, Any], arrays: list[np.ndarray], compact: bool = False) -> bytes:
     """The binary reply: u32 length ``n`` of the JSON header, the header, spaces up to
     the next multiple of 8 bytes (the arrays start at ``(4 + n + 7) // 8 * 8``), the
-    float64 arrays at the offsets the header gives from there."""
+    arrays at the byte offsets each lane's ``xo``/``vo`` give from there: float64, or
+    with ``compact`` float32, x then counted from ``head["x0"]`` (the snapshot's size;
+    a millisecond's precision over days)."""
+    head = dict(head, lanes=[dict(e) for e in head["lanes"]])
+    at = 0
+    size = 4 if compact else 8
+    it = iter(arrays)
+    parts = []
+    x0 = head["start"]
+    for e in head["lanes"]:
+        x = next(it)
+        parts.append(np.asarray(x - x0 if compact else x, "<f4" if compact else "<f8"))
+        e["xo"] = at
+        at += size * len(x)
+        if e["mode"] != "marks":
+            parts.append(np.asarray(next(it), "<f4" if compact else "<f8"))
+            e["vo"] = at
+            at += size * len(x)
+    if compact:
+        head["f32"], head["x0"] = True, x0
     raw = json.dumps(head, separators=(",", ":"), allow_nan=False).encode()
     start = (4 + len(raw) + 7) // 8 * 8
-    body = b"".join(np.ascontiguousarray(a, "<f8").tobytes() for a in arrays)
+    body = b"".join(p.tobytes() for p in parts)
     return len(raw).to_bytes(4, "little") + raw + b" " * (start - 4 - len(raw)) + body
 
 
@@ -218,8 +233,6 @@ def as_json(head: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
         e["x"] = _listed(next(it))
         if e["mode"] != "marks":
             e["v"] = _listed(next(it))
-        e.pop("xo", None)
-        e.pop("vo", None)
     return json.dumps(head, allow_nan=False).encode()
 
 

@@ -10,18 +10,55 @@ window.VitalViewer = (function () {
 
   function init(m) {
     Object.assign(S, m);
-    S.cfg = m.config;
+    S.cfg = JSON.parse(document.getElementById("vitalproc-config").textContent);
     S.lanes = S.cfg.lanes;
-    S.data = S.lanes.map((lane, i) => {
-      const d = S.sources[i].data;
-      return lane.kind === "string"
-        ? {mode: "marks", x: d.x, text: d.text}
-        : {mode: S.cfg.modes[i], x: d.x, v: d.v};
-    });
+    const B = window.Bokeh.Models;
+    S.sources = [];
+    S.markers = [];
+    const lines = [], annotations = [];
+    for (const lane of S.lanes) {
+      if (lane.kind === "string") {
+        const src = new B.ColumnDataSource({data: {x: [], y0: [], y1: [], text: []}});
+        lines.push(new B.GlyphRenderer({data_source: src, glyph: new B.Segment({
+          x0: {field: "x"}, y0: {field: "y0"}, x1: {field: "x"}, y1: {field: "y1"},
+          line_color: lane.color, line_width: 1.5})}));
+        annotations.push(new B.LabelSet({x: {field: "x"}, y: {field: "y1"},
+          text: {field: "text"}, source: src, text_color: lane.color,
+          text_font_size: "10px", text_baseline: "top", x_offset: 3}));
+        S.sources.push(src);
+        S.markers.push(null);
+        continue;
+      }
+      const src = new B.ColumnDataSource({data: {x: [], y: [], v: []}});
+      lines.push(new B.GlyphRenderer({data_source: src, glyph: new B.Line({
+        x: {field: "x"}, y: {field: "y"}, line_color: lane.color,
+        line_width: lane.kind === "wave" ? 1.0 : 1.2})}));
+      const dots = new B.GlyphRenderer({data_source: src, visible: false, glyph: new B.Scatter({
+        x: {field: "x"}, y: {field: "y"}, size: 3.5, fill_color: lane.color,
+        line_color: lane.color})});
+      lines.push(dots);
+      S.sources.push(src);
+      S.markers.push(dots);
+    }
+    S.fig.renderers = [...S.fig.renderers, ...lines];
+    S.fig.center = [...S.fig.center, ...annotations];
+    S.data = S.lanes.map(() => ({mode: "none", x: [], v: []}));
+    const blob = atob(document.getElementById("vitalproc-overview").textContent.trim());
+    const bytes = new Uint8Array(blob.length);
+    for (let k = 0; k < blob.length; k++) bytes[k] = blob.charCodeAt(k);
+    take(decode(bytes.buffer));
     S.visible = new Set(S.picker.active);
     relayout();
     S.ready = true;
     if (S.cfg.live) refresh();  // the page holds a 1600-column overview: fit the screen
+  }
+
+  function take(head) {
+    for (const e of head.lanes) {
+      S.data[e.lane] = e.mode === "marks" ? {mode: "marks", x: e.x, text: e.text}
+        : {mode: e.mode, x: e.x, v: e.v};
+      if (S.ready) apply(e.lane);
+    }
   }
 
   // -- lanes ------------------------------------------------------------------------
@@ -109,12 +146,7 @@ window.VitalViewer = (function () {
       const buf = await r.arrayBuffer();
       if (seq !== S.seq) return;  // a newer range was asked for meanwhile
       const head = decode(buf);
-      for (const e of head.lanes) {
-        S.data[e.lane] = e.mode === "marks"
-          ? {mode: "marks", x: e.x, text: e.text}
-          : {mode: e.mode, x: e.x, v: e.v};
-        apply(e.lane);
-      }
+      take(head);
       S.fetches++;
       S.last = {start: head.start, end: head.end, px: head.px,
                 modes: head.lanes.map((e) => [e.lane, e.mode, e.x.length])};
@@ -131,14 +163,22 @@ window.VitalViewer = (function () {
   }
 
   // The server's reply: u32 header length n, JSON header, padding to 8 bytes, then
-  // float64 arrays at the offsets the header names.
+  // the arrays at the offsets the header names: float64, or float32 with x counted
+  // from head.x0 (the snapshot).
   function decode(buf) {
     const n = new DataView(buf).getUint32(0, true);
     const head = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
     const at = Math.ceil((4 + n) / 8) * 8;
     for (const e of head.lanes) {
-      e.x = new Float64Array(buf, at + e.xo, e.n);
-      if (e.mode !== "marks") e.v = new Float64Array(buf, at + e.vo, e.n);
+      if (head.f32) {
+        const x = new Float32Array(buf, at + e.xo, e.n);
+        e.x = new Float64Array(e.n);
+        for (let k = 0; k < e.n; k++) e.x[k] = x[k] + head.x0;
+        if (e.mode !== "marks") e.v = Float64Array.from(new Float32Array(buf, at + e.vo, e.n));
+      } else {
+        e.x = new Float64Array(buf, at + e.xo, e.n);
+        if (e.mode !== "marks") e.v = new Float64Array(buf, at + e.vo, e.n);
+      }
     }
     return head;
   }
