@@ -93,7 +93,7 @@ def build(scene: Scene, live: bool, title: str, api: str = "", cases: list[str] 
     t0, t1 = float(_ms(scene, scene.t0)), float(_ms(scene, scene.t1))
     config = {"lanes": lanes, "t0": t0, "t1": t1, "live": live, "api": api,
               "case": case, "tz": scene.tz, "pxPerUnit": PX_PER_UNIT, "pad": PAD,
-              "name": _name(scene)}
+              "name": _name(scene), "columns": columns}
     root = _document(scene, lanes, t0, t1, cases, case)
     script, div = components(root)
     if live:
@@ -162,6 +162,13 @@ def _document(scene: Scene, lanes: list[dict], t0: float, t1: float,
         axis.axis_line_color = "#3a3a3a"
         axis.major_tick_line_color = "#3a3a3a"
         axis.minor_tick_line_color = None
+    # Every string lane's marks in one source (a Bokeh annotation made in the page
+    # would be drawn before its view exists).
+    marks = ColumnDataSource({"x": [], "y0": [], "y1": [], "text": [], "color": []},
+                             name="marks")
+    fig.segment("x", "y0", "x", "y1", source=marks, line_color="color", line_width=1.5)
+    fig.add_layout(LabelSet(x="x", y="y1", text="text", source=marks, text_color="color",
+                            text_font_size="10px", text_baseline="top", x_offset=3))
     labels = ColumnDataSource({"y": [], "text": [], "color": []}, name="labels")
     fig.add_layout(LabelSet(x=6, x_units="screen", y="y", text="text", source=labels,
                             text_color="color", text_font_size="11px",
@@ -186,8 +193,8 @@ def _document(scene: Scene, lanes: list[dict], t0: float, t1: float,
                  sizing_mode="stretch_width", styles={"background": BG})
     doc = Document()
     doc.js_on_event(DocumentReady, CustomJS(
-        args={"fig": fig, "labels": labels, "picker": picker, "info": info},
-        code="VitalViewer.init({fig, labels, picker, info});"))
+        args={"fig": fig, "labels": labels, "marks": marks, "picker": picker, "info": info},
+        code="VitalViewer.init({fig, labels, marks, picker, info});"))
     fig.x_range.js_on_change("start", CustomJS(code="VitalViewer.rangeChanged()"))
     fig.x_range.js_on_change("end", CustomJS(code="VitalViewer.rangeChanged()"))
     fig.js_on_event(MouseMove, CustomJS(code="VitalViewer.cursor(cb_obj.x)"))

@@ -9,23 +9,17 @@ window.VitalViewer = (function () {
              controller: null, waiters: []};
 
   function init(m) {
+    S.times = {init: performance.now()};
     Object.assign(S, m);
     S.cfg = JSON.parse(document.getElementById("vitalproc-config").textContent);
     S.lanes = S.cfg.lanes;
     const B = window.Bokeh.Models;
     S.sources = [];
     S.markers = [];
-    const lines = [], annotations = [];
+    const lines = [];
     for (const lane of S.lanes) {
-      if (lane.kind === "string") {
-        const src = new B.ColumnDataSource({data: {x: [], y0: [], y1: [], text: []}});
-        lines.push(new B.GlyphRenderer({data_source: src, glyph: new B.Segment({
-          x0: {field: "x"}, y0: {field: "y0"}, x1: {field: "x"}, y1: {field: "y1"},
-          line_color: lane.color, line_width: 1.5})}));
-        annotations.push(new B.LabelSet({x: {field: "x"}, y: {field: "y1"},
-          text: {field: "text"}, source: src, text_color: lane.color,
-          text_font_size: "10px", text_baseline: "top", x_offset: 3}));
-        S.sources.push(src);
+      if (lane.kind === "string") {  // drawn from S.marks, all string lanes together
+        S.sources.push(null);
         S.markers.push(null);
         continue;
       }
@@ -41,7 +35,6 @@ window.VitalViewer = (function () {
       S.markers.push(dots);
     }
     S.fig.renderers = [...S.fig.renderers, ...lines];
-    S.fig.center = [...S.fig.center, ...annotations];
     S.data = S.lanes.map(() => ({mode: "none", x: [], v: []}));
     const blob = atob(document.getElementById("vitalproc-overview").textContent.trim());
     const bytes = new Uint8Array(blob.length);
@@ -50,7 +43,9 @@ window.VitalViewer = (function () {
     S.visible = new Set(S.picker.active);
     relayout();
     S.ready = true;
-    if (S.cfg.live) refresh();  // the page holds a 1600-column overview: fit the screen
+    S.times.ready = performance.now();
+    // The page holds an overview of cfg.columns columns: enough unless the plot is wider.
+    if (S.cfg.live && width() > S.cfg.columns) refresh();
   }
 
   function take(head) {
@@ -88,10 +83,7 @@ window.VitalViewer = (function () {
     const shown = S.visible.has(i);
     const base = S.bases[i], h = lane.height, pad = S.cfg.pad * h;
     if (lane.kind === "string") {
-      const n = shown ? d.x.length : 0;
-      src.data = {x: shown ? d.x : [], y0: new Float64Array(n).fill(base + pad),
-                  y1: new Float64Array(n).fill(base + h - pad),
-                  text: shown ? d.text : []};
+      applyMarks();
       return;
     }
     if (!shown) {
@@ -108,6 +100,20 @@ window.VitalViewer = (function () {
     src.data = {x: d.x, y: y, v: d.v};
     // Dots once samples are a few pixels apart: single samples are seen as such.
     S.markers[i].visible = d.mode === "raw" && n < width() / 5;
+  }
+
+  function applyMarks() {
+    const m = {x: [], y0: [], y1: [], text: [], color: []};
+    for (const lane of S.lanes) {
+      if (lane.kind !== "string" || !S.visible.has(lane.index)) continue;
+      const d = S.data[lane.index], base = S.bases[lane.index];
+      const pad = S.cfg.pad * lane.height;
+      for (let k = 0; k < d.x.length; k++) {
+        m.x.push(d.x[k]); m.y0.push(base + pad); m.y1.push(base + lane.height - pad);
+        m.text.push(d.text[k]); m.color.push(lane.color);
+      }
+    }
+    S.marks.data = m;
   }
 
   function pick(which) {
@@ -148,6 +154,7 @@ window.VitalViewer = (function () {
       const head = decode(buf);
       take(head);
       S.fetches++;
+      if (S.fetches === 1) S.times.first = performance.now();
       S.last = {start: head.start, end: head.end, px: head.px,
                 modes: head.lanes.map((e) => [e.lane, e.mode, e.x.length])};
       labels(S.cursorX);
