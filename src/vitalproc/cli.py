@@ -1,7 +1,8 @@
 """The ``vitalproc`` command: parses arguments, calls the library, maps errors to exit codes.
 
 Subcommands: ``info``, ``tracks``, ``devices``, ``export``, ``grid`` (and those of
-``vitalproc.dataset_cli`` when it is installed). Each subparser sets ``func``, a
+``vitalproc.dataset_cli`` when it is installed, and ``plot``/``view`` of
+``vitalproc.viewer_cli``). Each subparser sets ``func``, a
 ``handler(args) -> int``. Exit codes: 0 ok, 1 a data or format error (in any input
 file), 2 a usage error. The seed's single-dash flags (``-tracks``, ``-format``...) are
 accepted as aliases, and a command line without a subcommand is an ``export``.
@@ -121,6 +122,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                 raise
         else:
             add_commands(sub)
+        from .viewer_cli import add_commands as add_viewer_commands
+
+        add_viewer_commands(sub)
     p.set_defaults(commands=frozenset(sub.choices))
     return p
 
