@@ -231,6 +231,9 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
     sys.path.insert(0, str(REPO / "src"))
+    if not (corpus.SHARED / "tools").is_dir():
+        # A worktree sits one folder deeper than a clone: shared/ is beside its parent.
+        corpus.SHARED = Path(os.environ.get("VITALPROC_SHARED") or REPO.parent.parent / "shared")
     f = next(c for c in corpus.corpus_files() if c.name == "or_4h.vital")
     corpus.ensure(f)
     load = os.getloadavg()[0]
