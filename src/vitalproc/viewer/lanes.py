@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._constants import TrackType
-from ..reader import matches, split_names
+from .._names import matches, split_names
 
 if TYPE_CHECKING:
     from ..model import Track, VitalFile

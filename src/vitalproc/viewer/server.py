@@ -61,7 +61,7 @@ class Recording:
         self.tracks = tracks
         self.dataset = None
         if os.path.isdir(self.path):
-            from ..dataset import open_dataset
+            from ..dataset.query import open_dataset
 
             self.dataset = open_dataset(self.path)
             if not self.dataset.cases:
@@ -96,7 +96,7 @@ class Recording:
             if found is not None:
                 self._scenes.move_to_end(case)
                 return found
-            from ..reader import read
+            from ..io.reader import read
 
             path = self.dataset.case_path(case) if self.dataset is not None else self.path
             vf = read(path)

@@ -1,10 +1,9 @@
 """The ``plot`` and ``view`` commands of ``vitalproc``: a picture of a recording, and the
 local web viewer.
 
-``cli.py`` adds them with ``add_commands(subparsers)``; each parser sets ``func``, a
-``handler(args) -> int``. Exit codes: 0 ok, 1 a data error (a file that cannot be
-read), 2 a usage error (no such file, no such track, a bad range, size or suffix, a
-port in use).
+A command group of ``vitalproc.cli`` (see its docstring). Exit codes: 0 ok, 1 a data
+error (a file that cannot be read), 2 a usage error (no such file, no such track, a bad
+range, size or suffix, a port in use).
 """
 from __future__ import annotations
 
@@ -14,10 +13,10 @@ import sys
 import threading
 from typing import Any
 
-from ._cliargs import time_arg
+from ._args import time_arg
+from ._common import EXIT_DATA, EXIT_OK, EXIT_USAGE, PROG
 
-EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
-PROG = "vitalproc"
+COMMANDS = ("plot", "view")
 
 
 def _positive(text: str) -> float:
@@ -40,7 +39,7 @@ def _port(text: str) -> int:
     return value
 
 
-def add_commands(subparsers: Any) -> None:
+def add_commands(subparsers: Any, command: str | None = None) -> None:
     """Add ``plot`` and ``view`` to the ``vitalproc`` command's subparsers."""
     plot = subparsers.add_parser(
         "plot", help="draw a recording (PNG, SVG, PDF; or a self-contained HTML page)",
@@ -104,7 +103,7 @@ def _tracks(args: argparse.Namespace) -> list[str] | None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from .viewer.static import check_path
+    from ..viewer.static import check_path
 
     if not args.output and not args.html:
         _error("plot: give -o PATH (.png, .svg, .pdf) and/or --html PATH")
@@ -142,13 +141,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"start": args.start, "end": args.end}
     try:
         if args.output:
-            from .viewer.static import render
+            from ..viewer.static import render
 
             picture = render(vf, width=args.width, height=args.height, dpi=args.dpi,
                              theme=args.theme, **options)
             picture.save(args.output)
         if args.html:
-            from .viewer.snapshot import write_html
+            from ..viewer.snapshot import write_html
 
             write_html(vf, args.html, columns=args.columns, **options)
     except (ValueError, KeyError) as exc:
@@ -171,8 +170,8 @@ def _import_matplotlib() -> None:
 def _read(path: str, tracks: list[str] | None) -> Any:
     import warnings
 
-    from .errors import VitalWarning
-    from .reader import read
+    from ..errors import VitalWarning
+    from ..io.reader import read
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", VitalWarning)  # what was recovered is drawn
@@ -184,7 +183,7 @@ def cmd_view(args: argparse.Namespace) -> int:
         _error(f"view: {args.path}: no such file or folder")
         return EXIT_USAGE
     try:
-        from .viewer.server import serve
+        from ..viewer.server import serve
 
         serve(args.path, port=args.port, open_browser=not args.no_browser,
               tracks=_tracks(args), verbose=args.verbose)
