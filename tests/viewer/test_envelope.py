@@ -129,14 +129,14 @@ def test_series_raw_once_samples_fit():
     t0 = float(track.dt[10])
     s = td.series(t0, t0 + 2, 1200)
     assert s.mode == "raw"
-    ok = s.index >= 0
-    assert np.array_equal(s.y[ok], track.to_numpy(physical=True)[s.index[ok]])
+    ok = s.sample >= 0
+    assert np.array_equal(s.y[ok], track.to_numpy(physical=True)[s.sample[ok]])
     inside = (s.x >= t0) & (s.x < t0 + 2)
     assert inside.sum() == 1000  # 2 s of 500 Hz
     wide = td.series(vf.dtstart, vf.dtend, 300)
     assert wide.mode == "envelope"
-    ok = wide.index >= 0
-    assert np.array_equal(wide.y[ok], track.to_numpy(physical=True)[wide.index[ok]])
+    ok = wide.sample >= 0
+    assert np.array_equal(wide.y[ok], track.to_numpy(physical=True)[wide.sample[ok]])
 
 
 def test_bad_ranges_are_refused():

@@ -8,6 +8,7 @@ range, size or suffix, a port in use).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import threading
@@ -24,7 +25,7 @@ def _positive(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
     return value
 
@@ -161,7 +162,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def _import_matplotlib() -> None:
     try:
-        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.backends.backend_agg
         import matplotlib.figure  # noqa: F401
     except ImportError:
         pass  # reported when the picture is drawn

@@ -136,6 +136,20 @@ cdef void _walk(const sample_t[:] data, const int64_t[:] offsets, const double[:
         base = dt[r] - t0
         if isnan(base):
             continue
+        if has_records and base >= 0:
+            # The usual case of a wide view: the whole record in one column.
+            c = _col(base, 0, period, width)
+            if c >= ncol:
+                continue
+            if c == _col(base, n - 1, period, width):
+                if rimin[r] >= 0:
+                    if imin[c] < 0 or rmin[r] < vmin[c]:
+                        vmin[c] = rmin[r]
+                        imin[c] = rimin[r]
+                    if imax[c] < 0 or rmax[r] > vmax[c]:
+                        vmax[c] = rmax[r]
+                        imax[c] = rimax[r]
+                continue
         # First sample at or after the view's start.
         i = 0
         if base < 0:

@@ -44,12 +44,12 @@ class Envelope(NamedTuple):
 
 class Series(NamedTuple):
     """A lane's line: times (Unix seconds), physical values; NaN in both breaks the line.
-    ``mode`` is ``"envelope"`` or ``"raw"``; ``index`` the global sample index of each
+    ``mode`` is ``"envelope"`` or ``"raw"``; ``sample`` the global sample index of each
     point (-1 at breaks)."""
 
     x: np.ndarray
     y: np.ndarray
-    index: np.ndarray
+    sample: np.ndarray
     mode: str
 
 

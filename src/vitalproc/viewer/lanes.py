@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 #: Lane heights, relative (a wave's lane is three times a numeric's).
 HEIGHT = {"wave": 3.0, "numeric": 1.0, "string": 1.0}
-KIND = {TrackType.WAVE: "wave", TrackType.NUMERIC: "numeric", TrackType.STRING: "string"}
+KIND: dict[int, str] = {TrackType.WAVE: "wave", TrackType.NUMERIC: "numeric",
+                       TrackType.STRING: "string"}
 
 
 class Lane(NamedTuple):

@@ -120,7 +120,9 @@ def _document(scene: Scene, lanes: list[dict], t0: float, t1: float,
     from bokeh.document import Document
     from bokeh.events import DocumentReady, MouseLeave, MouseMove
     from bokeh.layouts import column, row
-    from bokeh.models import (
+
+    # (bokeh.models loads most models lazily: mypy does not see them)
+    from bokeh.models import (  # type: ignore[attr-defined]
         BoxZoomTool,
         Button,
         CheckboxGroup,
@@ -141,8 +143,9 @@ def _document(scene: Scene, lanes: list[dict], t0: float, t1: float,
 
     units = sum(lane["height"] for lane in lanes) or 1.0
     fig = figure(
-        x_axis_type="datetime", x_range=Range1d(t0, t1, bounds=(t0, t1), min_interval=5.0),
-        y_range=Range1d(0, units), height=int(units * PX_PER_UNIT) + 60,
+        x_axis_type="datetime",
+        x_range=Range1d(start=t0, end=t1, bounds=(t0, t1), min_interval=5.0),
+        y_range=Range1d(start=0, end=units), height=int(units * PX_PER_UNIT) + 60,
         sizing_mode="stretch_width", tools=[], toolbar_location="above",
         background_fill_color=BG, border_fill_color=BG, outline_line_color="#3a3a3a",
         min_border_left=8, min_border_right=8, name="lanes", output_backend="canvas")

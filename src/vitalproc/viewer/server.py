@@ -44,6 +44,8 @@ from .scene import Scene
 MAX_PX = 20_000
 #: Cases of a dataset kept prepared.
 KEEP_CASES = 3
+#: Range answers kept (each is at most a few MB).
+ANSWERS_KEPT = 24
 _DROPPED = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
@@ -98,7 +100,10 @@ class Recording:
                 return found
             from ..io.reader import read
 
-            path = self.dataset.case_path(case) if self.dataset is not None else self.path
+            if self.dataset is not None:
+                path = self.dataset.case_path(case or self.dataset.cases[0])
+            else:
+                path = self.path
             vf = read(path)
             scene = Scene(vf, self.tracks)
             for lane in scene.lanes:
@@ -145,9 +150,9 @@ def _range(query: dict[str, list[str]], scene: Scene) -> tuple[float, float]:
 
 
 def _px(query: dict[str, list[str]]) -> int:
-    text = _one(query, "px", "1200")
+    text = _one(query, "px", "1200") or ""
     try:
-        px = int(text or "")
+        px = int(text)
     except ValueError:
         raise BadRequest(f"'px' must be a whole number, not {text[:40]!r}") from None
     if not 1 <= px <= MAX_PX:
@@ -237,7 +242,7 @@ def as_json(head: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
 
 
 def _listed(a: np.ndarray) -> list[float | None]:
-    return [None if v != v else v for v in a.tolist()]
+    return [None if math.isnan(v) else v for v in a.tolist()]
 
 
 # -- the HTTP side -----------------------------------------------------------------------
@@ -246,18 +251,18 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             sys.stderr.write(f"vitalproc view: {format % args}\n")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         try:
             self._route()
         except _DROPPED:
             pass  # the tab was closed or the request cancelled
         except BadRequest as exc:
             self._send(HTTPStatus.BAD_REQUEST, _error(str(exc)), "application/json")
-        except Exception as exc:  # a bug must not take the server down
+        except Exception as exc:  # noqa: BLE001  (a bug must not take the server down)
             self.server.failures.append(repr(exc))
             sys.stderr.write(f"vitalproc view: error answering {self.path}: {exc!r}\n")
             try:
@@ -285,15 +290,24 @@ class _Handler(BaseHTTPRequestHandler):
                         "dtend": scene.t1, "dgmt": scene.vf.dgmt})
         elif url.path == "/api/view":
             scene, _ = rec.open(rec.check_case(_one(query, "case")))
-            fmt = _one(query, "format", "binary")
+            fmt = _one(query, "format", "binary") or ""
             if fmt not in ("binary", "json"):
                 raise BadRequest(f"'format' must be binary or json, not {fmt[:40]!r}")
             t0, t1 = _range(query, scene)
-            head, arrays = view(scene, t0, t1, _px(query), _lanes(query, scene))
-            if fmt == "json":
-                self._send(HTTPStatus.OK, as_json(head, arrays), "application/json")
-            else:
-                self._send(HTTPStatus.OK, encode(head, arrays), "application/octet-stream")
+            px, lanes = _px(query), _lanes(query, scene)
+            wall, cpu = time.perf_counter(), time.thread_time()
+            key = (id(scene), t0, t1, px, tuple(lanes), fmt)
+            body = self.server.answers.get(key)
+            if body is None:
+                head, arrays = view(scene, t0, t1, px, lanes)
+                body = as_json(head, arrays) if fmt == "json" else encode(head, arrays)
+                self.server.answers.put(key, body)
+            # How long the answer took to compute, wall and this thread's CPU: a browser's
+            # developer tools show it, the benchmark reads it.
+            timing = (f"view;dur={1000 * (time.perf_counter() - wall):.2f}, "
+                      f"cpu;dur={1000 * (time.thread_time() - cpu):.2f}")
+            self._send(HTTPStatus.OK, body, "application/json" if fmt == "json"
+                       else "application/octet-stream", timing=timing)
         elif url.path == "/api/events":
             scene, _ = rec.open(rec.check_case(_one(query, "case")))
             t0, t1 = _range(query, scene)
@@ -327,9 +341,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, json.dumps(obj, allow_nan=False).encode(),
                    "application/json")
 
-    def _send(self, status: int, body: bytes, ctype: str, cache: str = "no-store") -> None:
+    def _send(self, status: int, body: bytes, ctype: str, cache: str = "no-store",
+              timing: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        if timing:
+            self.send_header("Server-Timing", timing)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", cache)
         self.end_headers()
@@ -338,6 +355,29 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _error(message: str) -> bytes:
     return json.dumps({"error": message}).encode()
+
+
+class _Answers:
+    """The last range answers, by query: going back to a view (zooming out to the whole
+    case, undoing a pan) is answered without computing it again."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            self._items[key] = body
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 class _Server(ThreadingHTTPServer):
@@ -350,6 +390,7 @@ class _Server(ThreadingHTTPServer):
         self.verbose = verbose
         self.static: dict[str, bytes] = {}
         self.failures: list[str] = []
+        self.answers = _Answers(ANSWERS_KEPT)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], _DROPPED):
@@ -395,10 +436,10 @@ class Viewer:
         if self._thread is not None:
             self._thread.join()
 
-    def __enter__(self) -> Viewer:
+    def __enter__(self) -> Viewer:  # noqa: PYI034  (Self needs Python 3.11)
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 

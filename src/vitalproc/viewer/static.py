@@ -127,7 +127,7 @@ def render(vf: VitalFile, tracks: Any = None, start: Any = None, end: Any = None
     top = 1 - 0.4 / height
     ax = fig.add_axes((LEFT, bottom, RIGHT - LEFT, top - bottom))
     ax.set_autoscale_on(False)  # the limits are known; autoscaling 70 lines costs 0.1 s
-    columns = max(1, int(round(width * dpi * (RIGHT - LEFT))))
+    columns = max(1, round(width * dpi * (RIGHT - LEFT)))
     pictures = _draw_lanes(ax, scene, columns, colors, theme)
     _decorate(ax, fig, scene, units, colors, title)
     return Picture(fig, scene.t0, scene.t1, columns, pictures)
@@ -167,8 +167,12 @@ def _draw_lanes(ax: Any, scene: Scene, columns: int, colors: dict, theme: str
                     antialiased=lane.kind != "wave",
                     marker="o" if series.mode == "raw" and lane.kind == "numeric" else None,
                     markersize=1.5)
-            # One text per lane (text is most of a figure's drawing time).
-            label += f"\n{lo:g}\u2013{hi:g} {lane.unit}".rstrip()
+            # One text per lane, a second line only for waves: text is most of a
+            # figure's drawing time.
+            if lane.kind == "wave":
+                label += f"\n{lo:g}\u2013{hi:g} {lane.unit}".rstrip()
+            elif lane.unit:
+                label += f" {lane.unit}"
         ax.text(-0.004, base + lane.height / 2, label, transform=ax.get_yaxis_transform(),
                 fontsize=6.5, va="center", ha="right", color=col, linespacing=1.1)
         new_device = lane.device != previous_device
@@ -216,7 +220,7 @@ def _decorate(ax: Any, fig: Any, scene: Scene, units: float, colors: dict,
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
