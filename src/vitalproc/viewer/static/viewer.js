@@ -27,12 +27,8 @@ window.VitalViewer = (function () {
       lines.push(new B.GlyphRenderer({data_source: src, glyph: new B.Line({
         x: {field: "x"}, y: {field: "y"}, line_color: lane.color,
         line_width: lane.kind === "wave" ? 1.0 : 1.2})}));
-      const dots = new B.GlyphRenderer({data_source: src, visible: false, glyph: new B.Scatter({
-        x: {field: "x"}, y: {field: "y"}, size: 3.5, fill_color: lane.color,
-        line_color: lane.color})});
-      lines.push(dots);
       S.sources.push(src);
-      S.markers.push(dots);
+      S.markers.push(null);  // dots for single samples: made when first needed
     }
     S.fig.renderers = [...S.fig.renderers, ...lines];
     S.data = S.lanes.map(() => ({mode: "none", x: [], v: []}));
@@ -88,7 +84,7 @@ window.VitalViewer = (function () {
     }
     if (!shown) {
       src.data = {x: [], y: [], v: []};
-      S.markers[i].visible = false;
+      if (S.markers[i] !== null) S.markers[i].visible = false;
       return;
     }
     const n = d.x.length, y = new Float64Array(n);
@@ -99,7 +95,15 @@ window.VitalViewer = (function () {
     }
     src.data = {x: d.x, y: y, v: d.v};
     // Dots once samples are a few pixels apart: single samples are seen as such.
-    S.markers[i].visible = d.mode === "raw" && n < width() / 5;
+    const dots = d.mode === "raw" && n < width() / 5;
+    if (dots && S.markers[i] === null) {
+      const B = window.Bokeh.Models;
+      S.markers[i] = new B.GlyphRenderer({data_source: src, glyph: new B.Scatter({
+        x: {field: "x"}, y: {field: "y"}, size: 3.5, fill_color: lane.color,
+        line_color: lane.color})});
+      S.fig.renderers = [...S.fig.renderers, S.markers[i]];
+    }
+    if (S.markers[i] !== null) S.markers[i].visible = dots;
   }
 
   function applyMarks() {
