@@ -1,5 +1,6 @@
 """Build the compiled modules: vitalproc.io._parse (the packet walk), vitalproc.ops._grid
-(the time grid's cell loops) and vitalproc.writers._text (integer samples as JSON text).
+(the time grid's cell loops), vitalproc.writers._text (integer samples as JSON text) and
+vitalproc.synth._tile (the synthetic waves' template loops).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
 AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then);
@@ -35,7 +36,7 @@ exts = [
         + ([("VITALPROC_PORTABLE", "1")] if portable else []),
         depends=["src/vitalproc/io/_bigmem.h"] if name == "io._parse" else [],
     )
-    for name in ("io._parse", "ops._grid", "writers._text")
+    for name in ("io._parse", "ops._grid", "writers._text", "synth._tile")
 ]
 
 setup(
