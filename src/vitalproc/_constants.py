@@ -71,4 +71,4 @@ FMT_GAP_SENTINEL: dict[int, float] = {
     8: 2**32 - 1,
 }
 
-TYPE_NAMES = {TrackType.WAVE: "wav", TrackType.NUMERIC: "num", TrackType.STRING: "str"}
+TYPE_NAMES: dict[int, str] = {TrackType.WAVE: "wav", TrackType.NUMERIC: "num", TrackType.STRING: "str"}

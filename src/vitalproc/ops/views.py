@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
@@ -198,7 +198,7 @@ def _wave_runs(trk: Track, grid: _Grid, nsamp: int
     record ``i`` starts at ``ceil((dt_i - dtstart) * srate)``, cut to the buffer.
     Returns (start position, first sample index, sample count) of every record that
     shows, in file order (a NaN time, vitaldb's ValueError, shows nowhere)."""
-    offsets = trk.offsets
+    offsets = cast(np.ndarray, trk.offsets)  # a wave has its record boundaries
     count = np.diff(offsets)
     start_f = np.ceil((trk.dt - grid.dtstart) * trk.srate)
     shows = (count > 0) & (start_f < nsamp) & (start_f + count > 0)
@@ -259,18 +259,20 @@ class _Runs(NamedTuple):
 
     at: np.ndarray
     first: np.ndarray
-    count: np.ndarray
+    count: np.ndarray  # type: ignore[assignment]  # (shadows tuple.count)
 
     def samples(self, nrows: int) -> np.ndarray:
         """The sample each row holds, -1 for none (``_wave_lookup``'s other form)."""
-        return _grid.find_samples(np.arange(nrows, dtype=np.int64), self.at, self.first,
-                                  self.count)
+        found: np.ndarray = _grid.find_samples(np.arange(nrows, dtype=np.int64), self.at,
+                                               self.first, self.count)
+        return found
 
 
 def _ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
     """``lo[i], lo[i]+1, ..., lo[i]+n[i]-1`` for every i, concatenated."""
     total = int(n.sum())
-    return np.arange(total) + np.repeat(lo - (np.cumsum(n) - n), n)
+    ranges: np.ndarray = np.arange(total) + np.repeat(lo - (np.cumsum(n) - n), n)
+    return ranges
 
 
 def _lookup_unordered(start: np.ndarray, first: np.ndarray, count: np.ndarray,
@@ -417,7 +419,7 @@ def get_track_samples(vf: VitalFile, dtname: str, interval: Any = None) -> np.nd
 
 def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
                 return_datetime: bool = False, return_timestamp: bool = False
-                ) -> tuple[list, list[str]]:
+                ) -> tuple[list[Any], list[str]]:
     """The grid as a list of columns and their names, as vitaldb's ``get_samples``.
 
     Parameters are those of ``to_numpy``. Each column is ``get_track_samples``'s; with
@@ -457,8 +459,10 @@ def _time_column(vf: VitalFile, grid: _Grid, nrows: int, return_datetime: bool,
         if nrows == 0:  # also when dtstart is NaN, which no datetime can hold
             return np.empty(0, object)
         tz = datetime.timezone(datetime.timedelta(minutes=-vf.dgmt))
-        return (datetime.datetime.fromtimestamp(vf.dtstart, tz)
-                + np.arange(nrows) * datetime.timedelta(seconds=grid.interval))
+        steps: Any = np.arange(nrows)  # times a timedelta: an object array of them
+        times: np.ndarray = (datetime.datetime.fromtimestamp(vf.dtstart, tz)
+                             + steps * datetime.timedelta(seconds=grid.interval))
+        return times
     if return_timestamp:
         return vf.dtstart + np.arange(nrows) * grid.interval
     return None
@@ -549,7 +553,8 @@ def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
             continue
         _fill(col, grid, out[j], prefilled=True)
         done[key] = j
-    return out.T
+    grid_rows: np.ndarray = out.T
+    return grid_rows
 
 
 def to_pandas(vf: VitalFile, track_names: Any = None, interval: Any = None,
@@ -608,7 +613,7 @@ def to_polars_grid(vf: VitalFile, track_names: Any = None, interval: Any = None,
     return pl.DataFrame(series)
 
 
-def _polars_datetimes(pl: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Series:
+def _polars_datetimes(polars: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Series:
     """vitaldb's datetimes (start rounded to the microsecond, then whole steps of the
     interval rounded to the microsecond) as one int64 computation."""
     us = np.zeros(0, np.int64)
@@ -618,8 +623,8 @@ def _polars_datetimes(pl: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Ser
         start = datetime.datetime.fromtimestamp(vf.dtstart, datetime.timezone.utc)
         step = datetime.timedelta(seconds=grid.interval) // one_us
         us = (start - epoch) // one_us + np.arange(nrows, dtype=np.int64) * step
-    stamps = pl.Series(TIME_COLUMN, us.astype("datetime64[us]")).dt.replace_time_zone("UTC")
+    stamps = polars.Series(TIME_COLUMN, us.astype("datetime64[us]")).dt.replace_time_zone("UTC")
     hours, rest = divmod(-vf.dgmt, 60)
     if rest == 0 and -24 < hours < 24:
         stamps = stamps.dt.convert_time_zone(f"{hours:+03d}:00")
-    return stamps
+    return cast("pl.Series", stamps)
