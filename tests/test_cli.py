@@ -385,7 +385,6 @@ def test_every_subcommand_has_help(capsys):
 
 def test_export_selection_matches_the_library(capsys, tmp_path):
     """The command's output equals the writer called on the API's selection."""
-    from vitalproc.writers import msgpack as msgpack_writer
 
     out = tmp_path / "x.msgpack"
     code, _, _ = main(capsys, "export", REAL, "-o", str(out), "-t", "*HR", "--max-samples",

@@ -19,7 +19,6 @@ import vitalproc
 from vitalproc.ops import frames
 from vitalproc._constants import FMT_DTYPE
 from vitalproc.ops import selection as _base
-from vitalproc.writers import arrow as arrow_writer
 
 FIXED_COLUMNS = ["device", "track", "type", "unit", "dt", "value", "text"]
 KIND_COLUMN = {1: "samples", 2: "value", 5: "text"}
