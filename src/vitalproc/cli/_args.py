@@ -10,7 +10,10 @@ import math
 import re
 from typing import Any, NamedTuple, cast
 
-TRACK_TYPES = {"wave": 1, "wav": 1, "numeric": 2, "num": 2, "string": 5, "str": 5}
+from .._constants import KIND_NAMES, TYPE_NAMES
+
+#: ``--track-type`` words: the types' words and vitaldb's short names.
+TRACK_TYPES = {name: int(t) for names in (KIND_NAMES, TYPE_NAMES) for t, name in names.items()}
 #: A bare number of seconds at least this big is a Unix time, not an offset (2001-09-09).
 ABSOLUTE_FROM = 1e9
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}

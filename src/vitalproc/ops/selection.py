@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TrackType
+from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, KIND_NAMES
 from .._names import is_glob, name_matches
 from .._f32 import shortest_f32
 
@@ -27,9 +27,8 @@ BATCH_SAMPLES = 1 << 20
 BATCH_RECORDS = 1 << 16
 
 #: Output names of the track types (the seed document's ``type_name`` values).
-TYPE_NAMES = {TrackType.WAVE: "WAVE", TrackType.NUMERIC: "NUMERIC",
-              TrackType.STRING: "STRING"}
-KINDS = {TrackType.WAVE: "wave", TrackType.NUMERIC: "numeric", TrackType.STRING: "string"}
+TYPE_NAMES = {t: word.upper() for t, word in KIND_NAMES.items()}
+KINDS = KIND_NAMES
 
 #: Sections of a document, in output order.
 SECTIONS = ("file_info", "devices", "tracks")
