@@ -414,7 +414,7 @@ def convert(inputs: Iterable[str | os.PathLike] | str | os.PathLike,
     with _locked(folder):
         _remove_stale_temporaries(folder)
         rows, tracks = manifest.reconcile(folder)
-        plan = _Plan(folder, rows, tracks)
+        plan = _Conversion(folder, rows, tracks)
         tasks = plan.tasks(sources, Task(source="", caseid="", dataset=folder, strict=strict,
                                          compat=compat, compression_level=compression_level))
         bar = _Progress(len(tasks), progress)
@@ -456,7 +456,7 @@ def _remove_stale_temporaries(folder: str) -> None:
             os.unlink(path)
 
 
-class _Plan:
+class _Conversion:
     """The manifest as it stands, what to convert, and the results as they come.
 
     A converted file's manifest row and track rows are made from its output's footer

@@ -133,7 +133,7 @@ class _Column:
         return _KIND_DTYPE[self.kind]
 
 
-def _plan(vf: VitalFile, name: str, grid: _Grid) -> _Column:
+def _column_for(vf: VitalFile, name: str, grid: _Grid) -> _Column:
     trk = find_track(vf, name)
     if trk is None or trk.type not in (TrackType.WAVE, TrackType.NUMERIC, TrackType.STRING):
         # An unknown name gives vitaldb a float64 NaN column; a track of another type
@@ -411,7 +411,7 @@ def get_track_samples(vf: VitalFile, dtname: str, interval: Any = None) -> np.nd
     grid = _Grid.of(vf, resolve_interval(vf, interval))
     if grid.nret == 0:
         return np.empty(0, np.float64)
-    col = _plan(vf, dtname, grid)
+    col = _column_for(vf, dtname, grid)
     out = np.empty(col.length, col.dtype)
     _fill(col, grid, out)
     return out
@@ -441,7 +441,7 @@ def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
         if grid.nret == 0:
             cols.append(np.empty(0, np.float64))
             continue
-        col = _plan(vf, name, grid)
+        col = _column_for(vf, name, grid)
         cols.append(np.empty(col.length, col.dtype))
         _fill(col, grid, cols[-1])
     time = _time_column(vf, grid, len(cols[0]), return_datetime, return_timestamp)
@@ -478,7 +478,7 @@ def _layout(vf: VitalFile, track_names: Any, interval: Any
     """
     grid = _Grid.of(vf, resolve_interval(vf, interval))
     names = split_track_names(vf, track_names)
-    cols = [_plan(vf, name, grid) for name in names] if grid.nret else []
+    cols = [_column_for(vf, name, grid) for name in names] if grid.nret else []
     lengths = {c.length for c in cols}
     nrows = lengths.pop() if len(lengths) == 1 else grid.nret
     return grid, names, cols, nrows
