@@ -42,9 +42,9 @@ class TimeSpec(NamedTuple):  # (a NamedTuple: a dataclass would cost 0.7 ms of s
 
 
 def parse_time(text: str, absolute: bool = False) -> TimeSpec | None:
-    """Parse a time argument (see ``TimeSpec``); None for the seed's "off" (``<= 0``).
+    """Parse a time argument (see ``TimeSpec``); None for the Go processor's "off" (``<= 0``).
 
-    ``absolute``: the seed's ``-start-time``/``-end-time``, where a number is always
+    ``absolute``: the Go processor's ``-start-time``/``-end-time``, where a number is always
     Unix seconds and 0 or less means no bound.
     """
     text = text.strip()
@@ -76,10 +76,10 @@ def parse_time(text: str, absolute: bool = False) -> TimeSpec | None:
 
 def time_arg(text: str) -> TimeSpec:
     """``--start``/``--end``."""
-    return cast(TimeSpec, parse_time(text))  # None only in the seed's absolute form
+    return cast(TimeSpec, parse_time(text))  # None only in the Go processor's absolute form
 
 
-def seed_time_arg(text: str) -> TimeSpec | None:
+def go_time_arg(text: str) -> TimeSpec | None:
     """``-start-time``/``-end-time``: Unix seconds, 0 or less for no bound."""
     return parse_time(text, absolute=True)
 
@@ -94,7 +94,7 @@ def track_types(text: str) -> frozenset[int]:
 
 
 def count(text: str) -> int | None:
-    """A limit: a whole number; 0 or less means no limit (the seed's convention)."""
+    """A limit: a whole number; 0 or less means no limit (the Go processor's convention)."""
     try:
         value = int(text)
     except ValueError:

@@ -358,7 +358,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 # -- export ------------------------------------------------------------------------------------
 
 def _sections(args: argparse.Namespace) -> tuple[tuple[str, ...], bool]:
-    """The document's sections and whether records are written (the seed's modes)."""
+    """The document's sections and whether records are written (the Go processor's modes)."""
     wanted = [s for s, flag in (("file_info", args.info_only), ("devices", args.list_devices),
                                 ("tracks", args.list_tracks)) if flag]
     if args.summary:

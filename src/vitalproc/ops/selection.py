@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 BATCH_SAMPLES = 1 << 20
 BATCH_RECORDS = 1 << 16
 
-#: Output names of the track types (the seed document's ``type_name`` values).
+#: Output names of the track types (the Go processor's ``type_name`` values).
 TYPE_NAMES = {t: word.upper() for t, word in KIND_NAMES.items()}
 KINDS = KIND_NAMES
 
@@ -237,7 +237,7 @@ class Part:
                 for s, e in zip(offsets, offsets[1:])]
 
     def metadata(self) -> dict[str, Any]:
-        """The seed document's track keys (before ``records_count``), in its order."""
+        """The export document's track keys (the Go processor's) (before ``records_count``), in its order."""
         t = self.track
         return {
             "name": self.name,
@@ -292,7 +292,7 @@ class Plan:
             part.dt = part.data = part.offsets = None  # type: ignore[assignment]
 
     def file_info(self) -> dict[str, Any]:
-        """The seed's ``file_info`` keys; the counts are those of this document."""
+        """The export document's ``file_info`` keys (the Go processor's); the counts are those of this document."""
         vf = self.vf
         info = {
             "dt_start": vf.dtstart,

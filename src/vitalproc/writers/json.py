@@ -1,4 +1,4 @@
-"""JSON: the seed document (``file_info``, ``devices``, ``tracks`` with ``records``), streamed.
+"""JSON: the export document, the Go processor's layout (``file_info``, ``devices``, ``tracks`` with ``records``), streamed.
 
 Every number is written in the shortest form that reads back to the same value of the
 track's dtype (``dtype`` key): float32 values as float32 (``60.1``), integers as
