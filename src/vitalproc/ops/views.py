@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _grid
 from .._constants import FMT_GAP_SENTINEL, TrackType
+from .._deps import require
 from .._names import find_track
 
 if TYPE_CHECKING:
@@ -565,10 +566,7 @@ def to_pandas(vf: VitalFile, track_names: Any = None, interval: Any = None,
 
     With no names and no time column this is an empty frame (vitaldb raises).
     """
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
-        raise ImportError("to_pandas needs pandas: pip install 'vitalproc[frames]'") from exc
+    pd = require("pandas", "frames", "to_pandas")
     values = to_numpy(vf, track_names, interval, return_datetime, return_timestamp)
     names = split_track_names(vf, track_names)
     if return_datetime or return_timestamp:
@@ -589,28 +587,25 @@ def to_polars_grid(vf: VitalFile, track_names: Any = None, interval: Any = None,
     microseconds: in the file's timezone when it is a whole number of hours from UTC
     (polars knows no other fixed offsets), else in UTC; the instants are vitaldb's.
     """
-    try:
-        import polars as pl
-    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
-        raise ImportError("to_polars_grid needs polars: pip install 'vitalproc[frames]'"
-                          ) from exc
+    polars = require("polars", "frames", "to_polars_grid")
     grid, names, cols, nrows = _layout(vf, track_names, interval)
     series = []
     if return_datetime:
-        series.append(_polars_datetimes(pl, vf, grid, nrows))
+        series.append(_polars_datetimes(polars, vf, grid, nrows))
     elif return_timestamp:
-        series.append(pl.Series(TIME_COLUMN, _time_column(vf, grid, nrows, False, True)))
+        series.append(polars.Series(TIME_COLUMN, _time_column(vf, grid, nrows, False, True)))
     for name, col in zip(names, cols or [_Column(n, None, _MISSING, 0) for n in names],
                          strict=True):
         if col.kind == _STRING:
             values = np.empty(nrows, object)
             _fill(col, grid, values, blank=None)
-            series.append(pl.Series(name, values.tolist(), dtype=pl.String))
+            series.append(polars.Series(name, values.tolist(), dtype=polars.String))
         else:
             values = np.empty(nrows, col.dtype)
             _fill(col, grid, values)
-            series.append(pl.Series(name, values))
-    return pl.DataFrame(series)
+            series.append(polars.Series(name, values))
+    frame: pl.DataFrame = polars.DataFrame(series)
+    return frame
 
 
 def _polars_datetimes(polars: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Series:
