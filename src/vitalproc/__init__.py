@@ -38,6 +38,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "export": ("writers", "export"),
     "open_dataset": ("dataset.query", "open_dataset"),
     "synth": ("synth", None),
+    "qc": ("quality.runner", "qc"),
+    "cohort": ("quality.cohort", "cohort"),
 }
 __all__ += list(_LAZY)
 
