@@ -36,7 +36,16 @@ _LAZY = {"convert": "batch", "open_dataset": "dataset"}
 __all__ += list(_LAZY)
 
 
+# -- subpackages loaded on first use (`vitalproc.windows.build(...)`)
+_SUBPACKAGES = {"windows"}
+# -- end of subpackages
+
+
 def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset` on first use
+    if name in _SUBPACKAGES:
+        from importlib import import_module
+
+        return import_module(f".{name}", __name__)
     if name not in _LAZY:
         raise AttributeError(f"module 'vitalproc' has no attribute {name!r}")
     from importlib import import_module

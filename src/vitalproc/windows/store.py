@@ -1,0 +1,174 @@
+"""The output folder: per-case parts while building, one array per signal and one index
+table once done.
+
+```
+OUT/
+  <signal>.npy      float32 (windows, samples): np.load(..., mmap_mode="r") reads no byte
+  index.parquet     one row per window: caseid, subjectid, t_start, offset, labels...,
+                    valid, reason, split
+  cases.parquet     one row per case: status, reason, windows, tracks read, source hash
+  build.json        the recipe, its hash, the signals' rates and sample counts
+  .parts/           each finished case's windows (what makes a re-run resume)
+```
+Every file is written under a temporary name and renamed, so a killed build leaves the
+finished parts and no half file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from typing import Any
+
+import numpy as np
+
+from .cutter import CaseWindows
+
+PARTS = ".parts"
+INDEX = "index.parquet"
+CASES = "cases.parquet"
+BUILD = "build.json"
+FAILED_SUFFIX = ".failed.json"
+DONE = "case.json"
+
+
+def part_dir(out: str, caseid: str) -> str:
+    return os.path.join(out, PARTS, caseid)
+
+
+def write_part(out: str, caseid: str, cw: CaseWindows, info: dict[str, Any]) -> None:
+    """Write one case's windows to ``OUT/.parts/<caseid>/`` (all or nothing)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    final = part_dir(out, caseid)
+    tmp = os.path.join(out, PARTS, f".tmp-{caseid}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    for name, arr in cw.arrays.items():
+        np.save(os.path.join(tmp, f"{name}.npy"), arr)
+    cols = {}
+    for name, col in cw.columns.items():
+        if isinstance(col, np.ndarray) and col.dtype == object:
+            cols[name] = pa.array(list(col), pa.string())
+        else:
+            cols[name] = pa.array(col)
+    pq.write_table(pa.table(cols), os.path.join(tmp, INDEX), compression="zstd")
+    with open(os.path.join(tmp, DONE), "w") as f:
+        json.dump(info, f)
+    _remove(final + FAILED_SUFFIX)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+
+
+def write_failure(out: str, caseid: str, info: dict[str, Any]) -> None:
+    path = os.path.join(out, PARTS, caseid + FAILED_SUFFIX)
+    tmp = path + f".{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(info, f)
+    os.replace(tmp, path)
+
+
+def finished_part(out: str, caseid: str) -> dict[str, Any] | None:
+    """The record of a case an earlier run finished, or None."""
+    try:
+        with open(os.path.join(part_dir(out, caseid), DONE)) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def check_folder(out: str, digest: str) -> None:
+    """Create ``out`` or make sure it was built by the same recipe (so its parts can be
+    reused).
+
+    Raises
+    ------
+    ValueError
+        The folder holds the output of another recipe.
+    """
+    os.makedirs(os.path.join(out, PARTS), exist_ok=True)
+    stamp = os.path.join(out, PARTS, "recipe.sha256")
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            old = f.read().strip()
+        if old != digest:
+            raise ValueError(f"{out} holds windows of another recipe ({old}); "
+                             "write to another folder or remove it")
+    else:
+        with open(stamp, "w") as f:
+            f.write(digest)
+    for name in os.listdir(os.path.join(out, PARTS)):
+        if name.startswith(".tmp-"):  # what a killed run was writing
+            shutil.rmtree(os.path.join(out, PARTS, name), ignore_errors=True)
+
+
+def assemble(out: str, caseids: list[str], signals: dict[str, int],
+             extra: dict[str, dict[str, Any]]) -> int:
+    """Join the parts of ``caseids`` (in that order) into ``<signal>.npy`` and
+    ``index.parquet``; ``extra[caseid]`` adds per-case columns (subjectid, split).
+    ``signals`` maps each signal to its samples per window. Returns the window count.
+    One part at a time is in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = []
+    for c in caseids:
+        t = pq.read_table(os.path.join(part_dir(out, c), INDEX))
+        n = t.num_rows
+        front = {"caseid": pa.array([c] * n, pa.string())}
+        for key, value in extra[c].items():
+            front[key] = pa.array([value] * n, pa.string())
+        cols = dict(front)
+        for name in t.column_names:
+            cols[name] = t.column(name)
+        order = ["caseid", "subjectid", "t_start", "offset"]
+        names = order + [k for k in cols if k not in order and k != "split"] + ["split"]
+        tables.append(pa.table({k: cols[k] for k in names if k in cols}))
+    total = sum(t.num_rows for t in tables)
+    for name, samples in signals.items():
+        path = os.path.join(out, f"{name}.npy")
+        tmp = os.path.join(out, f".{name}.npy.tmp")
+        arr = np.lib.format.open_memmap(tmp, "w+", np.float32, (total, samples))
+        row = 0
+        for c in caseids:
+            part = np.load(os.path.join(part_dir(out, c), f"{name}.npy"), mmap_mode="r")
+            arr[row:row + len(part)] = part
+            row += len(part)
+        arr.flush()
+        del arr
+        os.replace(tmp, path)
+    if tables:
+        index = pa.concat_tables(tables, promote_options="default")
+    else:
+        index = pa.table({"caseid": pa.array([], pa.string())})
+    _write_table(index, os.path.join(out, INDEX))
+    return total
+
+
+def write_cases(out: str, rows: list[dict[str, Any]]) -> None:
+    import pyarrow as pa
+
+    _write_table(pa.Table.from_pylist(rows), os.path.join(out, CASES))
+
+
+def write_build(out: str, info: dict[str, Any]) -> None:
+    tmp = os.path.join(out, f".{BUILD}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(info, f, indent=1, default=list)
+    os.replace(tmp, os.path.join(out, BUILD))
+
+
+def _write_table(table: Any, path: str) -> None:
+    import pyarrow.parquet as pq
+
+    tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
