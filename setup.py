@@ -1,5 +1,6 @@
 """Build the compiled modules: vitalproc._parse (the packet walk), vitalproc._grid (the
-time grid's cell loops) and vitalproc._text (integer samples as JSON text).
+time grid's cell loops), vitalproc._text (integer samples as JSON text) and
+vitalproc.windows._running (the moving average of many windows).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
 AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then).
@@ -20,14 +21,14 @@ if sanitize:
 
 exts = [
     Extension(
-        f"vitalproc.{name}",
+        "vitalproc." + name.replace("/", "."),
         [f"src/vitalproc/{name}.pyx"],
         include_dirs=[np.get_include()],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
-    for name in ("_parse", "_grid", "_text")
+    for name in ("_parse", "_grid", "_text", "windows/_running")
 ]
 
 setup(

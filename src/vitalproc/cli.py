@@ -121,6 +121,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                 raise
         else:
             add_commands(sub)
+        from .windows_cli import add_commands as add_windows
+
+        add_windows(sub)
     p.set_defaults(commands=frozenset(sub.choices))
     return p
 

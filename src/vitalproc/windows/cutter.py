@@ -89,19 +89,22 @@ def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None
     step = max(1, CHUNK_SAMPLES // max(span, 1))
     for a in range(0, k, step):
         b = min(k, a + step)
-        parts = {}
+        parts, first = {}, {}
         for s in recipe.signals:
             lay = layout(w, s.rate)
             st = starts[s.name][a:b]
             parts[s.name, "input"] = cut(signals[s.name], st, lay.length)
+            first[s.name, "input"] = st
             if lay.horizon:
                 parts[s.name, "target"] = cut(signals[s.name], st + lay.target_at,
                                               lay.horizon)
+                first[s.name, "target"] = st + lay.target_at
         _check(recipe, parts, reason, a, b)
         for lb in recipe.labels:
             if lb.kind == "annotation":
                 continue
-            value = signal_label(lb, parts[lb.signal, lb.over], recipe.signal(lb.signal).rate)
+            value = signal_label(lb, parts[lb.signal, lb.over], recipe.signal(lb.signal).rate,
+                                 signals[lb.signal], first[lb.signal, lb.over])
             if labels[lb.name] is None:
                 labels[lb.name] = np.empty(k, value.dtype)
             labels[lb.name][a:b] = value

@@ -38,13 +38,14 @@ def aggregate(segments: np.ndarray, how: str) -> np.ndarray:
         return _NAN_AGGREGATES[how](segments, axis=1)
 
 
-def moving_average(segments: np.ndarray, m: int) -> np.ndarray:
-    """The float32 running mean over ``m`` samples of each row (see the module)."""
-    z = np.where(np.isnan(segments), np.float32(0), segments).astype(np.float32, copy=False)
-    c = np.empty((len(z), z.shape[1] + 1), np.float32)
-    c[:, 0] = 0
-    np.cumsum(z, axis=1, dtype=np.float32, out=c[:, 1:])
-    return (c[:, m:] - c[:, :-m]) / np.float32(m)
+def moving_average(signal: np.ndarray, starts: np.ndarray, length: int, m: int
+                   ) -> np.ndarray:
+    """The float32 running mean over ``m`` samples of ``signal[start : start + length]``
+    for each start (see the module), in one compiled pass (``_running.pyx``)."""
+    from ._running import moving_average as running
+
+    return running(np.ascontiguousarray(signal, np.float32),
+                   np.ascontiguousarray(starts, np.int64), length, m)
 
 
 def runs_at_least(cond: np.ndarray, k: int) -> np.ndarray:
@@ -58,8 +59,10 @@ def runs_at_least(cond: np.ndarray, k: int) -> np.ndarray:
     return ((c[:, k:] - c[:, :-k]) == k).any(axis=1)
 
 
-def signal_label(label: Label, segments: np.ndarray, rate: float) -> np.ndarray:
-    """The label's value for each row of ``segments`` (bool, or float32 for regression)."""
+def signal_label(label: Label, segments: np.ndarray, rate: float, signal: np.ndarray,
+                 starts: np.ndarray) -> np.ndarray:
+    """The label's value for each row of ``segments`` (bool, or float32 for regression);
+    ``segments`` are ``signal[starts[k] : starts[k] + width]``."""
     with np.errstate(invalid="ignore", over="ignore"):
         if label.kind == "event":
             cond = COMPARE[label.op](segments, np.float32(label.threshold))
@@ -67,6 +70,7 @@ def signal_label(label: Label, segments: np.ndarray, rate: float) -> np.ndarray:
         if label.kind == "regression":
             return aggregate(segments, label.aggregate).astype(np.float32)
         if label.moving_average:
-            segments = moving_average(segments, max(1, round(label.moving_average * rate)))
+            segments = moving_average(signal, starts, segments.shape[1],
+                                      max(1, round(label.moving_average * rate)))
         value = aggregate(segments, label.aggregate)
         return COMPARE[label.op](value, label.threshold)

@@ -28,6 +28,9 @@ from .store import (assemble, check_folder, finished_part, write_build, write_ca
 
 ENGINES = ("local", "dask")
 
+#: How a case's failure reason starts when its annotation file did not parse.
+ANNOTATION_FAULT = "annotation file: "
+
 
 @dataclass(frozen=True)
 class WindowTask:
@@ -85,8 +88,15 @@ def cut_file(task: WindowTask) -> CaseResult:
     start = time.perf_counter()
     case, recipe = task.case, task.recipe
     result = CaseResult(case.caseid, case.origin, "failed")
+    # The source's hash is taken on a thread while the case is read (both release the GIL).
+    hasher = None
+    if case.hash is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        hasher = ThreadPoolExecutor(1)
+        hashed = hasher.submit(file_hash, case.path)
     try:
-        result.hash = case.hash or file_hash(case.path)
+        result.hash = case.hash
         intervals = None
         if recipe.annotations is not None:
             path = annotation_path(recipe.annotations, case.origin)
@@ -96,6 +106,9 @@ def cut_file(task: WindowTask) -> CaseResult:
                 intervals = read_annotations(path, recipe.annotations)
         vf = read_case(case, needed_tracks(recipe))
         cw = cut_case(recipe, vf, intervals)
+        del vf  # the tracks read: only the windows are needed from here
+        if hasher is not None:
+            result.hash = hashed.result()
         result.tracks = cw.tracks
         result.windows = len(cw)
         result.valid = int(cw.columns["valid"].sum())
@@ -107,9 +120,14 @@ def cut_file(task: WindowTask) -> CaseResult:
         write_part(task.out, case.caseid, cw, asdict(result))
     except (CaseError, AnnotationError, OSError, ValueError, MemoryError) as exc:
         result.status, result.reason = "failed", str(exc) or type(exc).__name__
+        if isinstance(exc, AnnotationError):
+            result.reason = ANNOTATION_FAULT + result.reason
         result.seconds = time.perf_counter() - start
         result.peak_rss = _peak_rss()
         write_failure(task.out, case.caseid, asdict(result))
+    finally:
+        if hasher is not None:
+            hasher.shutdown(wait=True)
     return result
 
 
@@ -270,6 +288,11 @@ def _check_outcome(rc: Recipe, results: list[CaseResult]) -> None:
             raise RecipeError(f"signals[{i}].tracks: no case has any of "
                               f"{', '.join(sig.tracks)} (signal {sig.name!r}, "
                               f"{len(results)} cases)")
+    broken = [r for r in results if r.status == "failed" and r.reason
+              and r.reason.startswith(ANNOTATION_FAULT)]
+    if broken:
+        raise AnnotationError(broken[0].reason[len(ANNOTATION_FAULT):] + (
+            f" (and {len(broken) - 1} more annotation files)" if len(broken) > 1 else ""))
     if all(r.status == "empty" for r in results) and rc.windows.align == "start":
         w = rc.windows
         key = "windows.lead" if w.lead > w.length else "windows.length"
