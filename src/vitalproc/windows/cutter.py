@@ -180,7 +180,7 @@ def too_short(recipe: Recipe, vf: VitalFile) -> str | None:
     """Why a recording fits no window when aligned to its start, or None."""
     w = recipe.windows
     need = w.length + w.lead + w.horizon
-    have = max((nrows(vf, s.rate) / s.rate for s in recipe.signals), default=0.0)
+    have = max((nrows(vf, s.step) * s.step for s in recipe.signals), default=0.0)
     if w.align == "start" and have < need:
         return (f"recording of {have:g} s is shorter than one window with its lead and "
                 f"horizon ({need:g} s)")

@@ -42,6 +42,12 @@ class Signal:
     method: str = "grid"
     max_gap: float | None = None  # hold: a value older than this (s) is not held
     upsample: bool = False  # allow a numeric track on a grid finer than 1 s
+    interval: float | None = None  # the step (s) when given as such (exact: 30, not 1/30)
+
+    @property
+    def step(self) -> float:
+        """Seconds between samples."""
+        return self.interval if self.interval is not None else 1 / self.rate
 
 
 @dataclass(frozen=True)
@@ -288,14 +294,17 @@ def _signal(data: Any, where: str, origin: str) -> Signal:
     tracks = t.names("tracks", None) or t.names("track", None)
     if not tracks:
         raise t.fail("tracks", "missing (a track name or a list of fallbacks)")
-    rate = t.number("rate", positive=True)
+    if "interval" in t.data and "rate" in t.data:
+        raise t.fail("interval", "give either rate (Hz) or interval (s), not both")
+    interval = t.number("interval", None, positive=True)
+    rate = 1 / interval if interval is not None else t.number("rate", positive=True)
     method = t.take("method", str, "grid", METHODS)
     max_gap = t.number("max_gap", None, positive=True)
     if max_gap is not None and method != "hold":
         raise t.fail("max_gap", "only a 'hold' signal has a maximum gap")
     upsample = t.take("upsample", bool, False)
     t.done()
-    return Signal(name, tracks, rate, method, max_gap, upsample)
+    return Signal(name, tracks, rate, method, max_gap, upsample, interval)
 
 
 def _windows(data: Any, origin: str) -> Windows:

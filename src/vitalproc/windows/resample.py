@@ -7,7 +7,7 @@ start (``vf.dtstart``, the origin of vitaldb's grid), one sample every ``1/rate`
   sinc at 0.45 x the output rate) and every k-th sample kept; the rate must divide the
   wave's. A NaN spreads over the filter's length (it marks a gap, and stays one).
 - ``first``, ``last``, ``mean``, ``median``, ``min``, ``max``: the numeric records whose time
-  falls in each output step (``int((dt - dtstart) * rate)`` as vitaldb places a record);
+  falls in each output step (``int((dt - dtstart) / step)``, as vitaldb places a record);
   an empty step is NaN, NaN values are left out.
 - ``hold``: the last value recorded at or before each sample's time, NaN once it is older
   than ``max_gap`` seconds.
@@ -34,11 +34,11 @@ class SignalError(ValueError):
     asked for on a wave grid...): the case's failure reason."""
 
 
-def nrows(vf: VitalFile, rate: float) -> int:
-    """The number of samples a signal at ``rate`` has over the recording's span (vitaldb's
+def nrows(vf: VitalFile, step: float) -> int:
+    """The number of samples ``step`` seconds apart over the recording's span (vitaldb's
     grid length, ``ceil((dtend - dtstart) / interval)``)."""
     span = vf.dtend - vf.dtstart
-    return max(0, math.ceil(span / (1 / rate))) if span > 0 else 0
+    return max(0, math.ceil(span / step)) if span > 0 else 0
 
 
 def resample(vf: VitalFile, trk: Track, sig: Signal) -> np.ndarray:
@@ -47,7 +47,7 @@ def resample(vf: VitalFile, trk: Track, sig: Signal) -> np.ndarray:
         if trk.type == TrackType.NUMERIC and sig.rate > 1 and not sig.upsample:
             raise SignalError(f"{trk.dtname} is a numeric track: a {sig.rate:g} Hz grid "
                               "would upsample it (set upsample = true to allow it)")
-        return _grid(vf, trk, 1 / sig.rate)
+        return _grid(vf, trk, sig.step)
     if sig.method == "decimate":
         return _decimate(vf, trk, sig.rate)
     if trk.type != TrackType.NUMERIC:
@@ -73,7 +73,7 @@ def _decimate(vf: VitalFile, trk: Track, rate: float) -> np.ndarray:
     wave = _grid(vf, trk, 1 / trk.srate)
     if k == 1:
         return wave
-    n_out = nrows(vf, rate)
+    n_out = nrows(vf, 1 / rate)
     taps = lowpass(k)
     half = len(taps) // 2
     if n_out == 0:
@@ -101,7 +101,7 @@ def lowpass(k: int) -> np.ndarray:
 
 
 def _numeric(vf: VitalFile, trk: Track, sig: Signal) -> np.ndarray:
-    n = nrows(vf, sig.rate)
+    n = nrows(vf, sig.step)
     out = np.full(n, np.nan, np.float32)
     dt = trk.dt
     values = np.asarray(trk.values, dtype=np.float64)
@@ -109,14 +109,14 @@ def _numeric(vf: VitalFile, trk: Track, sig: Signal) -> np.ndarray:
     order = np.argsort(dt[keep], kind="stable")
     dt, values = dt[keep][order], values[keep][order]
     if sig.method == "hold":
-        times = vf.dtstart + np.arange(n) / sig.rate
+        times = vf.dtstart + np.arange(n) * sig.step
         last = np.searchsorted(dt, times, side="right") - 1
         held = last >= 0
         if sig.max_gap is not None:
             held &= times - dt[np.maximum(last, 0)] <= sig.max_gap
         out[held] = values[last[held]]
         return out
-    rows = ((dt - vf.dtstart) / (1 / sig.rate)).astype(np.int64)
+    rows = ((dt - vf.dtstart) / sig.step).astype(np.int64)
     inside = (rows >= 0) & (rows < n)
     rows, values = rows[inside], values[inside]
     if not len(rows):
