@@ -106,6 +106,8 @@ def cut_file(task: WindowTask) -> CaseResult:
                 intervals = read_annotations(path, recipe.annotations)
         vf = read_case(case, needed_tracks(recipe))
         cw = cut_case(recipe, vf, intervals)
+        if not len(cw):
+            result.reason = too_short(recipe, vf) or "no window fits the recording"
         del vf  # the tracks read: only the windows are needed from here
         if hasher is not None:
             result.hash = hashed.result()
@@ -113,8 +115,6 @@ def cut_file(task: WindowTask) -> CaseResult:
         result.windows = len(cw)
         result.valid = int(cw.columns["valid"].sum())
         result.status = "ok" if len(cw) else "empty"
-        if not len(cw):
-            result.reason = too_short(recipe, vf) or "no window fits the recording"
         result.seconds = time.perf_counter() - start
         result.peak_rss = _peak_rss()
         write_part(task.out, case.caseid, cw, asdict(result))
@@ -122,6 +122,11 @@ def cut_file(task: WindowTask) -> CaseResult:
         result.status, result.reason = "failed", str(exc) or type(exc).__name__
         if isinstance(exc, AnnotationError):
             result.reason = ANNOTATION_FAULT + result.reason
+        if hasher is not None and result.hash is None:
+            try:
+                result.hash = hashed.result()
+            except OSError:
+                pass  # the file cannot be read: its failure says so already
         result.seconds = time.perf_counter() - start
         result.peak_rss = _peak_rss()
         write_failure(task.out, case.caseid, asdict(result))
