@@ -209,6 +209,8 @@ class _Table:
 
     def names(self, name: str, default: Any = ()) -> tuple[str, ...]:
         value = self.take(name, (str, list), default)
+        if value is None:
+            return None  # type: ignore[return-value]
         if isinstance(value, str):
             return (value,)
         if not all(isinstance(v, str) for v in value):
