@@ -65,7 +65,8 @@ def main() -> None:
 
     files = {f.name: f for f in corpus.corpus_files(big=not args.no_24h)}
     or4 = files["or_4h.vital"]
-    corpus.ensure(or4)
+    if not or4.path.exists():  # made once, by the shared generator
+        corpus.ensure(or4)
     path = str(or4.path)
     scratch = Path(tempfile.mkdtemp(prefix="vitalproc-windows-bench-"))
     rows: list[dict] = []
@@ -117,7 +118,8 @@ def main() -> None:
 
         if not args.no_24h:
             or24 = files["or_24h.vital"]
-            corpus.ensure(or24)
+            if not or24.path.exists():
+                corpus.ensure(or24)
             code = ("import resource, sys, vitalproc\n"
                     "r = vitalproc.windows.build(sys.argv[1], [sys.argv[2]], sys.argv[3], "
                     "jobs=1, progress=False)\n"

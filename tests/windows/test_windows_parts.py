@@ -145,3 +145,25 @@ def test_windows_aligned_to_events():
     # 2 s: starts before the recording; 99 s: ends after it
     assert cw.columns["offset"].tolist() == [25.0, 45.0]
     assert cw.arrays["w"][:, 0].tolist() == [25.0, 45.0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rules_per_block_equal_rules_per_window(seed):
+    from vitalproc.windows.rules import BLOCKABLE, block_fails
+
+    rng = np.random.default_rng(seed)
+    g = int(rng.integers(1, 6))
+    step, length = g * int(rng.integers(1, 4)), g * int(rng.integers(1, 5))
+    count, first = int(rng.integers(2, 30)), int(rng.integers(0, 7))
+    x = rng.normal(50, 20, first + (count - 1) * step + length + 5).astype(np.float32)
+    x[rng.random(len(x)) < 0.05] = np.nan
+    x[rng.random(len(x)) < 0.03] = 120  # jumps, some across block boundaries
+    starts = first + np.arange(count) * step
+    windows = cut(x, starts, length)
+    for kind, kw in [("nan_fraction", {}), ("nan_fraction", {"low": 20, "high": 90}),
+                     ("above", {}), ("below", {}), ("peak_to_peak", {}), ("max_jump", {})]:
+        assert kind in BLOCKABLE
+        for value in (0.1, 30.0, 60.0):
+            rule = Rule(kind, value, **kw)
+            assert np.array_equal(block_fails(rule, x, first, count, step, length, g),
+                                  fails(rule, windows, 1.0)), (kind, value, g, step, length)

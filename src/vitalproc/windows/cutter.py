@@ -4,6 +4,7 @@ bounded by the signals themselves however long the recording.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from .indexing import cut, layout, starts_in, window_offsets
 from .labels import signal_label
 from .recipe import Recipe
 from .resample import SignalError, nrows, resample
-from .rules import fails
+from .rules import BLOCKABLE, block_fails, fails
 from .sources import pick_track
 
 #: Samples of one signal's windows looked at together (bounds the temporaries).
@@ -87,6 +88,7 @@ def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None
     starts = {s.name: starts_in(offsets, s.rate) for s in recipe.signals}
     span = max((layout(w, s.rate).span for s in recipe.signals), default=1)
     step = max(1, CHUNK_SAMPLES // max(span, 1))
+    _check(recipe, signals, starts, reason, step)
     for a in range(0, k, step):
         b = min(k, a + step)
         parts, first = {}, {}
@@ -99,7 +101,6 @@ def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None
                 parts[s.name, "target"] = cut(signals[s.name], st + lay.target_at,
                                               lay.horizon)
                 first[s.name, "target"] = st + lay.target_at
-        _check(recipe, parts, reason, a, b)
         for lb in recipe.labels:
             if lb.kind == "annotation":
                 continue
@@ -121,19 +122,45 @@ def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None
     return CaseWindows(arrays, columns, tracks, vf.dtend - vf.dtstart)
 
 
-def _check(recipe: Recipe, parts: dict, reason: np.ndarray, a: int, b: int) -> None:
-    """Fill ``reason[a:b]`` with the first rule each window fails: rule by rule, and
-    within a rule signal by signal, part by part (input, then target)."""
-    todo = np.array([r is None for r in reason[a:b]], bool)
+def _check(recipe: Recipe, signals: dict[str, np.ndarray], starts: dict[str, np.ndarray],
+           reason: np.ndarray, chunk: int) -> None:
+    """Fill ``reason`` with the first rule each window fails: rule by rule, and within a
+    rule signal by signal, part by part (input, then target)."""
+    w = recipe.windows
+    todo = np.ones(len(reason), bool)
     for rule in recipe.rules:
         for name in rule.signals or [s.name for s in recipe.signals]:
-            rate = recipe.signal(name).rate
+            sig = recipe.signal(name)
+            lay = layout(w, sig.rate)
             for part in rule.on or ("input", "target"):
-                if (name, part) not in parts or not todo.any():
+                if part == "target" and not lay.horizon or not todo.any():
                     continue
-                hit = fails(rule, parts[name, part], rate) & todo
-                reason[a:b][hit] = rule.label
+                first = starts[name] + (lay.target_at if part == "target" else 0)
+                width = lay.horizon if part == "target" else lay.length
+                hit = _fails(rule, signals[name], first, width, sig.rate, chunk) & todo
+                reason[hit] = rule.label
                 todo &= ~hit
+
+
+#: The smallest block worth computing a rule per block rather than per window.
+MIN_BLOCK = 16
+
+
+def _fails(rule: Any, signal: np.ndarray, first: np.ndarray, width: int, rate: float,
+           chunk: int) -> np.ndarray:
+    """Whether each window ``signal[first[k] : first[k] + width]`` breaks ``rule``: per
+    block of the signal when the windows are evenly spaced on a common block, else
+    window by window, a chunk at a time."""
+    k = len(first)
+    if k > 1 and rule.rule in BLOCKABLE:
+        step = int(first[1] - first[0])
+        g = math.gcd(step, width)
+        if step > 0 and g >= MIN_BLOCK and np.all(np.diff(first) == step):
+            return block_fails(rule, signal, int(first[0]), k, step, width, g)
+    out = np.empty(k, bool)
+    for a in range(0, k, chunk):
+        out[a:a + chunk] = fails(rule, cut(signal, first[a:a + chunk], width), rate)
+    return out
 
 
 def _events(recipe: Recipe, vf: VitalFile, annotations: Intervals | None

@@ -136,6 +136,11 @@ def assemble(out: str, caseids: list[str], signals: dict[str, int],
     for name, samples in signals.items():
         path = os.path.join(out, f"{name}.npy")
         tmp = os.path.join(out, f".{name}.npy.tmp")
+        _remove(tmp)
+        if len(caseids) == 1 and _linked(os.path.join(part_dir(out, caseids[0]),
+                                                      f"{name}.npy"), tmp):
+            os.replace(tmp, path)  # one case: its part is the array (a second name)
+            continue
         arr = np.lib.format.open_memmap(tmp, "w+", np.float32, (total, samples))
         row = 0
         for c in caseids:
@@ -151,6 +156,14 @@ def assemble(out: str, caseids: list[str], signals: dict[str, int],
         index = pa.table({"caseid": pa.array([], pa.string())})
     _write_table(index, os.path.join(out, INDEX))
     return total
+
+
+def _linked(src: str, dst: str) -> bool:
+    try:
+        os.link(src, dst)
+        return True
+    except OSError:  # a file system without hard links: copy
+        return False
 
 
 def write_cases(out: str, rows: list[dict[str, Any]]) -> None:
