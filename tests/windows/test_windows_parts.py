@@ -119,6 +119,15 @@ def test_labels():
     assert signal_label(agg, x, 1.0, flat, starts).tolist() == [False, False]
     assert moving_average(flat, starts, 5, 2).tolist() == [[65, 60, 65, 65], [30, 30, 60, 65]]
     assert runs_at_least(np.array([[True, False, True, True]]), 2).tolist() == [True]
+    from vitalproc.windows._running import moving_extreme
+
+    rng = np.random.default_rng(3)
+    sig = rng.normal(70, 9, 500).astype(np.float32)
+    sig[rng.random(500) < 0.1] = np.nan
+    st = np.array([0, 37, 100, 380])
+    full = moving_average(sig, st, 120, 7)
+    assert np.array_equal(moving_extreme(sig, st, 120, 7, True), np.nanmax(full, axis=1))
+    assert np.array_equal(moving_extreme(sig, st, 120, 7, False), np.nanmin(full, axis=1))
 
 
 def test_cut_views_and_copies():

@@ -42,3 +42,43 @@ def moving_average(const float[::1] x, const int64_t[::1] starts, Py_ssize_t len
             for j in range(nout):
                 out[w, j] = (c[j + m] - c[j]) / fm
     return out_arr
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def moving_extreme(const float[::1] x, const int64_t[::1] starts, Py_ssize_t length,
+                   Py_ssize_t m, bint maximum):
+    """The largest (``maximum``) or smallest value of each window's moving average, NaN
+    values ignored (``numpy.nanmax``/``nanmin``; NaN when all are): ``moving_average``
+    followed by the reduction, without the (windows, length) array between."""
+    cdef Py_ssize_t k = starts.shape[0], nout = length - m + 1, w, j, a
+    out_arr = np.full(k, np.nan, np.float32)
+    if nout <= 0 or k == 0:
+        return out_arr
+    cdef float[::1] out = out_arr
+    c_arr = np.empty(length + 1, np.float32)
+    cdef float[::1] c = c_arr
+    cdef float s, v, fm = <float>m, best
+    cdef bint seen
+    with nogil:
+        for w in range(k):
+            a = starts[w]
+            s = 0
+            c[0] = 0
+            for j in range(length):
+                v = x[a + j]
+                if not isnan(v):
+                    s = s + v
+                c[j + 1] = s
+            seen = False
+            best = 0
+            for j in range(nout):
+                v = (c[j + m] - c[j]) / fm
+                if isnan(v):
+                    continue
+                if not seen or (v > best if maximum else v < best):
+                    best = v
+                    seen = True
+            if seen:
+                out[w] = best
+    return out_arr

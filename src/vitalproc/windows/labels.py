@@ -70,7 +70,14 @@ def signal_label(label: Label, segments: np.ndarray, rate: float, signal: np.nda
         if label.kind == "regression":
             return aggregate(segments, label.aggregate).astype(np.float32)
         if label.moving_average:
-            segments = moving_average(signal, starts, segments.shape[1],
-                                      max(1, round(label.moving_average * rate)))
+            m = max(1, round(label.moving_average * rate))
+            if label.aggregate in ("max", "min"):  # one compiled pass, no array between
+                from ._running import moving_extreme
+
+                value = moving_extreme(np.ascontiguousarray(signal, np.float32),
+                                       np.ascontiguousarray(starts, np.int64),
+                                       segments.shape[1], m, label.aggregate == "max")
+                return COMPARE[label.op](value, label.threshold)
+            segments = moving_average(signal, starts, segments.shape[1], m)
         value = aggregate(segments, label.aggregate)
         return COMPARE[label.op](value, label.threshold)
