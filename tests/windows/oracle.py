@@ -92,5 +92,5 @@ def rhythm_oracle(rows, offsets, length=30.0, bad=("noise", "artifact", "bad_qua
                 inside.add(c)
         covered = rows and rows[0][0] <= s
         ok = len(inside) == 1 and covered and not inside & set(bad)
-        out.append((sorted(inside)[0] if len(inside) == 1 else None, ok))
+        out.append((min(inside) if len(inside) == 1 else None, ok))
     return out

@@ -61,6 +61,5 @@ def make_case(path, seconds: float = 900.0, dips=((400.0, 520.0),), seed: int = 
         stem = str(path)[:-len(".vital")]
         with open(stem + ".rhythm.csv", "w") as f:
             f.write("time,class\n")
-            for t0, c in rhythm:
-                f.write(f"{t0},{c}\n")
+            f.writelines(f"{t0},{c}\n" for t0, c in rhythm)
     return str(path)

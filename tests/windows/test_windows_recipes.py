@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracle import (
+    hypotension_art_oracle,
+    hypotension_map_oracle,
+    rhythm_oracle,
+    vitaldb_read,
+)
+from recordings import make_case
 
 import vitalproc
-from oracle import (hypotension_art_oracle, hypotension_map_oracle, rhythm_oracle,
-                    vitaldb_read)
-from recordings import make_case
 
 RHYTHM = [(0.0, "sinus"), (200.0, "af"), (371.0, "sinus"), (455.0, "noise"),
           (470.0, "sinus"), (610.0, "af")]
@@ -125,6 +129,6 @@ def test_rhythm_windows_arrays_are_the_filtered_wave(vitaldb, tmp_path):
     taps = signal.firwin(101, 45, fs=500, window="hamming")
     expected = np.convolve(wave, taps, mode="same")[::5]
     for k, offset in enumerate(ws.index.offset):
-        i = int(round(offset * 100))
+        i = round(offset * 100)
         np.testing.assert_allclose(ws.arrays["ecg"][k], expected[i:i + 3000], rtol=0,
                                    atol=2e-5)

@@ -170,7 +170,7 @@ def _events(recipe: Recipe, vf: VitalFile, annotations: Intervals | None
         return None
     if w.events == "annotations":
         return np.asarray(annotations.start if annotations is not None else [], np.float64)
-    trk = pick_track(vf, [w.events])
+    trk = pick_track(vf, [w.events or ""])
     if trk is None:
         raise CaseError(f"no event track {w.events!r}")
     return np.unique(trk.dt) - vf.dtstart
@@ -184,6 +184,7 @@ def _annotation_label(recipe: Recipe, lb: Any, annotations: Intervals | None,
     if not len(offsets):
         return out
     spec = recipe.annotations
+    assert spec is not None  # the recipe's parser requires it for an annotation label
     w = recipe.windows
     start = offsets + (w.length + w.lead if lb.over == "target" else 0)
     length = w.horizon if lb.over == "target" else w.length

@@ -10,9 +10,10 @@ import hashlib
 import json
 import math
 import os
-import tomllib
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import tomllib
 
 #: How a signal reaches its output rate. ``grid``: vitaldb's time-grid rule (``to_numpy``
 #: at ``1/rate``); ``decimate``: the wave at its own rate, low-pass filtered, every k-th
@@ -219,7 +220,7 @@ class _Table:
 
     def done(self) -> None:
         if self.data:
-            unknown = sorted(self.data)[0]
+            unknown = min(self.data)
             raise self.fail(unknown, "unknown key")
 
 

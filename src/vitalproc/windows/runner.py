@@ -23,8 +23,15 @@ from .indexing import layout
 from .recipe import Recipe, RecipeError, load_recipe
 from .sources import Case, file_hash, find_cases, read_case, read_case_list
 from .split import assign, subjects_of
-from .store import (assemble, check_folder, finished_part, write_build, write_cases,
-                    write_failure, write_part)
+from .store import (
+    assemble,
+    check_folder,
+    finished_part,
+    write_build,
+    write_cases,
+    write_failure,
+    write_part,
+)
 
 ENGINES = ("local", "dask")
 
@@ -226,10 +233,12 @@ def build(recipe: str | os.PathLike | dict | Recipe,
             from .. import batch
 
             n = jobs or os.cpu_count() or 1
+            # The engines take any task with .source and .caseid and hand back what the
+            # work returns (or a FileResult when a worker dies: see ``finished``).
             if engine == "dask":
-                batch.run_dask(cut_file, todo, scheduler, n, finished)
+                batch.run_dask(cut_file, todo, scheduler, n, finished)  # type: ignore[arg-type]
             else:
-                batch.run_local(cut_file, todo, n, finished)
+                batch.run_local(cut_file, todo, n, finished)  # type: ignore[arg-type]
     finally:
         bar.close()
     ordered = [results[c.caseid] for c in found]
@@ -296,7 +305,7 @@ def _check_outcome(rc: Recipe, results: list[CaseResult]) -> None:
     broken = [r for r in results if r.status == "failed" and r.reason
               and r.reason.startswith(ANNOTATION_FAULT)]
     if broken:
-        raise AnnotationError(broken[0].reason[len(ANNOTATION_FAULT):] + (
+        raise AnnotationError(str(broken[0].reason)[len(ANNOTATION_FAULT):] + (
             f" (and {len(broken) - 1} more annotation files)" if len(broken) > 1 else ""))
     if all(r.status == "empty" for r in results) and rc.windows.align == "start":
         w = rc.windows

@@ -8,6 +8,7 @@ and cut in that order: the first ``round(train * n)`` go to ``train``, the next
 """
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -29,7 +30,7 @@ def subjects_of(cases: list[str], split: Split, clinical: str | None = None
         raise ValueError(f"{path}: the clinical table has no column {missing!r} "
                          f"(split.subject names the subject column)")
     known = {str(c): str(s) for c, s in zip(table["caseid"], table[split.subject])
-             if s is not None and s == s}
+             if s is not None and not (isinstance(s, float) and math.isnan(s))}
     return {c: known.get(c, c) for c in cases}
 
 

@@ -135,7 +135,7 @@ class WindowSet:
         return item
 
 
-def open(path: str | os.PathLike) -> WindowSet:  # noqa: A001 - the package's verb
+def open(path: str | os.PathLike) -> WindowSet:
     """Open a window set ``vitalproc.windows.build`` wrote.
 
     >>> ws = vitalproc.windows.open("out/")          # doctest: +SKIP
