@@ -84,7 +84,7 @@ def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None
     w = recipe.windows
     columns: dict[str, Any] = {"offset": offsets, "t_start": vf.dtstart + offsets}
     reason = np.full(k, None, object)
-    labels = {lb.name: None for lb in recipe.labels}
+    labels: dict[str, Any] = {lb.name: None for lb in recipe.labels}
     starts = {s.name: starts_in(offsets, s.rate) for s in recipe.signals}
     span = max((layout(w, s.rate).span for s in recipe.signals), default=1)
     step = max(1, CHUNK_SAMPLES // max(span, 1))

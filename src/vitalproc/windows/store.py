@@ -46,7 +46,7 @@ def write_part(out: str, caseid: str, cw: CaseWindows, info: dict[str, Any]) -> 
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     for name, arr in cw.arrays.items():
-        np.save(os.path.join(tmp, f"{name}.npy"), arr)
+        save_rows(os.path.join(tmp, f"{name}.npy"), arr)
     cols = {}
     for name, col in cw.columns.items():
         if isinstance(col, np.ndarray) and col.dtype == object:
@@ -59,6 +59,31 @@ def write_part(out: str, caseid: str, cw: CaseWindows, info: dict[str, Any]) -> 
     _remove(final + FAILED_SUFFIX)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
+
+
+#: Bytes of window rows made contiguous and written at a time.
+WRITE_BLOCK = 1 << 22
+
+
+def save_rows(path: str, arr: np.ndarray) -> None:
+    """``np.save(path, arr)`` for a 2-D (possibly strided) array, a block of rows at a
+    time: no contiguous copy of the whole array is ever made."""
+    step = max(1, WRITE_BLOCK // max(1, arr.shape[1] * arr.itemsize))
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": np.lib.format.dtype_to_descr(arr.dtype), "fortran_order": False,
+                "shape": arr.shape})
+        for a in range(0, len(arr), step):
+            f.write(np.ascontiguousarray(arr[a:a + step]).data)
+
+
+def _rows_offset(f: Any) -> tuple[tuple[int, ...], int]:
+    """The shape of the .npy file ``f`` and where its data starts."""
+    version = np.lib.format.read_magic(f)
+    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+            else np.lib.format.read_array_header_2_0)
+    shape, _, _ = read(f)
+    return shape, f.tell()
 
 
 def write_failure(out: str, caseid: str, info: dict[str, Any]) -> None:
@@ -141,14 +166,17 @@ def assemble(out: str, caseids: list[str], signals: dict[str, int],
                                                       f"{name}.npy"), tmp):
             os.replace(tmp, path)  # one case: its part is the array (a second name)
             continue
-        arr = np.lib.format.open_memmap(tmp, "w+", np.float32, (total, samples))
-        row = 0
-        for c in caseids:
-            part = np.load(os.path.join(part_dir(out, c), f"{name}.npy"), mmap_mode="r")
-            arr[row:row + len(part)] = part
-            row += len(part)
-        arr.flush()
-        del arr
+        # the parts' bytes one after the other, behind one header: a plain file copy
+        with open(tmp, "wb") as dst:
+            np.lib.format.write_array_header_1_0(
+                dst, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                      "fortran_order": False, "shape": (total, samples)})
+            for c in caseids:
+                with open(os.path.join(part_dir(out, c), f"{name}.npy"), "rb") as src:
+                    shape, _ = _rows_offset(src)
+                    if shape[1:] != (samples,):
+                        raise ValueError(f"{src.name}: {shape[1:]} samples, not {samples}")
+                    shutil.copyfileobj(src, dst, WRITE_BLOCK)
         os.replace(tmp, path)
     if tables:
         index = pa.concat_tables(tables, promote_options="default")
