@@ -1,4 +1,4 @@
-"""The long table (``vitalproc.frames``): ``to_arrow`` and ``to_polars`` against the model.
+"""The long table (``vitalproc.ops.frames``): ``to_arrow`` and ``to_polars`` against the model.
 
 Every wave keeps its on-disk dtype in its own ``samples_<dtype>`` column, and the table's
 buffers are the model's (asserted by address): the samples, offsets, times, float64
@@ -16,9 +16,9 @@ from fixtures_catalog import FIXTURES, T0
 from vitalbytes import F32, I16, NUM, STR, U16, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
-from vitalproc import frames
+from vitalproc.ops import frames
 from vitalproc._constants import FMT_DTYPE
-from vitalproc.writers import _base
+from vitalproc.ops import selection as _base
 from vitalproc.writers import arrow as arrow_writer
 
 FIXED_COLUMNS = ["device", "track", "type", "unit", "dt", "value", "text"]

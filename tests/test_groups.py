@@ -18,9 +18,9 @@ from conftest import REAL_FILES
 
 import vitalproc
 from vitalproc.errors import VitalError, VitalWarning
-from vitalproc.reader import read_only, survey
+from vitalproc.io.reader import read_only, survey
 from vitalproc.writers import registry
-from vitalproc.writers._base import Selection, plan
+from vitalproc.ops.selection import Selection, plan
 from vitalproc.writers._groups import estimated_size, grouped_plan, needs_groups
 
 FIXTURES = sorted(fixtures_catalog.FIXTURES)
@@ -181,7 +181,7 @@ def test_estimated_size_and_the_decision(tmp_path):
 def test_a_converted_case_is_exported_whole(tmp_path):
     """A ``.parquet`` case is no gzip stream: its trailer says nothing of its size, and
     the survey cannot read it. It is exported from one read, whatever the budget."""
-    from vitalproc.batch import convert
+    from vitalproc.dataset.batch import convert
 
     convert([str(REAL_FILES[0])], str(tmp_path / "ds"), jobs=1, progress=False)
     case = next((tmp_path / "ds").glob("[!_]*.parquet"))

@@ -20,7 +20,7 @@ from fixtures_catalog import FIXTURES, T0
 from vitalbytes import F32, I16, NUM, STR, U8, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
-from vitalproc import views
+from vitalproc.ops import views
 
 INTERVALS = [None, 1 / 500, 1 / 300, 1 / 128, 1 / 100, 1 / 62.5, 0.01, 0.1, 1, 2, 7.3, 60]
 TIME_OPTIONS = [{}, {"return_timestamp": True}, {"return_datetime": True}]

@@ -11,7 +11,8 @@ import os as _os
 from ._version import __version__
 from .errors import VitalError, VitalFormatError, VitalWarning
 from .model import Device, ReadIssue, Track, VitalFile
-from .reader import read
+from .io.reader import read
+from . import _open  # noqa: F401  (plugs the readers into VitalFile(path) and read())
 
 #: A small real recording shipped with the package (Philips Intellivue, MIT licence:
 #: see ``data/LICENSE-sample.txt``).
@@ -30,9 +31,8 @@ __all__ = [
     "read",
 ]
 
-# -- datasets (batch.py, dataset.py, case_reader.py, manifest.py): loaded on first use,
-# so that `import vitalproc` stays fast
-_LAZY = {"convert": "batch", "open_dataset": "dataset"}
+# Loaded on first use, so that `import vitalproc` stays fast: name -> module holding it
+_LAZY = {"convert": "dataset.batch", "open_dataset": "dataset.query"}
 __all__ += list(_LAZY)
 
 
@@ -53,4 +53,3 @@ def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset` on f
     value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
     globals()[name] = value
     return value
-# -- end of datasets

@@ -230,7 +230,7 @@ def build(recipe: str | os.PathLike | dict | Recipe,
             for task in todo:
                 finished(cut_file(task))
         elif todo:
-            from .. import batch
+            from ..dataset import batch
 
             n = jobs or os.cpu_count() or 1
             # The engines take any task with .source and .caseid and hand back what the

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .._names import matches
 from ..model import Track, VitalFile
 
 MANIFEST_NAME = "_manifest.parquet"  # what makes a folder a converted dataset
@@ -74,7 +75,7 @@ def find_cases(sources: Iterable[str | os.PathLike]) -> list[Case]:
 
 def dataset_cases(folder: str) -> list[Case]:
     """The converted cases of a dataset, from its manifest."""
-    from ..dataset import open_dataset
+    from ..dataset.query import open_dataset
 
     ds = open_dataset(folder)
     out = []
@@ -129,17 +130,14 @@ class _Wanted:
         self.names = tuple(names)
 
     def __contains__(self, dtname: object) -> bool:
-        return isinstance(dtname, str) and any(matches(dtname, n) for n in self.names)
-
-
-def matches(dtname: str, name: str) -> bool:
-    return dtname == name or dtname.endswith(name)
+        return isinstance(dtname, str) and matches(dtname, dtname.partition("/")[0],
+                                                   self.names)
 
 
 def read_case(case: Case, names: Sequence[str]) -> VitalFile:
     """The case with the records of the tracks ``names`` match, and a full read's span."""
     if case.path.lower().endswith(".parquet"):
-        from ..reader import read
+        from ..io.reader import read
 
         vf = read(case.path, tracks=list(names))
         if case.dtstart is not None and case.dtend is not None:
@@ -148,7 +146,7 @@ def read_case(case: Case, names: Sequence[str]) -> VitalFile:
             whole = read(case.path, header_only=True)
             vf.dtstart, vf.dtend = whole.dtstart, whole.dtend
         return vf
-    from ..reader import read_only
+    from ..io.reader import read_only
 
     return read_only(case.path, _Wanted(names))  # type: ignore[arg-type]
 

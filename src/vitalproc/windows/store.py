@@ -73,8 +73,8 @@ def save_rows(path: str, arr: np.ndarray) -> None:
         np.lib.format.write_array_header_1_0(
             f, {"descr": np.lib.format.dtype_to_descr(arr.dtype), "fortran_order": False,
                 "shape": arr.shape})
-        for a in range(0, len(arr), step):
-            f.write(np.ascontiguousarray(arr[a:a + step]).data)
+        f.writelines(np.ascontiguousarray(arr[a:a + step]).data
+                     for a in range(0, len(arr), step))
 
 
 def _rows_offset(f: Any) -> tuple[tuple[int, ...], int]:

@@ -1,7 +1,6 @@
 """The ``windows`` command of ``vitalproc``: recordings -> labelled windows by a recipe.
 
-``cli.py`` adds it with ``add_commands(subparsers)``; the parser sets ``func``, a
-``handler(args) -> int``. Exit codes: 0 ok, 1 some case failed (the rest are written),
+Exit codes: 0 ok, 1 some case failed (the rest are written),
 2 a usage error (a bad recipe, naming its key or line; a signal no case has; windows no
 recording fits; an annotation file that does not parse; no such source).
 """
@@ -11,10 +10,13 @@ import argparse
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from ._common import EXIT_DATA, EXIT_OK, EXIT_USAGE
+
+#: This group's commands.
+COMMANDS = ("windows",)
 
 
-def add_commands(subparsers: Any) -> None:
+def add_commands(subparsers: Any, command: str | None = None) -> None:
     """Add ``windows`` to the ``vitalproc`` command's subparsers."""
     p = subparsers.add_parser(
         "windows", help="cut recordings into labelled, checked windows by a recipe",
@@ -57,8 +59,8 @@ def _error(message: object) -> int:
 
 def cmd_windows(args: argparse.Namespace) -> int:
     """``vitalproc windows RECIPE SOURCE... -o OUT``."""
-    from .windows import AnnotationError, RecipeError, build
-    from .windows.shipped import describe_shipped
+    from ..windows import AnnotationError, RecipeError, build
+    from ..windows.shipped import describe_shipped
 
     if args.list_recipes:
         for name, text in describe_shipped():
@@ -80,9 +82,9 @@ def cmd_windows(args: argparse.Namespace) -> int:
         return _error(exc)
     except ImportError as exc:
         print(f"vitalproc windows: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_DATA
     for r in report.failed:
         print(f"vitalproc windows: {r.caseid} ({r.source}): {r.reason}", file=sys.stderr)
     if not args.quiet:
         print(f"{report.out}: {report.summary()}", file=sys.stderr)
-    return EXIT_OK if not report.failed else EXIT_FAILED
+    return EXIT_OK if not report.failed else EXIT_DATA
