@@ -128,10 +128,13 @@ def main() -> None:
             or24 = files["or_24h.vital"]
             if not or24.path.exists():
                 corpus.ensure(or24)
-            code = ("import resource, sys, vitalproc\n"
+            # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child of this
+            # (by now large) process would report this process's peak.
+            code = ("import sys, vitalproc\n"
                     "r = vitalproc.windows.build(sys.argv[1], [sys.argv[2]], sys.argv[3], "
                     "jobs=1, progress=False)\n"
-                    "print(r.windows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+                    "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')]\n"
+                    "print(r.windows, hwm[0].split()[1])\n")
             env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
             t = time.perf_counter()
             done = subprocess.run([sys.executable, "-c", code, RECIPE, str(or24.path),
