@@ -393,7 +393,7 @@ def test_convert_command(tmp_path):
     assert run_cli("convert", good).returncode == 2  # no -o
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 def test_corpus_recording_converts_and_reads_back(corpus, tmp_path):
     report = vitalproc.convert(corpus["icu_1h"], tmp_path / "ds", jobs=1)
     assert report.ok

@@ -172,11 +172,11 @@ def test_one_dtype_and_none():
     assert frames.metadata(numbers)["samples_columns"] == []
 
 
-@pytest.mark.shared
-def test_corpus_or_4h(corpus, tmp_path):
+@pytest.mark.corpus
+def test_corpus_or_1h(corpus, tmp_path):
     import pyarrow as pa
 
-    vf = vitalproc.read(corpus["or_4h"])
+    vf = vitalproc.read(corpus["or_1h"])
     table = vf.to_arrow()
     assert table.column_names == FIXED_COLUMNS + ["samples_float32", "samples_uint16"]
     check_long_table(table, vf)

@@ -545,7 +545,7 @@ def icu(corpus):
     return reference(path), ours(path, compat=None)
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 @vitaldb_calls
 @pytest.mark.parametrize("interval", INTERVALS, ids=str)
 def test_icu_1h_waves_and_numerics(icu, interval):
@@ -554,7 +554,7 @@ def test_icu_1h_waves_and_numerics(icu, interval):
     assert_same_grid(*both_grids(ref, vf, names, interval))
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 @vitaldb_calls
 @pytest.mark.parametrize("options", TIME_OPTIONS, ids=["plain", "timestamp", "datetime"])
 @pytest.mark.parametrize("interval", [0.1, 2, 60], ids=str)
@@ -563,10 +563,10 @@ def test_icu_1h_all_tracks(icu, interval, options):
     assert_same_grid(*both_grids(ref, vf, None, interval, **options))
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 @vitaldb_calls
-def test_or_4h(corpus):
-    path = str(corpus["or_4h"])
+def test_or_1h(corpus):
+    path = str(corpus["or_1h"])
     ref, vf = reference(path), ours(path, compat=None)
     assert_same_grid(*both_grids(ref, vf, None, 1, return_datetime=True))
     selection = [k for k, t in vf.trks.items() if t.type in (1, 2)][::3]

@@ -413,7 +413,7 @@ def test_what_cannot_be_written_raises_before_writing(vf, message, tmp_path):
 
 # ---- the corpus ---------------------------------------------------------------------------------
 
-@pytest.mark.shared
+@pytest.mark.corpus
 @pytest.mark.usefixtures("vitaldb")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

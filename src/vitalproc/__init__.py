@@ -31,25 +31,25 @@ __all__ = [
     "read",
 ]
 
-# Loaded on first use, so that `import vitalproc` stays fast: name -> module holding it
-_LAZY = {"convert": "dataset.batch", "open_dataset": "dataset.query"}
+# Loaded on first use, so that `import vitalproc` stays fast: name -> (the module holding
+# it, the attribute; None: the module itself, as for the callable ``vitalproc.synth``)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "convert": ("dataset.batch", "convert"),
+    "open_dataset": ("dataset.query", "open_dataset"),
+    "synth": ("synth", None),
+    "windows": ("windows", None),
+}
 __all__ += list(_LAZY)
 
 
-# -- subpackages loaded on first use (`vitalproc.windows.build(...)`)
-_SUBPACKAGES = {"windows"}
-# -- end of subpackages
-
-
-def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset` on first use
-    if name in _SUBPACKAGES:
-        from importlib import import_module
-
-        return import_module(f".{name}", __name__)
+def __getattr__(name: str) -> object:  # PEP 562: the names of _LAZY on first use
     if name not in _LAZY:
         raise AttributeError(f"module 'vitalproc' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    module, attribute = _LAZY[name]
+    value: object = import_module(f".{module}", __name__)
+    if attribute is not None:
+        value = getattr(value, attribute)
     globals()[name] = value
     return value
