@@ -3,9 +3,12 @@ start (``vf.dtstart``, the origin of vitaldb's grid), one sample every ``1/rate`
 
 - ``grid``: vitaldb's rule, through ``VitalFile.to_numpy`` (so bit for bit what
   ``vitaldb.VitalFile(path).to_numpy([track], 1/rate)`` gives).
-- ``decimate``: the wave on the grid of its own rate, low-pass filtered (a Hamming-windowed
-  sinc at 0.45 x the output rate) and every k-th sample kept; the rate must divide the
-  wave's. A NaN spreads over the filter's length (it marks a gap, and stays one).
+- ``decimate``: the wave at its own rate, each record's samples from the sample nearest
+  its time (``round((dt - dtstart) * srate)``: vitaldb's grid rounds up, so records every
+  0.2 s whose times fall a hair past the sample leave a one-sample hole each, which a
+  filter would spread), low-pass filtered (a Hamming-windowed sinc at 0.45 x the output
+  rate) and every k-th sample kept; the rate must divide the wave's. A NaN (a gap)
+  spreads over the filter's length, and stays a gap.
 - ``first``, ``last``, ``mean``, ``median``, ``min``, ``max``: the numeric records whose time
   falls in each output step (``int((dt - dtstart) / step)``, as vitaldb places a record);
   an empty step is NaN, NaN values are left out.
@@ -70,7 +73,7 @@ def _decimate(vf: VitalFile, trk: Track, rate: float) -> np.ndarray:
     k = round(factor)
     if k < 1 or abs(factor - k) > 1e-9:
         raise SignalError(f"{rate:g} Hz does not divide {trk.dtname}'s {trk.srate:g} Hz")
-    wave = _grid(vf, trk, 1 / trk.srate)
+    wave = _native(vf, trk)
     if k == 1:
         return wave
     n_out = nrows(vf, 1 / rate)
@@ -88,6 +91,35 @@ def _decimate(vf: VitalFile, trk: Track, rate: float) -> np.ndarray:
     for a in range(0, n_out, DECIMATE_BLOCK):
         b = min(n_out, a + DECIMATE_BLOCK)
         out[a:b] = view[a:b] @ taps
+    return out
+
+
+#: Samples of a wave made physical at a time (bounds the float32 temporaries).
+NATIVE_BLOCK = 1 << 21
+
+
+def _native(vf: VitalFile, trk: Track) -> np.ndarray:
+    """The wave at its own rate over the recording's span, float32 physical values as
+    vitaldb's grid gives them, each record from the sample nearest its time; a later
+    record (in file order) overwrites an earlier one it overlaps."""
+    from ..ops.views import _wave_values  # the grid's own rule for sample values
+
+    n = nrows(vf, 1 / trk.srate)
+    out = np.full(n, np.nan, np.float32)
+    ends = trk.offsets
+    first = np.rint((trk.dt - vf.dtstart) * trk.srate).astype(np.int64)
+    raw = trk.data
+    a = 0
+    while a < len(first):
+        b = int(np.searchsorted(ends, ends[a] + NATIVE_BLOCK, side="right")) - 1
+        b = min(max(b, a + 1), len(first))
+        lo, hi = int(ends[a]), int(ends[b])
+        counts = np.diff(ends[a:b + 1])
+        pos = np.repeat(first[a:b] - ends[a:b], counts) + np.arange(lo, hi)
+        vals = _wave_values(trk, raw[lo:hi], vf.compat != "vitaldb")
+        keep = (pos >= 0) & (pos < n)
+        out[pos[keep]] = vals[keep]
+        a = b
     return out
 
 
