@@ -243,3 +243,21 @@ def test_command_line(cases, tmp_path):
     assert _cli("hypotension_art", folder).returncode == 2  # no -o
     assert _cli("no_such_recipe", folder, "-o", tmp_path / "r").returncode == 2
     assert _cli(recipe, tmp_path / "missing", "-o", tmp_path / "r").returncode == 2
+
+
+def test_an_unexpected_fault_in_one_case_is_recorded(cases, tmp_path, monkeypatch):
+    from vitalproc.windows import runner
+
+    folder, recipe = cases
+    real = runner.cut_case
+
+    def cut(rc, vf, intervals=None):
+        if vf.dtend - vf.dtstart > 600:  # cases 05 (640 s) only
+            raise TypeError("a bug")
+        return real(rc, vf, intervals)
+
+    monkeypatch.setattr(runner, "cut_case", cut)
+    report = vitalproc.windows.build(recipe, [folder], tmp_path / "o", jobs=1)
+    failed = {r.caseid: r.reason for r in report.failed}
+    assert failed["05"] == "TypeError: a bug" and set(failed) == {"05", "06"}
+    assert report.windows > 0

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from oracle import hypotension_art_oracle
 
 import vitalproc
-from oracle import hypotension_art_oracle
 
 TRACKS = ["SNUADC/ART", "Solar8000/ART_MBP", "SNUADC/ECG_II", "SNUADC/PLETH"]
 

@@ -125,8 +125,10 @@ def cut_file(task: WindowTask) -> CaseResult:
         result.seconds = time.perf_counter() - start
         result.peak_rss = _peak_rss()
         write_part(task.out, case.caseid, cw, asdict(result))
-    except (CaseError, AnnotationError, OSError, ValueError, MemoryError) as exc:
-        result.status, result.reason = "failed", str(exc) or type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - a case's fault is its record, not the run's end
+        expected = isinstance(exc, (CaseError, AnnotationError, OSError, ValueError))
+        result.status = "failed"
+        result.reason = str(exc) if expected and str(exc) else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, AnnotationError):
             result.reason = ANNOTATION_FAULT + result.reason
         if hasher is not None and result.hash is None:
