@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .._names import matches
@@ -128,6 +128,12 @@ class _Wanted:
 
     def __init__(self, names: Sequence[str]):
         self.names = tuple(names)
+
+    def __iter__(self) -> Iterator[str]:  # a Collection: the names asked for
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
 
     def __contains__(self, dtname: object) -> bool:
         return isinstance(dtname, str) and matches(dtname, dtname.partition("/")[0],
