@@ -1,8 +1,9 @@
 """Build the compiled modules: vitalproc.io._parse (the packet walk), vitalproc.ops._grid
 (the time grid's cell loops), vitalproc.writers._text (integer samples as JSON text),
 vitalproc.synth._tile (the synthetic waves' template loops), vitalproc.quality._pass
-(every quality metric of a track in one pass) and vitalproc.viewer._envelope (min/max per
-pixel column, for plots and the viewer).
+(every quality metric of a track in one pass), vitalproc.viewer._envelope (min/max per pixel
+column, for plots and the viewer) and vitalproc.windows._running (the moving averages of
+many windows).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
 AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then);
@@ -39,7 +40,7 @@ exts = [
         depends=["src/vitalproc/io/_bigmem.h"] if name == "io._parse" else [],
     )
     for name in ("io._parse", "ops._grid", "writers._text", "synth._tile", "quality._pass",
-                 "viewer._envelope")
+                 "viewer._envelope", "windows._running")
 ]
 
 setup(

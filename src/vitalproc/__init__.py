@@ -40,6 +40,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "synth": ("synth", None),
     "qc": ("quality.runner", "qc"),
     "cohort": ("quality.cohort", "cohort"),
+    "windows": ("windows", None),
 }
 __all__ += list(_LAZY)
 
