@@ -25,12 +25,12 @@ import os
 import sys
 from typing import Any
 
-from .opendata import SettingsModule, settings
+from .opendata import SettingsModule
 from .opendata.cases import VitalFile, load_case
 
 __all__ = ["VitalFile", "find_cases", "get_track_names", "load_case", "load_clinical_data",
            "load_lab_data", "load_trk", "load_trks", "read_vital", "vital_recs",
-           "vital_trks", *settings.NAMES]
+           "vital_trks"]
 
 # vitaldb's table functions (they import pandas when called)
 _OPENDATA = ("find_cases", "get_track_names", "load_clinical_data", "load_lab_data",

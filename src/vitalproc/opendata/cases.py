@@ -13,7 +13,7 @@ from typing import Any
 
 from . import settings
 from ..model import VitalFile as _VitalFile
-from ..reader import split_names
+from .._names import split_names
 from .cache import CaseStore
 from .mirror import case_path
 

@@ -251,7 +251,7 @@ def _place(output: str | os.PathLike | None, caseid: int, cached: str) -> str:
 def _convert(report: FetchReport, dataset: str | os.PathLike, jobs: int,
              progress: bool | None) -> str:
     """The fetched cases into a Parquet dataset, the clinical and lab tables beside."""
-    from ..batch import convert
+    from ..dataset.batch import convert
     from .queries import load_clinical_data, load_lab_data
 
     done = [r for r in report.results if r.path]

@@ -17,7 +17,7 @@ import struct
 import zlib
 from typing import Any
 
-from ..reader import matches, split_names
+from .._names import matches, split_names
 
 _u8 = struct.Struct("<B").unpack_from
 _u16 = struct.Struct("<H").unpack_from

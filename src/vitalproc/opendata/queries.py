@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ..reader import _check as _check_compat
+from ..io.reader import _check as _check_compat
 from . import tables
 
 

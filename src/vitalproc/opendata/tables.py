@@ -92,7 +92,7 @@ def _mirror_trks(path: str) -> Any:
         if {"caseid", "tname"} <= set(frame.columns):
             return frame
     from .mirror import case_paths
-    from ..reader import read
+    from ..io.reader import read
 
     rows = []
     for caseid, vital in case_paths(settings.mirror):
