@@ -37,6 +37,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "convert": ("dataset.batch", "convert"),
     "open_dataset": ("dataset.query", "open_dataset"),
     "synth": ("synth", None),
+    "opendata": ("opendata", None),
 }
 __all__ += list(_LAZY)
 

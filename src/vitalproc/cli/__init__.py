@@ -56,7 +56,7 @@ from ._common import (
 
 #: The command groups, one module of this package each, in the order ``--help`` lists
 #: their commands.
-_GROUPS = ("read", "dataset")
+_GROUPS = ("read", "dataset", "opendata")
 
 # -- the parser ------------------------------------------------------------------------------
 

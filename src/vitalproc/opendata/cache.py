@@ -39,7 +39,7 @@ except ImportError:  # Windows: one process at a time per cache folder
     fcntl = None  # type: ignore[assignment]
 
 #: Compressed bytes asked for by the first ranged request of a selective read.
-FIRST_RANGE = 1 << 15
+FIRST_RANGE = 1 << 14
 
 
 class CaseStore:
