@@ -17,6 +17,11 @@ import struct
 import zlib
 from typing import Any
 
+try:  # ISA-L inflates 1.5x faster than zlib, and checks the same CRC-32 and size
+    from isal import isal_zlib as _zlib
+except ImportError:  # pragma: no cover - isal is a dependency; zlib does the same job
+    _zlib = zlib  # type: ignore[assignment]
+
 from .._names import matches, split_names
 
 _u8 = struct.Struct("<B").unpack_from
@@ -43,7 +48,7 @@ class Inflater:
 
     def __init__(self, keep_output: bool = True):
         self.keep_output = keep_output
-        self._d: Any = zlib.decompressobj(31)
+        self._d: Any = _zlib.decompressobj(31)
         self.members = 0
         self.inflated = 0
         self.trailing = 0
@@ -55,7 +60,7 @@ class Inflater:
 
     def feed(self, chunk: bytes | memoryview) -> bytes:
         out = []
-        data = bytes(chunk)
+        data = chunk if isinstance(chunk, bytes) else bytes(chunk)
         while data:
             if self.trailing:
                 self.trailing += len(data)
@@ -71,10 +76,10 @@ class Inflater:
                         raise CorruptStream("not a gzip stream")
                     self.trailing += len(data)
                     break
-                self._d = zlib.decompressobj(31)
+                self._d = _zlib.decompressobj(31)
             try:
                 piece = self._d.decompress(data)
-            except zlib.error as exc:
+            except (zlib.error, _zlib.error) as exc:
                 raise CorruptStream(f"invalid gzip data ({exc})") from None
             self.inflated += len(piece)
             if self.keep_output and piece:

@@ -21,7 +21,7 @@ from .._version import __version__
 T = TypeVar("T")
 
 USER_AGENT = f"vitalproc/{__version__} (opendata)"
-CHUNK = 1 << 16
+CHUNK = 1 << 18
 
 
 class FetchError(OSError):
