@@ -165,7 +165,7 @@ def _handler(srv: DatasetServer):
             with srv._lock:
                 srv.sent[self.path] += len(data)
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             path = self.path
             rng = self.headers.get("Range")
             with srv._lock:

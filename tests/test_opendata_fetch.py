@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 import pytest
+from opendata_server import DatasetServer, make_case, tables_for
 
-from opendata_server import VERSION, DatasetServer, make_case, tables_for
 import vitalproc
 import vitalproc.opendata as od
 from vitalproc.cli import main
@@ -135,9 +135,10 @@ def test_killed_fetch_resumes(server, cases, tmp_path):
     env = dict(os.environ, PYTHONPATH=SRC, VITALPROC_API_URL=server.url,
                VITALPROC_CACHE_DIR=str(cache))
     child = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from vitalproc.cli import main; "
-         "sys.exit(main(['fetch', '--cases', '1-6', '-j', '6', '--timeout', '60', "
-         "'--no-progress']))"], env=env, stderr=subprocess.PIPE)
+        [sys.executable, "-c", ("import sys; from vitalproc.cli import main; "
+                                "sys.exit(main(['fetch', '--cases', '1-6', '-j', '6', "
+                                "'--timeout', '60', '--no-progress']))")],
+        env=env, stderr=subprocess.PIPE)
     store = CaseStore()
     parts = [store.path(c) + ".part" for c in stalled]
     deadline = time.monotonic() + 60

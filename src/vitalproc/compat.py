@@ -28,17 +28,16 @@ from typing import Any
 from .opendata import SettingsModule
 from .opendata.cases import VitalFile, load_case
 
-__all__ = ["VitalFile", "find_cases", "get_track_names", "load_case", "load_clinical_data",
-           "load_lab_data", "load_trk", "load_trks", "read_vital", "vital_recs",
-           "vital_trks"]
-
 # vitaldb's table functions (they import pandas when called)
 _OPENDATA = ("find_cases", "get_track_names", "load_clinical_data", "load_lab_data",
              "load_trk", "load_trks")
 
+__all__ = ["VitalFile", "load_case", "read_vital", "vital_recs", "vital_trks"]
+__all__ += list(_OPENDATA)
+
 
 def __dir__() -> list[str]:
-    return list(__all__)
+    return sorted(__all__)
 
 
 def __getattr__(name: str) -> Any:

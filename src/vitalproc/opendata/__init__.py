@@ -44,8 +44,8 @@ __all__ = [
     "load_trk",
     "load_trks",
     "parse_cases",
-    *settings.NAMES,
 ]
+__all__ += list(settings.NAMES)
 
 
 def clear_cache() -> None:

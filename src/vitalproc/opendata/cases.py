@@ -11,9 +11,9 @@ import numbers
 import warnings
 from typing import Any
 
-from . import settings
-from ..model import VitalFile as _VitalFile
 from .._names import split_names
+from ..model import VitalFile as _VitalFile
+from . import settings
 from .cache import CaseStore
 from .mirror import case_path
 

@@ -52,10 +52,11 @@ class FetchReport(NamedTuple):
         count = {s: sum(r.status == s for r in self.results)
                  for s in ("fetched", "cached", "failed")}
         secs = max(self.seconds, 1e-9)
-        lines = [f"{len(self.results)} cases in {self.seconds:.1f} s "
-                 f"({len(self.results) / secs:.1f} cases/s, {self.nbytes / 1e6 / secs:.1f} "
-                 f"MB/s): {count['fetched']} fetched, {count['cached']} from the cache, "
-                 f"{count['failed']} failed"]
+        head = (f"{len(self.results)} cases in {self.seconds:.1f} s "
+                f"({len(self.results) / secs:.1f} cases/s, {self.nbytes / 1e6 / secs:.1f} "
+                f"MB/s): {count['fetched']} fetched, {count['cached']} from the cache, "
+                f"{count['failed']} failed")
+        lines = [head]
         lines += [f"  case {r.caseid}: {r.reason}" for r in self.failed]
         return "\n".join(lines)
 

@@ -91,8 +91,8 @@ def _mirror_trks(path: str) -> Any:
         frame = pd.read_csv(path)
         if {"caseid", "tname"} <= set(frame.columns):
             return frame
-    from .mirror import case_paths
     from ..io.reader import read
+    from .mirror import case_paths
 
     rows = []
     for caseid, vital in case_paths(settings.mirror):

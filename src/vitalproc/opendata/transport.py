@@ -15,8 +15,8 @@ import urllib.error
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from . import settings
 from .._version import __version__
+from . import settings
 
 T = TypeVar("T")
 
@@ -153,7 +153,7 @@ class Response:
 def _content_range(value: str) -> tuple[int, int | None]:
     """``bytes 100-199/1000`` -> (100, 1000); an unknown total (``*``) is None."""
     try:
-        unit, _, rest = value.strip().partition(" ")
+        _unit, _, rest = value.strip().partition(" ")
         span, _, total = rest.partition("/")
         first = int(span.split("-")[0])
         return first, (None if total.strip() == "*" else int(total))

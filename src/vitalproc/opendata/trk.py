@@ -56,7 +56,7 @@ def _values(tid: Any, interval: float, compat: str | None) -> Any:
         return np.empty(0)
     try:
         dtvals = pd.read_csv(path, na_values="-nan(ind)", dtype=np.float32).values
-    except Exception:  # vitaldb's bare except: an unreadable table is an empty track
+    except Exception:  # noqa: BLE001 (vitaldb's bare except: an unreadable table is empty)
         return np.empty(0)
     if len(dtvals) == 0:
         return np.empty(0)
