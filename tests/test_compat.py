@@ -28,8 +28,11 @@ def upstream(name, *args, **kwargs):
 
 
 def test_module_offers_vitaldbs_names():
-    assert sorted(dir(compat)) == ["VitalFile", "read_vital", "vital_recs", "vital_trks"]
-    assert compat.VitalFile is vitalproc.VitalFile
+    assert sorted(dir(compat)) == [
+        "VitalFile", "find_cases", "get_track_names", "load_case", "load_clinical_data",
+        "load_lab_data", "load_trk", "load_trks", "read_vital", "vital_recs", "vital_trks"]
+    # vitalproc's VitalFile, which also takes a case id of the open dataset
+    assert issubclass(compat.VitalFile, vitalproc.VitalFile)
 
 
 CALLS = [

@@ -41,6 +41,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "qc": ("quality.runner", "qc"),
     "cohort": ("quality.cohort", "cohort"),
     "windows": ("windows", None),
+    "opendata": ("opendata", None),
 }
 __all__ += list(_LAZY)
 

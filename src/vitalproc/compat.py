@@ -1,4 +1,4 @@
-"""Drop-in for vitaldb's reading API: ``import vitalproc.compat as vitaldb``.
+"""Drop-in for vitaldb's reading and open-dataset API: ``import vitalproc.compat as vitaldb``.
 
 ``VitalFile``, ``vital_recs``, ``vital_trks`` and ``read_vital`` take vitaldb 1.7.2's
 arguments and return its results. By default they read with vitalproc's documented
@@ -15,19 +15,39 @@ Examples
 ['Intellivue/NIBP_SYS', 'Intellivue/NIBP_DIA']
 >>> vitaldb.vital_recs(vitalproc.SAMPLE, "HR,ECG_II", 1 / 500).shape
 (13121, 2)
+
+The open dataset's functions (``load_case``, ``find_cases``, ``get_track_names``,
+``load_clinical_data``, ``load_lab_data``, ``load_trk``, ``load_trks``) and
+``VitalFile(caseid)`` are ``vitalproc.opendata``'s, cached; its settings (``api_url``,
+``DATASET_VERSION``, ``cache_dir``, ``offline``, ``mirror``) can be set here too.
 """
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
-from .model import VitalFile
+from .opendata import SettingsModule
+from .opendata.cases import VitalFile, load_case
 
-__all__ = ["VitalFile", "read_vital", "vital_recs", "vital_trks"]
+# vitaldb's table functions (they import pandas when called)
+_OPENDATA = ("find_cases", "get_track_names", "load_clinical_data", "load_lab_data",
+             "load_trk", "load_trks")
+
+__all__ = ["VitalFile", "load_case", "read_vital", "vital_recs", "vital_trks"]
+__all__ += list(_OPENDATA)
 
 
 def __dir__() -> list[str]:
-    return list(__all__)
+    return sorted(__all__)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _OPENDATA:
+        from . import opendata
+
+        return getattr(opendata, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def vital_recs(ipath: Any, track_names: Any = None, interval: float | None = None,
@@ -88,3 +108,6 @@ def read_vital(ipath: Any, track_names: Any = None, exclude: Any = None,
         raise ValueError("Invalid file format")
     return VitalFile(ipath, track_names=track_names, exclude=exclude,
                      header_only=header_only, maxlen=maxlen, compat=compat)
+
+
+sys.modules[__name__].__class__ = SettingsModule

@@ -2,8 +2,8 @@
 
 The commands come in groups, one module each, listed in ``_GROUPS``: ``read`` (``info``,
 ``tracks``, ``devices``, ``export``, ``grid``), ``dataset`` (``convert``, ``query``),
-``synth``, ``quality`` (``qc``, ``cohort``), ``viewer`` (``plot``, ``view``) and
-``windows``.
+``synth``, ``quality`` (``qc``, ``cohort``), ``viewer`` (``plot``, ``view``), ``windows``
+and ``opendata`` (``fetch``).
 A command line without a command is an ``export`` (the Go processor's form,
 ``vitalproc [flags] FILE``), and the Go processor's single-dash flags (``-tracks``,
 ``-format``...) are accepted as aliases.
@@ -58,7 +58,7 @@ from ._common import (
 
 #: The command groups, one module of this package each, in the order ``--help`` lists
 #: their commands.
-_GROUPS = ("read", "dataset", "synth", "quality", "viewer", "windows")
+_GROUPS = ("read", "dataset", "synth", "quality", "viewer", "windows", "opendata")
 
 # -- the parser ------------------------------------------------------------------------------
 
