@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
-class HasTracks(Protocol[T]):
+class HasTracks(Protocol[T_co]):
     """Anything holding tracks by ``Device/Track`` key, as ``VitalFile.trks`` does."""
 
     @property
-    def trks(self) -> Mapping[str, T]: ...
+    def trks(self) -> Mapping[str, T_co]: ...
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -30,7 +31,7 @@ def split_names(names: Any) -> list[str] | None:
     """
     if isinstance(names, str):
         return names.split(",") if names.find(",") else [names]
-    return names
+    return cast("list[str] | None", names)  # a list of names, as given
 
 
 def matches(dtname: str, dname: str, selectors: Iterable[str]) -> bool:

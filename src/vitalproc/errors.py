@@ -16,7 +16,7 @@ class VitalFormatError(VitalError, ValueError):
     gzip faults (``where`` says which).
     """
 
-    def __init__(self, message: str, path: str | os.PathLike | None = None,
+    def __init__(self, message: str, path: str | os.PathLike[str] | None = None,
                  offset: int | None = None, where: str = "inflated"):
         self.path = None if path is None else os.fspath(path)
         self.offset = offset
