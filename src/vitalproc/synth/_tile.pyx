@@ -8,6 +8,7 @@ here each sample is written once. Which spans, levels and templates: ``waves.py`
 """
 cimport cython
 from libc.stdint cimport int8_t, int64_t
+from libc.math cimport rint
 from libc.string cimport memcpy
 
 import numpy as np
@@ -76,3 +77,34 @@ def scatter_rows(unsigned char[::1] out, const unsigned char[:, ::1] rows,
     with nogil:
         for k in range(positions.shape[0]):
             memcpy(&out[positions[k]], &rows[k, 0], width)
+
+
+ctypedef fused stored_t:
+    unsigned char
+    signed char
+    short
+    unsigned short
+    int
+    unsigned int
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def quantise(const float[::1] x, stored_t[::1] out, double gain, double offset,
+             double lo, double hi):
+    """``out = clip(rint((x - offset) / gain), lo, hi)`` in one pass (an ADC's counts);
+    NaN (a sample in no record) becomes the count of ``offset``, 0."""
+    cdef Py_ssize_t j
+    cdef double v, scale = 1.0 / gain
+    with nogil:
+        for j in range(x.shape[0]):
+            v = x[j]
+            if v != v:
+                v = 0.0
+            else:
+                v = rint((v - offset) * scale)
+                if v < lo:
+                    v = lo
+                elif v > hi:
+                    v = hi
+            out[j] = <stored_t>v
