@@ -108,3 +108,22 @@ def quantise(const float[::1] x, stored_t[::1] out, double gain, double offset,
                 elif v > hi:
                     v = hi
             out[j] = <stored_t>v
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def add_tiled(float[::1] out, const float[::1] bank, const int64_t[::1] shifts):
+    """Add ``bank`` (twice the block length: a block, then the same block again) laid end to
+    end, block k read from ``shifts[k]``: noise without a second array the wave's size."""
+    cdef Py_ssize_t block = bank.shape[0] // 2, n = out.shape[0], k, j, a, m
+    if shifts.shape[0] * block < n:
+        raise ValueError("too few shifts for the samples")
+    for k in range(shifts.shape[0]):
+        if not 0 <= shifts[k] < block:
+            raise ValueError("a shift outside the block")
+    with nogil:
+        for k in range(shifts.shape[0]):
+            a = k * block
+            m = block if a + block <= n else n - a
+            for j in range(m):
+                out[a + j] += bank[shifts[k] + j]
