@@ -1,10 +1,13 @@
 """Build the compiled modules: vitalproc.io._parse (the packet walk), vitalproc.ops._grid
 (the time grid's cell loops), vitalproc.writers._text (integer samples as JSON text),
-vitalproc.synth._tile (the synthetic waves' template loops) and vitalproc.quality._pass
-(every quality metric of a track in one pass).
+vitalproc.synth._tile (the synthetic waves' template loops), vitalproc.quality._pass
+(every quality metric of a track in one pass) and vitalproc.viewer._envelope (min/max per
+pixel column, for plots and the viewer).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
-AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then).
+AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then);
+VITALPROC_PORTABLE=1 leaves out the Linux-only memory paths (mremap, huge pages) as a
+build on another system does (io/_bigmem.h).
 """
 import os
 
@@ -14,7 +17,11 @@ from setuptools import Extension, setup
 
 debug = os.environ.get("VITALPROC_DEBUG") == "1"
 sanitize = os.environ.get("VITALPROC_SANITIZE") == "1"
-cflags = ["-O0", "-g"] if debug or sanitize else ["-O3"]
+portable = os.environ.get("VITALPROC_PORTABLE") == "1"
+if os.name == "nt":  # MSVC's spelling
+    cflags = ["/Od", "/Zi"] if debug else ["/O2"]
+else:
+    cflags = ["-O0", "-g"] if debug or sanitize else ["-O3"]
 ldflags = []
 if sanitize:
     cflags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
@@ -27,9 +34,12 @@ exts = [
         include_dirs=[np.get_include()],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+        + ([("VITALPROC_PORTABLE", "1")] if portable else []),
+        depends=["src/vitalproc/io/_bigmem.h"] if name == "io._parse" else [],
     )
-    for name in ("io._parse", "ops._grid", "writers._text", "synth._tile", "quality._pass")
+    for name in ("io._parse", "ops._grid", "writers._text", "synth._tile", "quality._pass",
+                 "viewer._envelope")
 ]
 
 setup(

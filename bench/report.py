@@ -16,7 +16,7 @@ Row = dict[str, Any]
 Figure = Callable[..., float | None]
 
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt}
-MB = 1e6  # decimal megabytes, as design.md gives the corpus sizes
+MB = 1e6  # decimal megabytes, as the corpus sizes are given
 SYNTHETIC = ("icu_1h.vital", "or_4h.vital")
 ICU = ("icu_1h.vital",)
 OR = ("or_4h.vital",)
@@ -103,7 +103,7 @@ def _import_time(report: Report, file: str) -> float | None:
 
 @dataclass(frozen=True)
 class Target:
-    """One target of an issue: its figure on each of `files` against `op limit`."""
+    """One target: its figure on each of `files` against `op limit`."""
 
     group: str
     what: str
@@ -115,11 +115,11 @@ class Target:
 
 
 GROUPS = {  # key -> heading of its table
-    "reader": "Reader (issue 2)",
-    "analysis": "Analysis (issue 3)",
-    "cli": "Command line (issue 4)",
-    "datasets": "Datasets (issue 5)",
-    "scale": "Bounded memory at scale (issue 6)",
+    "reader": "Reader",
+    "analysis": "Analysis",
+    "cli": "Command line",
+    "datasets": "Datasets",
+    "scale": "Bounded memory at scale",
 }
 # What a reader of a group's table must know to read its figures.
 GROUP_NOTES = {
@@ -134,10 +134,10 @@ GROUP_NOTES = {
     ),
     "cli": (
         "End-to-end process wall times, interpreter start included. The export"
-        " limits are **reference figures, not measured in this run**: the seed's Go"
-        " processor is not available here, so its times from design.md section 4"
+        " limits are **reference figures, not measured in this run**: the Go"
+        " processor is not available here, so its published times"
         " (`icu_1h` 0.19 s msgpack and 0.33 s compact JSON, `or_4h` 3.0 s and"
-        " 4.8 s) are divided by 2 and by 3 as issue 4 asks, and the figures of this"
+        " 4.8 s) are divided by 2 and by 3 (the targets), and the figures of this"
         " run are compared with those. RSS figures are the `vitalproc` process's"
         " own peak."
     ),
@@ -166,13 +166,13 @@ def _export_time(fmt: str, files: tuple[str, ...], go_s: float, share: int) -> T
 
 
 def _export_rss(fmt: str) -> Target:
-    """An export of or_4h's peak RSS (issue 4: any export, under 300 MB)."""
+    """An export of or_4h's peak RSS (any export, under 300 MB)."""
     flags = " --compact" if fmt == "json" else ""
     what = f"`export --format {fmt}{flags}` peak RSS, MB"
     return Target("cli", what, OR, (f"cli_export_{fmt}",), _process_peak_mb, "<", 300)
 
 
-# Every target of issues 2 to 5 that the harness can measure, in the issues' order; one
+# Every target the harness can measure, in the order of the report's sections; one
 # without a case is still listed, and reported as not measured. The inflate floor is
 # judged where inflating dominates; on the real files (tens of kB) fixed per-call costs
 # do, and their tables still show the ratio.

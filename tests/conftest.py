@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import pathlib
-import sys
 import warnings
 
+import fixtures_catalog  # tests/ is on the path: pyproject.toml's pytest pythonpath
 import pytest
 
 HERE = pathlib.Path(__file__).parent
-sys.path.insert(0, str(HERE))  # vitalbytes, fixtures_catalog, parity
-
-import fixtures_catalog
 
 REAL_FILES = sorted((HERE / "data").glob("*.vital"))
 REPO = HERE.parent

@@ -70,7 +70,7 @@ def test_readme_first_command_and_version():
 
 def test_export_to_stdout_is_the_api_and_deterministic():
     first = run("export", REAL, "--format", "json", "--compact")
-    again = run("export", REAL, "-format=json", "-compact")  # the seed's spelling
+    again = run("export", REAL, "-format=json", "-compact")  # the Go processor's spelling
     assert first.returncode == 0 and first.stderr == b""
     assert first.stdout == again.stdout
     doc = json.loads(first.stdout)
@@ -366,7 +366,7 @@ def test_recovery_warnings_and_quiet(capsys, fixture_file):
     assert code == 0 and json.loads(out)["tracks"]
 
 
-def test_seed_invocation_without_subcommand(capsys):
+def test_go_processor_invocation_without_subcommand(capsys):
     code, out, _ = main(capsys, "-format", "json", "-tracks", "Intellivue/HR",
                         "-max-samples", "1", REAL)
     doc = json.loads(out)
@@ -385,7 +385,6 @@ def test_every_subcommand_has_help(capsys):
 
 def test_export_selection_matches_the_library(capsys, tmp_path):
     """The command's output equals the writer called on the API's selection."""
-    from vitalproc.writers import msgpack as msgpack_writer
 
     out = tmp_path / "x.msgpack"
     code, _, _ = main(capsys, "export", REAL, "-o", str(out), "-t", "*HR", "--max-samples",
@@ -393,7 +392,7 @@ def test_export_selection_matches_the_library(capsys, tmp_path):
     vf = read(REAL)
     expected = io.BytesIO()
     sel = _base.Selection(tracks=["*HR"], max_records=4, physical=True)
-    msgpack_writer.write(vf, expected, sel)
+    vitalproc.export(vf, expected, "msgpack", sel)
     doc, want = msgpack.unpackb(out.read_bytes()), msgpack.unpackb(expected.getvalue())
     del doc["file_info"]["file"]
     assert code == 0 and doc == want
@@ -431,7 +430,7 @@ def test_cpu_and_memory_profiles(capsys, tmp_path):
 
     cpu, mem = tmp_path / "cpu.prof", tmp_path / "mem.snap"
     code, _, err = main(capsys, "export", REAL, "-o", str(tmp_path / "x.json"),
-                        "-cpuprofile", str(cpu), "-memprofile", str(mem))  # seed spellings
+                        "-cpuprofile", str(cpu), "-memprofile", str(mem))  # the Go processor's spellings
     assert code == 0 and not tracemalloc.is_tracing()
     stats = pstats.Stats(str(cpu)).stats  # type: ignore[attr-defined]
     assert any(name == "cmd_export" for _, _, name in stats)
@@ -472,5 +471,5 @@ def test_mistyped_command_is_a_usage_error(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["exprt", "case.vital"]) == 2
     assert "did you mean 'export'" in capsys.readouterr().err
-    # A word that is no command stays the seed's `vitalproc FILE` form: a missing file.
+    # A word that is no command stays the Go processor's `vitalproc FILE` form: a missing file.
     assert cli.main(["case.vital"]) == 1

@@ -49,7 +49,7 @@ load = functools.cache(read_source)
 
 def written(module, vf, selection=None, **options) -> bytes:
     out = io.BytesIO()
-    module.write(vf, out, selection, **options)
+    vitalproc.export(vf, out, module.FORMAT, selection, **options)
     return out.getvalue()
 
 
@@ -452,10 +452,10 @@ def test_arrow_parquet_polars_duckdb(source, tmp_path):
     vf = load(source)
     table = vf.to_arrow()
     check_long_table(table, vf)
-    parquet_writer.write(vf, tmp_path / "x.parquet")
+    vitalproc.export(vf, tmp_path / "x.parquet", "parquet")
     from_parquet = pq.read_table(tmp_path / "x.parquet")
     check_long_table(from_parquet, vf)
-    arrow_writer.write(vf, tmp_path / "x.arrow")
+    vitalproc.export(vf, tmp_path / "x.arrow", "arrow")
     with pa.memory_map(str(tmp_path / "x.arrow")) as source_file:
         check_long_table(pa.ipc.open_file(source_file).read_all(), vf)
     frame = pl.read_parquet(tmp_path / "x.parquet")
@@ -600,10 +600,10 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(json_writer, "records_text", fail)
     with pytest.raises(RuntimeError):
-        json_writer.write(vf, target)
+        vitalproc.export(vf, target, "json")
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()
-    json_writer.write(vf, target)
+    vitalproc.export(vf, target, "json")
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
     assert json.loads(target.read_bytes())["tracks"]
 
@@ -646,7 +646,7 @@ def test_docs_duckdb_queries(tmp_path):
     import duckdb
 
     vf = load(REAL_FILES[0].name)
-    parquet_writer.write(vf, tmp_path / "case.parquet")
+    vitalproc.export(vf, tmp_path / "case.parquet", "parquet")
     path = tmp_path / "case.parquet"
     numeric = duckdb.sql(f"SELECT track, count(*), avg(value) FROM '{path}' "
                          f"WHERE type = 'numeric' GROUP BY track").fetchall()
@@ -656,7 +656,7 @@ def test_docs_duckdb_queries(tmp_path):
                          f"WHERE track = '{wave}'").fetchall()
     assert [s for _, s in samples] == vf.trks[wave].samples.tolist()
     mixed = load("wave_all_fmts")
-    parquet_writer.write(mixed, path, _base.Selection(tracks=["W_F32", "W_U16"]))
+    vitalproc.export(mixed, path, "parquet", _base.Selection(tracks=["W_F32", "W_U16"]))
     waves = duckdb.sql(f"SELECT track, dt, coalesce(samples_float32, samples_uint16::FLOAT[]) "
                        f"AS samples FROM '{path}' WHERE type = 'wave'").fetchall()
     names = ["SNUADC/W_F32", "SNUADC/W_U16"]
@@ -695,3 +695,29 @@ def test_an_export_replaces_an_older_file_and_leaves_nothing_beside_it(tmp_path,
         with _output.atomic_output(dest) as out:
             out.write(b"newer")
     assert dest.read_bytes() == b"new" and sorted(tmp_path.iterdir()) == [dest]
+
+
+def test_export_entry_point_picks_the_format(tmp_path):
+    """``vitalproc.export``: the format from the name or the suffix, the same bytes
+    either way, and a clear error where neither says which."""
+    vf = read_source(REAL_FILES[0].name)
+    for name, suffix in (("json", ".json"), ("msgpack", ".msgpack"), ("csv", ".csv"),
+                         ("text", ".txt"), ("parquet", ".parquet"), ("arrow", ".arrow")):
+        by_suffix, by_name = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+        vitalproc.export(vf, by_suffix)
+        vitalproc.export(vf, by_name, name.upper())
+        assert by_suffix.stat().st_size > 0
+        if name not in ("parquet", "arrow"):  # (their metadata holds no path, but
+            assert by_suffix.read_bytes() == by_name.read_bytes()  # compare the text ones)
+    out = io.BytesIO()
+    vitalproc.export(vf, out, "json", compact=True)
+    assert json.loads(out.getvalue())["file_info"]["tracks_count"] == len(vf.trks)
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        vitalproc.export(vf, tmp_path / "case.unknown")
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        vitalproc.export(vf, io.BytesIO())
+    with pytest.raises(KeyError, match="unknown format 'xml'"):
+        vitalproc.export(vf, tmp_path / "x.xml", "xml")
+    with pytest.raises(TypeError):
+        vitalproc.export(vf, io.BytesIO(), "msgpack", compact=True)
+    assert not (tmp_path / "case.unknown").exists()

@@ -19,7 +19,6 @@ import vitalproc
 from vitalproc.ops import frames
 from vitalproc._constants import FMT_DTYPE
 from vitalproc.ops import selection as _base
-from vitalproc.writers import arrow as arrow_writer
 
 FIXED_COLUMNS = ["device", "track", "type", "unit", "dt", "value", "text"]
 KIND_COLUMN = {1: "samples", 2: "value", 5: "text"}
@@ -182,7 +181,7 @@ def test_corpus_or_1h(corpus, tmp_path):
     check_long_table(table, vf)
     assert_zero_copy(table, vf)
     # The streaming writer cuts long waves into several batches: rebased offsets.
-    arrow_writer.write(vf, tmp_path / "or.arrow")
+    vitalproc.export(vf, tmp_path / "or.arrow", "arrow")
     with pa.memory_map(str(tmp_path / "or.arrow")) as source:
         reader = pa.ipc.open_file(source)
         assert reader.num_record_batches > len(vf.trks)

@@ -96,3 +96,25 @@ def test_block_memory_is_shared_with_numpy():
     assert b[0] == 9 and a.flags.writeable
     del w, data  # the arrays keep the memory alive
     assert a.tolist() == [9, 2, 3]
+
+
+def test_big_columns_grow_without_losing_samples():
+    """Columns past 1 MB take the big-column path (a huge-page mapping grown by mremap
+    on Linux, the heap in a portable build): every sample lands, in order."""
+    w = _parse.Walker()
+    w.first_rec_pending = False
+    wave = w.add_slot(1, 4, 500.0)
+    w.map_tid(1, wave)
+    per_record = 50_000  # 200 kB of int32 per record: 3 MB over 15 records, so the
+    rng = np.random.default_rng(7)  # column grows past 1 MB and is grown again after
+    expected = rng.integers(-2**31, 2**31, per_record * 15, dtype=np.int64).astype("<i4")
+    buf = b"".join(rec(1, 100.0 + i, struct.pack("<I", per_record)
+                       + expected[i * per_record:(i + 1) * per_record].tobytes())
+                   for i in range(15))
+    status, pos, _ = w.walk(buf, 0, False)
+    assert (status, pos) == (_parse.END, len(buf))
+    nrec, dt, ends, data = w.take(wave)
+    assert nrec == 15
+    assert np.frombuffer(ends, np.int64)[-1] == expected.size
+    assert np.array_equal(np.frombuffer(data, "<i4"), expected)
+    assert isinstance(_parse.BIG_COLUMNS_MAPPED, bool)

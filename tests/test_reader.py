@@ -254,3 +254,14 @@ def test_warnings_are_structured():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert [w.code for w in vitalproc.read(gz, compat="vitaldb").warnings] == ["big_packet"]
+
+
+def test_a_missing_optional_library_names_its_extra():
+    """Every optional import goes through one helper, whose error says what to install."""
+    from vitalproc import _deps
+
+    assert _deps.available("json", "os") and not _deps.available("json", "no_such_module_x")
+    with pytest.raises(ImportError, match=r"to_pandas needs no_such_module_x: "
+                                          r"pip install 'vitalproc\[frames\]'"):
+        _deps.require("no_such_module_x", "frames", "to_pandas")
+    assert _deps.require("json", "formats") is __import__("json")

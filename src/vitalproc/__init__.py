@@ -35,6 +35,7 @@ __all__ = [
 # it, the attribute; None: the module itself, as for the callable ``vitalproc.synth``)
 _LAZY: dict[str, tuple[str, str | None]] = {
     "convert": ("dataset.batch", "convert"),
+    "export": ("writers", "export"),
     "open_dataset": ("dataset.query", "open_dataset"),
     "synth": ("synth", None),
     "qc": ("quality.runner", "qc"),

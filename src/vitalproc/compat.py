@@ -7,6 +7,8 @@ pass ``compat="vitaldb"`` for vitaldb's result exactly. Where vitaldb fails by a
 (``track_names=None`` in ``vital_recs``, an interval on a file with no sampling rate),
 these do what the argument means instead: every track, a 1 s grid.
 
+Examples
+--------
 >>> import vitalproc
 >>> import vitalproc.compat as vitaldb
 >>> vitaldb.vital_trks(vitalproc.SAMPLE)[:2]

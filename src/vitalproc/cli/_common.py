@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from ._args import count, seed_time_arg, time_arg, track_types
+from ._args import count, go_time_arg, time_arg, track_types
 
 #: The exit codes of every command: 0 ok, 1 a data or format error (in any input, or a
 #: failed query or conversion), 2 a usage error (bad flags, no such input or dataset).
@@ -114,10 +114,10 @@ def add_record_flags(p: argparse.ArgumentParser) -> list[argparse.Action]:
                  "ISO 8601 (file's timezone unless one is given)"),
         add("--end", type=time_arg, metavar="TIME",
             help="records before this time (exclusive); same forms as --start"),
-        add("-start-time", "--start-time", dest="start_time", type=seed_time_arg,
-            metavar="UNIX", help="the seed's --start: Unix seconds, 0 = no bound"),
-        add("-end-time", "--end-time", dest="end_time", type=seed_time_arg,
-            metavar="UNIX", help="the seed's --end: Unix seconds, 0 = no bound"),
+        add("-start-time", "--start-time", dest="start_time", type=go_time_arg,
+            metavar="UNIX", help="the Go processor's form of --start: Unix seconds, 0 = no bound"),
+        add("-end-time", "--end-time", dest="end_time", type=go_time_arg,
+            metavar="UNIX", help="the Go processor's form of --end: Unix seconds, 0 = no bound"),
         add("--max-samples", "-max-samples", "--max-records", dest="max_records",
             type=count, metavar="N",
             help="the first N selected records of each track (default: all)"),

@@ -1,7 +1,7 @@
-"""The command line's ``--cpuprofile`` and ``--memprofile`` (the seed's Go flags).
+"""The command line's ``--cpuprofile`` and ``--memprofile`` (flags of the Go processor).
 
 A cProfile profile of the run and a tracemalloc snapshot taken at its end are written
-also when the run fails (the seed lost its profile then). tracemalloc sees what Python
+also when the run fails (the Go processor lost its profile then). tracemalloc sees what Python
 allocates, not the reader's own column buffers, so the process's peak RSS is said too.
 """
 from __future__ import annotations

@@ -100,7 +100,7 @@ def _add_export(sub: Any, name: str) -> None:
                        help="devices only")
     selecting = add_track_flags(ex) + add_record_flags(ex)
     add_common(ex)
-    # the flags that select tracks or records, and their defaults (_commands._raw_plan)
+    # the flags that select tracks or records, and their defaults (_raw_plan)
     ex.set_defaults(func=cmd_export, selecting=tuple((a.dest, a.default) for a in selecting))
 
 
@@ -165,8 +165,8 @@ def _report_read(report: Reporter, path: str, vf: Any) -> None:
         report.warn(path, issue.message)
 
 
-def _selection_plan(path: str, args: argparse.Namespace, report: Reporter,
-                    **selection: Any) -> Any:
+def _read_selected(path: str, args: argparse.Namespace, report: Reporter,
+                   **selection: Any) -> Any:
     """Read ``path`` with the command line's track selection; return its ``Plan``."""
     from .._names import close_names
     from ..ops.selection import Selection, plan
@@ -336,7 +336,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
         selection = dict(records=False, sections=(args.what,))
         plan_ = (_selects_all(args) and _raw_plan(path, args, report, **selection)) or \
-            _selection_plan(path, args, report, **selection)
+            _read_selected(path, args, report, **selection)
         _, rows = listing(plan_)
         out = sys.stdout
         if args.format == "json":
@@ -358,7 +358,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 # -- export ------------------------------------------------------------------------------------
 
 def _sections(args: argparse.Namespace) -> tuple[tuple[str, ...], bool]:
-    """The document's sections and whether records are written (the seed's modes)."""
+    """The document's sections and whether records are written (the Go processor's modes)."""
     wanted = [s for s, flag in (("file_info", args.info_only), ("devices", args.list_devices),
                                 ("tracks", args.list_tracks)) if flag]
     if args.summary:
@@ -432,7 +432,7 @@ def _raw_plan(path: str, args: argparse.Namespace, report: Reporter,
     """For a command line that selects no track and no time window (``_selects_all``):
     the plan of every track over the reader's own buffers, so that a writer taking it
     (msgpack) runs without importing numpy (``writers/_raw.py``); None for a recording
-    exported a group of tracks at a time (``_selection_plan`` then makes the plan)."""
+    exported a group of tracks at a time (``_read_selected`` then makes the plan)."""
     from ..ops.selection import Selection, plan
     from ..writers._groups import needs_groups
     from ..writers._raw import raw_plan
@@ -504,7 +504,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         from ..writers._output import atomic_output, write_streamed
 
         plan_ = (raw and _raw_plan(path, args, report, **selection)) or \
-            _selection_plan(path, args, report, **selection)
+            _read_selected(path, args, report, **selection)
         plan_.release = True  # this recording is read for this export only
         dest = outputs[path]
         report.note(f"{path}: {len(plan_.parts)} tracks -> {dest or 'stdout'} ({fmt.name})")
@@ -529,7 +529,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         from ..writers._output import atomic_output
         from ..writers.grid import grid_table, write_grid
 
-        plan_ = _selection_plan(path, args, report, records=False)
+        plan_ = _read_selected(path, args, report, records=False)
         names = [p.name for p in plan_.parts]
         grid = plan_.vf.to_numpy(names, args.interval, return_timestamp=True)
         table = grid_table(plan_, names, grid, args.time)

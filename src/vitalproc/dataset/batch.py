@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .._deps import available, require
 from .._files import TMP_SUFFIX, atomic_file
 from . import manifest
 from .case_reader import read_layout
@@ -263,11 +264,9 @@ def run_dask(work: Work, tasks: list[Task], scheduler: str | None, jobs: int,
     """Run ``work`` on every task on a dask.distributed cluster (a local one of ``jobs``
     workers without a scheduler address). A task the cluster fails (a worker killed
     too often, a lost connection) is a failed result."""
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:
-        raise ImportError("engine='dask' needs dask.distributed: "
-                          "pip install 'vitalproc[dataset]'") from exc
+    distributed = require("distributed", "dataset", "engine='dask'")
+    Client, LocalCluster, as_completed = (distributed.Client, distributed.LocalCluster,
+                                          distributed.as_completed)
     with contextlib.ExitStack() as stack:
         if scheduler:
             client = stack.enter_context(Client(scheduler))
@@ -335,13 +334,9 @@ class _Progress:
         self.start = time.perf_counter()
         if not total or enabled is False or enabled is None and not sys.stderr.isatty():
             return
-        try:
-            from tqdm import tqdm
-        except ImportError as exc:
-            if enabled is None:
-                return  # a bar nobody asked for is not worth an error
-            raise ImportError("a progress bar needs tqdm: pip install 'vitalproc[dataset]'"
-                              ) from exc
+        if enabled is None and not available("tqdm"):
+            return  # a bar nobody asked for is not worth an error
+        tqdm = require("tqdm", "dataset", "a progress bar").tqdm
         self.bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
 
     def update(self, result: FileResult) -> None:
@@ -414,7 +409,7 @@ def convert(inputs: Iterable[str | os.PathLike] | str | os.PathLike,
     with _locked(folder):
         _remove_stale_temporaries(folder)
         rows, tracks = manifest.reconcile(folder)
-        plan = _Plan(folder, rows, tracks)
+        plan = _Conversion(folder, rows, tracks)
         tasks = plan.tasks(sources, Task(source="", caseid="", dataset=folder, strict=strict,
                                          compat=compat, compression_level=compression_level))
         bar = _Progress(len(tasks), progress)
@@ -456,7 +451,7 @@ def _remove_stale_temporaries(folder: str) -> None:
             os.unlink(path)
 
 
-class _Plan:
+class _Conversion:
     """The manifest as it stands, what to convert, and the results as they come.
 
     A converted file's manifest row and track rows are made from its output's footer

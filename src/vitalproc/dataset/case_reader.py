@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .._constants import FMT_DTYPE, TrackType
 from ..model import Device, ReadIssue, Segment, Track, VitalFile
 from .._names import matches, split_names
+from ..ops.edit import find_color
 from . import schema as vp
 
 if TYPE_CHECKING:
@@ -345,20 +346,6 @@ def _keep(trk: Track, keep: np.ndarray) -> None:
 
 # ---- a file vitaldb wrote --------------------------------------------------------------
 
-#: vitaldb's ``Track.find_color``: the colour its parquet reader gives a track by name.
-_VITALDB_COLORS = {
-    **dict.fromkeys(("I", "II", "III", "V", "V1", "V2", "V3", "V4", "V5", "V6", "aVR",
-                     "aVL", "aVF", "MLII", "DeltaQTc", "HR", "PVC", "QT", "QT-HR", "QTc",
-                     "ST-I", "ST-II", "ST-III", "ST-V", "PULSE"), 4278255360),
-    **dict.fromkeys(("ABPSys", "ABPDias", "ABPMean", "PAPSys", "PAPDias", "PAPMean"),
-                    4294901760),
-    **dict.fromkeys(("Pleth", "SpO2", "Pulse (SpO2)"), 4287090426),
-    "CVP": 4294944000,
-    **dict.fromkeys(("CO", "CI", "SV", "SVI"), 4294951115),
-    **dict.fromkeys(("Resp", "RR", "RESP"), 4294967040),
-}
-
-
 def _load_vitaldb_written(vf: VitalFile, pf: Any, names: list[str] | None,
                           excluded: list[str] | None) -> None:
     """vitaldb's ``_load_parquet_new``, on whole columns: tracks in order of first row,
@@ -402,7 +389,7 @@ def _load_vitaldb_written(vf: VitalFile, pf: Any, names: list[str] | None,
         if dev and dev not in vf.devs:
             vf.devs[dev] = Device(dev)
         unit = table.column("unit")[first].as_py() or ""
-        col = _VITALDB_COLORS.get(name, 0xFFFFFF)
+        col = find_color(name)  # vitaldb's parquet reader: the colour by name
         if has_list[first]:
             srate = table.column("srate")[first].as_py()
             trk = Track(name, int(TrackType.WAVE), col=col, dname=dev, unit=unit, fmt=1,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from .._constants import TrackType
+from .._constants import TYPE_NAMES
 from . import schema as vp
 from .case_reader import read_layout
 
@@ -65,7 +65,6 @@ def tracks_schema() -> pa.Schema:
     ])
 
 
-_KINDS = {TrackType.WAVE: "wav", TrackType.NUMERIC: "num", TrackType.STRING: "str"}
 
 
 def _timezone(dgmt: int) -> str:
@@ -116,7 +115,7 @@ def track_rows(caseid: str, layout: dict[str, Any]) -> list[dict[str, Any]]:
         _, earliest, latest, last_end = t["span"]
         ends = [v for v in (latest, last_end) if v is not None]
         rows.append({"caseid": caseid, "dtname": t["dtname"], "dname": t["dname"],
-                     "name": t["name"], "kind": _KINDS.get(t["type"], str(t["type"])),
+                     "name": t["name"], "kind": TYPE_NAMES.get(t["type"], str(t["type"])),
                      "type": t["type"], "fmt": t["fmt"], "unit": t["unit"],
                      "srate": t["srate"], "gain": t["gain"], "offset": t["offset"],
                      "mindisp": t["mindisp"], "maxdisp": t["maxdisp"], "col": t["col"],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from .._deps import require
 from .case_reader import read_case
 from .manifest import CONVERTED, MANIFEST_NAME, TRACKS_NAME, read_rows
 from ..model import VitalFile
@@ -130,11 +131,7 @@ class Dataset:
         (the track table) and ``samples`` (every row of every case: vitaldb's columns
         plus ``caseid`` and ``dtname``; the span rows left out), and one per table of
         ``tables()`` (``qc``: the quality metrics, once ``vitalproc qc`` has run)."""
-        try:
-            import duckdb
-        except ImportError as exc:
-            raise ImportError("queries need duckdb: pip install 'vitalproc[dataset]'"
-                              ) from exc
+        duckdb = require("duckdb", "dataset", "a query")
         con = duckdb.connect()
         con.execute(f"CREATE VIEW recordings AS SELECT * FROM "
                     f"read_parquet({_sql_str(os.path.join(self.path, MANIFEST_NAME))})")

@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .._constants import TrackType
+from .._constants import METADATA_KEY, TrackType
 from .._version import __version__
 from .._deps import available, require
 
@@ -50,8 +50,6 @@ COLUMNS = ("dt", "dname", "tname", "unit", "ivals", "fvals", "nval", "sval", "sr
 #: The Parquet columns (leaves) of ``COLUMNS``, as the writer's options name them.
 _LEAVES = tuple(f"{c}.list.element" if c in ("ivals", "fvals") else c for c in COLUMNS)
 
-#: Footer key of the JSON layout (see ``write``); vitaldb and pandas ignore it.
-METADATA_KEY = b"vitalproc"
 LAYOUT_VERSION = 1
 
 #: A track is split over several row groups past this many records or this many wave

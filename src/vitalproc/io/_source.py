@@ -24,7 +24,7 @@ class ReadableBuffer(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
-SourceLike = Union[str, os.PathLike, bytes, bytearray, memoryview, ReadableBuffer]
+SourceLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, ReadableBuffer]
 
 
 def is_url(text: str) -> bool:

@@ -13,9 +13,9 @@ import os
 import struct
 import sys
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from . import _inflate
 from .._constants import (
@@ -100,7 +100,7 @@ _OPTIONAL_FIELDS = ((_f32, 4, 0.0), (_f32, 4, 0.0), (_u32, 4, 0), (_f32, 4, 0.0)
                     (_f64, 8, 0.0), (_f64, 8, 0.0), (_u8, 1, 0), (_u32, 4, 0), (_u32, 4, 0))
 
 
-def _optional_track_fields(b: bytes, pos: int, plen: int) -> tuple:
+def _optional_track_fields(b: bytes, pos: int, plen: int) -> tuple[Any, ...]:
     """mindisp .. reclen, each read only while the declared length says there is more
     (vitaldb's ``packet_len > pos`` tests; once one fails, so do the rest), then ``pos``."""
     values = []
@@ -128,7 +128,11 @@ def same_meaning(old: Track, new: Track) -> bool:
         old.gain == new.gain and old.offset == new.offset))
 
 
-def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
+#: Track names as ``read`` takes them: a list, or one string split on commas.
+TrackNames = Union[Sequence[str], str, None]
+
+
+def read(source: SourceLike, tracks: TrackNames = None, exclude: TrackNames = None,
          header_only: bool = False, maxlen: float | None = None,
          compat: str | None = None, strict: bool = False,
          max_inflated_bytes: int | None = None) -> VitalFile:
@@ -238,7 +242,7 @@ class Survey(NamedTuple):
         return 16 * n + self.nval[dtname]
 
 
-def survey(source: SourceLike, tracks: Any = None, exclude: Any = None,
+def survey(source: SourceLike, tracks: TrackNames = None, exclude: TrackNames = None,
            compat: str | None = None) -> Survey:
     """Walk a recording as ``read`` does, keeping only each track's record times.
 
@@ -254,8 +258,8 @@ def survey(source: SourceLike, tracks: Any = None, exclude: Any = None,
                   {k: nval for k, (_, _, nval) in kept.items()})
 
 
-def read_only(source: SourceLike, names: Collection[str], tracks: Any = None,
-              exclude: Any = None, compat: str | None = None) -> VitalFile:
+def read_only(source: SourceLike, names: Collection[str], tracks: TrackNames = None,
+              exclude: TrackNames = None, compat: str | None = None) -> VitalFile:
     """``read(source, tracks, exclude, compat=compat)`` holding the records of the tracks
     named in ``names`` only (full names); the other tracks are walked, checked and
     counted alike, so what is held equals a full read's, whatever the file's quirks."""
@@ -313,7 +317,7 @@ class _Loader:
         # (their records cannot share one column): [(slot, declaration)], first slot first.
         self.decl_slots: dict[str, list[tuple[int, Track]]] = {}
         # Default mode: names declared again while holding records: [track ids, offset]
-        self.redeclared: dict[str, list] = {}
+        self.redeclared: dict[str, list[Any]] = {}
         self.header_times = False  # the header holds dtstart/dtend
         self.raw_fields: dict[str, Any] = {}  # vitaldb's locals that outlive a RAW packet
         self.pos = 0         # walk position in the current buffer

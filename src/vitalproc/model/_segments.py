@@ -17,7 +17,7 @@ stream; ``join`` makes the track from them:
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from .vitalfile import Segment, Track
 Part = tuple[Track, int, Any, Any, Any, Any, int]
 
 
-def _key(t: Track) -> tuple:
+def _key(t: Track) -> tuple[Any, ...]:
     return (t.type, t.srate if t.type == TrackType.WAVE else None)
 
 
@@ -38,7 +38,7 @@ def join(track: Track, parts: list[Part]) -> tuple[list[Track], list[tuple[int, 
     Returns the tracks made, ``track`` first, then one per other type or sampling rate,
     and for each the records and samples (waves) or text bytes (strings) walked.
     """
-    groups: dict[tuple, list[tuple[int, Part]]] = {}
+    groups: dict[tuple[Any, ...], list[tuple[int, Part]]] = {}
     for i, part in enumerate(parts):
         groups.setdefault(_key(part[0]), []).append((i, part))
     main = groups.pop(_key(track))
@@ -83,7 +83,8 @@ def _fill(track: Track, parts: list[Part]) -> tuple[int, int]:
     which = np.repeat(np.arange(len(ones)), [len(one.dt) for one in ones])
     dt = np.concatenate([one.dt for one in ones])
     wave = track.type == TrackType.WAVE
-    n = np.concatenate([np.diff(one.offsets) for one in ones]) if wave else None
+    n: Any = np.concatenate([np.diff(cast(np.ndarray, one.offsets)) for one in ones]) \
+        if wave else None
     if len(seq) > 1 and (seq[1:] < seq[:-1]).any():  # records interleave: file order
         # Stable: records a slot held before the name was read apart share one position.
         order = np.argsort(seq, kind="stable")
@@ -114,7 +115,7 @@ def segments_of(segments: list[Segment], index: np.ndarray) -> list[Segment]:
     return _runs(which, [s[2:] for s in segments])
 
 
-def _runs(which: np.ndarray, meanings: list[tuple]) -> list[Segment]:
+def _runs(which: np.ndarray, meanings: list[tuple[Any, ...]]) -> list[Segment]:
     """Segments of the runs of equal ``which`` (each record's declaration), with that
     declaration's (fmt, gain, offset)."""
     if not len(which):  # (a walk that keeps no times)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TYPE_NAMES, TrackType
 from ._recs import Records
@@ -80,7 +80,7 @@ class Track:
         self.apart_from: str | None = None
         # The reader hands over raw column buffers; numpy views of them are made on
         # first use, so listing a file's tracks never imports numpy.
-        self._columns: tuple | None = None
+        self._columns: tuple[int, Any, Any, Any] | None = None
 
     def _set_columns(self, nrec: int, dt: Any, ends: Any, data: Any) -> None:
         self._columns = (nrec, dt, ends, data)
@@ -126,7 +126,7 @@ class Track:
         """float64[n]: each record's time (Unix seconds), in file order."""
         if self._columns is not None or self._dt is None:
             self._arrays()
-        return self._dt
+        return cast("np.ndarray", self._dt)  # _arrays() set it
 
     @dt.setter
     def dt(self, value: np.ndarray) -> None:
@@ -138,7 +138,7 @@ class Track:
         """Samples (waves), values (numerics) or UTF-8 bytes (strings), as on disk."""
         if self._columns is not None or self._data is None:
             self._arrays()
-        return self._data
+        return cast("np.ndarray", self._data)  # _arrays() set it
 
     @data.setter
     def data(self, value: np.ndarray) -> None:
@@ -159,7 +159,8 @@ class Track:
 
     def __len__(self) -> int:
         if self._columns is not None:
-            return self._columns[0]
+            nrec: int = self._columns[0]
+            return nrec
         return 0 if self._dt is None else len(self._dt)
 
     @property
@@ -182,7 +183,7 @@ class Track:
     def texts(self) -> list[str]:
         """A string track's texts, decoded as vitaldb does (UTF-8, bad bytes dropped)."""
         raw = self.data.tobytes()
-        ends = self.offsets.tolist()
+        ends = cast("np.ndarray", self.offsets).tolist()  # strings have boundaries
         return [raw[a:b].decode("utf-8", "ignore") for a, b in zip(ends, ends[1:])]
 
     @property
@@ -276,7 +277,7 @@ class ReadIssue(NamedTuple):
     offset: int | None = None
     where: str = "inflated"
     track: str | None = None
-    count: int | None = None
+    count: int | None = None  # type: ignore[assignment]  # (shadows tuple.count)
 
 
 #: What ``VitalFile(path, ...)`` calls to fill the new recording from ``path`` (a list of
@@ -333,7 +334,7 @@ class VitalFile:
         self.packed = False
         self.order: list[str] = []
         self.ipath = ipath
-        self.packets: list[dict] = []
+        self.packets: list[dict[str, Any]] = []
         self.warnings: list[ReadIssue] = []
         # How it was read (None or "vitaldb"); the views follow it (views.py).
         self.compat: str | None = None
@@ -460,7 +461,7 @@ class VitalFile:
 
     def get_samples(self, track_names: Any = None, interval: float | None = None,
                     return_datetime: bool = False, return_timestamp: bool = False
-                    ) -> tuple[list, list[str]]:
+                    ) -> tuple[list[Any], list[str]]:
         """Columns of the time grid and their names (``vitalproc.ops.views.get_samples``)."""
         from ..ops.views import get_samples
 
@@ -505,6 +506,20 @@ class VitalFile:
         return to_polars(self, track_names, physical=physical)
 
     # -- end of long frames -----------------------------------------------------------------
+
+    # -- pictures (viewer/) -----------------------------------------------------------------
+
+    def plot(self, path: Any = None, **options: Any) -> Any:
+        """Draw the recording: one lane per track, waves as min/max envelopes per pixel
+        column, numerics over time, strings as marks; saved to ``path`` (PNG, SVG or
+        PDF by its suffix) when given (``vitalproc.viewer.static.plot``; options
+        ``tracks``, ``start``, ``end``, ``width``, ``height``, ``dpi``, ``theme``).
+        Returns a ``Picture`` (the figure and the arrays behind it)."""
+        from ..viewer.static import plot
+
+        return plot(self, path, **options)
+
+    # -- end of pictures --------------------------------------------------------------------
 
     def __repr__(self) -> str:
         name = os.fspath(self.ipath) if isinstance(self.ipath, (str, os.PathLike)) else None

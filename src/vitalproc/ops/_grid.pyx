@@ -37,8 +37,11 @@ cdef extern from "numpy/arrayobject.h":
 
 # Floats made so far, by key (8/16-bit raw samples: one slot per raw value) or, for
 # other values, by float32 bit pattern (direct-mapped: a collision makes a new float).
-DEF KEY_SLOTS = 65536
-DEF CACHE_BITS = 14
+cdef enum:
+    KEY_SLOTS = 65536
+    CACHE_BITS = 14
+
+
 cdef struct Slot:
     uint32_t bits
     PyObject* obj

@@ -33,7 +33,7 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._constants import FMT_DTYPE
+from .._constants import FMT_DTYPE, KIND_NAMES, METADATA_KEY
 from .._deps import require
 from .._names import split_names
 from .selection import Part, Plan, Selection, plan
@@ -45,11 +45,9 @@ if TYPE_CHECKING:
 
     from ..model import VitalFile
 
-#: Key of the schema metadata holding the file's and the tracks' metadata.
-METADATA_KEY = b"vitalproc"
 #: Version of the layout (2: one samples column per wave dtype, none promoted).
 VERSION = 2
-TYPE_VALUES = ("wave", "numeric", "string", "other")
+TYPE_VALUES = (*KIND_NAMES.values(), "other")
 #: Wave columns are named this prefix plus the samples' numpy dtype name.
 SAMPLES_PREFIX = "samples_"
 

@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TrackType
+from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, KIND_NAMES
 from .._names import is_glob, name_matches
 from .._f32 import shortest_f32
 
@@ -26,10 +26,9 @@ if TYPE_CHECKING:
 BATCH_SAMPLES = 1 << 20
 BATCH_RECORDS = 1 << 16
 
-#: Output names of the track types (the seed document's ``type_name`` values).
-TYPE_NAMES = {TrackType.WAVE: "WAVE", TrackType.NUMERIC: "NUMERIC",
-              TrackType.STRING: "STRING"}
-KINDS = {TrackType.WAVE: "wave", TrackType.NUMERIC: "numeric", TrackType.STRING: "string"}
+#: Output names of the track types (the Go processor's ``type_name`` values).
+TYPE_NAMES = {t: word.upper() for t, word in KIND_NAMES.items()}
+KINDS = KIND_NAMES
 
 #: Sections of a document, in output order.
 SECTIONS = ("file_info", "devices", "tracks")
@@ -238,7 +237,7 @@ class Part:
                 for s, e in zip(offsets, offsets[1:])]
 
     def metadata(self) -> dict[str, Any]:
-        """The seed document's track keys (before ``records_count``), in its order."""
+        """The export document's track keys (the Go processor's) (before ``records_count``), in its order."""
         t = self.track
         return {
             "name": self.name,
@@ -293,7 +292,7 @@ class Plan:
             part.dt = part.data = part.offsets = None  # type: ignore[assignment]
 
     def file_info(self) -> dict[str, Any]:
-        """The seed's ``file_info`` keys; the counts are those of this document."""
+        """The export document's ``file_info`` keys (the Go processor's); the counts are those of this document."""
         vf = self.vf
         info = {
             "dt_start": vf.dtstart,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
 from . import _grid
 from .._constants import FMT_GAP_SENTINEL, TrackType
+from .._deps import require
 from .._names import find_track
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class _Column:
         return _KIND_DTYPE[self.kind]
 
 
-def _plan(vf: VitalFile, name: str, grid: _Grid) -> _Column:
+def _column_for(vf: VitalFile, name: str, grid: _Grid) -> _Column:
     trk = find_track(vf, name)
     if trk is None or trk.type not in (TrackType.WAVE, TrackType.NUMERIC, TrackType.STRING):
         # An unknown name gives vitaldb a float64 NaN column; a track of another type
@@ -198,7 +199,7 @@ def _wave_runs(trk: Track, grid: _Grid, nsamp: int
     record ``i`` starts at ``ceil((dt_i - dtstart) * srate)``, cut to the buffer.
     Returns (start position, first sample index, sample count) of every record that
     shows, in file order (a NaN time, vitaldb's ValueError, shows nowhere)."""
-    offsets = trk.offsets
+    offsets = cast(np.ndarray, trk.offsets)  # a wave has its record boundaries
     count = np.diff(offsets)
     start_f = np.ceil((trk.dt - grid.dtstart) * trk.srate)
     shows = (count > 0) & (start_f < nsamp) & (start_f + count > 0)
@@ -259,18 +260,20 @@ class _Runs(NamedTuple):
 
     at: np.ndarray
     first: np.ndarray
-    count: np.ndarray
+    count: np.ndarray  # type: ignore[assignment]  # (shadows tuple.count)
 
     def samples(self, nrows: int) -> np.ndarray:
         """The sample each row holds, -1 for none (``_wave_lookup``'s other form)."""
-        return _grid.find_samples(np.arange(nrows, dtype=np.int64), self.at, self.first,
-                                  self.count)
+        found: np.ndarray = _grid.find_samples(np.arange(nrows, dtype=np.int64), self.at,
+                                               self.first, self.count)
+        return found
 
 
 def _ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
     """``lo[i], lo[i]+1, ..., lo[i]+n[i]-1`` for every i, concatenated."""
     total = int(n.sum())
-    return np.arange(total) + np.repeat(lo - (np.cumsum(n) - n), n)
+    ranges: np.ndarray = np.arange(total) + np.repeat(lo - (np.cumsum(n) - n), n)
+    return ranges
 
 
 def _lookup_unordered(start: np.ndarray, first: np.ndarray, count: np.ndarray,
@@ -409,7 +412,7 @@ def get_track_samples(vf: VitalFile, dtname: str, interval: Any = None) -> np.nd
     grid = _Grid.of(vf, resolve_interval(vf, interval))
     if grid.nret == 0:
         return np.empty(0, np.float64)
-    col = _plan(vf, dtname, grid)
+    col = _column_for(vf, dtname, grid)
     out = np.empty(col.length, col.dtype)
     _fill(col, grid, out)
     return out
@@ -417,7 +420,7 @@ def get_track_samples(vf: VitalFile, dtname: str, interval: Any = None) -> np.nd
 
 def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
                 return_datetime: bool = False, return_timestamp: bool = False
-                ) -> tuple[list, list[str]]:
+                ) -> tuple[list[Any], list[str]]:
     """The grid as a list of columns and their names, as vitaldb's ``get_samples``.
 
     Parameters are those of ``to_numpy``. Each column is ``get_track_samples``'s; with
@@ -439,7 +442,7 @@ def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
         if grid.nret == 0:
             cols.append(np.empty(0, np.float64))
             continue
-        col = _plan(vf, name, grid)
+        col = _column_for(vf, name, grid)
         cols.append(np.empty(col.length, col.dtype))
         _fill(col, grid, cols[-1])
     time = _time_column(vf, grid, len(cols[0]), return_datetime, return_timestamp)
@@ -457,8 +460,10 @@ def _time_column(vf: VitalFile, grid: _Grid, nrows: int, return_datetime: bool,
         if nrows == 0:  # also when dtstart is NaN, which no datetime can hold
             return np.empty(0, object)
         tz = datetime.timezone(datetime.timedelta(minutes=-vf.dgmt))
-        return (datetime.datetime.fromtimestamp(vf.dtstart, tz)
-                + np.arange(nrows) * datetime.timedelta(seconds=grid.interval))
+        steps: Any = np.arange(nrows)  # times a timedelta: an object array of them
+        times: np.ndarray = (datetime.datetime.fromtimestamp(vf.dtstart, tz)
+                             + steps * datetime.timedelta(seconds=grid.interval))
+        return times
     if return_timestamp:
         return vf.dtstart + np.arange(nrows) * grid.interval
     return None
@@ -474,7 +479,7 @@ def _layout(vf: VitalFile, track_names: Any, interval: Any
     """
     grid = _Grid.of(vf, resolve_interval(vf, interval))
     names = split_track_names(vf, track_names)
-    cols = [_plan(vf, name, grid) for name in names] if grid.nret else []
+    cols = [_column_for(vf, name, grid) for name in names] if grid.nret else []
     lengths = {c.length for c in cols}
     nrows = lengths.pop() if len(lengths) == 1 else grid.nret
     return grid, names, cols, nrows
@@ -549,7 +554,8 @@ def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
             continue
         _fill(col, grid, out[j], prefilled=True)
         done[key] = j
-    return out.T
+    grid_rows: np.ndarray = out.T
+    return grid_rows
 
 
 def to_pandas(vf: VitalFile, track_names: Any = None, interval: Any = None,
@@ -560,10 +566,7 @@ def to_pandas(vf: VitalFile, track_names: Any = None, interval: Any = None,
 
     With no names and no time column this is an empty frame (vitaldb raises).
     """
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
-        raise ImportError("to_pandas needs pandas: pip install 'vitalproc[frames]'") from exc
+    pd = require("pandas", "frames", "to_pandas")
     values = to_numpy(vf, track_names, interval, return_datetime, return_timestamp)
     names = split_track_names(vf, track_names)
     if return_datetime or return_timestamp:
@@ -584,31 +587,28 @@ def to_polars_grid(vf: VitalFile, track_names: Any = None, interval: Any = None,
     microseconds: in the file's timezone when it is a whole number of hours from UTC
     (polars knows no other fixed offsets), else in UTC; the instants are vitaldb's.
     """
-    try:
-        import polars as pl
-    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
-        raise ImportError("to_polars_grid needs polars: pip install 'vitalproc[frames]'"
-                          ) from exc
+    polars = require("polars", "frames", "to_polars_grid")
     grid, names, cols, nrows = _layout(vf, track_names, interval)
     series = []
     if return_datetime:
-        series.append(_polars_datetimes(pl, vf, grid, nrows))
+        series.append(_polars_datetimes(polars, vf, grid, nrows))
     elif return_timestamp:
-        series.append(pl.Series(TIME_COLUMN, _time_column(vf, grid, nrows, False, True)))
+        series.append(polars.Series(TIME_COLUMN, _time_column(vf, grid, nrows, False, True)))
     for name, col in zip(names, cols or [_Column(n, None, _MISSING, 0) for n in names],
                          strict=True):
         if col.kind == _STRING:
             values = np.empty(nrows, object)
             _fill(col, grid, values, blank=None)
-            series.append(pl.Series(name, values.tolist(), dtype=pl.String))
+            series.append(polars.Series(name, values.tolist(), dtype=polars.String))
         else:
             values = np.empty(nrows, col.dtype)
             _fill(col, grid, values)
-            series.append(pl.Series(name, values))
-    return pl.DataFrame(series)
+            series.append(polars.Series(name, values))
+    frame: pl.DataFrame = polars.DataFrame(series)
+    return frame
 
 
-def _polars_datetimes(pl: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Series:
+def _polars_datetimes(polars: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Series:
     """vitaldb's datetimes (start rounded to the microsecond, then whole steps of the
     interval rounded to the microsecond) as one int64 computation."""
     us = np.zeros(0, np.int64)
@@ -618,8 +618,8 @@ def _polars_datetimes(pl: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Ser
         start = datetime.datetime.fromtimestamp(vf.dtstart, datetime.timezone.utc)
         step = datetime.timedelta(seconds=grid.interval) // one_us
         us = (start - epoch) // one_us + np.arange(nrows, dtype=np.int64) * step
-    stamps = pl.Series(TIME_COLUMN, us.astype("datetime64[us]")).dt.replace_time_zone("UTC")
+    stamps = polars.Series(TIME_COLUMN, us.astype("datetime64[us]")).dt.replace_time_zone("UTC")
     hours, rest = divmod(-vf.dgmt, 60)
     if rest == 0 and -24 < hours < 24:
         stamps = stamps.dt.convert_time_zone(f"{hours:+03d}:00")
-    return stamps
+    return cast("pl.Series", stamps)

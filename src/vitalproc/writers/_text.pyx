@@ -30,9 +30,11 @@ for _i in range(100):
     PAIRS[2 * _i + 1] = 48 + _i % 10
 
 #: Characters of a sample at most ("-2147483648", "4294967295") and its comma.
-DEF SAMPLE_MAX = 12
+cdef enum:
+    SAMPLE_MAX = 12
 # '{"dt":' and ',"val":[' and ']}' and ','
-DEF RECORD_FIXED = 6 + 8 + 2 + 1
+cdef enum:
+    RECORD_FIXED = 6 + 8 + 2 + 1
 
 
 cdef inline Py_ssize_t _put_int(char* out, int64_t value) noexcept nogil:

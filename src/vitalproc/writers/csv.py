@@ -15,13 +15,11 @@ import io
 from typing import IO, TYPE_CHECKING, Any
 
 from .._deps import available, require
-from ..ops.selection import Part, Plan, Selection, listing, plan
-from ._output import write_to
+from ..ops.selection import Part, Plan, listing
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ..model import VitalFile
 
 FORMAT = "csv"
 SUFFIXES = (".csv",)
@@ -135,27 +133,3 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)
     return "" if value is None else value
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None,
-          wave_cells: bool = False) -> None:
-    """Write a recording as long-format CSV.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks, records and sections to write (default: everything).
-    wave_cells
-        One row per wave record (its samples as a JSON array) instead of one per sample.
-
-    Raises
-    ------
-    ImportError
-        pyarrow is not installed (``pip install 'vitalproc[formats]'``).
-    """
-    require("pyarrow", EXTRA)
-    write_to(dest, write_plan, plan(vf, selection), wave_cells=wave_cells)

@@ -1,4 +1,4 @@
-"""JSON: the seed document (``file_info``, ``devices``, ``tracks`` with ``records``), streamed.
+"""JSON: the export document, the Go processor's layout (``file_info``, ``devices``, ``tracks`` with ``records``), streamed.
 
 Every number is written in the shortest form that reads back to the same value of the
 track's dtype (``dtype`` key): float32 values as float32 (``60.1``), integers as
@@ -15,15 +15,11 @@ numpy way.
 """
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from .._deps import available, require
-from ..ops.selection import Part, Plan, Selection, plan
+from ..ops.selection import Part, Plan, Selection
 from .._f32 import f32_text
-from ._output import write_to
-
-if TYPE_CHECKING:
-    from ..model import VitalFile
 
 FORMAT = "json"
 SUFFIXES = (".json",)
@@ -221,27 +217,3 @@ def write_plan(plan_: Plan, out: IO[bytes], compact: bool = False) -> None:
                 plan_.written(part)
             out.write(b"}" if layout.compact or not plan_.parts else b"\n  }")
     out.write(b"}\n" if layout.compact or first else b"\n}\n")
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None,
-          compact: bool = False) -> None:
-    """Write a recording as JSON.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks, records and sections to write (default: everything).
-    compact
-        One line instead of the indented layout.
-
-    Raises
-    ------
-    ImportError
-        orjson is not installed (``pip install 'vitalproc[formats]'``).
-    """
-    _orjson()
-    write_to(dest, write_plan, plan(vf, selection), compact=compact)

@@ -19,14 +19,9 @@ from __future__ import annotations
 import struct
 from itertools import chain, repeat
 from operator import itemgetter, mul, sub
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from ..ops.selection import Part, Plan, Selection, plan
-from ._output import write_to
-from ._raw import raw_plan
-
-if TYPE_CHECKING:
-    from ..model import VitalFile
+from ..ops.selection import Part, Plan, Selection
 
 FORMAT = "msgpack"
 SUFFIXES = (".msgpack", ".mpk", ".msgp")
@@ -215,18 +210,3 @@ def _track(part: Part, sel: Selection, out: IO[bytes]) -> None:
         out.write(_pack("records") + _array_header(n))
         for a, b in part.ranges():
             out.write(records_bytes(part, a, b))
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
-    """Write a recording as MessagePack.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks, records and sections to write (default: everything).
-    """
-    write_to(dest, write_plan, raw_plan(vf, selection) or plan(vf, selection))

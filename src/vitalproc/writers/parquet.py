@@ -7,14 +7,10 @@ Readable by pyarrow, polars, pandas and duckdb.
 """
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from .._deps import available, require
-from ..ops.selection import Plan, Selection, listing, plan
-from ._output import write_to
-
-if TYPE_CHECKING:
-    from ..model import VitalFile
+from ..ops.selection import Plan, listing
 
 FORMAT = "parquet"
 SUFFIXES = (".parquet", ".pq")
@@ -75,24 +71,3 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
             plan_.written(part)
         if held:
             writer.write_table(pa.Table.from_batches(held), row_group_size=1 << 62)
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
-    """Write a recording's long table as Parquet.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks and records to write (default: everything).
-
-    Raises
-    ------
-    ImportError
-        pyarrow is not installed (``pip install 'vitalproc[formats]'``).
-    """
-    require("pyarrow", EXTRA)
-    write_to(dest, write_plan, plan(vf, selection))

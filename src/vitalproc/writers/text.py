@@ -18,16 +18,14 @@ them (shortest round trip of the track's dtype; ``null`` for NaN and infinities)
 from __future__ import annotations
 
 import datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from .._deps import available, require
-from ..ops.selection import Part, Plan, Selection, plan
-from ._output import write_to
+from ..ops.selection import Part, Plan
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..model import VitalFile
 
 FORMAT = "text"
 SUFFIXES = (".txt", ".text")
@@ -140,24 +138,3 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
                                                           _values(part, a, b))]
                 out.write("".join(lines).encode())
         plan_.written(part)
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
-    """Write a recording as text for people.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks, records and sections to write (default: everything).
-
-    Raises
-    ------
-    ImportError
-        orjson is not installed (``pip install 'vitalproc[formats]'``).
-    """
-    require("orjson", EXTRA)
-    write_to(dest, write_plan, plan(vf, selection))
