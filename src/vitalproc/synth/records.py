@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._constants import FMT_DTYPE, FMT_ITEMSIZE
+from . import _tile as _kernels
 from . import catalogue, packets
 from .catalogue import Profile, TrackSpec
 
@@ -89,21 +90,17 @@ def strings(prof: Profile, duration: float, rng: np.random.Generator) -> dict[st
 
 # ---- encoding ----------------------------------------------------------------------------
 
-def encode(x: np.ndarray, fmt: int, gain: float, offset: float,
-           gaps: bool = True) -> np.ndarray:
+def encode(x: np.ndarray, fmt: int, gain: float, offset: float) -> np.ndarray:
     """Physical samples as stored: float32 as they are; integers ``round((x - offset) /
-    gain)``, clipped to the format's range. NaN (no record) becomes 0; ``gaps=False``
-    says there is none."""
+    gain)``, clipped to the format's range. NaN (no record) becomes 0."""
     dtype = np.dtype(FMT_DTYPE[fmt])
     if dtype.kind == "f":
         return x.astype(dtype)
     info = np.iinfo(dtype)
-    if gaps:
-        x = np.where(np.isnan(x), np.float32(offset), x)
-    raw = (x - np.float32(offset)) * np.float32(1.0 / gain)
-    np.rint(raw, out=raw)
-    np.clip(raw, info.min, info.max, out=raw)
-    return raw.astype(dtype)
+    out = np.empty(len(x), dtype)
+    _kernels.quantise(np.ascontiguousarray(x, np.float32), out, gain, offset,
+                      float(info.min), float(info.max))
+    return out
 
 
 def physical(raw: np.ndarray, fmt: int, gain: float, offset: float) -> np.ndarray:
@@ -260,8 +257,7 @@ def _wave(built: Built, spec: TrackSpec, decls: list[Declaration], x: np.ndarray
     times = np.arange(nrec) * (per / spec.srate)
     present: np.ndarray = np.ones(nrec, bool)
     nan = np.isnan(x)
-    gaps = bool(nan.any())
-    if gaps:
+    if nan.any():
         pad = np.zeros(nrec * per, bool)
         pad[:n] = nan
         present = np.logical_not(pad.reshape(nrec, per).any(axis=1))
@@ -273,7 +269,7 @@ def _wave(built: Built, spec: TrackSpec, decls: list[Declaration], x: np.ndarray
         full = idx[(idx + 1) * per <= n]
         if len(full):
             # a run of whole records: encode only their samples
-            raw = encode(x[full[0] * per:(full[-1] + 1) * per], s.fmt, s.gain, s.offset, gaps)
+            raw = encode(x[full[0] * per:(full[-1] + 1) * per], s.fmt, s.gain, s.offset)
             rows = raw.reshape(-1, per)[full - full[0]]
             built.groups.append(packets.records(decl.tid, dtstart + times[full],
                                                 packets.wave_payload(rows), rank))

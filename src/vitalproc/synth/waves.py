@@ -56,18 +56,14 @@ def _tile(n: int, starts: np.ndarray, level0: np.ndarray, level1: np.ndarray,
 NOISE_BLOCK = 1 << 16
 
 
-def _noise(rng: np.random.Generator, n: int, sd: float) -> np.ndarray:
-    """Gaussian noise: a block of 2**16 draws laid end to end from random offsets (noise
-    needs no more variety than that, and drawing every sample costs more than the wave)."""
+def _add_noise(out: np.ndarray, rng: np.random.Generator, sd: float) -> None:
+    """Gaussian noise added to ``out``: a block of 2**16 draws laid end to end from random
+    offsets (noise needs no more variety than that, and drawing every sample costs more
+    than the wave)."""
+    n = len(out)
     bank = rng.standard_normal(NOISE_BLOCK, dtype=np.float32) * np.float32(sd)
-    bank = np.concatenate([bank, bank])
-    shifts = rng.integers(0, NOISE_BLOCK, n // NOISE_BLOCK + 1).tolist()
-    out = np.empty(n, np.float32)
-    for i, shift in enumerate(shifts):
-        a = i * NOISE_BLOCK
-        m = min(NOISE_BLOCK, n - a)
-        out[a:a + m] = bank[shift:shift + m]
-    return out
+    shifts = rng.integers(0, NOISE_BLOCK, n // NOISE_BLOCK + 1)
+    _kernels.add_tiled(out, np.concatenate([bank, bank]), shifts.astype(np.int64))
 
 
 def _bump(x: np.ndarray, centre: float, width: float) -> np.ndarray:
@@ -116,7 +112,7 @@ def ecg(lead: str) -> WaveModel:
             if hi > lo:  # fibrillatory waves up to the next beat
                 ts = np.arange(lo, hi) / srate
                 out[lo:hi] += 0.04 * np.sin(2 * np.pi * 6.3 * ts + np.sin(2 * np.pi * 0.7 * ts))
-        out += _noise(rng, n, 0.012)
+        _add_noise(out, rng, 0.012)
         return out
 
     return draw
@@ -155,7 +151,7 @@ def arterial(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -
     starts = _starts(phys.r_peaks + PULSE_TRANSIT, srate)
     dbp = phys.beat_map - ARTERIAL_MEAN * phys.beat_pp
     out = _tile(n, starts, dbp[:-1], dbp[1:], phys.beat_pp[:-1], ARTERIAL)
-    out += _noise(rng, n, 0.25)
+    _add_noise(out, rng, 0.25)
     return out
 
 
@@ -165,7 +161,7 @@ def pleth(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> n
     beat_amp[phys.beat_class == PVC] *= 0.5
     base = np.full(len(onset), 20.0)
     out = _tile(n, _starts(onset, srate), base, base, beat_amp, PLETH)
-    out += _noise(rng, n, 0.15)
+    _add_noise(out, rng, 0.15)
     return out
 
 
@@ -186,7 +182,7 @@ def cvp(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.
                 np.full(len(level), 2.0), CVP)
     zero = np.zeros(len(phys.breaths))
     _tile(n, _starts(phys.breaths, srate), zero, zero, zero + 2.0, SWING, out)
-    out += _noise(rng, n, 0.2)
+    _add_noise(out, rng, 0.2)
     return out
 
 
@@ -221,21 +217,21 @@ PIP, PEEP = 18.0, 5.0
 def capnogram(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.ndarray:
     zero = np.zeros(len(phys.breaths))
     out = _tile(n, _starts(phys.breaths, srate), zero, zero, phys.breath_etco2, CAPNOGRAM)
-    out += _noise(rng, n, 0.15)
+    _add_noise(out, rng, 0.15)
     return np.maximum(out, 0.0, out=out)
 
 
 def airway(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.ndarray:
     peep = np.full(len(phys.breaths), PEEP)
     out = _tile(n, _starts(phys.breaths, srate), peep, peep, peep * 0 + (PIP - PEEP), AIRWAY)
-    out += _noise(rng, n, 0.1)
+    _add_noise(out, rng, 0.1)
     return out
 
 
 def impedance(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.ndarray:
     zero = np.zeros(len(phys.breaths))
     out = _tile(n, _starts(phys.breaths, srate), zero, zero, zero + 0.6, BREATHING)
-    out += _noise(rng, n, 0.03)
+    _add_noise(out, rng, 0.03)
     return out
 
 
