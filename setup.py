@@ -1,5 +1,6 @@
-"""Build the compiled modules: vitalproc._parse (the packet walk), vitalproc._grid (the
-time grid's cell loops) and vitalproc._text (integer samples as JSON text).
+"""Build the compiled modules: vitalproc.io._parse (the packet walk), vitalproc.ops._grid
+(the time grid's cell loops), vitalproc.writers._text (integer samples as JSON text) and
+vitalproc.synth._tile (the synthetic waves' template loops).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
 AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then).
@@ -21,13 +22,13 @@ if sanitize:
 exts = [
     Extension(
         f"vitalproc.{name}",
-        [f"src/vitalproc/{name}.pyx"],
+        [f"src/vitalproc/{name.replace('.', '/')}.pyx"],
         include_dirs=[np.get_include()],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
-    for name in ("_parse", "_grid", "_text")
+    for name in ("io._parse", "ops._grid", "writers._text", "synth._tile")
 ]
 
 setup(

@@ -295,7 +295,7 @@ def vitalproc_convert(path: str, tracks: list[str]) -> Callable[[], Any]:
 
 @case
 def vitalproc_convert_worker(path: str, tracks: list[str]) -> Callable[[], Any]:
-    from vitalproc import batch
+    from vitalproc.dataset import batch
 
     fresh = _fresh_dataset(_scratch_folder())
 

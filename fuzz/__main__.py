@@ -104,10 +104,10 @@ def _session(args: argparse.Namespace, options: list[str]) -> int:
     # sees their branches (the compiled walk itself is not instrumented).
     with atheris.instrument_imports(include=["vitalproc"]):
         import vitalproc
-        import vitalproc._inflate
-        import vitalproc._recs
-        import vitalproc._source
-        import vitalproc.reader  # noqa: F401
+        import vitalproc.io._inflate
+        import vitalproc.model._recs
+        import vitalproc.io._source
+        import vitalproc.io.reader  # noqa: F401
     from . import contract
 
     kind = "inflated" if args.target == "all" else args.target

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 import vitalproc
-import vitalproc._source
-import vitalproc.reader
+import vitalproc.io._source
+import vitalproc.io.reader
 from vitalproc import VitalFile, VitalFormatError
 from vitalproc._constants import FMT_DTYPE, TrackType
 
@@ -63,12 +63,12 @@ def as_file(data: bytes, kind: str) -> bytes:
 @contextlib.contextmanager
 def streaming(chunk: int) -> Iterator[None]:
     """Force the streaming inflate path with ``chunk``-byte compressed chunks."""
-    saved = vitalproc.reader.WHOLE_FILE_LIMIT, vitalproc._source.CHUNK
-    vitalproc.reader.WHOLE_FILE_LIMIT, vitalproc._source.CHUNK = -1, chunk
+    saved = vitalproc.io.reader.WHOLE_FILE_LIMIT, vitalproc.io._source.CHUNK
+    vitalproc.io.reader.WHOLE_FILE_LIMIT, vitalproc.io._source.CHUNK = -1, chunk
     try:
         yield
     finally:
-        vitalproc.reader.WHOLE_FILE_LIMIT, vitalproc._source.CHUNK = saved
+        vitalproc.io.reader.WHOLE_FILE_LIMIT, vitalproc.io._source.CHUNK = saved
 
 
 def attempt(source: bytes, **options: Any) -> VitalFile | VitalFormatError:

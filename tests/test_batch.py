@@ -24,10 +24,10 @@ from test_dataset import read_quietly, recording_differences
 from vitalbytes import F32, I16, NUM, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
-from vitalproc import batch
-from vitalproc.case_reader import read_layout
-from vitalproc.dataset import open_dataset
-from vitalproc.manifest import MANIFEST_NAME, TRACKS_NAME
+from vitalproc.dataset import batch
+from vitalproc.dataset.case_reader import read_layout
+from vitalproc.dataset.query import open_dataset
+from vitalproc.dataset.manifest import MANIFEST_NAME, TRACKS_NAME
 
 GOOD = ("typical", "vitaldb_packed_many", "numeric_all_fmts")
 #: Inputs that are no recording: the conversion fails, the others go on.
@@ -393,7 +393,7 @@ def test_convert_command(tmp_path):
     assert run_cli("convert", good).returncode == 2  # no -o
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 def test_corpus_recording_converts_and_reads_back(corpus, tmp_path):
     report = vitalproc.convert(corpus["icu_1h"], tmp_path / "ds", jobs=1)
     assert report.ok

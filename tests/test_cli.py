@@ -21,16 +21,19 @@ from fixtures_catalog import FIXTURES
 
 import vitalproc
 from vitalproc import cli
-from vitalproc._cliargs import parse_time
-from vitalproc.writers import _base
+from vitalproc.cli._args import parse_time
+from vitalproc.ops import selection as _base
 
 SCRIPT = Path(sys.executable).with_name("vitalproc")
+#: The installed console script (as users run it); from a source tree that is not
+#: installed (PYTHONPATH=src), the same entry point through ``python -m vitalproc``.
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "vitalproc"]
 REAL = str(REAL_FILES[0])
 
 
 def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    """The installed console script (as users run it)."""
-    return subprocess.run([str(SCRIPT), *args], capture_output=True, timeout=300, **kwargs)
+    """The command line, as ``COMMAND`` runs it."""
+    return subprocess.run([*COMMAND, *args], capture_output=True, timeout=300, **kwargs)
 
 
 def read(path) -> vitalproc.VitalFile:
@@ -110,7 +113,7 @@ def test_several_files_to_every_format(tmp_path):
 
 
 def test_pipe_closed_early_ends_quietly():
-    with subprocess.Popen([str(SCRIPT), "export", str(REAL_FILES[-1]), "-f", "text"],
+    with subprocess.Popen([*COMMAND, "export", str(REAL_FILES[-1]), "-f", "text"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         head = proc.stdout.read(100)
         proc.stdout.close()

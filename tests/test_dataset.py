@@ -25,11 +25,11 @@ from fixtures_catalog import FIXTURES, _vitaldb
 from parity import differences
 
 import vitalproc
-from vitalproc import batch
-from vitalproc.case_reader import read_layout
-from vitalproc.dataset import open_dataset
-from vitalproc.manifest import TRACKS_NAME
-from vitalproc.writers import vitaldb_parquet as vp
+from vitalproc.dataset import batch
+from vitalproc.dataset.case_reader import read_layout
+from vitalproc.dataset.query import open_dataset
+from vitalproc.dataset.manifest import TRACKS_NAME
+from vitalproc.dataset import schema as vp
 
 #: Fixtures that are no recording at all: their conversion fails (``test_batch``).
 UNREADABLE = {"bad_magic", "ends_after_version"}
@@ -293,7 +293,7 @@ def test_a_split_track_has_row_groups_of_equal_record_counts(tmp_path, monkeypat
 def test_row_groups_read_on_parallel_threads(tmp_path, monkeypatch):
     import threading
 
-    from vitalproc import case_reader
+    from vitalproc.dataset import case_reader
 
     monkeypatch.setattr(vp, "SAMPLES_PER_GROUP", 1000)
     src, out = write_case(FIXTURES["typical"](), tmp_path, "typical")
@@ -330,7 +330,7 @@ def test_row_groups_read_on_parallel_threads(tmp_path, monkeypatch):
     ([0, 0], 2, [[0, 1]]),
 ])
 def test_balanced_runs(sizes, parts, runs):
-    from vitalproc.case_reader import _balanced_runs
+    from vitalproc.dataset.case_reader import _balanced_runs
 
     assert _balanced_runs(list(range(len(sizes))), sizes, parts) == runs
 

@@ -17,7 +17,7 @@ from parity import differences
 from vitalbytes import F32, I16, NUM, STR, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
-from vitalproc import edit
+from vitalproc.ops import edit
 from vitalproc._constants import FMT_DTYPE, TrackType
 
 T0 = 1_700_000_000.0

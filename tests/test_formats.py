@@ -23,7 +23,9 @@ from fixtures_catalog import FIXTURES
 from test_frames import check_long_table  # the long table's rows against the model
 
 import vitalproc
-from vitalproc.writers import _base, _output, registry
+from vitalproc._names import close_names
+from vitalproc.writers import _output, registry
+from vitalproc.ops import selection as _base
 from vitalproc.writers import arrow as arrow_writer
 from vitalproc.writers import csv as csv_writer
 from vitalproc.writers import json as json_writer
@@ -274,7 +276,7 @@ def test_float32_text_is_orjsons_for_every_kind_of_value():
     float32 itself, digits and layout, for every kind of value."""
     import orjson
 
-    from vitalproc.writers import _f32
+    from vitalproc import _f32
 
     values = float32_samples()
     want = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)
@@ -291,7 +293,7 @@ def test_float32_text_is_orjsons_for_every_kind_of_value():
 def test_integer_records_are_written_as_orjson_writes_them(dtype):
     import orjson
 
-    from vitalproc import _text
+    from vitalproc.writers import _text
 
     info = np.iinfo(dtype)
     rng = np.random.default_rng(3)
@@ -495,7 +497,7 @@ def test_track_selectors():
     assert names(vf, max_tracks=2) == every[:2]
     found = _base.plan(vf, _base.Selection(tracks=["HRX", "HR"]))
     assert found.unmatched == ["HRX"]
-    assert f"{dev}/HR" in _base.close_names("HRX", every)
+    assert f"{dev}/HR" in close_names("HRX", every)
     assert _base.Selection(tracks=["HR", "A/*"]).pushdown() == (["HR", "A/*"], None)
     assert _base.Selection(tracks=["H?"], exclude=["X"]).pushdown() == (None, ["X"])
 

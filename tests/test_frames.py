@@ -1,4 +1,4 @@
-"""The long table (``vitalproc.frames``): ``to_arrow`` and ``to_polars`` against the model.
+"""The long table (``vitalproc.ops.frames``): ``to_arrow`` and ``to_polars`` against the model.
 
 Every wave keeps its on-disk dtype in its own ``samples_<dtype>`` column, and the table's
 buffers are the model's (asserted by address): the samples, offsets, times, float64
@@ -16,9 +16,9 @@ from fixtures_catalog import FIXTURES, T0
 from vitalbytes import F32, I16, NUM, STR, U16, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
-from vitalproc import frames
+from vitalproc.ops import frames
 from vitalproc._constants import FMT_DTYPE
-from vitalproc.writers import _base
+from vitalproc.ops import selection as _base
 from vitalproc.writers import arrow as arrow_writer
 
 FIXED_COLUMNS = ["device", "track", "type", "unit", "dt", "value", "text"]
@@ -172,11 +172,11 @@ def test_one_dtype_and_none():
     assert frames.metadata(numbers)["samples_columns"] == []
 
 
-@pytest.mark.shared
-def test_corpus_or_4h(corpus, tmp_path):
+@pytest.mark.corpus
+def test_corpus_or_1h(corpus, tmp_path):
     import pyarrow as pa
 
-    vf = vitalproc.read(corpus["or_4h"])
+    vf = vitalproc.read(corpus["or_1h"])
     table = vf.to_arrow()
     assert table.column_names == FIXED_COLUMNS + ["samples_float32", "samples_uint16"]
     check_long_table(table, vf)

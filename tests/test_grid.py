@@ -10,7 +10,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from vitalproc import _grid
+from vitalproc.ops import _grid
 
 # Not the explain phase: it imports libcst, whose import warns (and warnings fail tests).
 PHASES = [p for p in Phase if p is not Phase.explain]

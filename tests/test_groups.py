@@ -18,9 +18,9 @@ from conftest import REAL_FILES
 
 import vitalproc
 from vitalproc.errors import VitalError, VitalWarning
-from vitalproc.reader import read_only, survey
+from vitalproc.io.reader import read_only, survey
 from vitalproc.writers import registry
-from vitalproc.writers._base import Selection, plan
+from vitalproc.ops.selection import Selection, plan
 from vitalproc.writers._groups import estimated_size, grouped_plan, needs_groups
 
 FIXTURES = sorted(fixtures_catalog.FIXTURES)
@@ -181,7 +181,7 @@ def test_estimated_size_and_the_decision(tmp_path):
 def test_a_converted_case_is_exported_whole(tmp_path):
     """A ``.parquet`` case is no gzip stream: its trailer says nothing of its size, and
     the survey cannot read it. It is exported from one read, whatever the budget."""
-    from vitalproc.batch import convert
+    from vitalproc.dataset.batch import convert
 
     convert([str(REAL_FILES[0])], str(tmp_path / "ds"), jobs=1, progress=False)
     case = next((tmp_path / "ds").glob("[!_]*.parquet"))
@@ -195,17 +195,17 @@ def test_a_converted_case_is_exported_whole(tmp_path):
     assert set(tracks) == set(vitalproc.read(str(case)).trks)
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 def test_cli_grouped_export_of_a_big_recording_is_identical(corpus, tmp_path):
-    src = str(corpus["or_4h"])
+    src = str(corpus["or_1h"])
     outs = []
-    for budget in ("0", "40"):
+    for budget in ("0", "10"):
         out = tmp_path / f"or_{budget}.msgpack"
         run = subprocess.run([sys.executable, "-m", "vitalproc", "export", src, "-o", str(out),
                               "--max-memory", budget, "--verbose"],
                              capture_output=True, text=True, check=False)
         assert run.returncode == 0, run.stderr
         outs.append(out.read_bytes())
-        grouped = "groups of at most 40 MB" in run.stderr
-        assert grouped == (budget == "40"), run.stderr
+        grouped = "groups of at most 10 MB" in run.stderr
+        assert grouped == (budget == "10"), run.stderr
     assert outs[0] == outs[1]

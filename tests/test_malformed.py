@@ -47,7 +47,7 @@ def test_rejected(tmp_path, name, data, exc, text, how, monkeypatch):
     path = tmp_path / "bad.vital"
     path.write_bytes(data)
     if how == "stream":  # the ISA-L streaming path instead of the whole-file one
-        monkeypatch.setattr(vitalproc.reader, "WHOLE_FILE_LIMIT", -1)
+        monkeypatch.setattr(vitalproc.io.reader, "WHOLE_FILE_LIMIT", -1)
     source = data if how == "bytes" else path
     with pytest.raises(exc, match=text) as err:
         vitalproc.read(source)
@@ -101,7 +101,7 @@ def test_corrupt_deflate_middle(path, stream, monkeypatch):
     full = vitalproc.read(gz)
     bad, start, fault = _corrupt_mid_stream(gz)
     if stream:
-        monkeypatch.setattr(vitalproc.reader, "WHOLE_FILE_LIMIT", -1)
+        monkeypatch.setattr(vitalproc.io.reader, "WHOLE_FILE_LIMIT", -1)
     with pytest.warns(VitalWarning, match="corrupt"):
         vf = vitalproc.read(bad)
     (issue,) = vf.warnings
@@ -244,8 +244,8 @@ def test_lying_trailer_size_is_not_allocated(monkeypatch):
     bad = bytearray(GOOD)
     bad[-4:] = struct.pack("<I", 0xFFFFFFFF)
     called = []
-    real = vitalproc._inflate._libdeflate.gzip_decompress
-    monkeypatch.setattr(vitalproc._inflate._libdeflate, "gzip_decompress",
+    real = vitalproc.io._inflate._libdeflate.gzip_decompress
+    monkeypatch.setattr(vitalproc.io._inflate._libdeflate, "gzip_decompress",
                         lambda data: called.append(1) or real(data))
     with pytest.warns(VitalWarning, match="check"):
         vf = vitalproc.read(bytes(bad))

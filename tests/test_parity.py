@@ -155,8 +155,8 @@ def test_real_files_selections(path, opt):
     assert differences(reference(path, **opt), ours(path, "vitaldb", **opt)) == []
 
 
-@pytest.mark.shared
-@pytest.mark.parametrize("name", ["icu_1h", "or_4h"])
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", ["icu_1h", "or_1h"])
 @pytest.mark.parametrize("compat", [None, "vitaldb"])
 def test_corpus(corpus, name, compat):
     path = corpus[name]
@@ -166,7 +166,7 @@ def test_corpus(corpus, name, compat):
     assert vf.warnings == []
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 @pytest.mark.filterwarnings("ignore::ResourceWarning")  # vitaldb never closes its file
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_corpus_packed_by_vitaldb(corpus, vitaldb, tmp_path):

@@ -6,7 +6,9 @@ import struct
 import numpy as np
 import pytest
 
-from vitalproc import _constants, _parse, reader
+from vitalproc import _constants
+from vitalproc.io import _parse
+from vitalproc.io import reader
 
 
 def test_status_codes_agree():

@@ -112,8 +112,8 @@ def test_source_type_is_checked():
 def test_streaming_and_whole_paths_agree(path, monkeypatch):
     """The libdeflate whole-file path and the ISA-L streaming path give the same model."""
     fast = vitalproc.read(path)
-    monkeypatch.setattr(vitalproc.reader, "WHOLE_FILE_LIMIT", -1)
-    monkeypatch.setattr(vitalproc._source, "CHUNK", 97)  # packets straddle every chunk
+    monkeypatch.setattr(vitalproc.io.reader, "WHOLE_FILE_LIMIT", -1)
+    monkeypatch.setattr(vitalproc.io._source, "CHUNK", 97)  # packets straddle every chunk
     slow = vitalproc.read(path)
     assert differences(fast, slow) == []
 
@@ -220,8 +220,8 @@ def count_chunks(monkeypatch, cls, method: str) -> list[int]:
 def test_url_stops_downloading_after_wanted_tracks(vitaldb, tmp_path, monkeypatch):
     gz = _packed_big(vitaldb, tmp_path)
     assert len(gz) > 600_000
-    monkeypatch.setattr(vitalproc._source, "CHUNK", 16384)
-    received = count_chunks(monkeypatch, vitalproc._source.StreamSource, "chunks")
+    monkeypatch.setattr(vitalproc.io._source, "CHUNK", 16384)
+    received = count_chunks(monkeypatch, vitalproc.io._source.StreamSource, "chunks")
     server = _Server({"/p.vital": gz})
     try:
         vf = vitalproc.read(server.url + "/p.vital", tracks=["HR"])
@@ -236,9 +236,9 @@ def test_url_stops_downloading_after_wanted_tracks(vitaldb, tmp_path, monkeypatc
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_packed_selection_stops_early(vitaldb, tmp_path, monkeypatch):
     gz = _packed_big(vitaldb, tmp_path)
-    seen = count_chunks(monkeypatch, vitalproc._inflate.Inflater, "__iter__")
-    monkeypatch.setattr(vitalproc.reader, "WHOLE_FILE_LIMIT", -1)
-    monkeypatch.setattr(vitalproc._source, "CHUNK", 16384)
+    seen = count_chunks(monkeypatch, vitalproc.io._inflate.Inflater, "__iter__")
+    monkeypatch.setattr(vitalproc.io.reader, "WHOLE_FILE_LIMIT", -1)
+    monkeypatch.setattr(vitalproc.io._source, "CHUNK", 16384)
     vf = vitalproc.read(gz, tracks=["SPO2"])
     assert len(vf.trks["DEV/SPO2"]) == 600 and vf.order == []  # as vitaldb: stops before it
     full = len(gzip.decompress(gz))

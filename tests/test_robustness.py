@@ -205,8 +205,8 @@ def test_cut_anywhere_keeps_every_complete_packet_before_the_cut(stream, monkeyp
     """At 40 cut points: an error inside the file header, else a prefix of every track
     (nothing after the cut, nothing before it lost but the one packet it splits)."""
     if stream:
-        monkeypatch.setattr(vitalproc.reader, "WHOLE_FILE_LIMIT", -1)
-        monkeypatch.setattr(vitalproc._source, "CHUNK", 509)
+        monkeypatch.setattr(vitalproc.io.reader, "WHOLE_FILE_LIMIT", -1)
+        monkeypatch.setattr(vitalproc.io._source, "CHUNK", 509)
     full = vitalproc.read(GOOD)
     whole = {name: records(t) for name, t in full.trks.items()}
     for cut in range(1, len(GOOD), len(GOOD) // 40):
@@ -317,9 +317,9 @@ def test_member_header_split_across_chunks(fields, monkeypatch):
     first = gzip_member(raw[:200])
     gz = first + gzip_member(raw[200:], **fields)  # the second header lies mid-chunk
     whole = vitalproc.read(gz, strict=True)
-    monkeypatch.setattr(vitalproc.reader, "WHOLE_FILE_LIMIT", -1)
+    monkeypatch.setattr(vitalproc.io.reader, "WHOLE_FILE_LIMIT", -1)
     for chunk in (1, 3, 7, 11, 23, len(gz) // 3):
-        monkeypatch.setattr(vitalproc._source, "CHUNK", chunk)
+        monkeypatch.setattr(vitalproc.io._source, "CHUNK", chunk)
         assert model_differences(whole, vitalproc.read(gz, strict=True)) == [], chunk
     for cut in range(len(first) + 2, len(first) + 40):  # cut in (or just after) the header
         with pytest.raises(VitalFormatError, match="cut short"):
@@ -338,9 +338,9 @@ def test_zero_padding_between_members_is_skipped(padding, monkeypatch):
     assert kept(vf) == {"HR": 5, "W": 5, "S": 5}
     assert differences(reference(gz), vf) == []
     bad = first + bytes(padding) + b"junk"
-    monkeypatch.setattr(vitalproc.reader, "WHOLE_FILE_LIMIT", -1)
+    monkeypatch.setattr(vitalproc.io.reader, "WHOLE_FILE_LIMIT", -1)
     for chunk in (len(first) + padding, 1 << 18):  # the garbage in the next chunk, or not
-        monkeypatch.setattr(vitalproc._source, "CHUNK", chunk)
+        monkeypatch.setattr(vitalproc.io._source, "CHUNK", chunk)
         with pytest.raises(VitalFormatError, match="not a gzip member") as err:
             vitalproc.read(bad, strict=True)
         assert err.value.offset == len(first) + padding
@@ -353,7 +353,7 @@ def test_many_small_members_cost_linear_work(monkeypatch):
     gets a few gathered chunks, not one per member."""
     raw = small_recording().bytes()
     gz = b"".join(gzip.compress(raw[i:i + 1], 1, mtime=0) for i in range(len(raw)))
-    real = vitalproc._inflate._stream_zlib
+    real = vitalproc.io._inflate._stream_zlib
     given = []
 
     class Counting:
@@ -371,9 +371,9 @@ def test_many_small_members_cost_linear_work(monkeypatch):
         error = real.error
         decompressobj = Counting
 
-    monkeypatch.setattr(vitalproc._inflate, "_stream_zlib", Module)
-    monkeypatch.setattr(vitalproc._inflate, "FEED_STEP", 512)
-    chunks = list(vitalproc._inflate.Inflater((gz,)))
+    monkeypatch.setattr(vitalproc.io._inflate, "_stream_zlib", Module)
+    monkeypatch.setattr(vitalproc.io._inflate, "FEED_STEP", 512)
+    chunks = list(vitalproc.io._inflate.Inflater((gz,)))
     assert b"".join(chunks) == raw and len(chunks) == 1 + len(raw) // (1 << 16)
     assert max(given) <= 512
     assert sum(given) <= 30 * len(gz), "quadratic: each member is given the whole rest"
@@ -536,7 +536,7 @@ def test_two_processes_converting_into_one_dataset(tmp_path):
 
 
 def _check_dataset(dataset, sources) -> None:
-    from vitalproc.dataset import open_dataset
+    from vitalproc.dataset.query import open_dataset
 
     ds = open_dataset(dataset)
     rows = ds.recordings.to_pylist()
@@ -566,7 +566,7 @@ def test_a_fresh_recording_copies_and_pickles(how):
 
     import numpy as np
 
-    from vitalproc._parse import Walker
+    from vitalproc.io._parse import Walker
 
     path = REAL_FILES[0]
     vf = vitalproc.read(path)

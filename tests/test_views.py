@@ -20,7 +20,7 @@ from fixtures_catalog import FIXTURES, T0
 from vitalbytes import F32, I16, NUM, STR, U8, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
-from vitalproc import views
+from vitalproc.ops import views
 
 INTERVALS = [None, 1 / 500, 1 / 300, 1 / 128, 1 / 100, 1 / 62.5, 0.01, 0.1, 1, 2, 7.3, 60]
 TIME_OPTIONS = [{}, {"return_timestamp": True}, {"return_datetime": True}]
@@ -545,7 +545,7 @@ def icu(corpus):
     return reference(path), ours(path, compat=None)
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 @vitaldb_calls
 @pytest.mark.parametrize("interval", INTERVALS, ids=str)
 def test_icu_1h_waves_and_numerics(icu, interval):
@@ -554,7 +554,7 @@ def test_icu_1h_waves_and_numerics(icu, interval):
     assert_same_grid(*both_grids(ref, vf, names, interval))
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 @vitaldb_calls
 @pytest.mark.parametrize("options", TIME_OPTIONS, ids=["plain", "timestamp", "datetime"])
 @pytest.mark.parametrize("interval", [0.1, 2, 60], ids=str)
@@ -563,10 +563,10 @@ def test_icu_1h_all_tracks(icu, interval, options):
     assert_same_grid(*both_grids(ref, vf, None, interval, **options))
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 @vitaldb_calls
-def test_or_4h(corpus):
-    path = str(corpus["or_4h"])
+def test_or_1h(corpus):
+    path = str(corpus["or_1h"])
     ref, vf = reference(path), ours(path, compat=None)
     assert_same_grid(*both_grids(ref, vf, None, 1, return_datetime=True))
     selection = [k for k, t in vf.trks.items() if t.type in (1, 2)][::3]

@@ -22,7 +22,7 @@ from parity import differences
 from vitalbytes import F32, I8, I16, I32, NUM, STR, U8, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
-from vitalproc.writers import vital
+from vitalproc.io import vital_writer as vital
 
 T0 = 1_700_000_000.0
 REJECTED = {"bad_magic", "ends_after_version"}  # not .vital files: nothing to write
@@ -120,7 +120,7 @@ def as_vitaldb_writes(packets, vf):
 
 
 #: Where vitalproc's bytes differ from vitaldb's, by design (module docstring of
-#: vitalproc.writers.vital); every other file must give vitaldb's bytes exactly.
+#: vitalproc.io.vital_writer); every other file must give vitaldb's bytes exactly.
 EXPECTED_FIXES = {
     "numeric_all_fmts": {"signalling_nan"},
     "device_empty_name": {"blank_device"},
@@ -413,7 +413,7 @@ def test_what_cannot_be_written_raises_before_writing(vf, message, tmp_path):
 
 # ---- the corpus ---------------------------------------------------------------------------------
 
-@pytest.mark.shared
+@pytest.mark.corpus
 @pytest.mark.usefixtures("vitaldb")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

@@ -44,7 +44,7 @@ show_reports() {
 }
 trap show_reports EXIT
 
-for module in _parse _grid _text; do
+for module in io._parse ops._grid export._text; do
     core=$("$PYTHON" -c "import vitalproc.$module as m; print(m.__file__)")
     case "$core" in
         "$OUT"/*) ;;

@@ -11,7 +11,8 @@ import os as _os
 from ._version import __version__
 from .errors import VitalError, VitalFormatError, VitalWarning
 from .model import Device, ReadIssue, Track, VitalFile
-from .reader import read
+from .io.reader import read
+from . import _open  # noqa: F401  (plugs the readers into VitalFile(path) and read())
 
 #: A small real recording shipped with the package (Philips Intellivue, MIT licence:
 #: see ``data/LICENSE-sample.txt``).
@@ -30,18 +31,24 @@ __all__ = [
     "read",
 ]
 
-# -- datasets (batch.py, dataset.py, case_reader.py, manifest.py): loaded on first use,
-# so that `import vitalproc` stays fast
-_LAZY = {"convert": "batch", "open_dataset": "dataset"}
+# Loaded on first use, so that `import vitalproc` stays fast: name -> (the module holding
+# it, the attribute; None: the module itself, as for the callable ``vitalproc.synth``)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "convert": ("dataset.batch", "convert"),
+    "open_dataset": ("dataset.query", "open_dataset"),
+    "synth": ("synth", None),
+}
 __all__ += list(_LAZY)
 
 
-def __getattr__(name: str) -> object:  # PEP 562: `convert`, `open_dataset` on first use
+def __getattr__(name: str) -> object:  # PEP 562: the names of _LAZY on first use
     if name not in _LAZY:
         raise AttributeError(f"module 'vitalproc' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    module, attribute = _LAZY[name]
+    value: object = import_module(f".{module}", __name__)
+    if attribute is not None:
+        value = getattr(value, attribute)
     globals()[name] = value
     return value
-# -- end of datasets

@@ -18,11 +18,11 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from ..errors import VitalWarning
-from ..reader import read_only, survey
-from ._base import Part, Plan, Selection, choose, devices_of, record_index
+from ..io.reader import read_only, survey
+from ..ops.selection import Part, Plan, Selection, choose, devices_of, record_index
 
 if TYPE_CHECKING:
-    from ..reader import Survey
+    from ..io.reader import Survey
 
 #: Default budget for the track data an export holds at once: a recording whose estimated
 #: size is past it is exported a group of tracks at a time.

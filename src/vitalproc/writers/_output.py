@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._base import Plan
+    from ..ops.selection import Plan
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._constants import FMT_DTYPE, TrackType
-from ._base import KINDS, Part, Plan, Selection, choose, devices_of
+from ..ops.selection import KINDS, Part, Plan, Selection, choose, devices_of
 
 if TYPE_CHECKING:
     from ..model import Track, VitalFile

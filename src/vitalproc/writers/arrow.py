@@ -1,4 +1,4 @@
-"""Arrow IPC file (Feather v2): the long table of ``vitalproc.frames``, streamed.
+"""Arrow IPC file (Feather v2): the long table of ``vitalproc.ops.frames``, streamed.
 
 One record batch per ``frames.LongTable.batches`` batch, uncompressed, so readers can
 memory-map the file and use the samples without a copy. The schema's metadata carries
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Plan, Selection, available, plan, require
+from .._deps import available, require
+from ..ops.selection import Plan, Selection, plan
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
     require("pyarrow", EXTRA)
     import pyarrow.ipc as ipc
 
-    from ..frames import LongTable
+    from ..ops.frames import LongTable
     from .parquet import listing_table
 
     if not plan_.selection.records:

@@ -14,7 +14,8 @@ import csv
 import io
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Part, Plan, Selection, available, listing, plan, require
+from .._deps import available, require
+from ..ops.selection import Part, Plan, Selection, listing, plan
 from ._output import write_to
 
 if TYPE_CHECKING:

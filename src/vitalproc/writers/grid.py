@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Plan, require
+from .._deps import require
+from ..ops.selection import Plan
 from .csv import field
 
 if TYPE_CHECKING:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Part, Plan, Selection, available, plan, require
-from ._f32 import f32_text
+from .._deps import available, require
+from ..ops.selection import Part, Plan, Selection, plan
+from .._f32 import f32_text
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def _raw_records_text(part: Part, a: int, b: int, dts: list[float],
                       texts: dict[int, str]) -> memoryview | None:
     """``records_text`` of a raw part without numpy, or None where that needs numpy:
     float samples, or float32 numerics with too many distinct values."""
-    from .. import _text
+    from . import _text
 
     code = part.data.format
     if part.kind == "wave":

@@ -21,7 +21,7 @@ from itertools import chain, repeat
 from operator import itemgetter, mul, sub
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Part, Plan, Selection, plan
+from ..ops.selection import Part, Plan, Selection, plan
 from ._output import write_to
 from ._raw import raw_plan
 

@@ -1,4 +1,4 @@
-"""Parquet: the long table of ``vitalproc.frames`` (one row per record), zstd, streamed.
+"""Parquet: the long table of ``vitalproc.ops.frames`` (one row per record), zstd, streamed.
 
 Rows are written a batch at a time (``frames.LongTable.batches``), gathered into row
 groups of about ``ROW_GROUP_BYTES``; the schema's metadata carries the tracks'
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Plan, Selection, available, listing, plan, require
+from .._deps import available, require
+from ..ops.selection import Plan, Selection, listing, plan
 from ._output import write_to
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def is_available() -> bool:
 def listing_table(plan_: Plan) -> Any:
     """The listing of a plan without records, as an Arrow table."""
     pa = require("pyarrow", EXTRA)
-    from ..frames import track_table
+    from ..ops.frames import track_table
 
     kind, rows = listing(plan_)
     if kind == "tracks" and not plan_.selection.summary:
@@ -47,7 +48,7 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
     pa = require("pyarrow", EXTRA)
     import pyarrow.parquet as pq
 
-    from ..frames import LongTable
+    from ..ops.frames import LongTable
 
     if not plan_.selection.records:
         pq.write_table(listing_table(plan_), out, compression=COMPRESSION)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from ._base import Part, Plan, Selection, available, plan, require
+from .._deps import available, require
+from ..ops.selection import Part, Plan, Selection, plan
 from ._output import write_to
 
 if TYPE_CHECKING:

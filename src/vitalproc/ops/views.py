@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from . import _grid
-from ._constants import FMT_GAP_SENTINEL, TrackType
-from .edit import find_track
+from .._constants import FMT_GAP_SENTINEL, TrackType
+from .._names import find_track
 
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
 
-    from .model import Track, VitalFile
+    from ..model import Track, VitalFile
 
 __all__ = ["find_track", "get_samples", "get_track_samples", "resolve_interval",
            "to_numpy", "to_pandas", "to_polars_grid"]

@@ -1,6 +1,6 @@
-"""What each subcommand of ``vitalproc`` does (``cli.py`` parses the command line and
-calls these): read the inputs with the command line's selection, write what was asked,
-report on stderr, one bad file not stopping the others.
+"""The commands that read recordings: ``info``, ``tracks``, ``devices``, ``export`` and
+``grid``. Each reads its inputs with the command line's selection, writes what was
+asked, reports on stderr, one bad file not stopping the others.
 
 Heavy libraries (numpy, pyarrow...) are imported only by the commands that need them: a
 command line that selects nothing lists or exports (msgpack) from the reader's own
@@ -15,44 +15,118 @@ import os
 import sys
 from typing import IO, Any
 
-EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
-PROG = "vitalproc"
+from ._args import count, interval
+from ._common import (
+    EXIT_DATA,
+    EXIT_OK,
+    DataError,
+    Reporter,
+    UsageError,
+    add_common,
+    add_record_flags,
+    add_track_flags,
+    describe,
+    quiet_pipe,
+)
+
+#: This group's commands, in the order ``--help`` lists them.
+COMMANDS = ("info", "tracks", "devices", "export", "grid")
+#: The process ends as soon as one of these commands is done (``vitalproc.cli``): they
+#: leave no worker pool or thread behind that needs the interpreter's shutdown.
+FAST_EXIT = True
 
 
-class UsageError(Exception):
-    """A bad command line (exit 2)."""
+def add_commands(subparsers: Any, command: str | None = None) -> None:
+    """Add this group's parsers to ``vitalproc``'s ``subparsers``: all of them, or only
+    ``command``'s (the one about to run: building one parser is a few ms less)."""
+    for name in COMMANDS:
+        if command in (None, name):
+            _ADD[name](subparsers, name)
 
 
-class DataError(Exception):
-    """A bad input file or an impossible request for it (exit 1)."""
+# -- the parsers -------------------------------------------------------------------------------
+
+def _add_info(sub: Any, name: str) -> None:
+    info = sub.add_parser(name, allow_abbrev=False, help="file span, devices and counts")
+    info.add_argument("files", nargs="+", metavar="FILE")
+    info.add_argument("--format", "-format", choices=("text", "json"), default="text",
+                      help="text (default) or one JSON object per line")
+    info.add_argument("--json", dest="format", action="store_const", const="json",
+                      help="the same as --format json")
+    add_common(info)
+    info.set_defaults(func=cmd_info)
+
+
+def _add_list(sub: Any, name: str) -> None:
+    s = sub.add_parser(name, allow_abbrev=False, help=f"list the {name} of a recording")
+    s.add_argument("files", nargs=1, metavar="FILE")
+    s.add_argument("--format", "-format", choices=("table", "json", "csv"),
+                   default="table", help="table (default), json or csv")
+    selecting = add_track_flags(s)
+    add_common(s)
+    s.set_defaults(func=cmd_list, what=name,
+                   selecting=tuple((a.dest, a.default) for a in selecting))
+
+
+def _add_export(sub: Any, name: str) -> None:
+    from ..writers.registry import NAMES
+
+    ex = sub.add_parser(name, allow_abbrev=False, help="export the records",
+                        description="Export records, tracks in file order, records "
+                                    "in file order; the same input gives the same bytes.")
+    ex.add_argument("files", nargs="+", metavar="FILE")
+    ex.add_argument("-f", "--format", "-format", type=str.lower, choices=NAMES,
+                    help="default: from the output's suffix, else json")
+    ex.add_argument("-o", "--output", metavar="PATH",
+                    help="output file ('-': stdout, the default); with several input "
+                         "files a directory or a name holding {stem}")
+    ex.add_argument("--compact", "-compact", action="store_true",
+                    help="JSON on one line")
+    ex.add_argument("--wave-cells", action="store_true",
+                    help="CSV: one row per wave record (samples as a JSON array) "
+                         "instead of one per sample")
+    ex.add_argument("--max-memory", type=count, default=160, metavar="MB",
+                    help="track data held at once (default 160 MB; 0: no limit): a "
+                         "bigger recording is exported a group of tracks at a time, "
+                         "reading the file once per group; the output is the same")
+    modes = ex.add_argument_group("what to write (default: everything)")
+    modes.add_argument("--summary", "-summary", action="store_true",
+                       help="per track: metadata, records_count, first and last record")
+    modes.add_argument("--info-only", "-info-only", action="store_true",
+                       help="file_info only")
+    modes.add_argument("--list-tracks", "-list-tracks", action="store_true",
+                       help="tracks without records")
+    modes.add_argument("--list-devices", "-list-devices", action="store_true",
+                       help="devices only")
+    selecting = add_track_flags(ex) + add_record_flags(ex)
+    add_common(ex)
+    # the flags that select tracks or records, and their defaults (_commands._raw_plan)
+    ex.set_defaults(func=cmd_export, selecting=tuple((a.dest, a.default) for a in selecting))
+
+
+def _add_grid(sub: Any, name: str) -> None:
+    grid = sub.add_parser(name, allow_abbrev=False,
+                          help="resample tracks onto a time grid (vitaldb's to_numpy)")
+    grid.add_argument("files", nargs=1, metavar="FILE")
+    grid.add_argument("-i", "--interval", type=interval, metavar="S",
+                      help="grid step in seconds (default: 1 / the highest sampling rate)")
+    grid.add_argument("-f", "--format", "-format", type=str.lower,
+                      choices=("csv", "parquet"), help="default: from -o's suffix, else csv")
+    grid.add_argument("-o", "--output", metavar="PATH", help="output file (default: stdout)")
+    grid.add_argument("--time", choices=("unix", "relative", "none"), default="unix",
+                      help="first column: Unix seconds (default), seconds from the start, "
+                           "or none")
+    add_track_flags(grid)
+    add_common(grid)
+    grid.set_defaults(func=cmd_grid)
+
+
+#: What adds each command's parser.
+_ADD = {"info": _add_info, "tracks": _add_list, "devices": _add_list,
+        "export": _add_export, "grid": _add_grid}
 
 
 # -- shared steps ------------------------------------------------------------------------------
-
-class Reporter:
-    """Messages on stderr: one line each, prefixed with the program and the file."""
-
-    def __init__(self, args: argparse.Namespace):
-        self.quiet = getattr(args, "quiet", False)
-        self.verbose = getattr(args, "verbose", False)
-
-    def error(self, where: str | None, message: str) -> None:
-        print(f"{PROG}: error: {where + ': ' if where else ''}{message}", file=sys.stderr)
-
-    def warn(self, where: str | None, message: str) -> None:
-        if not self.quiet:
-            print(f"{PROG}: warning: {where + ': ' if where else ''}{message}",
-                  file=sys.stderr)
-
-    def note(self, message: str) -> None:
-        if self.verbose:
-            print(f"{PROG}: {message}", file=sys.stderr)
-
-    def say(self, message: str) -> None:
-        """What the user asked to be told (``--memprofile``'s peaks); not with --quiet."""
-        if not self.quiet:
-            print(f"{PROG}: {message}", file=sys.stderr)
-
 
 def _selectors(args: argparse.Namespace) -> tuple[list[str] | None, list[str] | None]:
     names = [n.strip() for arg in args.tracks or () for n in arg.split(",") if n.strip()]
@@ -65,8 +139,8 @@ def _read(path: str, args: argparse.Namespace, tracks: Any = None, exclude: Any 
           header_only: bool = False, survey: bool = False) -> Any:
     """Read one input (``survey``: survey it, ``reader.survey``); a bad file becomes a
     ``DataError`` with one clear message."""
-    from . import reader
-    from .errors import VitalError
+    from ..io import reader
+    from ..errors import VitalError
 
     compat = getattr(args, "compat", None)
     try:
@@ -94,8 +168,9 @@ def _report_read(report: Reporter, path: str, vf: Any) -> None:
 def _selection_plan(path: str, args: argparse.Namespace, report: Reporter,
                     **selection: Any) -> Any:
     """Read ``path`` with the command line's track selection; return its ``Plan``."""
-    from .writers._base import Selection, close_names, plan
-    from .writers._groups import grouped_plan, needs_groups
+    from .._names import close_names
+    from ..ops.selection import Selection, plan
+    from ..writers._groups import grouped_plan, needs_groups
 
     names, excluded = _selectors(args)
     pushed, pushed_out = Selection(tracks=names, exclude=excluded).pushdown()
@@ -136,16 +211,6 @@ def _stdout() -> IO[bytes]:
     return sys.stdout.buffer
 
 
-def quiet_pipe() -> None:
-    """stdout's reader went away (``| head``): stop writing, and say nothing at exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # stdout without a file descriptor (captured)
-        pass
-
-
 def _run(args: argparse.Namespace, per_file: Any) -> int:
     """``per_file(path)`` for each input; errors reported one line each, others go on."""
     report = Reporter(args)
@@ -169,13 +234,6 @@ def _run(args: argparse.Namespace, per_file: Any) -> int:
             report.error(path, describe(exc))
             status = EXIT_DATA
     return status
-
-
-def describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        where = f": {exc.filename}" if exc.filename else ""
-        return f"{exc.strerror}{where}"
-    return str(exc) or type(exc).__name__
 
 
 # -- info, tracks, devices --------------------------------------------------------------------
@@ -274,7 +332,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     """``tracks`` and ``devices``: a table on a terminal, or JSON, or CSV."""
 
     def one(path: str, report: Reporter) -> None:
-        from .writers._base import listing
+        from ..ops.selection import listing
 
         selection = dict(records=False, sections=(args.what,))
         plan_ = (_selects_all(args) and _raw_plan(path, args, report, **selection)) or \
@@ -284,7 +342,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         if args.format == "json":
             out.write(_json(rows, indent=1) + "\n")
         elif args.format == "csv":
-            from .writers.csv import write_listing
+            from ..writers.csv import write_listing
 
             out.flush()
             write_listing(plan_, sys.stdout.buffer)
@@ -344,7 +402,7 @@ def _stem(path: str) -> str:
 
 
 def _choose_format(args: argparse.Namespace, default: str) -> Any:
-    from .writers import registry
+    from ..writers import registry
 
     if args.format:
         return registry.get(args.format)
@@ -375,9 +433,9 @@ def _raw_plan(path: str, args: argparse.Namespace, report: Reporter,
     the plan of every track over the reader's own buffers, so that a writer taking it
     (msgpack) runs without importing numpy (``writers/_raw.py``); None for a recording
     exported a group of tracks at a time (``_selection_plan`` then makes the plan)."""
-    from .writers._base import Selection, plan
-    from .writers._groups import needs_groups
-    from .writers._raw import raw_plan
+    from ..ops.selection import Selection, plan
+    from ..writers._groups import needs_groups
+    from ..writers._raw import raw_plan
 
     if needs_groups(path, (getattr(args, "max_memory", None) or 0) << 20):
         return None
@@ -443,7 +501,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         _preload("numpy")
 
     def one(path: str, report: Reporter) -> None:
-        from .writers._output import atomic_output, write_streamed
+        from ..writers._output import atomic_output, write_streamed
 
         plan_ = (raw and _raw_plan(path, args, report, **selection)) or \
             _selection_plan(path, args, report, **selection)
@@ -468,8 +526,8 @@ def cmd_grid(args: argparse.Namespace) -> int:
                           args.output.lower().endswith((".parquet", ".pq")) else "csv")
 
     def one(path: str, report: Reporter) -> None:
-        from .writers._output import atomic_output
-        from .writers.grid import grid_table, write_grid
+        from ..writers._output import atomic_output
+        from ..writers.grid import grid_table, write_grid
 
         plan_ = _selection_plan(path, args, report, records=False)
         names = [p.name for p in plan_.parts]

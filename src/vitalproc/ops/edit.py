@@ -16,8 +16,9 @@ import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._constants import FMT_DTYPE, TrackType
-from .model import Device, Track, VitalFile
+from .._constants import FMT_DTYPE, TrackType
+from .._names import find_track
+from ..model import Device, Track, VitalFile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,17 +49,6 @@ def find_color(name: str) -> int:
         if name in names:
             return color
     return DEFAULT_COLOR
-
-
-def find_track(vf: VitalFile, dtname: str) -> Track | None:
-    """vitaldb's ``find_track``: the track keyed ``dtname``, else the first (in file
-    order) whose key ends with it (so ``HR`` may find ``PLETH_HR``), else None."""
-    if dtname in vf.trks:
-        return vf.trks[dtname]
-    for key, trk in vf.trks.items():
-        if key.endswith(dtname):
-            return trk
-    return None
 
 
 # ---- crop -----------------------------------------------------------------------------

@@ -7,9 +7,10 @@ Attribute names and value types follow vitaldb (``devs``, ``trks``, ``dtstart``,
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TYPE_NAMES, TrackType
+from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TYPE_NAMES, TrackType
 from ._recs import Records
 
 if TYPE_CHECKING:
@@ -252,6 +253,20 @@ class ReadIssue(NamedTuple):
     count: int | None = None
 
 
+#: What ``VitalFile(path, ...)`` calls to fill the new recording from ``path`` (a list of
+#: paths: one recording merged from them), with the constructor's arguments:
+#: ``opener(vf, ipath, track_names, exclude, header_only, maxlen, compat, strict,
+#: max_inflated_bytes)``. The readers live in a higher layer; ``vitalproc._open``
+#: registers it (``set_opener``) when the package is imported.
+_opener: Callable[..., None] | None = None
+
+
+def set_opener(opener: Callable[..., None]) -> None:
+    """Register what ``VitalFile(path, ...)`` reads ``path`` with (see ``_opener``)."""
+    global _opener
+    _opener = opener
+
+
 class VitalFile:
     """A recording. ``VitalFile(path, track_names, ...)`` reads it as vitaldb's does.
 
@@ -270,19 +285,11 @@ class VitalFile:
         if ipath is None:
             self._start_now()
             return
-        # -- a list of paths is one recording (merge.py); vitaldb ignores the selection
-        # arguments then, and so does this.
-        if isinstance(ipath, list):
-            from .merge import merge_paths
-
-            merge_paths(self, ipath, compat, strict, max_inflated_bytes)
-            self.compat = compat  # views.py follows it
-            return
-        # -- end of list of paths
-        from .reader import load_into  # the model itself never parses bytes
-
-        load_into(self, ipath, track_names, exclude, header_only, maxlen, compat, strict,
-                  max_inflated_bytes)
+        if _opener is None:  # pragma: no cover - set when the package is imported
+            raise RuntimeError("no reader is registered: import vitalproc")
+        # the model itself never parses bytes: the readers fill it (vitalproc._open)
+        _opener(self, ipath, track_names, exclude, header_only, maxlen, compat, strict,
+                max_inflated_bytes)
 
     @classmethod
     def blank(cls, ipath: Any = None) -> VitalFile:
@@ -318,60 +325,60 @@ class VitalFile:
         return list(self.trks.keys())
 
     # -- editing (edit.py) and writing (writers/vital.py) ---------------------------------
-    # Thin hand-offs; the docstrings of ``vitalproc.edit`` and ``vitalproc.writers.vital``
+    # Thin hand-offs; the docstrings of ``vitalproc.ops.edit`` and ``vitalproc.io.vital_writer``
     # say what each does and how it differs from vitaldb.
 
     def crop(self, dtfrom: float | None = None, dtend: float | None = None) -> VitalFile:
-        """Keep the records in a time window, in place (``vitalproc.edit.crop``)."""
-        from .edit import crop
+        """Keep the records in a time window, in place (``vitalproc.ops.edit.crop``)."""
+        from ..ops.edit import crop
 
         return crop(self, dtfrom, dtend)
 
     def rename_device(self, oldname: str, newname: str) -> None:
-        """Rename a device and its tracks (``vitalproc.edit.rename_device``)."""
-        from .edit import rename_device
+        """Rename a device and its tracks (``vitalproc.ops.edit.rename_device``)."""
+        from ..ops.edit import rename_device
 
         rename_device(self, oldname, newname)
 
     def rename_devices(self, mapping: dict[str, str]) -> None:
-        """Rename devices, ``{oldname: newname}`` (``vitalproc.edit.rename_devices``)."""
-        from .edit import rename_devices
+        """Rename devices, ``{oldname: newname}`` (``vitalproc.ops.edit.rename_devices``)."""
+        from ..ops.edit import rename_devices
 
         rename_devices(self, mapping)
 
     def rename_track(self, dtname: str, target: str) -> Track | None:
-        """Rename a track within its device (``vitalproc.edit.rename_track``)."""
-        from .edit import rename_track
+        """Rename a track within its device (``vitalproc.ops.edit.rename_track``)."""
+        from ..ops.edit import rename_track
 
         return rename_track(self, dtname, target)
 
     def rename_tracks(self, mapping: dict[str, str]) -> None:
-        """Rename tracks, ``{dtname: target}`` (``vitalproc.edit.rename_tracks``)."""
-        from .edit import rename_tracks
+        """Rename tracks, ``{dtname: target}`` (``vitalproc.ops.edit.rename_tracks``)."""
+        from ..ops.edit import rename_tracks
 
         rename_tracks(self, mapping)
 
     def remove_device(self, dname: str) -> None:
-        """Remove a device and its tracks (``vitalproc.edit.remove_device``)."""
-        from .edit import remove_device
+        """Remove a device and its tracks (``vitalproc.ops.edit.remove_device``)."""
+        from ..ops.edit import remove_device
 
         remove_device(self, dname)
 
     def remove_devices(self, dnames: Any) -> None:
-        """Remove devices and their tracks (``vitalproc.edit.remove_devices``)."""
-        from .edit import remove_devices
+        """Remove devices and their tracks (``vitalproc.ops.edit.remove_devices``)."""
+        from ..ops.edit import remove_devices
 
         remove_devices(self, dnames)
 
     def remove_track(self, dtname: str) -> Track | None:
-        """Remove a track (``vitalproc.edit.remove_track``)."""
-        from .edit import remove_track
+        """Remove a track (``vitalproc.ops.edit.remove_track``)."""
+        from ..ops.edit import remove_track
 
         return remove_track(self, dtname)
 
     def remove_tracks(self, dtnames: Any) -> None:
-        """Remove tracks (``vitalproc.edit.remove_tracks``)."""
-        from .edit import remove_tracks
+        """Remove tracks (``vitalproc.ops.edit.remove_tracks``)."""
+        from ..ops.edit import remove_tracks
 
         remove_tracks(self, dtnames)
 
@@ -380,8 +387,8 @@ class VitalFile:
     del_track, del_tracks = remove_track, remove_tracks
 
     def add_device(self, dname: str, typename: str = "", port: str = "") -> None:
-        """Add or replace a device (``vitalproc.edit.add_device``)."""
-        from .edit import add_device
+        """Add or replace a device (``vitalproc.ops.edit.add_device``)."""
+        from ..ops.edit import add_device
 
         add_device(self, dname, typename, port)
 
@@ -389,69 +396,69 @@ class VitalFile:
                   mindisp: float = 0, maxdisp: float = 0, after: str | None = None,
                   col: int | None = None, **columns: Any) -> Track | None:
         """Add a track from vitaldb's ``recs`` or from columns ``dt=``, ``values=``,
-        ``samples=``, ``offsets=`` (``vitalproc.edit.add_track``)."""
-        from .edit import add_track
+        ``samples=``, ``offsets=`` (``vitalproc.ops.edit.add_track``)."""
+        from ..ops.edit import add_track
 
         return add_track(self, dtname, recs, srate, unit, mindisp, maxdisp, after, col,
                          **columns)
 
     def anonymize(self, dt: Any = None) -> VitalFile:
         """A copy moved to start at ``dt`` (default 2100-01-01), dgmt 0
-        (``vitalproc.edit.anonymize``)."""
-        from .edit import anonymize
+        (``vitalproc.ops.edit.anonymize``)."""
+        from ..ops.edit import anonymize
 
         return anonymize(self) if dt is None else anonymize(self, dt)
 
     def to_vital(self, opath: Any, compresslevel: int = 9, packed: bool = True) -> None:
-        """Write a .vital file (``vitalproc.writers.vital.write``)."""
-        from .writers.vital import write
+        """Write a .vital file (``vitalproc.io.vital_writer.write``)."""
+        from ..io.vital_writer import write
 
         write(self, opath, compresslevel=compresslevel, packed=packed)
 
     # -- end of editing and writing -------------------------------------------------------
 
     # -- time-grid views (views.py) -------------------------------------------------------
-    # Thin hand-offs with vitaldb's signatures; ``vitalproc.views`` documents each rule.
+    # Thin hand-offs with vitaldb's signatures; ``vitalproc.ops.views`` documents each rule.
 
     def find_track(self, dtname: str) -> Track | None:
         """The track keyed ``dtname``, else the first whose key ends with it, else None."""
-        from .views import find_track
+        from .._names import find_track
 
         return find_track(self, dtname)
 
     def get_track_samples(self, dtname: str, interval: float | None = None) -> np.ndarray:
-        """One track on the time grid (``vitalproc.views.get_track_samples``)."""
-        from .views import get_track_samples
+        """One track on the time grid (``vitalproc.ops.views.get_track_samples``)."""
+        from ..ops.views import get_track_samples
 
         return get_track_samples(self, dtname, interval)
 
     def get_samples(self, track_names: Any = None, interval: float | None = None,
                     return_datetime: bool = False, return_timestamp: bool = False
                     ) -> tuple[list, list[str]]:
-        """Columns of the time grid and their names (``vitalproc.views.get_samples``)."""
-        from .views import get_samples
+        """Columns of the time grid and their names (``vitalproc.ops.views.get_samples``)."""
+        from ..ops.views import get_samples
 
         return get_samples(self, track_names, interval, return_datetime, return_timestamp)
 
     def to_numpy(self, track_names: Any = None, interval: float | None = None,
                  return_datetime: bool = False, return_timestamp: bool = False
                  ) -> np.ndarray:
-        """Tracks on a time grid, as vitaldb's ``to_numpy`` (``vitalproc.views.to_numpy``)."""
-        from .views import to_numpy
+        """Tracks on a time grid, as vitaldb's ``to_numpy`` (``vitalproc.ops.views.to_numpy``)."""
+        from ..ops.views import to_numpy
 
         return to_numpy(self, track_names, interval, return_datetime, return_timestamp)
 
     def to_pandas(self, track_names: Any = None, interval: float | None = None,
                   return_datetime: bool = False, return_timestamp: bool = False) -> Any:
-        """``to_numpy`` as a pandas DataFrame, as vitaldb's (``vitalproc.views.to_pandas``)."""
-        from .views import to_pandas
+        """``to_numpy`` as a pandas DataFrame, as vitaldb's (``vitalproc.ops.views.to_pandas``)."""
+        from ..ops.views import to_pandas
 
         return to_pandas(self, track_names, interval, return_datetime, return_timestamp)
 
     def to_polars_grid(self, track_names: Any = None, interval: float | None = None,
                        return_datetime: bool = False, return_timestamp: bool = False) -> Any:
-        """The same grid as a wide polars DataFrame (``vitalproc.views.to_polars_grid``)."""
-        from .views import to_polars_grid
+        """The same grid as a wide polars DataFrame (``vitalproc.ops.views.to_polars_grid``)."""
+        from ..ops.views import to_polars_grid
 
         return to_polars_grid(self, track_names, interval, return_datetime, return_timestamp)
 
@@ -460,14 +467,14 @@ class VitalFile:
     # -- long frames (frames.py) ------------------------------------------------------------
 
     def to_arrow(self, track_names: Any = None, *, physical: bool = False) -> Any:
-        """One row per record as a pyarrow Table (``vitalproc.frames.to_arrow``)."""
-        from .frames import to_arrow
+        """One row per record as a pyarrow Table (``vitalproc.ops.frames.to_arrow``)."""
+        from ..ops.frames import to_arrow
 
         return to_arrow(self, track_names, physical=physical)
 
     def to_polars(self, track_names: Any = None, *, physical: bool = False) -> Any:
-        """One row per record as a polars DataFrame (``vitalproc.frames.to_polars``)."""
-        from .frames import to_polars
+        """One row per record as a polars DataFrame (``vitalproc.ops.frames.to_polars``)."""
+        from ..ops.frames import to_polars
 
         return to_polars(self, track_names, physical=physical)
 

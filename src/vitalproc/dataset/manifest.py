@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from ._constants import TrackType
+from .._constants import TrackType
+from . import schema as vp
 from .case_reader import read_layout
-from .writers import vitaldb_parquet as vp
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -100,7 +100,7 @@ def failed_row(caseid: str, source: str, error: str, size: int | None,
     """The manifest row of an input that could not be converted."""
     import time
 
-    from ._version import __version__
+    from .._version import __version__
 
     row = dict.fromkeys(manifest_schema().names)
     row.update(caseid=caseid, source=source, status="failed", error=error, size=size,
@@ -143,7 +143,7 @@ def read_rows(path: str) -> list[dict[str, Any]]:
 def _write_table(path: str, table: pa.Table) -> None:
     import pyarrow.parquet as pq
 
-    from .batch import atomic_file
+    from .._files import atomic_file
 
     with atomic_file(path) as f:
         pq.write_table(table, f, compression="zstd")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from ._constants import TrackType
+from .._constants import TrackType
 
 if TYPE_CHECKING:
-    from .model import Track
+    from .vitalfile import Track
 
 
 class Records(Sequence):

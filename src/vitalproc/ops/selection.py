@@ -9,13 +9,12 @@ no writer holds more than one batch of formatted output at a time.
 from __future__ import annotations
 
 import bisect
-import fnmatch
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TrackType
-from ..reader import matches
-from ._f32 import shortest_f32
+from .._names import is_glob, name_matches
+from .._f32 import shortest_f32
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,7 +34,6 @@ KINDS = {TrackType.WAVE: "wave", TrackType.NUMERIC: "numeric", TrackType.STRING:
 #: Sections of a document, in output order.
 SECTIONS = ("file_info", "devices", "tracks")
 
-_GLOB_CHARS = frozenset("*?[")
 class Selection(NamedTuple):
     """What to export: the command line's selection flags, resolved to plain values.
 
@@ -91,34 +89,6 @@ class Selection(NamedTuple):
             return list(names)
 
         return plain(self.tracks), plain(self.exclude)
-
-
-def is_glob(name: str) -> bool:
-    """A pattern for ``fnmatch`` (vitaldb's own ``Device/*`` form is not one)."""
-    if name.endswith("/*") and not _GLOB_CHARS & set(name[:-2]):
-        return False
-    return bool(_GLOB_CHARS & set(name))
-
-
-def name_matches(dtname: str, dname: str, selector: str) -> bool:
-    """One selector against one track: vitaldb's rule, or a glob on the full or base name."""
-    if is_glob(selector):
-        base = dtname.rsplit("/", 1)[-1]
-        return fnmatch.fnmatchcase(dtname, selector) or fnmatch.fnmatchcase(base, selector)
-    return matches(dtname, dname, (selector,))
-
-
-def close_names(selector: str, names: Sequence[str], n: int = 4) -> list[str]:
-    """Track names that look like ``selector`` (full names and bare track names)."""
-    import difflib
-
-    by_base: dict[str, str] = {}
-    for name in names:
-        by_base.setdefault(name.rsplit("/", 1)[-1], name)
-    found = difflib.get_close_matches(selector, list(names), n=n, cutoff=0.6)
-    found += [by_base[b] for b in difflib.get_close_matches(selector, list(by_base), n=n,
-                                                           cutoff=0.6)]
-    return list(dict.fromkeys(found))[:n]
 
 
 class Part:
@@ -452,25 +422,3 @@ def devices_of(vf: VitalFile, parts: Sequence[Part], sel: Selection) -> list[Dev
         return [d for d in vf.devs.values() if d.name in owners]
     return list(vf.devs.values())
 
-
-def available(*modules: str) -> bool:
-    """Whether every optional library named can be imported (a writer's ``is_available``)."""
-    import importlib
-
-    try:
-        for module in modules:
-            importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
-def require(module: str, extra: str) -> Any:
-    """Import an optional library, or raise ImportError naming the extra to install."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ImportError(f"{module} is needed for this format: "
-                          f"pip install 'vitalproc[{extra}]'") from exc

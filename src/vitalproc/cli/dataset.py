@@ -1,8 +1,7 @@
 """The ``convert`` and ``query`` commands of ``vitalproc``: datasets of many recordings.
 
-``cli.py`` adds them with ``add_commands(subparsers)``; each parser sets ``func``, a
-``handler(args) -> int``. Exit codes: 0 ok, 1 some input failed (or the query failed),
-2 a usage error (no such input or dataset, bad options, SQL that does not parse or bind).
+Exit codes: 0 ok, 1 some input failed (or the query failed), 2 a usage error (no such
+input or dataset, bad options, SQL that does not parse or bind).
 """
 from __future__ import annotations
 
@@ -11,12 +10,16 @@ import os
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from ._common import EXIT_DATA, EXIT_OK, EXIT_USAGE
+
+#: This group's commands, in the order ``--help`` lists them.
+COMMANDS = ("convert", "query")
 QUERY_FORMATS = ("table", "csv", "parquet")
 
 
-def add_commands(subparsers: Any) -> None:
-    """Add ``convert`` and ``query`` to the ``vitalproc`` command's subparsers."""
+def add_commands(subparsers: Any, command: str | None = None) -> None:
+    """Add ``convert`` and ``query`` to the ``vitalproc`` command's subparsers (both,
+    whatever ``command``: they are few)."""
     conv = subparsers.add_parser(
         "convert", help="convert recordings into a Parquet dataset",
         description="Convert .vital recordings into a dataset folder: one Parquet file per "
@@ -70,7 +73,7 @@ def _error(command: str, message: object) -> None:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     """``vitalproc convert INPUT... -o DATASET``."""
-    from .batch import convert
+    from ..dataset.batch import convert
 
     if args.jobs is not None and args.jobs < 1:
         _error("convert", f"--jobs must be at least 1, not {args.jobs}")
@@ -87,17 +90,17 @@ def cmd_convert(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except (BlockingIOError, ImportError) as exc:
         _error("convert", exc)
-        return EXIT_FAILED
+        return EXIT_DATA
     for result in report.failed:
         print(f"vitalproc: {result.source}: {result.error}", file=sys.stderr)
     if not args.quiet:
         print(f"{report.dataset}: {report.summary()}", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return EXIT_OK if report.ok else EXIT_DATA
 
 
 def cmd_query(args: argparse.Namespace) -> int:
     """``vitalproc query DATASET SQL [-o PATH]``."""
-    from .dataset import open_dataset
+    from ..dataset.query import open_dataset
 
     fmt = args.format
     if fmt is None:
@@ -116,7 +119,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         import duckdb
     except (FileNotFoundError, ImportError) as exc:
         _error("query", exc)
-        return EXIT_USAGE if isinstance(exc, FileNotFoundError) else EXIT_FAILED
+        return EXIT_USAGE if isinstance(exc, FileNotFoundError) else EXIT_DATA
     try:
         with dataset.connect() as con:
             relation = con.sql(args.sql)
@@ -127,7 +130,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except (duckdb.Error, OSError) as exc:
         _error("query", exc)
-        return EXIT_FAILED
+        return EXIT_DATA
     return EXIT_OK
 
 
@@ -137,7 +140,7 @@ def _emit(relation: Any, fmt: str, output: str | None, max_rows: int) -> None:
     elif output is None:  # CSV on stdout
         import pyarrow.csv as pcsv
 
-        from .dataset import arrow_table
+        from ..dataset.query import arrow_table
 
         pcsv.write_csv(arrow_table(relation), sys.stdout.buffer)
     elif fmt == "csv":

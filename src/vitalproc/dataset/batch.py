@@ -23,19 +23,18 @@ import hashlib
 import os
 import resource
 import sys
-import tempfile
 import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO
+from typing import Any
 
+from .._files import TMP_SUFFIX, atomic_file
 from . import manifest
 from .case_reader import read_layout
 
 ENGINES = ("local", "dask")
-TMP_SUFFIX = ".tmp"
 LOCK_NAME = ".lock"
 
 #: Compressed bytes read to learn a file header's own span (see ``_header_span``).
@@ -136,9 +135,9 @@ def convert_file(task: Task) -> FileResult:
         Never raises: a file that cannot be read or written is a ``failed`` result with
         the error, and no output is left.
     """
-    from .errors import VitalFormatError, VitalWarning
-    from .reader import read
-    from .writers import vitaldb_parquet as vp
+    from ..errors import VitalFormatError, VitalWarning
+    from ..io.reader import read
+    from . import schema as vp
 
     start = time.perf_counter()
     result = FileResult(task.source, task.caseid, "failed")
@@ -191,8 +190,8 @@ def _header_span(path: str) -> tuple[float, float] | None:
     """The span the file header itself declares, before records widened it: what a
     reader of a track selection needs to rebuild that selection's span. Read from the
     first bytes with every track excluded, so that no record widens it."""
-    from .errors import VitalFormatError, VitalWarning
-    from .reader import read
+    from ..errors import VitalFormatError, VitalWarning
+    from ..io.reader import read
 
     with open(path, "rb") as f:
         prefix = f.read(HEADER_PROBE)
@@ -205,29 +204,6 @@ def _header_span(path: str) -> tuple[float, float] | None:
                 continue  # the header lies past the probe: read the whole file
         return probe.dtstart, probe.dtend
     return None
-
-
-@contextlib.contextmanager
-def atomic_file(path: str) -> Iterator[BinaryIO]:
-    """A binary file that appears at ``path`` complete, or not at all.
-
-    It is written under a hidden temporary name in the same folder, synced to disk, then
-    renamed over ``path``; on an error the temporary file is removed.
-    """
-    folder, name = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=folder or ".", prefix=f".{name}.", suffix=TMP_SUFFIX)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the dataset from its readers
-        with open(fd, "wb", closefd=False) as f:
-            yield f
-        os.fsync(fd)
-        os.replace(tmp, path)
-        tmp = None
-    finally:
-        os.close(fd)
-        if tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
 
 
 # ---- engines -----------------------------------------------------------------------------
@@ -248,7 +224,7 @@ def run_local(work: Work, tasks: Iterable[Task], jobs: int,
     # hold threads (a notebook, a dask client).
     context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has imported what every conversion needs.
-    context.set_forkserver_preload(["vitalproc.batch", "vitalproc.reader", "numpy",
+    context.set_forkserver_preload(["vitalproc.dataset.batch", "vitalproc.io.reader", "numpy",
                                     "pyarrow.parquet"])
     queue, suspects = deque(tasks), deque()
     while queue or suspects:

@@ -15,8 +15,8 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import VitalError, VitalWarning
-from .model import ReadIssue, Track, VitalFile
+from ..errors import VitalError, VitalWarning
+from ..model import ReadIssue, Track, VitalFile
 
 #: vitaldb skips a file whose start is more than this far from the merged start.
 MAX_START_DISTANCE = 7 * 24 * 3600
@@ -41,7 +41,7 @@ def merge_paths(vf: VitalFile, paths: Iterable[Any], compat: str | None = None,
     VitalError
         With ``strict`` only: a skipped file or records that could not be merged.
     """
-    from .reader import read
+    from ..io.reader import read
 
     later: dict[str, list[Track]] = {}  # key -> the same track in later files, in order
     for path in paths:

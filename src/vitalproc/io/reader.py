@@ -13,12 +13,12 @@ import os
 import struct
 import sys
 import warnings
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _inflate
-from ._constants import (
+from .._constants import (
     FMT_ITEMSIZE,
     HEADER_DTSTART_LEN,
     HEADER_PACKED_LEN,
@@ -30,8 +30,9 @@ from ._constants import (
 )
 from ._parse import KEEP_ALL, KEEP_DT, KEEP_NONE, Walker
 from ._source import SourceLike, open_source
-from .errors import VitalFormatError, VitalWarning
-from .model import Device, ReadIssue, Track, VitalFile
+from .._names import matches, split_names
+from ..errors import VitalFormatError, VitalWarning
+from ..model import Device, ReadIssue, Track, VitalFile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,24 +112,6 @@ def _optional_track_fields(b: bytes, pos: int, plen: int) -> tuple:
     return (*values, pos)
 
 
-def split_names(names: Any) -> list[str] | None:
-    """vitaldb's parsing of ``track_names``/``exclude`` given as one string.
-
-    It splits on commas unless the first comma is the first character (its
-    ``str.find`` test is falsy only at index 0).
-    """
-    if isinstance(names, str):
-        return names.split(",") if names.find(",") else [names]
-    return names
-
-
-def matches(dtname: str, dname: str, selectors: Iterable[str]) -> bool:
-    """vitaldb's tolerant match: exact, suffix of ``Device/Track``, or ``Device/*``."""
-    if dtname in selectors:
-        return True
-    return any(dtname.endswith(sel) or dname + "/*" == sel for sel in selectors)
-
-
 def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
          header_only: bool = False, maxlen: float | None = None,
          compat: str | None = None, strict: bool = False,
@@ -186,20 +169,25 @@ def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
     return vf
 
 
+#: Readers of sources that are no .vital stream, tried first, in order, for a path:
+#: ``(accepts(path) -> bool, load(vf, path, tracks, exclude, header_only, maxlen))``.
+#: ``vitalproc._open`` registers the dataset's case reader here when the package is
+#: imported, so this layer reads a ``.parquet`` case without importing the dataset layer.
+SOURCE_READERS: list[tuple[Callable[[str], bool], Callable[..., None]]] = []
+
+
 def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
               header_only: bool, maxlen: float | None, compat: str | None,
               strict: bool = False, max_inflated_bytes: int | None = None) -> None:
     _check(compat, max_inflated_bytes)
     vf.compat = compat  # the views follow the same policy (views.py)
-    # -- a dataset case (.parquet from `vitalproc convert` or vitaldb's to_parquet):
-    # read by case_reader.py, for read() and VitalFile() alike
-    if (isinstance(source, (str, os.PathLike)) and os.fspath(source).endswith(".parquet")
-            and "://" not in os.fspath(source)):
-        from .case_reader import load_case_into
-
-        load_case_into(vf, source, tracks, exclude, header_only, maxlen)
-        return
-    # -- end of dataset case
+    # Another kind of source (a dataset case, .parquet): its reader, registered by a
+    # higher layer (``vitalproc._open``), for read() and VitalFile() alike
+    if isinstance(source, (str, os.PathLike)):
+        for accepts, load in SOURCE_READERS:
+            if accepts(os.fspath(source)):
+                load(vf, source, tracks, exclude, header_only, maxlen)
+                return
     _Loader(vf, tracks, exclude, header_only, maxlen, compat, strict,
             max_inflated_bytes).load(source)
 

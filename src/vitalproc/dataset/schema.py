@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .._constants import TrackType
 from .._version import __version__
-from ._base import available, require
+from .._deps import available, require
 
 if TYPE_CHECKING:
     import numpy as np

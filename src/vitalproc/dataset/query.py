@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from .case_reader import read_case
 from .manifest import CONVERTED, MANIFEST_NAME, TRACKS_NAME, read_rows
-from .model import VitalFile
-from .writers import vitaldb_parquet as vp
+from ..model import VitalFile
+from . import schema as vp
 
 if TYPE_CHECKING:
     import duckdb

@@ -8,10 +8,10 @@ import math
 import os
 from typing import TYPE_CHECKING, Any
 
-from ._constants import FMT_DTYPE, TrackType
-from .model import Device, ReadIssue, Track, VitalFile
-from .reader import matches, split_names
-from .writers import vitaldb_parquet as vp
+from .._constants import FMT_DTYPE, TrackType
+from ..model import Device, ReadIssue, Track, VitalFile
+from .._names import matches, split_names
+from . import schema as vp
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,7 +87,7 @@ def load_case_into(vf: VitalFile, path: str | os.PathLike, tracks: Any, exclude:
     vp.require_pyarrow()
     import pyarrow.parquet as pq
 
-    from .errors import VitalFormatError
+    from ..errors import VitalFormatError
 
     try:
         pf = pq.ParquetFile(path)
