@@ -23,15 +23,15 @@ REPO = BENCH.parent
 
 # (label, file name, call, interval): the cases of the "never slower" table.
 CASES = (
-    ("`to_numpy(all, 1)`, demo device (overlapping records)", "shape_demo.vital", "grid", 1.0),
-    ("`to_numpy(all, 1/100)`, demo device", "shape_demo.vital", "grid", 0.01),
-    ("`to_numpy(all, 1)`, 52 string tracks over 4 h (object grid)", "shape_strings.vital",
+    ("`to_numpy(all, 1)`, demo device (overlapping records)", "shape_demo_overlap.vital", "grid", 1.0),
+    ("`to_numpy(all, 1/100)`, demo device", "shape_demo_overlap.vital", "grid", 0.01),
+    ("`to_numpy(all, 1)`, 52 string tracks over 4 h (object grid)", "shape_many_tracks.vital",
      "grid", 1.0),
     ("`to_numpy(all, 1)`, 10 records and 11 tracks", "shape_tiny.vital", "grid", 1.0),
     ("`to_numpy(all, 1/100)`, the sample file (16 tracks, 625 records)", "sample.vital",
      "grid", 0.01),
     ("`to_numpy(all, 1)`, the sample file", "sample.vital", "grid", 1.0),
-    ("full read, demo device (72 records)", "shape_demo.vital", "read", None),
+    ("full read, demo device (72 records)", "shape_demo_overlap.vital", "read", None),
     ("full read, 10 records and 11 tracks", "shape_tiny.vital", "read", None),
     ("full read, the sample file", "sample.vital", "read", None),
 )

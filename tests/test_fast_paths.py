@@ -13,7 +13,8 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import vitalproc
-from vitalproc import _grid, _text
+from vitalproc.ops import _grid
+from vitalproc.writers import _text
 from vitalproc.writers import csv as csv_writer
 
 from conftest import reference

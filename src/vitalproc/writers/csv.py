@@ -60,7 +60,7 @@ def _wave_rows(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes
     32-bit integers, or a time outside the formatter's range)."""
     import numpy as np
 
-    from .. import _text
+    from . import _text
 
     if wave_cells:
         samples, offsets = part.samples(a, b)
