@@ -276,3 +276,25 @@ def test_csv_batches_do_not_import_pandas():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True)
     assert out.stdout.strip() == "False"
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.one_of(st.floats(-5, 40), st.just(float("nan"))),
+                          st.floats(-1e6, 1e6, width=32)), max_size=30),
+       st.integers(1, 30), st.sampled_from([np.float32, np.float64, np.int32]))
+def test_object_rows_are_last_record_wins(records, nret, dtype):
+    dt = T0 + np.array([r[0] for r in records], np.float64)
+    values = np.array([r[1] for r in records]).astype(dtype)
+    expected = _put_numpy(nret, dt, values, T0, 1.0)
+    out = np.full(nret, np.nan, object)
+    _grid.put_record_floats(out, dt, values, T0, 1.0)
+    assert [type(v) for v in out] == [float] * nret
+    assert np.array_equal(out.astype(np.float32), expected, equal_nan=True)
+    texts = [f"t{i}" for i in range(len(records))]
+    out = np.full(nret, None, object)
+    _grid.put_record_objects(out, dt, texts, T0, 1.0)
+    brute = [None] * nret
+    for t, text in zip(dt.tolist(), texts):
+        if t == t:
+            brute[int(min(max(t - T0, 0.0), nret - 1))] = text
+    assert out.tolist() == brute

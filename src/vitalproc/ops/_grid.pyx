@@ -396,3 +396,83 @@ def wave_runs(const double[::1] dt, const int64_t[::1] offsets, double dtstart, 
             start[k], first[k], count[k] = b, f, c
             k += 1
     return start_a[:k], first_a[:k], count_a[:k], ordered
+
+
+cdef inline float _as_float32(float v) noexcept nogil:
+    # float -> double -> float, as vitaldb's values go: a signalling NaN comes back quiet
+    cdef uint32_t bits
+    if v != v:
+        memcpy(&bits, &v, 4)
+        bits |= 0x00400000u
+        memcpy(&v, &bits, 4)
+    return v
+
+
+cdef int _store(PyObject** cell, Py_ssize_t r, PyObject* obj) except -1:
+    # A new reference into a cell; the old one released.
+    cdef PyObject* old = cell[r]
+    cell[r] = obj
+    Py_XDECREF(old)
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def put_record_floats(cnp.ndarray out, dt, values, double dtstart, double interval):
+    """``put_records`` onto a row of an object grid (contiguous 1-d object ``out``): each
+    record's value as float32, stored as a Python float, in file order (the last record
+    of a row wins)."""
+    cdef Py_ssize_t nret = out.shape[0], n, i, r
+    cdef PyObject** cell = _cells(out, 0, 0, None)
+    if nret == 0:
+        return
+    cdef cnp.ndarray t = np.ascontiguousarray(dt, np.float64)
+    cdef cnp.ndarray v = values
+    if cnp.PyArray_TYPE(v) != cnp.NPY_FLOAT32 or not cnp.PyArray_ISNOTSWAPPED(v):
+        v = np.ascontiguousarray(v, np.float64)
+    else:
+        v = np.ascontiguousarray(v)
+    n = t.shape[0]
+    if v.ndim != 1 or t.ndim != 1 or v.shape[0] != n:
+        raise ValueError("dt and values must be 1-d, one value per record")
+    cdef const double* times = <const double*>cnp.PyArray_DATA(t)
+    cdef bint single = cnp.PyArray_TYPE(v) == cnp.NPY_FLOAT32
+    cdef const float* f32 = <const float*>cnp.PyArray_DATA(v)
+    cdef const double* f64 = <const double*>cnp.PyArray_DATA(v)
+    cdef double top = <double>(nret - 1)
+    cdef float x
+    cdef PyObject* obj
+    for i in range(n):
+        r = _row(times[i], dtstart, interval, top)
+        if r < 0:
+            continue
+        x = _as_float32(f32[i]) if single else <float>f64[i]
+        obj = new_float(<double>x)
+        if obj == NULL:
+            raise MemoryError()
+        _store(cell, r, obj)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def put_record_objects(cnp.ndarray out, dt, list values, double dtstart, double interval):
+    """Each record's object (a string track's texts) at its grid row of a contiguous 1-d
+    object ``out``, in file order (the last record of a row wins)."""
+    cdef Py_ssize_t nret = out.shape[0], n, i, r
+    cdef PyObject** cell = _cells(out, 0, 0, None)
+    if nret == 0:
+        return
+    cdef cnp.ndarray t = np.ascontiguousarray(dt, np.float64)
+    n = t.shape[0]
+    if t.ndim != 1 or len(values) != n:
+        raise ValueError("dt and values must be 1-d, one value per record")
+    cdef const double* times = <const double*>cnp.PyArray_DATA(t)
+    cdef double top = <double>(nret - 1)
+    cdef object item
+    for i in range(n):
+        r = _row(times[i], dtstart, interval, top)
+        if r < 0:
+            continue
+        item = values[i]
+        cnp.Py_INCREF(item)
+        _store(cell, r, <PyObject*>item)

@@ -329,6 +329,13 @@ def _fill_quietly(col: _Column, grid: _Grid, out: np.ndarray) -> None:
     if col.kind == _NUMERIC and out.dtype == np.float32 and out.flags.c_contiguous:
         _put_numeric(trk, grid, out)
         return
+    if out.dtype == object and out.flags.c_contiguous:
+        # Each record at its row in file order (the last one wins), one compiled pass.
+        if col.kind == _STRING:
+            _grid.put_record_objects(out, trk.dt, trk.texts(), grid.dtstart, grid.interval)
+        else:
+            _grid.put_record_floats(out, trk.dt, trk.data, grid.dtstart, grid.interval)
+        return
     rows, recs = _row_indices(trk, grid)
     if col.kind == _STRING:
         out[rows] = _texts(trk, recs)
@@ -564,8 +571,9 @@ def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
     values: list[np.ndarray] = []
     # Casts and gain/offset overflow to inf as in vitaldb, without its warnings (numpy's
     # context costs more than a small file's whole grid: only where values are cast).
-    quiet = (contextlib.nullcontext() if numeric_rows and _WAVE not in kinds
+    quiet = (contextlib.nullcontext() if _WAVE not in kinds
              else np.errstate(over="ignore", invalid="ignore"))
+    objects = dtype == object
     with quiet:
         for j, col in enumerate(cols, start=ncols - len(names)):
             trk = col.track
@@ -580,6 +588,11 @@ def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
                 rows.append(j)
                 dts.append(trk.dt)
                 values.append(trk.data)
+            elif objects and col.kind is _NUMERIC:
+                _grid.put_record_floats(out[j], trk.dt, trk.data, grid.dtstart, grid.interval)
+            elif objects and col.kind is _STRING:
+                _grid.put_record_objects(out[j], trk.dt, trk.texts(), grid.dtstart,
+                                         grid.interval)
             else:
                 _fill_quietly(col, grid, out[j])
     if rows:
