@@ -596,6 +596,102 @@ def redeclared_new_fmt():
     return gzip_bytes(b.bytes())
 
 
+# ---- a track declared again (a device reconnects, an ADC is recalibrated) --------------
+
+@fixture
+def redeclared_wave_compatible():
+    """Wave and string tracks declared again alike (same fmt, gain, offset) under new tids."""
+    b = _builder().device(1, 'SNUADC', 'SNUADC')
+    b.track(1, WAVE, I16, 'ECG', srate=100.0, gain=0.01, did=1).track(2, STR, 0, 'NOTE', did=1)
+    b.wave(1, T0, [1, 2, 3]).string(2, T0, 'a')
+    b.track(3, WAVE, I16, 'ECG', srate=100.0, gain=0.01, did=1).track(4, STR, 0, 'NOTE', did=1)
+    b.wave(3, T0 + 1, [4, 5]).string(4, T0 + 1, 'b').wave(3, T0 + 2, [6])
+    return gzip_bytes(b.bytes())
+
+
+@fixture
+def redeclared_gain():
+    """ECG (I16) and PLETH (U16) recalibrated mid-file: declared again with another gain."""
+    b = _builder().device(1, 'SNUADC', 'SNUADC')
+    b.track(1, WAVE, I16, 'ECG', srate=100.0, gain=0.01, did=1)
+    b.track(2, WAVE, U16, 'PLETH', srate=100.0, gain=0.1, offset=-10.0, did=1)
+    b.wave(1, T0, [100, -100, 32767, -32768]).wave(2, T0, [0, 100, 65535])
+    b.wave(1, T0 + 1, [7, 8])
+    b.track(3, WAVE, I16, 'ECG', srate=100.0, gain=0.02, did=1)
+    b.track(4, WAVE, U16, 'PLETH', srate=100.0, gain=0.05, offset=-10.0, did=1)
+    b.wave(3, T0 + 2, [100, -100]).wave(4, T0 + 2, [200, 400])
+    return gzip_bytes(b.bytes())
+
+
+@fixture
+def redeclared_offset():
+    """A numeric (I16) and a wave (U8) declared again with another offset, gain unchanged."""
+    b = _builder().device(1, 'Primus', 'Primus')
+    b.track(1, NUM, I16, 'CO2', gain=0.1, offset=0.0, did=1)
+    b.track(2, WAVE, U8, 'AWP', srate=25.0, gain=0.5, offset=-20.0, did=1)
+    b.number(1, T0, 350).number(1, T0 + 1, 360).wave(2, T0, [40, 41, 255])
+    b.track(3, NUM, I16, 'CO2', gain=0.1, offset=5.0, did=1)
+    b.track(4, WAVE, U8, 'AWP', srate=25.0, gain=0.5, offset=-10.0, did=1)
+    b.number(3, T0 + 2, 300).wave(4, T0 + 2, [40, 42])
+    return gzip_bytes(b.bytes())
+
+
+@fixture
+def redeclared_fmt():
+    """Declared again in another format: a wave F32 -> I16 (gain 0.5), a numeric U8 -> F64."""
+    b = _builder().device(1, 'SNUADC', 'SNUADC')
+    b.track(1, WAVE, F32, 'ART', srate=100.0, did=1).track(2, NUM, U8, 'HR', gain=2.0, did=1)
+    b.wave(1, T0, [80.5, 120.25]).number(2, T0, 30).number(2, T0 + 1, 255)
+    b.track(3, WAVE, I16, 'ART', srate=100.0, gain=0.5, offset=1.0, did=1)
+    b.track(4, NUM, F64, 'HR', did=1)
+    b.wave(3, T0 + 1, [161, -32768, 240]).number(4, T0 + 2, 61.5)
+    return gzip_bytes(b.bytes())
+
+
+@fixture
+def redeclared_five_times():
+    """ECG declared five times: alike, new gain, first gain again, new gain and offset; HR 5x."""
+    b = _builder().device(1, 'SNUADC', 'SNUADC')
+    decls = [(0.01, 0.0), (0.01, 0.0), (0.02, 0.0), (0.01, 0.0), (0.25, 3.0)]
+    for k, (gain, offset) in enumerate(decls):
+        b.track(2 * k + 1, WAVE, I16, 'ECG', srate=100.0, gain=gain, offset=offset, did=1)
+        b.track(2 * k + 2, NUM, F32, 'HR', did=1)
+        for r in range(k + 1):
+            t = T0 + 10 * k + r
+            b.wave(2 * k + 1, t, [100 * k + r, -(100 * k + r)]).number(2 * k + 2, t, 60.0 + k)
+    return gzip_bytes(b.bytes())
+
+
+@fixture
+def redeclared_interleaved():
+    """Two devices named 'SNUADC' declare ECG with other gains; their records interleave."""
+    b = _builder().device(1, 'SNUADC', 'SNUADC').device(2, 'SNUADC', 'SNUADC')
+    b.track(1, WAVE, I16, 'ECG', srate=100.0, gain=0.01, did=1)
+    b.wave(1, T0, [100, 200])
+    b.track(2, WAVE, I16, 'ECG', srate=100.0, gain=0.02, did=2)
+    for i in range(1, 4):
+        b.wave(2, T0 + i, [i, -i, 50]).wave(1, T0 + i + 0.5, [10 * i])
+    return gzip_bytes(b.bytes())
+
+
+@fixture
+def redeclared_new_rate_type():
+    """A wave declared again at another sampling rate, a numeric declared again as a string."""
+    b = _builder().device(1, 'BIS', 'BIS')
+    b.track(1, WAVE, F32, 'EEG', srate=128.0, did=1).track(2, NUM, F32, 'SQI', did=1)
+    b.wave(1, T0, [1.0, 2.0]).number(2, T0, 90.0).wave(1, T0 + 1, [3.0])
+    b.track(3, WAVE, F32, 'EEG', srate=256.0, did=1).track(4, STR, 0, 'SQI', did=1)
+    b.wave(3, T0 + 2, [4.0, 5.0, 6.0]).string(4, T0 + 2, 'good')
+    return gzip_bytes(b.bytes())
+
+
+@fixture
+def empty_recording():
+    """10-byte header, a device and a track, no record: vitaldb's dtstart/dtend stay int 0."""
+    b = VitalBuilder().header(dgmt=DGMT).device(1, 'Solar8000M', 'Solar8000')
+    return gzip_bytes(b.track(1, NUM, F32, 'HR', did=1).bytes())
+
+
 @fixture
 def tid_reused():
     """One tid declared as 'A', then as 'B': later records go to 'B', 'A' keeps its own."""
@@ -829,6 +925,20 @@ RECOVERY_NOTES = {
         'the re-declaration replaces the track: HR keeps 3 of 6 records, loses the first 3',
     'redeclared_new_fmt':
         'ECG and HR lose their first record; later F32 records of the old tids decode as I16',
+    'redeclared_wave_compatible':
+        'ECG keeps its last 2 of 3 records, NOTE 1 of 2',
+    'redeclared_gain':
+        'ECG keeps 1 of 3 records, PLETH 1 of 2: the records before the new gain are lost',
+    'redeclared_offset':
+        'CO2 keeps 1 of 3 records, AWP 1 of 2',
+    'redeclared_fmt':
+        'ART keeps 1 of 2 records, HR 1 of 3',
+    'redeclared_five_times':
+        'ECG and HR keep the last declaration\'s 5 of 15 records',
+    'redeclared_interleaved':
+        "ECG keeps the 6 records after the second declaration, the ones of did 1 read as its",
+    'redeclared_new_rate_type':
+        'EEG keeps 1 of 3 records (at 256 Hz), SQI becomes a string track of 1 record',
     'duplicate_device_name':
         "the second 'Monitor/HR' replaces the first: 2 of 4 records kept",
     'reset_events_then_redeclared':

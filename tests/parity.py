@@ -47,14 +47,16 @@ def record_differences(name, ref_recs, our_recs, limit=3):
     return out
 
 
-def differences(ref, ours, records=True) -> list[str]:
+def differences(ref, ours, records=True, exact_times=False) -> list[str]:
+    """``exact_times``: ``dtstart``/``dtend`` of the same type too (vitaldb keeps an int 0
+    where no header or record set them; compat mode matches it, the default gives 0.0)."""
     out = []
     for f in FILE_FIELDS:
         a, b = getattr(ref, f), getattr(ours, f)
         if f == "order" or f == "packed":
             if a != b:
                 out.append(f"{f}: {a!r} != {b!r}")
-        elif not same_number(a, b):
+        elif not same_number(a, b) or exact_times and type(a) is not type(b):
             out.append(f"{f}: {a!r} != {b!r}")
     if list(ref.devs) != list(ours.devs):
         out.append(f"devices: {list(ref.devs)} != {list(ours.devs)}")

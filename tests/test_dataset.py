@@ -151,7 +151,9 @@ def test_case_reads_back_as_the_source(fixture_files, name):
         assert diffs and all(d.split(".")[0] in strings for d in diffs)
 
 
-@pytest.mark.parametrize("name", ["typical", "wave_all_fmts", "redeclared_same_meta"])
+@pytest.mark.parametrize("name", ["typical", "wave_all_fmts", "redeclared_same_meta",
+                                  "redeclared_gain", "redeclared_five_times",
+                                  "redeclared_interleaved", "redeclared_new_rate_type"])
 def test_vitalfile_constructor_reads_a_case(fixture_files, name):
     src, out = fixture_files[name]
     assert recording_differences(read_quietly(src), vitalproc.VitalFile(out)) == []

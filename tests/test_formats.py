@@ -36,7 +36,9 @@ from vitalproc.writers import text as text_writer
 FIXTURE_SOURCES = ("wave_all_fmts", "numeric_all_fmts", "string_values", "utf8_names",
                    "device_empty_name", "track_no_device", "wave_nsamp_mismatch",
                    "nan_inf_dt", "invalid_fmt_and_type", "empty_body", "header_10",
-                   "redeclared_new_fmt", "reset_events")
+                   "redeclared_new_fmt", "reset_events", "redeclared_gain",
+                   "redeclared_five_times", "redeclared_interleaved",
+                   "redeclared_new_rate_type", "empty_recording")
 SOURCES = tuple(p.name for p in REAL_FILES) + FIXTURE_SOURCES
 SCHEMA = REPO / "docs" / "vitalproc-export.schema.json"
 

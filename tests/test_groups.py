@@ -94,7 +94,8 @@ def _write(fmt: str, plan_) -> bytes:
 
 GROUPED_SOURCES = [p.name for p in REAL_FILES] + [
     "wave_all_fmts", "numeric_all_fmts", "string_values", "device_redeclared",
-    "tid_reused", "track_no_device"]
+    "tid_reused", "track_no_device", "redeclared_gain", "redeclared_interleaved",
+    "redeclared_new_rate_type"]
 
 
 def _source(name: str, tmp_path):

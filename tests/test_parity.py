@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 from conftest import REAL_FILES, reference
 from fixtures_catalog import FIXTURES, RECOVERY
 from parity import differences, same_value
 
 import vitalproc
+from vitalproc._constants import FMT_DTYPE
 
 # Reading options that every parity file is read with, as vitaldb's keyword arguments.
 OPTIONS = [
@@ -41,6 +43,15 @@ RECOVERED = {
     "redeclared_same_meta": ("redeclared_track", {"Solar8000/HR": 6}),
     "duplicate_device_name": ("redeclared_track", {"Monitor/HR": 4}),
     "reset_events_then_redeclared": ("redeclared_track", {"EVENT": 3}),
+    "redeclared_new_fmt": ("redeclared_track", {"SNUADC/ECG": 3, "SNUADC/HR": 3}),
+    "redeclared_wave_compatible": ("redeclared_track", {"SNUADC/ECG": 3, "SNUADC/NOTE": 2}),
+    "redeclared_gain": ("redeclared_track", {"SNUADC/ECG": 3, "SNUADC/PLETH": 2}),
+    "redeclared_offset": ("redeclared_track", {"Primus/CO2": 3, "Primus/AWP": 2}),
+    "redeclared_fmt": ("redeclared_track", {"SNUADC/ART": 2, "SNUADC/HR": 3}),
+    "redeclared_five_times": ("redeclared_track", {"SNUADC/ECG": 15, "SNUADC/HR": 15}),
+    "redeclared_interleaved": ("redeclared_track", {"SNUADC/ECG": 7}),
+    "redeclared_new_rate_type": ("redeclared_track", {"BIS/EEG": 1, "BIS/EEG#1": 2,
+                                                      "BIS/SQI": 1, "BIS/SQI#1": 1}),
     "trkinfo_partial_field": ("malformed_packet", {"HR": 2, "RR": 1}),
     "order_count_overflow": ("malformed_packet", {"A": 2, "B": 1}),
     "length_lies_huge": ("short_packet", {"N": 2}),
@@ -52,7 +63,8 @@ WARNED = {
     "gzip_no_trailer": "truncated", "gzip_bad_crc": "corrupt",
     "gzip_trailing_garbage": "trailing", "inflated_ends_mid_body": "short_packet",
     "inflated_ends_mid_header": "short_packet", "redeclared_new_fmt":
-    "redeclared_track_dropped", "record_over_1mb": "big_packet",
+    "redeclared_track_dropped", "redeclared_gain": "redeclared_track_dropped",
+    "record_over_1mb": "big_packet",
     "header_27_flag_2": "big_packet", "length_lies_huge": "big_packet",
     "zero_length_packet": "malformed_packet", "trkinfo_partial_field": "malformed_packet",
     "order_count_overflow": "malformed_packet",
@@ -70,10 +82,28 @@ def ours(source, compat, **vitaldb_kwargs):
         return vitalproc.read(source, tracks=tracks, compat=compat, **kw)
 
 
-def is_subsequence(small, big) -> bool:
+#: Fixtures where vitaldb reads records of an old track id with the new declaration's
+#: format or gain (vitalproc reads each with its own): only their times are compared.
+MISREAD_BY_VITALDB = {"redeclared_new_fmt", "redeclared_interleaved"}
+
+
+def is_subsequence(small, big, same=same_value) -> bool:
     it = iter(big)
-    return all(any(same_value(s["dt"], b["dt"]) and same_value(s["val"], b["val"])
+    return all(any(same_value(s["dt"], b["dt"]) and same(s["val"], b["val"])
                    for b in it) for s in small)
+
+
+def physical(trk):
+    """``same`` for ``is_subsequence``: a vitaldb record of ``trk`` in physical units
+    equals a value of a track held in physical units (declarations that differ)."""
+    def scale(val):
+        one = vitalproc.Track(trk.name, trk.type, fmt=trk.fmt, gain=trk.gain,
+                              offset=trk.offset)
+        one.dt = np.zeros(np.size(val))
+        one.data = np.atleast_1d(np.asarray(val, FMT_DTYPE[trk.fmt]))
+        return one.to_numpy(physical=True)
+
+    return lambda ref, ours: np.array_equal(scale(ref), np.atleast_1d(ours), equal_nan=True)
 
 
 PARITY_FIXTURES = sorted(set(FIXTURES) - REJECTED)
@@ -84,7 +114,7 @@ PARITY_FIXTURES = sorted(set(FIXTURES) - REJECTED)
 def test_compat_mode_is_vitaldb(name, opt):
     gz = FIXTURES[name]()
     ref = reference(gz, **OPTIONS[opt])
-    assert differences(ref, ours(gz, "vitaldb", **OPTIONS[opt])) == []
+    assert differences(ref, ours(gz, "vitaldb", **OPTIONS[opt]), exact_times=True) == []
 
 
 @pytest.mark.parametrize("name", sorted(set(PARITY_FIXTURES) - RECOVERY - RECOVERED_ALSO))
@@ -104,7 +134,11 @@ def test_default_mode_keeps_what_vitaldb_loses(name):
     assert set(ref.devs) <= set(vf.devs)
     assert list(ref.trks) == [t for t in vf.trks if t in ref.trks]
     for tname, t in ref.trks.items():
-        assert is_subsequence(list(t.recs), list(vf.trks[tname].recs)), tname
+        mine = vf.trks[tname]
+        same = (physical(t) if mine.segments is not None else same_value)
+        if name in MISREAD_BY_VITALDB:
+            same = lambda a, b: True  # noqa: E731
+        assert is_subsequence(list(t.recs), list(mine.recs), same), tname
     if name in RECOVERED:
         code, counts = RECOVERED[name]
         assert {k: len(t) for k, t in vf.trks.items()} == counts

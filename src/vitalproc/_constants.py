@@ -59,6 +59,9 @@ FMT_DTYPE: dict[int, str] = {
 
 FMT_ITEMSIZE: dict[int, int] = {fmt: int(code[2]) for fmt, code in FMT_DTYPE.items()}
 
+#: Formats holding physical values (vitaldb applies gain and offset only for fmt > 2).
+FLOAT_FMTS = frozenset((1, 2))
+
 #: Gap filler that vitaldb's packed writer puts between wave records (``FMT_NAN``).
 FMT_GAP_SENTINEL: dict[int, float] = {
     1: float("nan"),

@@ -9,7 +9,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .._constants import FMT_DTYPE, TrackType
-from ..model import Device, ReadIssue, Track, VitalFile
+from ..model import Device, ReadIssue, Segment, Track, VitalFile
 from .._names import matches, split_names
 from . import schema as vp
 
@@ -115,7 +115,9 @@ def load_case_into(vf: VitalFile, path: str | os.PathLike, tracks: Any, exclude:
     import json
 
     layout = json.loads(raw)
-    entries = [e for e in layout["tracks"] if _wanted(e["dtname"], e["dname"], names, excluded)]
+    # A track kept apart from a name declared again ("Name#k") goes with that name.
+    entries = [e for e in layout["tracks"]
+               if _wanted(e.get("apart_from") or e["dtname"], e["dname"], names, excluded)]
     # A packed file read with a selection stops after the last selected track's block,
     # before the order command vitaldb's packed writer puts last.
     _load_recording(vf, layout, entries, keep_order=not (layout["packed"] and names))
@@ -151,6 +153,10 @@ def _load_recording(vf: VitalFile, layout: dict[str, Any], entries: list[dict[st
             e["name"], e["type"], col=e["col"], montype=e["montype"], dname=e["dname"],
             unit=e["unit"], fmt=e["fmt"], srate=e["srate"], gain=e["gain"],
             offset=e["offset"], mindisp=e["mindisp"], maxdisp=e["maxdisp"])
+        trk = vf.trks[e["dtname"]]
+        if e.get("segments") is not None:
+            trk.segments = [Segment(*s) for s in e["segments"]]
+        trk.apart_from = e.get("apart_from")
 
 
 def _span(layout: dict[str, Any], entries: list[dict[str, Any]], everything: bool,

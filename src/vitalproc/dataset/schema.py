@@ -387,7 +387,10 @@ def write(vf: VitalFile, dest: str | BinaryIO, *, compression: str = "zstd",
         for dtname, trk in vf.trks.items():
             entry = {"dtname": dtname, **trk.metadata(), "records": len(trk),
                      "values": len(trk.data), "column": column_of(trk), "shift": 0,
-                     "row_groups": [group, 0], "span": _span(trk)}
+                     "row_groups": [group, 0], "span": _span(trk),
+                     "segments": (None if trk.segments is None
+                                  else [list(s) for s in trk.segments]),
+                     "apart_from": trk.apart_from}
             if _stored(trk):
                 table, entry["shift"] = _track_table(trk, sch, wide_ints, wide_floats)
                 rows = _rows_per_group(trk)

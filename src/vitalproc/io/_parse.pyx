@@ -74,6 +74,9 @@ cdef struct Slot:
     Column dt             # float64 per record
     Column ends           # int64 boundaries, starting with 0 (waves and strings)
     Column val            # samples, values or UTF-8 bytes, as on disk
+    bint seq_on           # also note each record's place in the stream (seq)
+    Column seq            # int64 stream position per record: orders records of slots
+                          # that share a track name (declarations read apart)
 
 
 # Columns past this size move to an anonymous mapping with transparent huge pages: first
@@ -218,6 +221,7 @@ cdef class Walker:
     cdef public bint skip_empty    # step over packets of length 0 (counted) instead of EMPTY
     cdef public int64_t n_empty, first_empty
     cdef public int64_t n_short, first_short   # wanted records shorter than they declare
+    cdef public bint dtstart_set, dtend_set    # a record moved dtstart / dtend
     cdef object _buf
     cdef const uint8_t[::1] _view
 
@@ -241,6 +245,7 @@ cdef class Walker:
             release(s.dt.data, s.dt.cap, s.dt.mapped)
             release(s.ends.data, s.ends.cap, s.ends.mapped)
             release(s.val.data, s.val.cap, s.val.mapped)
+            release(s.seq.data, s.seq.cap, s.seq.mapped)
         free(self.slots)
         free(self.tid_slot)
         free(self.tid_reclen)
@@ -273,13 +278,32 @@ cdef class Walker:
         if clear:
             s.nrec = 0
             s.nval = 0
-            s.dt.size = s.ends.size = s.val.size = 0
+            s.dt.size = s.ends.size = s.val.size = s.seq.size = 0
             if append(&s.ends, &zero, 8) < 0:
                 raise MemoryError()
 
     def clear_slot(self, Py_ssize_t slot):
         cdef Slot* s = &self.slots[slot]
         self.set_slot(slot, s.type, s.itemsize, s.srate, True)
+
+    def order_records(self, Py_ssize_t slot):
+        """From now on note each kept record's stream position (``take_seq``); the
+        records held so far are noted at the current position, so they sort before
+        any record that follows, and after none that came before."""
+        cdef Slot* s = &self.slots[slot]
+        cdef Py_ssize_t i
+        if s.seq_on:
+            return
+        s.seq_on = True
+        if s.keep == KEEP_NONE:
+            return
+        for i in range(s.nrec):
+            if append(&s.seq, &self.rec_consumed, 8) < 0:
+                raise MemoryError()
+
+    def take_seq(self, Py_ssize_t slot):
+        """Hand over a slot's record positions (int64 Block; empty unless noted)."""
+        return take_column(&self.slots[slot].seq)
 
     def slot_nrec(self, Py_ssize_t slot):
         return self.slots[slot].nrec
@@ -418,8 +442,10 @@ cdef class Walker:
                     s = &self.slots[si]
                     if self.dtstart == 0 or (dt > 0 and dt < self.dtstart):
                         self.dtstart = dt
+                        self.dtstart_set = True
                     if dt > self.dtend:
                         self.dtend = dt
+                        self.dtend_set = True
                     if not self.header_only and not (
                             self.has_maxlen and self.dtstart > 0
                             and dt > self.dtstart + self.maxlen):
@@ -440,10 +466,15 @@ cdef class Walker:
                                     status = NOMEM
                                     break
                                 s.nrec += 1
+                                if s.seq_on and s.keep != KEEP_NONE and append(
+                                        &s.seq, &self.rec_consumed, 8) < 0:
+                                    status = NOMEM
+                                    break
                                 if s.srate > 0:
                                     end = dt + <double>nsamp / s.srate
                                     if end > self.dtend:
                                         self.dtend = end
+                                        self.dtend_set = True
                         elif s.type == NUMERIC:
                             if blen < p + s.itemsize:
                                 self.note_short(pos - 5 - <Py_ssize_t>plen)
@@ -454,6 +485,10 @@ cdef class Walker:
                                     status = NOMEM
                                     break
                                 s.nrec += 1
+                                if s.seq_on and s.keep != KEEP_NONE and append(
+                                        &s.seq, &self.rec_consumed, 8) < 0:
+                                    status = NOMEM
+                                    break
                         elif s.type == STRING:
                             p += 4                      # a reserved u32 precedes the text
                             if blen < p + 4:
@@ -472,6 +507,10 @@ cdef class Walker:
                                     status = NOMEM
                                     break
                                 s.nrec += 1
+                                if s.seq_on and s.keep != KEEP_NONE and append(
+                                        &s.seq, &self.rec_consumed, 8) < 0:
+                                    status = NOMEM
+                                    break
             if self.stop_offset > 0 and self.rec_consumed >= self.stop_offset:
                 status = STOP
                 break

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _inflate
 from .._constants import (
+    FLOAT_FMTS,
     FMT_ITEMSIZE,
     HEADER_DTSTART_LEN,
     HEADER_PACKED_LEN,
@@ -110,6 +111,21 @@ def _optional_track_fields(b: bytes, pos: int, plen: int) -> tuple:
         else:
             values.append(default)
     return (*values, pos)
+
+
+def same_meaning(old: Track, new: Track) -> bool:
+    """Whether the records of two declarations of a track can share one column: the same
+    type (and sampling rate, for waves), and for waves and numerics the same on-disk
+    format and, for the integer formats, the same gain and offset (float formats hold
+    physical values: vitaldb applies gain and offset only for fmt > 2)."""
+    if old.type != new.type:
+        return False
+    if old.type == _WAVE and old.srate != new.srate:
+        return False
+    if old.type != _WAVE and old.type != _NUMERIC:
+        return True
+    return old.fmt == new.fmt and (old.fmt in FLOAT_FMTS or (
+        old.gain == new.gain and old.offset == new.offset))
 
 
 def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
@@ -243,17 +259,25 @@ def read_only(source: SourceLike, names: Collection[str], tracks: Any = None,
     """``read(source, tracks, exclude, compat=compat)`` holding the records of the tracks
     named in ``names`` only (full names); the other tracks are walked, checked and
     counted alike, so what is held equals a full read's, whatever the file's quirks."""
+    # A track kept apart for a declaration of another type or sampling rate ("Name#k",
+    # model/_segments.py) is read with its name's records: those walk keeps them all.
+    joined = {name.rpartition("#")[0] for name in names if "#" in name}
     return _load_keeping(source, tracks, exclude, compat,
-                         lambda name: KEEP_ALL if name in names else KEEP_NONE).vf
+                         lambda name: KEEP_ALL if name in names else KEEP_NONE,
+                         lambda name: KEEP_ALL if name in names or name in joined
+                         else KEEP_NONE).vf
 
 
 def _load_keeping(source: SourceLike, tracks: Any, exclude: Any, compat: str | None,
-                  keep: Callable[[str], int]) -> _Loader:
-    """A full walk of ``source`` whose tracks keep what ``keep(dtname)`` says."""
+                  keep: Callable[[str], int],
+                  keep_walked: Callable[[str], int] | None = None) -> _Loader:
+    """A full walk of ``source`` whose tracks keep what ``keep(dtname)`` says
+    (``keep_walked``: what the walk keeps of a name's records until then)."""
     _check(compat)
     vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
     vf.compat = compat
-    loader = _Loader(vf, tracks, exclude, False, None, compat, keep=keep)
+    loader = _Loader(vf, tracks, exclude, False, None, compat, keep=keep,
+                     keep_walked=keep_walked)
     loader.load(source)
     return loader
 
@@ -263,9 +287,11 @@ class _Loader:
 
     def __init__(self, vf: VitalFile, tracks: Any, exclude: Any, header_only: bool,
                  maxlen: float | None, compat: str | None, strict: bool = False,
-                 limit: int | None = None, keep: Callable[[str], int] | None = None):
+                 limit: int | None = None, keep: Callable[[str], int] | None = None,
+                 keep_walked: Callable[[str], int] | None = None):
         self.vf = vf
         self.keep = keep  # what to keep of each track's records (None: everything)
+        self.keep_walked = keep_walked or keep  # what the walk keeps, by track name
         self.kept: dict[str, tuple[Any, int, int]] = {}  # the others: (dt, nrec, nval)
         self.recover = compat is None
         self.track_names = split_names(tracks)
@@ -283,6 +309,12 @@ class _Loader:
         self.tid_reclens: dict[int, int] = {}
         self.trk_order_tids: list[int] = []
         self.slot_of: dict[str, int] = {}
+        # Default mode: each track name's declarations that need a slot of their own
+        # (their records cannot share one column): [(slot, declaration)], first slot first.
+        self.decl_slots: dict[str, list[tuple[int, Track]]] = {}
+        # Default mode: names declared again while holding records: [track ids, offset]
+        self.redeclared: dict[str, list] = {}
+        self.header_times = False  # the header holds dtstart/dtend
         self.raw_fields: dict[str, Any] = {}  # vitaldb's locals that outlive a RAW packet
         self.pos = 0         # walk position in the current buffer
         self.base = 0        # stream offset of the current buffer's first byte
@@ -448,6 +480,7 @@ class _Loader:
         if hlen >= HEADER_DTSTART_LEN:
             w.dtstart = _f64(header, 10)[0]
             w.dtend = _f64(header, 18)[0]
+            self.header_times = True
         vf.packed = hlen >= HEADER_PACKED_LEN and header[26] == 1
         if not self.recover and not vf.packed:
             w.big_limit = MAX_UNPACKED_PACKET
@@ -542,42 +575,65 @@ class _Loader:
         itemsize = FMT_ITEMSIZE[fmt] if trktype == _WAVE or trktype == _NUMERIC else 0
         slot = self.slot_of.get(dtname)
         if slot is None:
-            slot = self.slot_of[dtname] = self.walker.add_slot(trktype, itemsize, srate)
-            if self.keep is not None:
-                self.walker.set_keep(slot, self.keep(dtname))
+            slot = self.slot_of[dtname] = self._new_slot(dtname, track, itemsize)
+        elif self.recover:
+            slot = self._redeclare(dtname, slot, track, tid, itemsize)
         else:
-            self._redeclare(dtname, slot, track, tid, itemsize)
+            self._redeclare_as_vitaldb(dtname, slot, track, tid, itemsize)
         self.vf.trks[dtname] = track  # an existing key keeps its place, as in vitaldb
         self.walker.map_tid(tid, slot)
 
-    def _redeclare(self, dtname: str, slot: int, new: Track, tid: int, itemsize: int) -> None:
-        """A track declared again (a device reconnected): vitaldb starts it afresh."""
-        old = self.vf.trks[dtname]
+    def _new_slot(self, dtname: str, track: Track, itemsize: int) -> int:
+        slot = self.walker.add_slot(track.type, itemsize, track.srate)
+        if self.keep_walked is not None:
+            self.walker.set_keep(slot, self.keep_walked(dtname))
+        return slot
+
+    def _redeclare(self, dtname: str, slot: int, new: Track, tid: int, itemsize: int) -> int:
+        """A track declared again (a device reconnected, or two devices of one name):
+        every record is kept. A declaration giving its records the meaning of one already
+        read shares that one's slot; another gets a slot of its own (its track id keeps
+        reading its records as its own declaration says), and the slots are joined in
+        file order when the read is done (``_segments.join``).
+
+        Returns the slot the new track id maps to.
+        """
+        w = self.walker
+        decls = self.decl_slots.get(dtname) or [(slot, self.vf.trks[dtname])]
+        held = sum(w.slot_nrec(s) for s, _ in decls)
+        note = self.redeclared.get(dtname)
+        if note is not None:
+            note[0].append(tid)
+        elif held:
+            self.redeclared[dtname] = [[tid], self.packet_offset]
+        for s, decl in decls:
+            if same_meaning(decl, new):
+                return s
+        new_slot = self._new_slot(dtname, new, itemsize)
+        decls.append((new_slot, new))
+        self.decl_slots[dtname] = decls
+        for s, _ in decls:  # records of slots sharing a name are joined by stream position
+            w.order_records(s)
+        return new_slot
+
+    def _redeclare_as_vitaldb(self, dtname: str, slot: int, new: Track, tid: int,
+                              itemsize: int) -> None:
+        """compat="vitaldb": the track starts afresh, and its old track ids now read
+        their records with the new declaration."""
         held = self.walker.slot_nrec(slot)
-        same = all(getattr(old, k) == getattr(new, k)
-                   for k in ("type", "fmt", "srate", "gain", "offset"))
-        keep = self.recover and same
-        self.walker.set_slot(slot, new.type, itemsize, new.srate, not keep)
-        if not held:
-            return
-        if keep:
-            self._note("redeclared_track",
-                       f"{dtname!r} is declared again (track id {tid}); vitaldb drops the "
-                       f"{held} records read before, vitalproc keeps them",
-                       offset=self.packet_offset, track=dtname, count=held)
-        else:
-            why = ("as vitaldb does" if not self.recover else
-                   "because its type, format, sampling rate, gain or offset changed")
+        self.walker.set_slot(slot, new.type, itemsize, new.srate, True)
+        if held:
             self._note("redeclared_track_dropped",
                        f"{dtname!r} is declared again (track id {tid}); the {held} records "
-                       f"read before were dropped {why}", offset=self.packet_offset,
+                       "read before were dropped as vitaldb does", offset=self.packet_offset,
                        track=dtname, count=held)
 
     def _command(self, b: bytes, plen: int) -> None:
         cmd = b[0]
         if cmd == _RESET:
             if "EVENT" in self.slot_of:  # vitaldb looks for a track named exactly EVENT
-                self.walker.clear_slot(self.slot_of["EVENT"])
+                for slot, _ in self.decl_slots.get("EVENT", [(self.slot_of["EVENT"], None)]):
+                    self.walker.clear_slot(slot)
         elif cmd == _ORDER:
             (cnt,) = _u16(b, 1)
             if len(b) < 3 + 2 * cnt:
@@ -604,6 +660,42 @@ class _Loader:
         if plen >= pos + f["buflen"]:
             self.vf.packets.append({"dt": dt, "sport": f["sport"], "bsent": f["bsent"],
                                     "buf": b[pos:pos + f["buflen"]]})
+
+    def _join(self, dtname: str) -> list[Track]:
+        """A name declared with different meanings: its slots joined, in file order, into
+        its track (``_segments.join``). Returns the tracks made for declarations of
+        another type or sampling rate, which its column cannot hold."""
+        from ..model._segments import join
+
+        w = self.walker
+        parts = []
+        for slot, decl in self.decl_slots[dtname]:
+            nval = w.slot_counts(slot)[1]
+            parts.append((decl, *w.take(slot), w.take_seq(slot), nval))
+        tracks, counts = join(self.vf.trks[dtname], parts)
+        for t, (nrec, nval) in zip(tracks, counts):
+            if self.keep is not None and self.keep(t.dtname) != KEEP_ALL:
+                self.kept[t.dtname] = (t.dt.tobytes(), nrec, nval)
+                t._set_columns(0, b"", bytes(8), b"")  # no records, as other tracks
+        return tracks[1:]
+
+    def _note_redeclared(self, dtname: str, tids: list[int], offset: int,
+                         siblings: list[Track]) -> None:
+        trk = self.vf.trks[dtname]
+        kept = sum(self.kept[t.dtname][1] if t.dtname in self.kept else len(t)
+                   for t in (trk, *siblings))
+        msg = (f"{dtname!r} is declared {len(tids) + 1} times (last as track id "
+               f"{tids[-1]}); all {kept} records of its declarations are kept, in file order "
+               "(vitaldb keeps only what its last declaration reads)")
+        if trk.segments is not None:
+            msg += ("; the declarations give samples different meanings (format, gain or "
+                    f"offset), so its values, in {len(trk.segments)} segments, are held in "
+                    "physical units (float64, fmt 2, gain 1, offset 0)")
+        for t in siblings:
+            msg += (f"; {self.kept[t.dtname][1] if t.dtname in self.kept else len(t)} "
+                    "records of a declaration of another type or sampling rate are kept as "
+                    f"the track {t.dtname!r}")
+        self._note("redeclared_track", msg, offset=offset, track=dtname, count=kept)
 
     _HANDLERS = {int(Packet.DEVINFO): _devinfo, int(Packet.TRKINFO): _trkinfo,
                  int(Packet.CMD): _command, int(Packet.RAW): _raw}
@@ -663,7 +755,11 @@ class _Loader:
             self._note("big_packet", f"{w.n_big} packets over 1,000,000 bytes in an unpacked "
                        "file were read; vitaldb stops reading the file at the first",
                        offset=w.first_big, count=w.n_big)
+        siblings: dict[str, list[Track]] = {}
         for dtname, slot in self.slot_of.items():
+            if dtname in self.decl_slots:
+                siblings[dtname] = self._join(dtname)
+                continue
             t = vf.trks[dtname]
             nrec, dt, ends, data = w.take(slot)
             if self.keep is not None and self.keep(dtname) != KEEP_ALL:
@@ -671,6 +767,21 @@ class _Loader:
                 t._set_columns(0, b"", ends, data)  # no records (ends is [0], data empty)
             else:
                 t._set_columns(nrec, dt, ends, data)
+        if any(siblings.values()):
+            trks = {}
+            for dtname, t in vf.trks.items():
+                trks[dtname] = t
+                for extra in siblings.get(dtname, ()):
+                    trks[extra.dtname] = extra
+            vf.trks = trks
+        for dtname, (tids, offset) in self.redeclared.items():
+            self._note_redeclared(dtname, tids, offset, siblings.get(dtname, []))
         vf.dtstart = w.dtstart
         vf.dtend = w.dtend
+        if not self.recover and not self.header_times:
+            # vitaldb's times start as the int 0; a header or a record makes them floats
+            if not w.dtstart_set:
+                vf.dtstart = 0
+            if not w.dtend_set:
+                vf.dtend = 0
         vf.packets.sort(key=lambda x: (x.get("sport", ""), x.get("dt", 0)))

@@ -5,6 +5,6 @@ lazy vitaldb-style ``recs`` view of a track.
 """
 from __future__ import annotations
 
-from .vitalfile import Device, ReadIssue, Track, VitalFile
+from .vitalfile import Device, ReadIssue, Segment, Track, VitalFile
 
-__all__ = ["Device", "ReadIssue", "Track", "VitalFile"]
+__all__ = ["Device", "ReadIssue", "Segment", "Track", "VitalFile"]

@@ -71,6 +71,13 @@ class Track:
         self.dname = dname
         self.dtname = f"{dname}/{name}" if dname else name
         self._dt, self._data, self._offsets = dt, data, offsets
+        # None: every record means what this declaration says. A track declared again
+        # with another format, gain or offset: its runs of records by declaration
+        # (``Segment``s), its values held in physical units (``model/_segments.py``).
+        self.segments: list[Segment] | None = None
+        # The name this track was kept apart from: a declaration of it with another
+        # type or sampling rate (named "Name#k"); None for every other track.
+        self.apart_from: str | None = None
         # The reader hands over raw column buffers; numpy views of them are made on
         # first use, so listing a file's tracks never imports numpy.
         self._columns: tuple | None = None
@@ -218,20 +225,39 @@ class Track:
             return self.data
         import numpy as np
 
+        out = np.empty(len(self.data), np.float64)
+        self._physical_into(out)
+        return out
+
+    def _physical_into(self, out: np.ndarray) -> None:
+        """Store ``to_numpy(physical=True)`` into ``out`` (float64, one per value)."""
+        import numpy as np
+
         raw = self.data
-        out = raw.astype(np.float64)
         if self.fmt in FMT_GAP_SENTINEL and raw.dtype.kind in "iu":
-            out *= self.gain
+            np.multiply(raw, self.gain, out=out)  # (widened to float64 first, as astype)
             out += self.offset
             if self.type == TrackType.WAVE:
                 out[raw == FMT_GAP_SENTINEL[self.fmt]] = np.nan
-        return out
+        else:
+            out[:] = raw
 
     # -- end of editing and writing -------------------------------------------------------
 
     def __repr__(self) -> str:
         return (f"Track({self.dtname!r}, type={self.type_name}, fmt={self.fmt}, "
                 f"srate={self.srate}, records={len(self)})")
+
+
+class Segment(NamedTuple):
+    """A run of a track's records that one declaration of it gives their meaning:
+    records ``start:stop`` were stored as ``fmt`` with that ``gain`` and ``offset``."""
+
+    start: int
+    stop: int
+    fmt: int
+    gain: float
+    offset: float
 
 
 #: vitaldb's ``Track`` fields, in the order its constructor lists them.
@@ -479,6 +505,20 @@ class VitalFile:
         return to_polars(self, track_names, physical=physical)
 
     # -- end of long frames -----------------------------------------------------------------
+
+    # -- pictures (viewer/) -----------------------------------------------------------------
+
+    def plot(self, path: Any = None, **options: Any) -> Any:
+        """Draw the recording: one lane per track, waves as min/max envelopes per pixel
+        column, numerics over time, strings as marks; saved to ``path`` (PNG, SVG or
+        PDF by its suffix) when given (``vitalproc.viewer.static.plot``; options
+        ``tracks``, ``start``, ``end``, ``width``, ``height``, ``dpi``, ``theme``).
+        Returns a ``Picture`` (the figure and the arrays behind it)."""
+        from ..viewer.static import plot
+
+        return plot(self, path, **options)
+
+    # -- end of pictures --------------------------------------------------------------------
 
     def __repr__(self) -> str:
         name = os.fspath(self.ipath) if isinstance(self.ipath, (str, os.PathLike)) else None

@@ -88,6 +88,10 @@ def keep_records(trk: Track, keep: np.ndarray) -> None:
     n = len(trk)
     if index.size == n:
         return
+    if trk.segments is not None:
+        from ..model._segments import segments_of
+
+        trk.segments = segments_of(trk.segments, index)
     dt, data, offsets = trk.dt, trk.data, trk.offsets
     if index.size == 0 or index[-1] - index[0] + 1 == index.size:
         lo, hi = (int(index[0]), int(index[-1]) + 1) if index.size else (0, 0)
@@ -530,6 +534,7 @@ def _copy_track(trk: Track, dt: np.ndarray) -> Track:
     new = Track(**trk.metadata(), dt=dt, data=np.array(trk.data),
                 offsets=None if trk.offsets is None else np.array(trk.offsets))
     new.dtname = trk.dtname  # may differ from dname/name (a device named '')
+    new.segments, new.apart_from = trk.segments, trk.apart_from
     return new
 
 
