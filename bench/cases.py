@@ -192,10 +192,12 @@ def _cli_export(fmt: str, *flags: str) -> Setup:
     return setup
 
 
-for _fmt, _flags in (("msgpack", ()), ("json", ("--compact",)), ("parquet", ()),
-                     ("arrow", ()), ("csv", ()), ("text", ())):
+for _name, _fmt, _flags in (("msgpack", "msgpack", ()), ("json", "json", ("--compact",)),
+                            ("parquet", "parquet", ()), ("arrow", "arrow", ()),
+                            ("csv", "csv", ()), ("csv_cells", "csv", ("--wave-cells",)),
+                            ("text", "text", ())):
     _setup = _cli_export(_fmt, *_flags)
-    _setup.__name__ = f"cli_export_{_fmt}"
+    _setup.__name__ = f"cli_export_{_name}"
     case(_setup)
 
 

@@ -37,6 +37,43 @@ def is_available() -> bool:
     return available("pyarrow.csv")
 
 
+def _sample_times(part: Part, a: int, b: int) -> tuple[Any, Any]:
+    """A wave's samples of records ``[a, b)`` and the time of each."""
+    import numpy as np
+
+    dt = part.dt[a:b]
+    samples, offsets = part.samples(a, b)
+    lengths = offsets[1:] - offsets[:-1]
+    record = np.repeat(np.arange(b - a), lengths)
+    times = dt[record]
+    if part.track.srate > 0:
+        times = times + (np.arange(len(samples)) - offsets[record]) / part.track.srate
+    return samples, times
+
+
+def _wave_rows(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes
+               ) -> bytearray | None:
+    """Rows of wave records ``[a, b)`` by the compiled formatter (``_text``): the bytes
+    Arrow's writer gives, or None where it is left to Arrow (samples that are not 8 to
+    32-bit integers, or a time outside the formatter's range)."""
+    import numpy as np
+
+    from . import _text
+
+    if wave_cells:
+        samples, offsets = part.samples(a, b)
+        if samples.dtype.kind not in "iu" or samples.dtype.itemsize > 4:
+            return None
+        return _text.csv_cell_rows(prefix, np.ascontiguousarray(part.dt[a:b], np.float64),
+                                   np.ascontiguousarray(samples),
+                                   np.ascontiguousarray(offsets, np.int64))
+    samples, times = _sample_times(part, a, b)
+    if samples.dtype.kind not in "iu" or samples.dtype.itemsize > 4:
+        return None
+    return _text.csv_sample_rows(prefix, np.ascontiguousarray(times, np.float64),
+                                 np.ascontiguousarray(samples))
+
+
 def _batch(part: Part, a: int, b: int, wave_cells: bool) -> pa.Table:
     """Rows of records ``[a, b)``: ``dt`` and ``value`` (the track name is added later)."""
     import numpy as np
@@ -44,13 +81,8 @@ def _batch(part: Part, a: int, b: int, wave_cells: bool) -> pa.Table:
     pa = require("pyarrow", EXTRA)
     dt = part.dt[a:b]
     if part.kind == "wave" and not wave_cells:
-        samples, offsets = part.samples(a, b)
-        lengths = offsets[1:] - offsets[:-1]
-        record = np.repeat(np.arange(b - a), lengths)
-        times = dt[record]
-        if part.track.srate > 0:
-            times = times + (np.arange(len(samples)) - offsets[record]) / part.track.srate
-        values: Any = samples
+        values: Any
+        values, times = _sample_times(part, a, b)
     elif part.kind == "wave":
         from .json import record_values
 
@@ -63,7 +95,21 @@ def _batch(part: Part, a: int, b: int, wave_cells: bool) -> pa.Table:
         times, values = dt, part.values(a, b)
     else:
         times, values = dt, pa.nulls(b - a, pa.float64())
-    return pa.table({"dt": np.ascontiguousarray(times), "value": values})
+    if isinstance(values, np.ndarray):
+        values = _arrow(pa, values)
+    return pa.Table.from_arrays([_arrow(pa, times), values], names=["dt", "value"])
+
+
+def _arrow(pa: Any, values: Any) -> Any:
+    """A numeric numpy array as an Arrow array over its buffer: ``pa.array`` would
+    import pandas (most of a small export's time) to ask whether it was given a Series."""
+    import numpy as np
+
+    values = np.ascontiguousarray(values)
+    if values.dtype.byteorder == ">":
+        values = values.astype(values.dtype.newbyteorder("="))
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values),
+                                 [None, pa.py_buffer(values)])
 
 
 def field(text: str) -> bytes:
@@ -92,6 +138,11 @@ def write_plan(plan_: Plan, out: IO[bytes], wave_cells: bool = False) -> None:
                     (part.name, t, v) for t, v in zip(times, part.texts(a, b)))
                 out.write(text.getvalue().encode())
                 continue
+            if part.kind == "wave":
+                rows = _wave_rows(part, a, b, wave_cells, prefix)
+                if rows is not None:
+                    out.write(rows)
+                    continue
             table = _batch(part, a, b, wave_cells)
             sink = pa.BufferOutputStream()
             # Numbers (or JSON arrays of them) hold no line break: each line gets the
