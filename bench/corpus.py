@@ -80,8 +80,7 @@ def corpus_files(quick: bool = False, big: bool = False) -> list[CorpusFile]:
         CorpusFile("or_4h_packed.vital", cache / "or_4h_packed.vital", PACKED_TRACKS),
         CorpusFile("or_24h.vital", cache / "or_24h.vital", OR_TRACKS),
     ]
-    return [f for f in files
-            if not (quick and f.name in LARGE) and (big or f.name not in BIG)]
+    return [f for f in files if not (quick and f.name in LARGE) and (big or f.name not in BIG)]
 
 
 def ensure(f: CorpusFile) -> None:

@@ -10,6 +10,7 @@ Writes ``docs/benchmarks/opendata.md`` and ``.json``. Only 127.0.0.1 is contacte
 
     PYTHONPATH=src python bench/opendata.py [--cases 50] [--reps 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the test server and its case generator
 
-from opendata_server import DatasetServer, make_case, tables_for, track_names_of
-
 import vitalproc.opendata as od
+from opendata_server import DatasetServer, make_case, tables_for, track_names_of
 from vitalproc.opendata import settings
 
 NUMERICS = ["Solar8000/HR", "Solar8000/ART_MBP", "BIS/BIS"]
@@ -67,7 +67,8 @@ class ServerProcess:
     def __init__(self, cases: dict, tables: dict, latency: float):
         queue = multiprocessing.get_context("fork").Queue()
         self.proc = multiprocessing.get_context("fork").Process(
-            target=_serve, args=(cases, tables, latency, queue), daemon=True)
+            target=_serve, args=(cases, tables, latency, queue), daemon=True
+        )
         self.proc.start()
         self.url = queue.get(timeout=60)
 
@@ -97,12 +98,20 @@ def main() -> int:
     t0 = time.perf_counter()
     data = one_case(args.mb)
     names = track_names_of(data)
-    cases = {c: data for c in range(1, args.cases + 1)}  # one generated case, copied
-    print(f"case: {len(data) / 1e6:.2f} MB, {len(names)} tracks, made in "
-          f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    cases = dict.fromkeys(range(1, args.cases + 1), data)  # one generated case, copied
+    print(
+        f"case: {len(data) / 1e6:.2f} MB, {len(names)} tracks, made in "
+        f"{time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
+    )
     work = Path(tempfile.mkdtemp(prefix="vitalproc-opendata-bench-"))
-    results: dict = {"case_mb": len(data) / 1e6, "cases": args.cases, "jobs": 8,
-                     "latency_s": args.latency, "reps": args.reps}
+    results: dict = {
+        "case_mb": len(data) / 1e6,
+        "cases": args.cases,
+        "jobs": 8,
+        "latency_s": args.latency,
+        "reps": args.reps,
+    }
     vitaldb = golden_vitaldb()
     try:
         with ServerProcess(cases, tables_for({1: data}), args.latency) as srv:
@@ -156,15 +165,22 @@ def main() -> int:
 
     v, c, w = statistics.median(vit), statistics.median(cold), statistics.median(warm)
     frac = sent / len(data)
-    results.update({
-        "vitaldb_loop_s": vit, "fetch_cold_s": cold, "fetch_cached_s": warm,
-        "fetch_and_load_cases_s": arrays, "load_cases_from_cache_s": arrays_warm,
-        "tracks_bytes_sent": sent, "file_bytes": len(data),
-        "targets": {
-            "cold_speedup": {"value": v / c, "limit": 5, "met": v / c >= 5},
-            "cached_speedup": {"value": v / w, "limit": 50, "met": v / w >= 50},
-            "tracks_fraction": {"value": frac, "limit": 0.15, "met": frac <= 0.15},
-        }})
+    results.update(
+        {
+            "vitaldb_loop_s": vit,
+            "fetch_cold_s": cold,
+            "fetch_cached_s": warm,
+            "fetch_and_load_cases_s": arrays,
+            "load_cases_from_cache_s": arrays_warm,
+            "tracks_bytes_sent": sent,
+            "file_bytes": len(data),
+            "targets": {
+                "cold_speedup": {"value": v / c, "limit": 5, "met": v / c >= 5},
+                "cached_speedup": {"value": v / w, "limit": 50, "met": v / w >= 50},
+                "tracks_fraction": {"value": frac, "limit": 0.15, "met": frac <= 0.15},
+            },
+        }
+    )
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "opendata.json"), "w") as f:
         json.dump(results, f, indent=2)
@@ -188,9 +204,9 @@ vitaldb's loop, {len(cold)} cold and {len(warm)} cached runs of ours.
 
 | target | measured | limit | status |
 |---|---|---|---|
-| fetch with 8 jobs vs vitaldb's loop | {v / c:.1f}x | >= 5x | {met(t['cold_speedup']['met'])} |
-| second fetch (cache) vs vitaldb's loop | {v / w:.0f}x | >= 50x | {met(t['cached_speedup']['met'])} |
-| `--tracks` of three numerics: bytes sent / file size | {frac * 100:.1f} % ({sent:,} of {len(data):,} bytes) | <= 15 % | {met(t['tracks_fraction']['met'])} |
+| fetch with 8 jobs vs vitaldb's loop | {v / c:.1f}x | >= 5x | {met(t["cold_speedup"]["met"])} |
+| second fetch (cache) vs vitaldb's loop | {v / w:.0f}x | >= 50x | {met(t["cached_speedup"]["met"])} |
+| `--tracks` of three numerics: bytes sent / file size | {frac * 100:.1f} % ({sent:,} of {len(data):,} bytes) | <= 15 % | {met(t["tracks_fraction"]["met"])} |
 
 The cached run checks each case's verification stamp (size and mtime) and hard-links the
 file into the output folder: no byte is read or sent.

@@ -26,8 +26,11 @@ PACKED = "or_4h_packed.vital"
 # real recordings and the two synthetic cases.
 SHAPE_CORPUS = (*SHAPE_FILES, *REAL_FILES, *SYNTHETIC)
 # Full read, to_numpy at 1 s and at 1/100 s: (vitaldb/vitalproc case suffix, label, limit)
-SHAPE_CASES = (("full", "full read", 2.0), ("to_numpy_1s", "`to_numpy` all tracks, 1 s", 1.5),
-               ("to_numpy_100hz", "`to_numpy` all tracks, 1/100 s", 1.5))
+SHAPE_CASES = (
+    ("full", "full read", 2.0),
+    ("to_numpy_1s", "`to_numpy` all tracks, 1 s", 1.5),
+    ("to_numpy_100hz", "`to_numpy` all tracks, 1/100 s", 1.5),
+)
 # The Go processor's export times of icu_1h quoted by the issue (median of 5 whole
 # processes on this machine class; the Go tool is not built here): CSV one row per
 # record with waves as text cells 0.57 s, Parquet with every value a string 0.66 s.
@@ -85,9 +88,7 @@ def _rss_over_inflated(report: Report, file: str, a: Row) -> float | None:
     return _ratio(a["peak_rss_bytes"], report["files"][file]["inflated_bytes"])
 
 
-def _rss_over_model_mb(
-    report: Report, file: str, write: Row, read: Row
-) -> float | None:
+def _rss_over_model_mb(report: Report, file: str, write: Row, read: Row) -> float | None:
     """A writer's peak RSS less the model's size, in MB.
 
     The model's size is not measured on its own: a full read's peak RSS of the same file
@@ -98,9 +99,7 @@ def _rss_over_model_mb(
     return (write["peak_rss_bytes"] - read["peak_rss_bytes"]) / MB
 
 
-def _convert_per_file_over_read(
-    report: Report, file: str, convert: Row, read: Row
-) -> float | None:
+def _convert_per_file_over_read(report: Report, file: str, convert: Row, read: Row) -> float | None:
     """`--jobs 1` conversion time per file over a full read of the same file."""
     copies = convert_copies(report["files"][file]["path"])
     return _ratio(convert["median_s"] / copies, read["median_s"])
@@ -336,20 +335,30 @@ def _targets_section(targets: list[dict[str, Any]]) -> list[str]:
 
 def _shapes_summary(targets: list[dict[str, Any]]) -> list[str]:
     """Per shape case: the slowest file's ratio and the geometric mean over the files."""
-    lines = ["### Shape corpus summary", "",
-             "| case | files | slowest file | its ratio | geometric mean | limit | status |",
-             "|---|---:|---|---:|---:|---|---|"]
+    lines = [
+        "### Shape corpus summary",
+        "",
+        "| case | files | slowest file | its ratio | geometric mean | limit | status |",
+        "|---|---:|---|---:|---:|---|---|",
+    ]
     for kind, label, limit in SHAPE_CASES:
-        rows = [t for t in targets if t["group"] == "shapes" and t["cases"][0] ==
-                f"vitaldb_{kind}" and t["measured"] is not None]
+        rows = [
+            t
+            for t in targets
+            if t["group"] == "shapes"
+            and t["cases"][0] == f"vitaldb_{kind}"
+            and t["measured"] is not None
+        ]
         if not rows:
             lines.append(f"| {label} | 0 | - | - | - | >= {limit} | not measured |")
             continue
         slow = min(rows, key=lambda t: t["measured"])
         geo = math.exp(sum(math.log(t["measured"]) for t in rows) / len(rows))
         status = "met" if slow["measured"] >= limit else "**not met**"
-        lines.append(f"| {label} | {len(rows)} | {slow['file']} | {_fmt(slow['measured'], 2)}"
-                     f" | {_fmt(geo, 2)} | >= {limit} | {status} |")
+        lines.append(
+            f"| {label} | {len(rows)} | {slow['file']} | {_fmt(slow['measured'], 2)}"
+            f" | {_fmt(geo, 2)} | >= {limit} | {status} |"
+        )
     return [*lines, ""]
 
 

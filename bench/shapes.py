@@ -8,6 +8,7 @@ stretch a 20-minute case to 13 hours, 80 tracks with 52 string tracks, a file un
 
 The same arguments give the same bytes, so the corpus is the same everywhere.
 """
+
 from __future__ import annotations
 
 import sys

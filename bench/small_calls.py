@@ -8,6 +8,7 @@ not moved by the scheduler's preemptions on a shared machine, which a mean of a 
 compiled modules built in place), in its own child process, beside this one: before
 and after figures of one run. Writes ``docs/benchmarks/small_calls.md`` and ``.json``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,13 +24,26 @@ REPO = BENCH.parent
 
 # (label, file name, call, interval): the cases of the "never slower" table.
 CASES = (
-    ("`to_numpy(all, 1)`, demo device (overlapping records)", "shape_demo_overlap.vital", "grid", 1.0),
+    (
+        "`to_numpy(all, 1)`, demo device (overlapping records)",
+        "shape_demo_overlap.vital",
+        "grid",
+        1.0,
+    ),
     ("`to_numpy(all, 1/100)`, demo device", "shape_demo_overlap.vital", "grid", 0.01),
-    ("`to_numpy(all, 1)`, 52 string tracks over 4 h (object grid)", "shape_many_tracks.vital",
-     "grid", 1.0),
+    (
+        "`to_numpy(all, 1)`, 52 string tracks over 4 h (object grid)",
+        "shape_many_tracks.vital",
+        "grid",
+        1.0,
+    ),
     ("`to_numpy(all, 1)`, 10 records and 11 tracks", "shape_tiny.vital", "grid", 1.0),
-    ("`to_numpy(all, 1/100)`, the sample file (16 tracks, 625 records)", "sample.vital",
-     "grid", 0.01),
+    (
+        "`to_numpy(all, 1/100)`, the sample file (16 tracks, 625 records)",
+        "sample.vital",
+        "grid",
+        0.01,
+    ),
     ("`to_numpy(all, 1)`, the sample file", "sample.vital", "grid", 1.0),
     ("full read, demo device (72 records)", "shape_demo_overlap.vital", "read", None),
     ("full read, 10 records and 11 tracks", "shape_tiny.vital", "read", None),
@@ -58,6 +72,7 @@ def child(paths: dict[str, str], calls: int) -> None:
     warnings.simplefilter("ignore")
     sys.path.insert(0, str(BENCH))
     import cases
+
     import vitalproc
 
     vitaldb = cases.golden_vitaldb()
@@ -101,11 +116,15 @@ def main() -> None:
     made["sample.vital"] = str(REPO / "src" / "vitalproc" / "data" / "sample.vital")
     after = run(REPO / "src", made, a.calls)
     before = run(a.before, made, a.calls) if a.before else None
-    lines = ["# Per-call cases against vitaldb", "",
-             "Median of single calls (each case up to "
-             f"{a.calls} calls), vitaldb 1.7.2 (+ fix) and vitalproc in the same child"
-             " process; the ratio is vitaldb's time over vitalproc's (above 1: faster)."
-             " The machine is shared and noisy: ratios, not milliseconds, compare.", ""]
+    lines = [
+        "# Per-call cases against vitaldb",
+        "",
+        "Median of single calls (each case up to "
+        f"{a.calls} calls), vitaldb 1.7.2 (+ fix) and vitalproc in the same child"
+        " process; the ratio is vitaldb's time over vitalproc's (above 1: faster)."
+        " The machine is shared and noisy: ratios, not milliseconds, compare.",
+        "",
+    ]
     head = "| case | vitaldb ms | vitalproc ms | ratio |"
     rule = "|---|---:|---:|---:|"
     if before:
@@ -113,17 +132,22 @@ def main() -> None:
         rule += "---:|---:|---:|"
     lines += [head, rule]
     for i, r in enumerate(after):
-        row = (f"| {r['case']} | {r['vitaldb_s'] * 1e3:.3f} | {r['vitalproc_s'] * 1e3:.3f}"
-               f" | {r['vitaldb_s'] / r['vitalproc_s']:.2f} |")
+        row = (
+            f"| {r['case']} | {r['vitaldb_s'] * 1e3:.3f} | {r['vitalproc_s'] * 1e3:.3f}"
+            f" | {r['vitaldb_s'] / r['vitalproc_s']:.2f} |"
+        )
         if before:
             b = before[i]
-            row += (f" {b['vitaldb_s'] * 1e3:.3f} | {b['vitalproc_s'] * 1e3:.3f} |"
-                    f" {b['vitaldb_s'] / b['vitalproc_s']:.2f} |")
+            row += (
+                f" {b['vitaldb_s'] * 1e3:.3f} | {b['vitalproc_s'] * 1e3:.3f} |"
+                f" {b['vitaldb_s'] / b['vitalproc_s']:.2f} |"
+            )
         lines.append(row)
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "small_calls.md").write_text("\n".join(lines) + "\n")
     (a.out / "small_calls.json").write_text(
-        json.dumps({"after": after, "before": before}, indent=1) + "\n")
+        json.dumps({"after": after, "before": before}, indent=1) + "\n"
+    )
     print("\n".join(lines))
 
 

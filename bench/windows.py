@@ -14,6 +14,7 @@ Measures, on the generated ``or_4h`` recording (and ``or_24h`` for memory):
 Ratios are taken within this run, each time the median of ``--reps`` repetitions.
 Writes ``docs/benchmarks/windows.md`` and ``windows.json`` beside it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,34 +79,50 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="vitalproc-windows-bench-"))
     rows: list[dict] = []
     try:
+
         def build(sources, name, **kw):
-            return vitalproc.windows.build(RECIPE, sources, fresh(scratch, name),
-                                           progress=False, **kw)
+            return vitalproc.windows.build(
+                RECIPE, sources, fresh(scratch, name), progress=False, **kw
+            )
 
         full = timed(lambda: vitalproc.read(path), args.reps)
         ours = timed(lambda: build([path], "vital", jobs=1), args.reps)
         vitaldb = golden_vitaldb()
-        oracle = timed(lambda: hypotension_art_oracle(vitaldb, path), max(1, args.reps - 1),
-                       warmup=False)  # seconds each: its warm-up is not worth it
+        oracle = timed(
+            lambda: hypotension_art_oracle(vitaldb, path), max(1, args.reps - 1), warmup=False
+        )  # seconds each: its warm-up is not worth it
         windows = vitalproc.windows.open(scratch / "vital")
         n_windows = len(windows)
         rows += [
-            row(target="oracle loop on vitaldb / hypotension_art from the .vital file",
-                measured=oracle / ours, goal=">= 8", met=oracle / ours >= 8,
-                detail=f"{oracle:.2f} s / {ours:.3f} s, {n_windows} windows"),
-            row(target="hypotension_art from the .vital file / full read of the file",
-                measured=ours / full, goal="<= 1.5", met=ours / full <= 1.5,
-                detail=f"{ours:.3f} s / {full:.3f} s"),
+            row(
+                target="oracle loop on vitaldb / hypotension_art from the .vital file",
+                measured=oracle / ours,
+                goal=">= 8",
+                met=oracle / ours >= 8,
+                detail=f"{oracle:.2f} s / {ours:.3f} s, {n_windows} windows",
+            ),
+            row(
+                target="hypotension_art from the .vital file / full read of the file",
+                measured=ours / full,
+                goal="<= 1.5",
+                met=ours / full <= 1.5,
+                detail=f"{ours:.3f} s / {full:.3f} s",
+            ),
         ]
 
         ds = corpus.cache_dir() / "or_4h_dataset"
         if not (ds / "_manifest.parquet").exists():
             vitalproc.convert([path], ds, jobs=1, progress=False)
         from_ds = timed(lambda: build([str(ds)], "dataset", jobs=1), args.reps)
-        rows.append(row(target="oracle loop on vitaldb / hypotension_art from a converted "
-                               "dataset", measured=oracle / from_ds, goal=">= 50",
-                        met=oracle / from_ds >= 50,
-                        detail=f"{oracle:.2f} s / {from_ds:.3f} s"))
+        rows.append(
+            row(
+                target="oracle loop on vitaldb / hypotension_art from a converted dataset",
+                measured=oracle / from_ds,
+                goal=">= 50",
+                met=oracle / from_ds >= 50,
+                detail=f"{oracle:.2f} s / {from_ds:.3f} s",
+            )
+        )
 
         many = scratch / "twenty"
         many.mkdir()
@@ -119,10 +136,16 @@ def main() -> None:
         t2 = time.perf_counter() - t
         assert one.windows == two.windows
         rate1, rate2 = one.windows / t1, two.windows / t2
-        rows.append(row(target="windows/s with two workers / one worker, 20 cases",
-                        measured=rate2 / rate1, goal=">= 1.8", met=rate2 / rate1 >= 1.8,
-                        detail=f"{rate2:.0f} / {rate1:.0f} windows/s "
-                               f"({two.windows} windows; {t2:.1f} s / {t1:.1f} s)"))
+        rows.append(
+            row(
+                target="windows/s with two workers / one worker, 20 cases",
+                measured=rate2 / rate1,
+                goal=">= 1.8",
+                met=rate2 / rate1 >= 1.8,
+                detail=f"{rate2:.0f} / {rate1:.0f} windows/s "
+                f"({two.windows} windows; {t2:.1f} s / {t1:.1f} s)",
+            )
+        )
 
         if not args.no_24h:
             or24 = files["or_24h.vital"]
@@ -130,23 +153,35 @@ def main() -> None:
                 corpus.ensure(or24)
             # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child of this
             # (by now large) process would report this process's peak.
-            code = ("import sys, vitalproc\n"
-                    "r = vitalproc.windows.build(sys.argv[1], [sys.argv[2]], sys.argv[3], "
-                    "jobs=1, progress=False)\n"
-                    "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')]\n"
-                    "print(r.windows, hwm[0].split()[1])\n")
+            code = (
+                "import sys, vitalproc\n"
+                "r = vitalproc.windows.build(sys.argv[1], [sys.argv[2]], sys.argv[3], "
+                "jobs=1, progress=False)\n"
+                "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')]\n"
+                "print(r.windows, hwm[0].split()[1])\n"
+            )
             env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
             t = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", code, RECIPE, str(or24.path),
-                                   str(fresh(scratch, "day"))], check=True,
-                                  capture_output=True, text=True, env=env)
+            done = subprocess.run(
+                [sys.executable, "-c", code, RECIPE, str(or24.path), str(fresh(scratch, "day"))],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             wall = time.perf_counter() - t
             n, rss_kb = map(int, done.stdout.split())
             mb = rss_kb * 1024 / 1e6
-            rows.append(row(target="peak RSS of one worker, 24-hour recording (MB)",
-                            measured=mb, goal="< 400", met=mb < 400,
-                            detail=f"{n} windows in {wall:.1f} s (process wall time, "
-                                   "interpreter start included)"))
+            rows.append(
+                row(
+                    target="peak RSS of one worker, 24-hour recording (MB)",
+                    measured=mb,
+                    goal="< 400",
+                    met=mb < 400,
+                    detail=f"{n} windows in {wall:.1f} s (process wall time, "
+                    "interpreter start included)",
+                )
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     write(rows, args.reps)
@@ -161,7 +196,8 @@ def write(rows: list[dict], reps: int) -> None:
         f"each time the median of {reps} repetitions after a warm-up, ratios within one "
         "run. The recipe is `hypotension_art`; `or_4h` has no hypotensive episode, which "
         "changes nothing in the work done. The oracle is the plain loop over vitaldb's "
-        "`to_numpy` that the tests compare against bit for bit.")
+        "`to_numpy` that the tests compare against bit for bit."
+    )
     lines = [
         "# Window builder: speed and memory",
         "",
@@ -171,11 +207,19 @@ def write(rows: list[dict], reps: int) -> None:
         "|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['target']} | {r['measured']:.2f} | {r['goal']} | "
-                     f"{'met' if r['met'] else '**not met**'} | {r['detail']} |")
+        lines.append(
+            f"| {r['target']} | {r['measured']:.2f} | {r['goal']} | "
+            f"{'met' if r['met'] else '**not met**'} | {r['detail']} |"
+        )
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    lines += ["", (f"Run at {when} on {os.cpu_count()} cores (shared with other work: "
-                   "absolute times vary, the ratios less)."), ""]
+    lines += [
+        "",
+        (
+            f"Run at {when} on {os.cpu_count()} cores (shared with other work: "
+            "absolute times vary, the ratios less)."
+        ),
+        "",
+    ]
     (out / "windows.md").write_text("\n".join(lines))
     (out / "windows.json").write_text(json.dumps(rows, indent=1, default=bool) + "\n")
     print("\n".join(lines))

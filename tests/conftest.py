@@ -1,13 +1,15 @@
 """Shared fixtures: the real recordings, the fixture catalog, the vitaldb reference, and
 the generated corpus."""
+
 from __future__ import annotations
 
 import os
 import pathlib
 import warnings
 
-import fixtures_catalog  # tests/ is on the path: pyproject.toml's pytest pythonpath
 import pytest
+
+import fixtures_catalog  # tests/ is on the path: pyproject.toml's pytest pythonpath
 
 HERE = pathlib.Path(__file__).parent
 
@@ -41,8 +43,10 @@ def reference(gz_or_path, **kwargs):
 
 #: The recordings the corpus tests read: benchmark-like cases made by the package's own
 #: generator (the benchmark's make_vital.py files are bigger; these keep the suite fast).
-CORPUS = {"icu_1h": {"profile": "icu", "hours": 1.0, "seed": 11},
-          "or_1h": {"profile": "or", "hours": 1.0, "seed": 12}}
+CORPUS = {
+    "icu_1h": {"profile": "icu", "hours": 1.0, "seed": 11},
+    "or_1h": {"profile": "or", "hours": 1.0, "seed": 12},
+}
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ request: ``"500"``, ``"stall"`` (no reply before the client's timeout), ``"stall
 closed), ``"long_length"``/``"short_length"`` (a Content-Length that lies), ``"corrupt"``
 (one byte of the body flipped), each for the next request of a path.
 """
+
 from __future__ import annotations
 
 import collections
@@ -27,9 +28,13 @@ T0 = 1_600_000_000.0
 NUMERICS = ("Solar8000/HR", "Solar8000/ART_MBP", "Solar8000/PLETH_SPO2", "BIS/BIS")
 
 
-def make_case(caseid: int, seconds: float = 120, wave_rate: float = 100,
-              waves: tuple[str, ...] = ("SNUADC/ART", "SNUADC/ECG_II"),
-              noise: float = 1.0) -> bytes:
+def make_case(
+    caseid: int,
+    seconds: float = 120,
+    wave_rate: float = 100,
+    waves: tuple[str, ...] = ("SNUADC/ART", "SNUADC/ECG_II"),
+    noise: float = 1.0,
+) -> bytes:
     """A packed .vital recording (numerics every 2 s, waves at ``wave_rate``, one
     string track); ``caseid`` seeds the values."""
     rng = np.random.default_rng(caseid)
@@ -37,19 +42,29 @@ def make_case(caseid: int, seconds: float = 120, wave_rate: float = 100,
     vf.dtstart, vf.dtend, vf.dgmt = T0, T0 + seconds, -540
     n = int(seconds // 2)
     for i, name in enumerate(NUMERICS):
-        vf.add_track(name, dt=T0 + 2.0 * np.arange(n),
-                     values=(60 + 10 * i + rng.normal(0, 3, n)).astype(np.float32),
-                     unit="/min")
+        vf.add_track(
+            name,
+            dt=T0 + 2.0 * np.arange(n),
+            values=(60 + 10 * i + rng.normal(0, 3, n)).astype(np.float32),
+            unit="/min",
+        )
     per = int(wave_rate)  # one record per second
     nrec = int(seconds)
     for j, name in enumerate(waves):
         t = np.arange(nrec * per) / wave_rate
         sig = np.sin(2 * np.pi * (1.1 + j) * t) * 40 + 80 + rng.normal(0, noise, t.size)
-        vf.add_track(name, dt=T0 + np.arange(nrec, dtype=np.float64),
-                     samples=sig.astype(np.float32).reshape(nrec, per), srate=wave_rate,
-                     unit="mmHg")
-    vf.add_track("EVENT", dt=np.array([T0 + 5.0, T0 + 50.0]),
-                 values=np.array(["start", f"case {caseid}"], dtype=object))
+        vf.add_track(
+            name,
+            dt=T0 + np.arange(nrec, dtype=np.float64),
+            samples=sig.astype(np.float32).reshape(nrec, per),
+            srate=wave_rate,
+            unit="mmHg",
+        )
+    vf.add_track(
+        "EVENT",
+        dt=np.array([T0 + 5.0, T0 + 50.0]),
+        values=np.array(["start", f"case {caseid}"], dtype=object),
+    )
     buf = io.BytesIO()
     vf.to_vital(buf, packed=True)
     return buf.getvalue()
@@ -71,12 +86,28 @@ def tables_for(cases: dict[int, bytes]) -> dict[str, bytes]:
             trks.append(f"{caseid},{name},{tid}")
             files[tid] = _track_csv(vf, name, trk)
     extra = [f"param{i:02d}" for i in range(74 - 8)]
-    head = ["caseid", "subjectid", "casestart", "caseend", "age", "sex", "department",
-            "optype"] + extra
+    head = [
+        "caseid",
+        "subjectid",
+        "casestart",
+        "caseend",
+        "age",
+        "sex",
+        "department",
+        "optype",
+    ] + extra
     rows = [",".join(head)]
     for caseid in sorted(cases):
-        vals = [str(caseid), str(5000 + caseid), "0", str(3600 + caseid), str(40 + caseid),
-                "M" if caseid % 2 else "F", "General surgery", "Colorectal"]
+        vals = [
+            str(caseid),
+            str(5000 + caseid),
+            "0",
+            str(3600 + caseid),
+            str(40 + caseid),
+            "M" if caseid % 2 else "F",
+            "General surgery",
+            "Colorectal",
+        ]
         vals += [f"{(caseid * 7 + i) % 13 / 2}" if i % 5 else "" for i in range(len(extra))]
         rows.append(",".join(vals))
     labs = ["caseid,dt,name,result"]
@@ -96,7 +127,7 @@ def _track_csv(vf, name: str, trk) -> bytes:
     if trk.type == 1:
         dt, samples, offsets = trk.dt - vf.dtstart, trk.samples, trk.offsets
         for i in range(len(dt)):
-            chunk = samples[offsets[i]:offsets[i + 1]]
+            chunk = samples[offsets[i] : offsets[i + 1]]
             lines.append(f"{dt[i]:.3f},{chunk[0]:.4f}")
             lines += [f",{v:.4f}" for v in chunk[1:]]
     elif trk.type == 2:
@@ -112,8 +143,13 @@ class DatasetServer:
     order), ``latency`` (seconds before each reply), ``sent`` (path -> bytes of body
     sent), ``requests`` (``(path, Range header)`` in order)."""
 
-    def __init__(self, cases: dict[int, bytes], tables: dict[str, bytes] | None = None,
-                 stall: float = 2.0, latency: float = 0.0):
+    def __init__(
+        self,
+        cases: dict[int, bytes],
+        tables: dict[str, bytes] | None = None,
+        stall: float = 2.0,
+        latency: float = 0.0,
+    ):
         self.files = {f"/{VERSION}/{c}.vital": d for c, d in cases.items()}
         for name, data in (tables or {}).items():
             self.files[f"/{name}"] = data
@@ -198,7 +234,7 @@ def _handler(srv: DatasetServer):
                     self.end_headers()
                     return
                 status = 206
-            body = data[start:end + 1]
+            body = data[start : end + 1]
             if fault == "corrupt":
                 body = bytearray(body)
                 body[len(body) // 2] ^= 0xFF
@@ -219,7 +255,7 @@ def _handler(srv: DatasetServer):
             self.close_connection = True
             try:
                 if fault in ("close", "stall_body"):
-                    self._send(body[:len(body) // 2])
+                    self._send(body[: len(body) // 2])
                     self.wfile.flush()
                     if fault == "stall_body":
                         srv._stop.wait(srv.stall)

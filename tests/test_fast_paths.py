@@ -1,5 +1,6 @@
 """The compiled fast paths of the grid and of the CSV export, each against a brute-force
 reference: numpy one sample at a time, vitaldb itself, or Arrow's CSV writer."""
+
 from __future__ import annotations
 
 import io
@@ -13,28 +14,31 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import vitalproc
+from conftest import reference
 from vitalproc.ops import _grid
 from vitalproc.writers import _text
 from vitalproc.writers import csv as csv_writer
 
-from conftest import reference
 from parity import same_value
 from vitalbytes import F32, I16, NUM, WAVE, VitalBuilder, gzip_bytes
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target,
-                            Phase.shrink])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+)
 T0 = 1_700_000_000.0
 
 
 # ---- overlapping runs: paint_samples -----------------------------------------------------
+
 
 def _paint_brute(positions, start, first, count):
     """The buffer vitaldb fills, one record after the other, read at ``positions``."""
     size = int(max([0, *(s + c for s, c in zip(start, count))]))
     buf = np.full(size + 1, -1, np.int64)
     for s, f, c in zip(start, first, count):
-        buf[s:s + c] = np.arange(f, f + c)
+        buf[s : s + c] = np.arange(f, f + c)
     return np.array([buf[p] if p < size else -1 for p in positions], np.int64)
 
 
@@ -42,24 +46,30 @@ def _paint_brute(positions, start, first, count):
 @given(st.data())
 def test_paint_samples_is_the_buffer_written_in_file_order(data):
     nruns = data.draw(st.integers(0, 12))
-    start = np.array(data.draw(st.lists(st.integers(0, 60), min_size=nruns,
-                                        max_size=nruns)), np.int64)
-    count = np.array(data.draw(st.lists(st.integers(0, 30), min_size=nruns,
-                                        max_size=nruns)), np.int64)
+    start = np.array(
+        data.draw(st.lists(st.integers(0, 60), min_size=nruns, max_size=nruns)), np.int64
+    )
+    count = np.array(
+        data.draw(st.lists(st.integers(0, 30), min_size=nruns, max_size=nruns)), np.int64
+    )
     first = (np.cumsum(count) - count).astype(np.int64)
-    positions = np.array(sorted(data.draw(st.lists(st.integers(0, 100), max_size=80))),
-                         np.int64)
+    positions = np.array(sorted(data.draw(st.lists(st.integers(0, 100), max_size=80))), np.int64)
     got = _grid.paint_samples(positions, start, first, count)
     assert got.tolist() == _paint_brute(positions, start, first, count).tolist()
 
 
 def test_paint_samples_checks_its_runs():
     with pytest.raises(ValueError):
-        _grid.paint_samples(np.arange(3, dtype=np.int64), np.zeros(2, np.int64),
-                            np.zeros(1, np.int64), np.zeros(2, np.int64))
+        _grid.paint_samples(
+            np.arange(3, dtype=np.int64),
+            np.zeros(2, np.int64),
+            np.zeros(1, np.int64),
+            np.zeros(2, np.int64),
+        )
 
 
 # ---- wave_runs: vitaldb's placement of records ----------------------------------------
+
 
 def _wave_runs_numpy(dt, offsets, dtstart, srate, nsamp):
     count = np.diff(offsets)
@@ -75,10 +85,18 @@ def _wave_runs_numpy(dt, offsets, dtstart, srate, nsamp):
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.one_of(st.floats(-20, 80), st.just(float("nan")),
-                                    st.just(float("inf")), st.just(-1e300)),
-                          st.integers(0, 25)), max_size=15),
-       st.integers(1, 120))
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.floats(-20, 80), st.just(float("nan")), st.just(float("inf")), st.just(-1e300)
+            ),
+            st.integers(0, 25),
+        ),
+        max_size=15,
+    ),
+    st.integers(1, 120),
+)
 def test_wave_runs_places_records_as_vitaldb(records, nsamp):
     dt = T0 + np.array([r[0] for r in records], np.float64)
     offsets = np.concatenate([[0], np.cumsum([r[1] for r in records])]).astype(np.int64)
@@ -91,6 +109,7 @@ def test_wave_runs_places_records_as_vitaldb(records, nsamp):
 
 # ---- numeric tracks: record_rows and put_records -------------------------------------
 
+
 def _put_numpy(nret, dt, values, dtstart, interval):
     out = np.full(nret, np.nan, np.float32)
     for t, v in zip(dt.tolist(), values):
@@ -102,10 +121,22 @@ def _put_numpy(nret, dt, values, dtstart, interval):
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.one_of(st.floats(-5, 40), st.just(float("nan")),
-                                    st.just(float("inf")), st.just(float("-inf"))),
-                          st.floats(width=32, allow_nan=True)), max_size=30),
-       st.integers(1, 30), st.sampled_from([np.float32, np.float64, np.int16]))
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.floats(-5, 40),
+                st.just(float("nan")),
+                st.just(float("inf")),
+                st.just(float("-inf")),
+            ),
+            st.floats(width=32, allow_nan=True),
+        ),
+        max_size=30,
+    ),
+    st.integers(1, 30),
+    st.sampled_from([np.float32, np.float64, np.int16]),
+)
 def test_put_records_is_last_record_wins(records, nret, dtype):
     dt = T0 + np.array([r[0] for r in records], np.float64)
     if dtype is np.int16:
@@ -130,18 +161,27 @@ def test_put_records_quiets_a_signalling_nan_as_a_python_float_does():
 
 def test_put_numerics_writes_each_track_on_its_row_and_checks_them():
     block = np.full((3, 4), np.nan, np.float32)
-    _grid.put_numerics(block, [0, 2], [np.array([T0, T0 + 2.5]), np.array([T0 + 3])],
-                       [np.array([1, 2], np.int32), np.array([7.5])], T0, 1.0)
-    assert np.array_equal(block, [[1, np.nan, 2, np.nan], [np.nan] * 4, [np.nan] * 3 + [7.5]],
-                          equal_nan=True)
+    _grid.put_numerics(
+        block,
+        [0, 2],
+        [np.array([T0, T0 + 2.5]), np.array([T0 + 3])],
+        [np.array([1, 2], np.int32), np.array([7.5])],
+        T0,
+        1.0,
+    )
+    assert np.array_equal(
+        block, [[1, np.nan, 2, np.nan], [np.nan] * 4, [np.nan] * 3 + [7.5]], equal_nan=True
+    )
     with pytest.raises(IndexError):
         _grid.put_numerics(block, [3], [np.array([T0])], [np.array([1.0])], T0, 1.0)
     with pytest.raises(TypeError):
-        _grid.put_numerics(block.astype(np.float64), [0], [np.array([T0])],
-                           [np.array([1.0])], T0, 1.0)
+        _grid.put_numerics(
+            block.astype(np.float64), [0], [np.array([T0])], [np.array([1.0])], T0, 1.0
+        )
 
 
 # ---- overlapping records end to end, against vitaldb ------------------------------------
+
 
 def _demo_device_file(fmt):
     """A simulator's shape: a long record per track, short ones before, inside (starting
@@ -154,8 +194,11 @@ def _demo_device_file(fmt):
     b.track(3, NUM, F32, "HR", did=1)
 
     def samples(n):
-        return (rng.integers(-900, 900, n).tolist() if fmt == I16
-                else rng.normal(0, 50, n).astype(np.float32).tolist())
+        return (
+            rng.integers(-900, 900, n).tolist()
+            if fmt == I16
+            else rng.normal(0, 50, n).astype(np.float32).tolist()
+        )
 
     for tid in (1, 2):
         b.wave(tid, T0 + 10.004, samples(6000))
@@ -186,27 +229,29 @@ def test_overlapping_records_grid_is_vitaldb_s(fmt, interval):
 
 # ---- the CSV formatter: Arrow's text of a double ---------------------------------------
 
+
 def _arrow_text(values):
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
     sink = pa.BufferOutputStream()
     table = pa.Table.from_arrays([pa.array(np.asarray(values, np.float64))], names=["x"])
-    pcsv.write_csv(table, sink, pcsv.WriteOptions(include_header=False,
-                                                  quoting_style="none"))
+    pcsv.write_csv(table, sink, pcsv.WriteOptions(include_header=False, quoting_style="none"))
     return sink.getvalue().to_pybytes().decode().splitlines()
 
 
 def test_format_double_writes_what_arrow_writes():
     rng = np.random.default_rng(0)
-    values = np.concatenate([
-        T0 + rng.random(3000) * 1e5,                           # times
-        T0 + 0.1057465 + np.arange(3000) / 300,                 # per-sample times
-        np.round(T0 + rng.random(2000) * 1e4, 2),               # few decimals
-        10 ** rng.uniform(-3, 10, 4000),                        # every magnitude handled
-        -rng.random(1000) * 1e3,
-        [1e-3, 0.0015, 1.0 + 2 ** -52, 9999999999.5, 1234567890.0, 0.1, 0.3, 2 / 3],
-    ])
+    values = np.concatenate(
+        [
+            T0 + rng.random(3000) * 1e5,  # times
+            T0 + 0.1057465 + np.arange(3000) / 300,  # per-sample times
+            np.round(T0 + rng.random(2000) * 1e4, 2),  # few decimals
+            10 ** rng.uniform(-3, 10, 4000),  # every magnitude handled
+            -rng.random(1000) * 1e3,
+            [1e-3, 0.0015, 1.0 + 2**-52, 9999999999.5, 1234567890.0, 0.1, 0.3, 2 / 3],
+        ]
+    )
     expected = _arrow_text(values)
     handled = 0
     for x, text in zip(values.tolist(), expected):
@@ -217,8 +262,9 @@ def test_format_double_writes_what_arrow_writes():
     assert handled > 0.99 * len(values)
 
 
-@pytest.mark.parametrize("x", [0.0, -0.0, float("nan"), float("inf"), 1e10, 1e15, 5e-4,
-                               1e-300, 2.0, 0.5, 1024.0])
+@pytest.mark.parametrize(
+    "x", [0.0, -0.0, float("nan"), float("inf"), 1e10, 1e15, 5e-4, 1e-300, 2.0, 0.5, 1024.0]
+)
 def test_format_double_leaves_other_values_to_arrow(x):
     # Exponents, zeros, non-finite values and powers of two (whose gap below is
     # narrower) are Arrow's to write.
@@ -226,12 +272,14 @@ def test_format_double_leaves_other_values_to_arrow(x):
 
 
 def test_csv_sample_rows_writes_prefix_time_and_sample():
-    rows = _text.csv_sample_rows(b"D/W,", np.array([T0 + 0.25, T0 + 0.5]),
-                                 np.array([-3, 40000], np.int32))
+    rows = _text.csv_sample_rows(
+        b"D/W,", np.array([T0 + 0.25, T0 + 0.5]), np.array([-3, 40000], np.int32)
+    )
     assert bytes(rows) == b"D/W,1700000000.25,-3\nD/W,1700000000.5,40000\n"
     assert _text.csv_sample_rows(b"D/W,", np.array([1e12]), np.array([1], np.int8)) is None
-    cells = _text.csv_cell_rows(b"D/W,", np.array([T0 + 1.5, T0 + 2.5]),
-                                np.array([1, 2, 3], np.uint16), np.array([0, 0, 3]))
+    cells = _text.csv_cell_rows(
+        b"D/W,", np.array([T0 + 1.5, T0 + 2.5]), np.array([1, 2, 3], np.uint16), np.array([0, 0, 3])
+    )
     assert bytes(cells) == b'D/W,1700000001.5,"[]"\nD/W,1700000002.5,"[1,2,3]"\n'
 
 
@@ -245,8 +293,11 @@ def _csv_recording(fmt):
     for s in range(30):
         n = 300 if s % 7 else 1
         lo = 0 if fmt in (4, 6, 8) else -120  # unsigned formats
-        values = (rng.integers(lo, 120, n).tolist() if fmt != F32
-                  else rng.normal(0, 1, n).astype(np.float32).tolist())
+        values = (
+            rng.integers(lo, 120, n).tolist()
+            if fmt != F32
+            else rng.normal(0, 1, n).astype(np.float32).tolist()
+        )
         b.wave(1, T0 + s + 1 / 3, values)
         b.wave(2, T0 + s, values[:5])
         b.number(3, T0 + s, 60 + s * 0.1)
@@ -267,21 +318,31 @@ def test_csv_fast_rows_are_arrow_s_bytes(monkeypatch, fmt, wave_cells):
 
 
 def test_csv_batches_do_not_import_pandas():
-    code = ("import io, sys, vitalproc; from vitalproc.writers import csv;"
-            "vf = vitalproc.read(vitalproc.SAMPLE); csv.write(vf, io.BytesIO());"
-            "print('pandas' in sys.modules)")
+    code = (
+        "import io, sys, vitalproc; from vitalproc.writers import csv;"
+        "vf = vitalproc.read(vitalproc.SAMPLE); csv.write(vf, io.BytesIO());"
+        "print('pandas' in sys.modules)"
+    )
     import subprocess
 
     with warnings.catch_warnings():
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
     assert out.stdout.strip() == "False"
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.one_of(st.floats(-5, 40), st.just(float("nan"))),
-                          st.floats(-1e6, 1e6, width=32)), max_size=30),
-       st.integers(1, 30), st.sampled_from([np.float32, np.float64, np.int32]))
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.floats(-5, 40), st.just(float("nan"))), st.floats(-1e6, 1e6, width=32)
+        ),
+        max_size=30,
+    ),
+    st.integers(1, 30),
+    st.sampled_from([np.float32, np.float64, np.int32]),
+)
 def test_object_rows_are_last_record_wins(records, nret, dtype):
     dt = T0 + np.array([r[0] for r in records], np.float64)
     values = np.array([r[1] for r in records]).astype(dtype)

@@ -1,5 +1,6 @@
 """The open-dataset client against a real HTTP server on 127.0.0.1, vitaldb 1.7.2 as the
 oracle: same values, types and shapes; the cache, resume and fault handling."""
+
 from __future__ import annotations
 
 import gc
@@ -10,10 +11,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from opendata_server import VERSION, DatasetServer, make_case, tables_for
 
 import vitalproc
 import vitalproc.opendata as od
+from opendata_server import VERSION, DatasetServer, make_case, tables_for
 from vitalproc import compat
 from vitalproc.opendata import settings, tables
 from vitalproc.opendata.cache import CaseStore, verify_file
@@ -149,8 +150,7 @@ def test_vitalfile_caseid_as_vitaldb(vitaldb, mode):
         theirs = quiet(vitaldb.VitalFile, caseid, names)
         assert ours.ipath == theirs.ipath == caseid
         assert ours.get_track_names() == theirs.get_track_names()
-        assert (ours.dtstart, ours.dtend, ours.dgmt) == (theirs.dtstart, theirs.dtend,
-                                                         theirs.dgmt)
+        assert (ours.dtstart, ours.dtend, ours.dgmt) == (theirs.dtstart, theirs.dtend, theirs.dgmt)
         for name, trk in theirs.trks.items():
             mine = ours.trks[name]
             assert [r["dt"] for r in mine.recs] == [r["dt"] for r in trk.recs]
@@ -159,8 +159,9 @@ def test_vitalfile_caseid_as_vitaldb(vitaldb, mode):
                     same_array(a["val"], b["val"])
                 else:
                     assert type(a["val"]) is type(b["val"]) and a["val"] == b["val"]
-        same_array(ours.to_numpy(ours.get_track_names(), 1),
-                   theirs.to_numpy(theirs.get_track_names(), 1))
+        same_array(
+            ours.to_numpy(ours.get_track_names(), 1), theirs.to_numpy(theirs.get_track_names(), 1)
+        )
     with pytest.raises(ValueError, match="greater than zero"):
         compat.VitalFile(0, compat=mode)
     with pytest.raises(ValueError, match="greater than zero"):
@@ -178,11 +179,15 @@ def test_vitalfile_caseid_header_only(vitaldb):
     # maxlen: honoured by default, ignored by vitaldb's case-id path
     short = compat.VitalFile(1, "HR", maxlen=10)
     assert len(short.trks["Solar8000/HR"]) == 6
-    assert len(compat.VitalFile(1, "HR", maxlen=10, compat="vitaldb").trks["Solar8000/HR"]) \
-        == len(quiet(vitaldb.VitalFile, 1, "HR", maxlen=10).trks["Solar8000/HR"].recs) == 45
+    assert (
+        len(compat.VitalFile(1, "HR", maxlen=10, compat="vitaldb").trks["Solar8000/HR"])
+        == len(quiet(vitaldb.VitalFile, 1, "HR", maxlen=10).trks["Solar8000/HR"].recs)
+        == 45
+    )
 
 
 # -- the tables --------------------------------------------------------------------------
+
 
 def test_find_cases_and_track_names(vitaldb, server):
     for names in ("HR", "ART_MBP,ECG_II", ["SNUADC/ART", "BIS"], "NOPE", ",HR"):
@@ -198,9 +203,9 @@ def test_find_cases_and_track_names(vitaldb, server):
     for ids in ([1, 3], [2], [99]):
         pd.testing.assert_frame_equal(
             quiet(compat.get_track_names, ids, compat="vitaldb"),
-            quiet(vitaldb.get_track_names, ids))
-        pd.testing.assert_frame_equal(od.get_track_names(ids),
-                                      quiet(vitaldb.get_track_names, ids))
+            quiet(vitaldb.get_track_names, ids),
+        )
+        pd.testing.assert_frame_equal(od.get_track_names(ids), quiet(vitaldb.get_track_names, ids))
     assert len(quiet(vitaldb.get_track_names)) == 0  # vitaldb: no ids -> nothing
     every = od.get_track_names()
     assert every["caseid"].tolist() == sorted(CASEIDS)
@@ -212,28 +217,35 @@ def test_clinical_and_lab_data(vitaldb, server):
         vitaldb.load_lab_data([1], ["caseid", "result"])
     with pytest.raises(AttributeError):
         compat.load_lab_data([1], ["caseid", "result"], compat="vitaldb")
-    for ids, params in (([1, 3], []), ([2], ["age", "sex", "nope"]), ([], []),
-                        ([7, 1], ["caseid", "param03"])):
+    for ids, params in (
+        ([1, 3], []),
+        ([2], ["age", "sex", "nope"]),
+        ([], []),
+        ([7, 1], ["caseid", "param03"]),
+    ):
         theirs = vitaldb.load_clinical_data(ids, params)
         pd.testing.assert_frame_equal(
-            compat.load_clinical_data(ids, params, compat="vitaldb"), theirs)
+            compat.load_clinical_data(ids, params, compat="vitaldb"), theirs
+        )
     for ids, params in (([1, 3], []), ([2], ["caseid", "result"]), ([], [])):
         theirs = vitaldb.load_lab_data(ids, params)
-        pd.testing.assert_frame_equal(
-            compat.load_lab_data(ids, params, compat="vitaldb"), theirs)
+        pd.testing.assert_frame_equal(compat.load_lab_data(ids, params, compat="vitaldb"), theirs)
     # a clinical column asked of the lab table: vitaldb keeps it, and pandas fails
     with pytest.raises(KeyError):
         vitaldb.load_lab_data([2], ["caseid", "age"])
     with pytest.raises(KeyError):
         compat.load_lab_data([2], ["caseid", "age"], compat="vitaldb")
     assert od.load_lab_data([2], ["caseid", "age", "result"]).columns.tolist() == [
-        "caseid", "result"]
+        "caseid",
+        "result",
+    ]
     clinical = od.load_clinical_data()
     assert clinical.shape == (len(CASEIDS), 74)
     assert list(clinical.columns[:4]) == ["caseid", "subjectid", "casestart", "caseend"]
     assert od.load_lab_data([], ["name", "result"]).shape == (4 * len(CASEIDS), 2)
-    pd.testing.assert_frame_equal(od.load_clinical_data([2], ["age"]),
-                                  vitaldb.load_clinical_data([2], ["age"]))
+    pd.testing.assert_frame_equal(
+        od.load_clinical_data([2], ["age"]), vitaldb.load_clinical_data([2], ["age"])
+    )
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -250,8 +262,9 @@ def test_load_trk_as_vitaldb(vitaldb, server, table_files):
         theirs = quiet(vitaldb.dataset.load_trks, both, interval)
         for mode in (None, "vitaldb"):
             same_array(quiet(od.load_trks, both, interval, compat=mode), theirs)
-    same_array(quiet(od.load_trk, "0" * 40, compat="vitaldb"),
-               quiet(vitaldb.dataset.load_trk, "0" * 40))
+    same_array(
+        quiet(od.load_trk, "0" * 40, compat="vitaldb"), quiet(vitaldb.dataset.load_trk, "0" * 40)
+    )
     with pytest.raises(od.FetchError) as err:
         quiet(od.load_trk, "0" * 40)
     assert err.value.status == 404
@@ -260,9 +273,20 @@ def test_load_trk_as_vitaldb(vitaldb, server, table_files):
 
 # -- faults, cache, offline, resume ------------------------------------------------------
 
-@pytest.mark.parametrize("faults", [
-    ("500", "500"), ("stall",), ("stall_body",), ("close", "close"),
-    ("long_length",), ("short_length",), ("corrupt",), ("close", "corrupt", "500")])
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        ("500", "500"),
+        ("stall",),
+        ("stall_body",),
+        ("close", "close"),
+        ("long_length",),
+        ("short_length",),
+        ("corrupt",),
+        ("close", "corrupt", "500"),
+    ],
+)
 def test_faults_are_retried(server, cases, faults):
     path = server.case_path(3)
     server.fault(path, *faults)
@@ -328,12 +352,14 @@ def test_offline_and_corrupt_cache(server, monkeypatch):
 
 # -- the mirror ----------------------------------------------------------------------------
 
+
 def test_mirror_gives_the_same_arrays(server, vitaldb, tmp_path, monkeypatch, table_files):
     root = tmp_path / "mirror"
     (root / "vital_files").mkdir(parents=True)
     for caseid in CASEIDS:
         (root / "vital_files" / f"{caseid:04d}.vital").write_bytes(
-            server.files[server.case_path(caseid)])
+            server.files[server.case_path(caseid)]
+        )
     (root / "clinical_data.csv").write_bytes(table_files["cases"])
     (root / "lab_data.csv").write_bytes(table_files["labs"])
     from_api = {c: od.load_case(c, "ART,HR", 0.01) for c in CASEIDS}

@@ -1,5 +1,6 @@
 """``vitalproc.opendata.fetch`` and ``vitalproc fetch``: parallel downloads, selective
 fetches, failures with reasons, a killed run resumed, conversion into a dataset."""
+
 from __future__ import annotations
 
 import os
@@ -10,10 +11,10 @@ import time
 
 import numpy as np
 import pytest
-from opendata_server import DatasetServer, make_case, tables_for
 
 import vitalproc
 import vitalproc.opendata as od
+from opendata_server import DatasetServer, make_case, tables_for
 from vitalproc.cli import main
 from vitalproc.opendata import settings, tables
 from vitalproc.opendata.cache import CaseStore, verify_file
@@ -77,8 +78,11 @@ def test_fetch_tracks_only(server, cases, tmp_path):
         assert sent <= 0.15 * len(cases[c])
         small = vitalproc.read(str(out / f"{c}.vital"))
         full = vitalproc.read(cases[c], NUMERICS)
-        assert small.get_track_names() == full.get_track_names() == [
-            "Solar8000/HR", "Solar8000/ART_MBP", "BIS/BIS"]
+        assert (
+            small.get_track_names()
+            == full.get_track_names()
+            == ["Solar8000/HR", "Solar8000/ART_MBP", "BIS/BIS"]
+        )
         np.testing.assert_array_equal(small.to_numpy(NUMERICS, 1), full.to_numpy(NUMERICS, 1))
         assert small.warnings == []
     assert CaseStore().cached(1) is None  # prefixes are not complete files
@@ -86,8 +90,22 @@ def test_fetch_tracks_only(server, cases, tmp_path):
 
 def test_cli_fetch_convert_and_usage(server, cases, tmp_path, capsys):
     out, ds = tmp_path / "o", tmp_path / "ds"
-    code = main(["fetch", "--cases", "1-3,5", "-o", str(out), "-j", "2", "--convert",
-                 str(ds), "--api-url", server.url, "--no-progress"])
+    code = main(
+        [
+            "fetch",
+            "--cases",
+            "1-3,5",
+            "-o",
+            str(out),
+            "-j",
+            "2",
+            "--convert",
+            str(ds),
+            "--api-url",
+            server.url,
+            "--no-progress",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     err = capsys.readouterr().err
     assert "4 cases in" in err and "4 fetched" in err
@@ -104,10 +122,13 @@ def test_cli_fetch_convert_and_usage(server, cases, tmp_path, capsys):
     # offline: what is cached only
     assert main(["fetch", "--cases", "1,6", "--offline", "--no-progress", "-q"]) == 1
     assert "case 6: offline" in capsys.readouterr().err
-    for argv, word in ((["--cases", "3-1"], "--cases"), (["--cases", "1", "-j", "0"], "jobs"),
-                       (["--cases", "1", "--tracks", "HR"], "-o DIR"),
-                       (["--cases", "1", "--mirror", str(tmp_path)], "vital_files"),
-                       (["--cases", "1", "--api-url", "nope"], "not a URL")):
+    for argv, word in (
+        (["--cases", "3-1"], "--cases"),
+        (["--cases", "1", "-j", "0"], "jobs"),
+        (["--cases", "1", "--tracks", "HR"], "-o DIR"),
+        (["--cases", "1", "--mirror", str(tmp_path)], "vital_files"),
+        (["--cases", "1", "--api-url", "nope"], "not a URL"),
+    ):
         assert main(["fetch", *argv]) == 2
         assert word in capsys.readouterr().err
 
@@ -118,8 +139,24 @@ def test_fetch_from_mirror(server, cases, tmp_path, monkeypatch):
     for c in CASEIDS:
         (root / "vital_files" / f"{c:04d}.vital").write_bytes(cases[c])
     n = len(server.requests)
-    assert main(["fetch", "--cases", "1-6", "--mirror", str(root), "-t", "HR,BIS",
-                 "-o", str(tmp_path / "m"), "--no-progress", "-q"]) == 0
+    assert (
+        main(
+            [
+                "fetch",
+                "--cases",
+                "1-6",
+                "--mirror",
+                str(root),
+                "-t",
+                "HR,BIS",
+                "-o",
+                str(tmp_path / "m"),
+                "--no-progress",
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert len(server.requests) == n
     small = vitalproc.read(str(tmp_path / "m" / "4.vital"))
     assert small.get_track_names() == ["Solar8000/HR", "BIS/BIS"]
@@ -132,13 +169,22 @@ def test_killed_fetch_resumes(server, cases, tmp_path):
     for c in stalled:
         server.fault(server.case_path(c), "stall_body")  # half the body, then silence
     cache = tmp_path / "cache"
-    env = dict(os.environ, PYTHONPATH=SRC, VITALPROC_API_URL=server.url,
-               VITALPROC_CACHE_DIR=str(cache))
+    env = dict(
+        os.environ, PYTHONPATH=SRC, VITALPROC_API_URL=server.url, VITALPROC_CACHE_DIR=str(cache)
+    )
     child = subprocess.Popen(
-        [sys.executable, "-c", ("import sys; from vitalproc.cli import main; "
-                                "sys.exit(main(['fetch', '--cases', '1-6', '-j', '6', "
-                                "'--timeout', '60', '--no-progress']))")],
-        env=env, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys; from vitalproc.cli import main; "
+                "sys.exit(main(['fetch', '--cases', '1-6', '-j', '6', "
+                "'--timeout', '60', '--no-progress']))"
+            ),
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
     store = CaseStore()
     parts = [store.path(c) + ".part" for c in stalled]
     deadline = time.monotonic() + 60
@@ -161,8 +207,7 @@ def test_killed_fetch_resumes(server, cases, tmp_path):
         assert path and verify_file(path)
         with open(path, "rb") as f:
             assert f.read() == cases[c]
-    resumed = dict(r for r in server.requests[n:] if r[0] in
-                   {server.case_path(c) for c in stalled})
+    resumed = dict(r for r in server.requests[n:] if r[0] in {server.case_path(c) for c in stalled})
     for c in stalled:
         assert resumed[server.case_path(c)] == f"bytes={sizes[c]}-"
     assert not [name for name in os.listdir(store.folder) if name.endswith(".part")]

@@ -4,24 +4,25 @@
 >>> vf = vitalproc.read(vitalproc.SAMPLE)
 >>> vf.trks["Intellivue/HR"].values[:3]          # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import os as _os
 
+from . import _open  # noqa: F401  (plugs the readers into VitalFile(path) and read())
 from ._version import __version__
 from .errors import VitalError, VitalFormatError, VitalWarning
-from .model import Device, ReadIssue, Track, VitalFile
 from .io.reader import read
-from . import _open  # noqa: F401  (plugs the readers into VitalFile(path) and read())
+from .model import Device, ReadIssue, Track, VitalFile
 
 #: A small real recording shipped with the package (Philips Intellivue, MIT licence:
 #: see ``data/LICENSE-sample.txt``).
 SAMPLE = _os.path.join(_os.path.dirname(__file__), "data", "sample.vital")
 
 __all__ = [
+    "SAMPLE",
     "Device",
     "ReadIssue",
-    "SAMPLE",
     "Track",
     "VitalError",
     "VitalFile",

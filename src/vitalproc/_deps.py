@@ -3,6 +3,7 @@
 ``import vitalproc`` loads no optional library; each feature imports its own through
 ``require`` when it runs, and reports whether it can run through ``available``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,5 +39,4 @@ def require(module: str, extra: str, what: str = "this format") -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise ImportError(f"{what} needs {module}: pip install 'vitalproc[{extra}]'"
-                          ) from exc
+        raise ImportError(f"{what} needs {module}: pip install 'vitalproc[{extra}]'") from exc

@@ -4,6 +4,7 @@
 Every reader, view and writer that selects tracks by name uses these, so the rule is
 written once.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -19,6 +20,7 @@ class HasTracks(Protocol[T_co]):
 
     @property
     def trks(self) -> Mapping[str, T_co]: ...
+
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -75,6 +77,7 @@ def close_names(selector: str, names: Sequence[str], n: int = 4) -> list[str]:
     for name in names:
         by_base.setdefault(name.rsplit("/", 1)[-1], name)
     found = difflib.get_close_matches(selector, list(names), n=n, cutoff=0.6)
-    found += [by_base[b] for b in difflib.get_close_matches(selector, list(by_base), n=n,
-                                                           cutoff=0.6)]
+    found += [
+        by_base[b] for b in difflib.get_close_matches(selector, list(by_base), n=n, cutoff=0.6)
+    ]
     return list(dict.fromkeys(found))[:n]

@@ -21,6 +21,7 @@ The open dataset's functions (``load_case``, ``find_cases``, ``get_track_names``
 ``VitalFile(caseid)`` are ``vitalproc.opendata``'s, cached; its settings (``api_url``,
 ``DATASET_VERSION``, ``cache_dir``, ``offline``, ``mirror``) can be set here too.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,14 @@ from .opendata import SettingsModule
 from .opendata.cases import VitalFile, load_case
 
 # vitaldb's table functions (they import pandas when called)
-_OPENDATA = ("find_cases", "get_track_names", "load_clinical_data", "load_lab_data",
-             "load_trk", "load_trks")
+_OPENDATA = (
+    "find_cases",
+    "get_track_names",
+    "load_clinical_data",
+    "load_lab_data",
+    "load_trk",
+    "load_trks",
+)
 
 __all__ = ["VitalFile", "load_case", "read_vital", "vital_recs", "vital_trks"]
 __all__ += list(_OPENDATA)
@@ -50,10 +57,17 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def vital_recs(ipath: Any, track_names: Any = None, interval: float | None = None,
-               return_timestamp: bool = False, return_datetime: bool = False,
-               return_pandas: bool = False, exclude: Any = None, *,
-               compat: str | None = None) -> Any:
+def vital_recs(
+    ipath: Any,
+    track_names: Any = None,
+    interval: float | None = None,
+    return_timestamp: bool = False,
+    return_datetime: bool = False,
+    return_pandas: bool = False,
+    exclude: Any = None,
+    *,
+    compat: str | None = None,
+) -> Any:
     """Read a recording and return its tracks on a time grid, as vitaldb's ``vital_recs``.
 
     Parameters
@@ -93,9 +107,15 @@ def vital_trks(ipath: Any, *, compat: str | None = None) -> list[str]:
     return VitalFile(ipath, header_only=True, compat=compat).get_track_names()
 
 
-def read_vital(ipath: Any, track_names: Any = None, exclude: Any = None,
-               header_only: bool = False, maxlen: float | None = None, *,
-               compat: str | None = None) -> VitalFile:
+def read_vital(
+    ipath: Any,
+    track_names: Any = None,
+    exclude: Any = None,
+    header_only: bool = False,
+    maxlen: float | None = None,
+    *,
+    compat: str | None = None,
+) -> VitalFile:
     """Read a .vital file, as vitaldb's ``read_vital``.
 
     Raises
@@ -106,8 +126,14 @@ def read_vital(ipath: Any, track_names: Any = None, exclude: Any = None,
     """
     if isinstance(ipath, (str, os.PathLike)) and os.path.splitext(ipath)[1] != ".vital":
         raise ValueError("Invalid file format")
-    return VitalFile(ipath, track_names=track_names, exclude=exclude,
-                     header_only=header_only, maxlen=maxlen, compat=compat)
+    return VitalFile(
+        ipath,
+        track_names=track_names,
+        exclude=exclude,
+        header_only=header_only,
+        maxlen=maxlen,
+        compat=compat,
+    )
 
 
 sys.modules[__name__].__class__ = SettingsModule

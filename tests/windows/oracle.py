@@ -1,4 +1,5 @@
 """The straightforward loop the ``hypotension_art`` recipe reproduces, over vitaldb."""
+
 from __future__ import annotations
 
 import gc
@@ -25,8 +26,8 @@ def hypotension_art_oracle(vitaldb, path):
     inputs, labels, valid, reasons = [], [], [], []
     i = 0
     while i < n - 14000:
-        x = art[i:i + 2000]
-        y = art[i + 8000:i + 14000]
+        x = art[i : i + 2000]
+        y = art[i + 8000 : i + 14000]
         reason = None
         for name, bad in (
             ("nan_fraction", lambda s: np.mean(np.isnan(s)) > 0.1),
@@ -68,7 +69,7 @@ def hypotension_map_oracle(vitaldb, path, track="Solar8000/ART_MBP"):
     inputs, labels, valid = [], [], []
     i = 0
     while i + 40 <= n:
-        x, y = steps[i:i + 20], steps[i + 24:i + 40]
+        x, y = steps[i : i + 20], steps[i + 24 : i + 40]
         bad = np.isnan(x) | (x < 40) | (x > 150)
         valid.append(bool(np.mean(bad) <= 0.2))
         low = y < 65

@@ -1,5 +1,6 @@
 """build(): failures recorded, resuming, the split, case lists, the output's readers, the
 command line."""
+
 from __future__ import annotations
 
 import json
@@ -74,8 +75,11 @@ def test_a_signal_no_case_has_is_an_error_naming_it(cases, tmp_path):
     folder = cases[0]
     text = SHORT.replace('["Solar8000/ART_MBP"]', '["Nowhere/ART_MBP", "Nope/MBP"]')
     (tmp_path / "r.toml").write_text(text)
-    with pytest.raises(RecipeError, match=r"signals\[1\]\.tracks: no case has any of "
-                                          r"Nowhere/ART_MBP, Nope/MBP"):
+    with pytest.raises(
+        RecipeError,
+        match=r"signals\[1\]\.tracks: no case has any of "
+        r"Nowhere/ART_MBP, Nope/MBP",
+    ):
         vitalproc.windows.build(tmp_path / "r.toml", [folder], tmp_path / "o", jobs=1)
 
 
@@ -83,9 +87,8 @@ def test_a_lead_longer_than_every_recording_is_an_error(cases, tmp_path):
     folder = cases[0]
     text = SHORT.replace("stride = 30", "stride = 30\nlead = 3600\nhorizon = 60")
     (tmp_path / "r.toml").write_text(text)
-    with pytest.raises(RecipeError, match="windows.lead: no recording is long enough"):
-        vitalproc.windows.build(tmp_path / "r.toml", [folder / "01.vital"], tmp_path / "o",
-                                jobs=1)
+    with pytest.raises(RecipeError, match=r"windows\.lead: no recording is long enough"):
+        vitalproc.windows.build(tmp_path / "r.toml", [folder / "01.vital"], tmp_path / "o", jobs=1)
 
 
 def test_an_annotation_file_that_does_not_parse_stops_with_its_line(tmp_path):
@@ -108,12 +111,19 @@ def test_resume_takes_back_finished_cases(cases, tmp_path):
     (out / ".parts" / ".tmp-03-999").mkdir()
     again = vitalproc.windows.build(recipe, [folder], out, jobs=1)
     status = {r.caseid: r.status for r in again.results}
-    assert status == {"01": "resumed", "02": "resumed", "03": "ok", "04": "resumed",
-                      "05": "resumed", "06": "failed"}
+    assert status == {
+        "01": "resumed",
+        "02": "resumed",
+        "03": "ok",
+        "04": "resumed",
+        "05": "resumed",
+        "06": "failed",
+    }
     assert not (out / ".parts" / ".tmp-03-999").exists()
     assert again.windows == first.windows
-    assert np.array_equal(np.array(vitalproc.windows.open(out).arrays["art"]), arrays,
-                          equal_nan=True)
+    assert np.array_equal(
+        np.array(vitalproc.windows.open(out).arrays["art"]), arrays, equal_nan=True
+    )
     # another recipe into the same folder is refused
     (tmp_path / "other.toml").write_text(SHORT.replace("stride = 30", "stride = 15"))
     with pytest.raises(ValueError, match="windows of another recipe"):
@@ -123,8 +133,7 @@ def test_resume_takes_back_finished_cases(cases, tmp_path):
 def test_split_groups_subjects_and_is_deterministic(cases, tmp_path):
     folder, recipe = cases
     clinical = tmp_path / "clinical.csv"
-    clinical.write_text("caseid,subjectid,age\n01,p1,50\n02,p1,51\n03,p2,60\n04,p3,70\n"
-                        "05,p4,30\n")
+    clinical.write_text("caseid,subjectid,age\n01,p1,50\n02,p1,51\n03,p2,60\n04,p3,70\n05,p4,30\n")
     a = vitalproc.windows.build(recipe, [folder], tmp_path / "a", jobs=1, clinical=str(clinical))
     b = vitalproc.windows.build(recipe, [folder], tmp_path / "b", jobs=1, clinical=str(clinical))
     ia = vitalproc.windows.open(a.out).index
@@ -147,8 +156,9 @@ def test_split_groups_subjects_and_is_deterministic(cases, tmp_path):
 def test_case_list_selects_cases(cases, tmp_path):
     folder, recipe = cases
     (tmp_path / "cohort.csv").write_text("caseid,group\n02,a\n04,b\n99,c\n")
-    report = vitalproc.windows.build(recipe, [folder], tmp_path / "o", jobs=1,
-                                     cases=str(tmp_path / "cohort.csv"))
+    report = vitalproc.windows.build(
+        recipe, [folder], tmp_path / "o", jobs=1, cases=str(tmp_path / "cohort.csv")
+    )
     assert [r.caseid for r in report.results] == ["02", "04"]
     with pytest.raises(ValueError, match="none of the 1 listed cases"):
         vitalproc.windows.build(recipe, [folder], tmp_path / "p", jobs=1, cases=["77"])
@@ -160,8 +170,7 @@ def test_two_workers_give_the_same_output(cases, tmp_path):
     two = vitalproc.windows.build(recipe, [folder], tmp_path / "two", jobs=2)
     assert one.windows == two.windows
     w1, w2 = vitalproc.windows.open(one.out), vitalproc.windows.open(two.out)
-    assert np.array_equal(np.array(w1.arrays["art"]), np.array(w2.arrays["art"]),
-                          equal_nan=True)
+    assert np.array_equal(np.array(w1.arrays["art"]), np.array(w2.arrays["art"]), equal_nan=True)
     cols = ["caseid", "t_start", "pressure", "valid", "reason", "split"]
     assert w1.index[cols].equals(w2.index[cols])
     assert [r.caseid for r in two.failed] == ["06"]
@@ -185,18 +194,26 @@ def test_output_opens_in_numpy_pandas_polars_and_as_a_dataset(cases, tmp_path):
     with pytest.raises(IndexError):
         ws[len(ws)]
     valid = ws.subset(valid=True)
-    assert len(valid) == int(ws.index.valid.sum()) and all(valid[i]["valid"]
-                                                          for i in range(len(valid)))
+    assert len(valid) == int(ws.index.valid.sum()) and all(
+        valid[i]["valid"] for i in range(len(valid))
+    )
     train = ws.subset("train", valid=None, fields=["art"])
     assert len(train) == int((ws.index.split == "train").sum())
     assert set(train[0]) == {"art"}
     build = json.loads((tmp_path / "o" / "build.json").read_text())
     assert build["recipe_hash"].startswith("sha256:") and build["windows"] == len(ws)
     assert set(build["sources"]) == {"01", "02", "03", "04", "05", "06"}
-    code = ("import sys, vitalproc; ws = vitalproc.windows.open(sys.argv[1]); ws[0]; "
-            "ws.index; print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "o")], check=True,
-                         capture_output=True, text=True, env=_env()).stdout
+    code = (
+        "import sys, vitalproc; ws = vitalproc.windows.open(sys.argv[1]); ws[0]; "
+        "ws.index; print('torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "o")],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    ).stdout
     assert out.strip() == "False"
 
 
@@ -215,14 +232,20 @@ def test_dataloader_takes_the_window_set(cases, tmp_path):
 
 def _env():
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(vitalproc.__file__)),
-                                         env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(os.path.dirname(vitalproc.__file__)), env.get("PYTHONPATH", "")]
+    )
     return env
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "vitalproc", "windows", *map(str, args)],
-                          capture_output=True, text=True, env=_env(), check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "vitalproc", "windows", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+    )
 
 
 def test_command_line(cases, tmp_path):
@@ -230,13 +253,18 @@ def test_command_line(cases, tmp_path):
     listed = _cli("--list-recipes")
     assert listed.returncode == 0
     assert [ln for ln in listed.stdout.splitlines() if not ln.startswith(" ")] == [
-        "hypotension_art", "hypotension_map", "rhythm_windows"]
+        "hypotension_art",
+        "hypotension_map",
+        "rhythm_windows",
+    ]
     (tmp_path / "ids.txt").write_text("01\n02\n")
     ok = _cli(recipe, folder, "-o", tmp_path / "o", "--cases", tmp_path / "ids.txt", "-j", "1")
     assert ok.returncode == 0, ok.stderr
     assert "windows" in ok.stderr and "0 failed" in ok.stderr
     failed = _cli(recipe, folder, "-o", tmp_path / "p", "-j", "1")
-    assert failed.returncode == 1 and "06" in failed.stderr and "no track for signal" in failed.stderr
+    assert (
+        failed.returncode == 1 and "06" in failed.stderr and "no track for signal" in failed.stderr
+    )
     (tmp_path / "bad.toml").write_text(SHORT.replace("stride = 30", "stride = 0"))
     bad = _cli(tmp_path / "bad.toml", folder, "-o", tmp_path / "q")
     assert bad.returncode == 2 and "windows.stride: must be > 0, not 0" in bad.stderr

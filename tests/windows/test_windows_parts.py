@@ -1,4 +1,5 @@
 """The pieces: numeric aggregations, decimation, rules, labels, event alignment."""
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,14 @@ def test_numeric_aggregations_are_the_plain_loop(method):
         k = int((t - T0) / 30)
         if not np.isnan(v) and 0 <= k < 20:
             steps.setdefault(k, []).append(v)
-    pick = {"first": lambda x: x[0], "last": lambda x: x[-1], "mean": np.mean,
-            "median": np.median, "min": min, "max": max}[method]
+    pick = {
+        "first": lambda x: x[0],
+        "last": lambda x: x[-1],
+        "mean": np.mean,
+        "median": np.median,
+        "min": min,
+        "max": max,
+    }[method]
     expected = np.full(20, np.nan, np.float32)
     for k, vals in steps.items():
         expected[k] = pick(vals)
@@ -54,7 +61,7 @@ def test_numeric_aggregations_are_the_plain_loop(method):
 def test_step_hold_with_a_maximum_gap():
     vf = vitalproc.VitalFile()
     vf.dtstart, vf.dtend = T0, T0 + 10
-    trk = vf.add_track("D/HR", dt=T0 + np.array([0.5, 2.0, 7.0]), values=np.array([60., 70, 80]))
+    trk = vf.add_track("D/HR", dt=T0 + np.array([0.5, 2.0, 7.0]), values=np.array([60.0, 70, 80]))
     got = resample(vf, trk, Signal("hr", ("HR",), 1, "hold", max_gap=3))
     expected = [np.nan, 60, 70, 70, 70, 70, np.nan, 80, 80, 80]
     np.testing.assert_array_equal(got, np.array(expected, np.float32))
@@ -90,10 +97,15 @@ def test_decimation_removes_what_the_new_rate_cannot_hold():
 
 
 def test_rules_follow_numpy_comparisons():
-    x = np.array([[50, 60, np.nan, 55],      # a NaN: no comparison fails on it
-                  [50, 50, 50, 50],          # flat
-                  [10, 90, 95, 100],         # below 30, big jump
-                  [np.nan, np.nan, np.nan, 1]], np.float32)
+    x = np.array(
+        [
+            [50, 60, np.nan, 55],  # a NaN: no comparison fails on it
+            [50, 50, 50, 50],  # flat
+            [10, 90, 95, 100],  # below 30, big jump
+            [np.nan, np.nan, np.nan, 1],
+        ],
+        np.float32,
+    )
     r = lambda kind, v, **kw: fails(Rule(kind, v, **kw), x, 1.0)
     assert r("nan_fraction", 0.25).tolist() == [False, False, False, True]
     assert r("nan_fraction", 0.2, low=52).tolist() == [True, True, True, True]
@@ -110,8 +122,9 @@ def test_labels():
     starts = np.array([0, 5])
     flat = x.ravel()
     assert signal_label(event, x, 1.0, flat, starts).tolist() == [True, True]
-    assert signal_label(Label("e", "event", "s", "input", "<", 65, min_duration=3),
-                        x, 1.0, flat, starts).tolist() == [False, False]
+    assert signal_label(
+        Label("e", "event", "s", "input", "<", 65, min_duration=3), x, 1.0, flat, starts
+    ).tolist() == [False, False]
     reg = Label("r", "regression", "s", "input", aggregate="median")
     assert signal_label(reg, x, 1.0, flat, starts).tolist() == [60, 60]
     agg = Label("a", "aggregate", "s", "input", "<", 65, aggregate="max", moving_average=2)
@@ -142,14 +155,23 @@ def test_cut_views_and_copies():
 def test_windows_aligned_to_events():
     vf = vitalproc.VitalFile()
     vf.dtstart, vf.dtend = T0, T0 + 100
-    vf.add_track("D/W", srate=10, dt=T0 + np.arange(100.0),
-                 samples=np.tile(np.arange(10, dtype=np.float32), (100, 1)) + np.arange(100)[:, None])
-    vf.add_track("EVENT", dt=T0 + np.array([2.0, 30.0, 50.0, 99.0]),
-                 values=np.array(["a", "b", "c", "d"], object))
-    recipe = parse_recipe({
-        "signals": [{"name": "w", "track": "D/W", "rate": 10}],
-        "windows": {"length": 10, "align": "events", "events": "EVENT", "offset": -5},
-    })
+    vf.add_track(
+        "D/W",
+        srate=10,
+        dt=T0 + np.arange(100.0),
+        samples=np.tile(np.arange(10, dtype=np.float32), (100, 1)) + np.arange(100)[:, None],
+    )
+    vf.add_track(
+        "EVENT",
+        dt=T0 + np.array([2.0, 30.0, 50.0, 99.0]),
+        values=np.array(["a", "b", "c", "d"], object),
+    )
+    recipe = parse_recipe(
+        {
+            "signals": [{"name": "w", "track": "D/W", "rate": 10}],
+            "windows": {"length": 10, "align": "events", "events": "EVENT", "offset": -5},
+        }
+    )
     cw = cut_case(recipe, vf)
     # 2 s: starts before the recording; 99 s: ends after it
     assert cw.columns["offset"].tolist() == [25.0, 45.0]
@@ -169,10 +191,17 @@ def test_rules_per_block_equal_rules_per_window(seed):
     x[rng.random(len(x)) < 0.03] = 120  # jumps, some across block boundaries
     starts = first + np.arange(count) * step
     windows = cut(x, starts, length)
-    for kind, kw in [("nan_fraction", {}), ("nan_fraction", {"low": 20, "high": 90}),
-                     ("above", {}), ("below", {}), ("peak_to_peak", {}), ("max_jump", {})]:
+    for kind, kw in [
+        ("nan_fraction", {}),
+        ("nan_fraction", {"low": 20, "high": 90}),
+        ("above", {}),
+        ("below", {}),
+        ("peak_to_peak", {}),
+        ("max_jump", {}),
+    ]:
         assert kind in BLOCKABLE
         for value in (0.1, 30.0, 60.0):
             rule = Rule(kind, value, **kw)
-            assert np.array_equal(block_fails(rule, x, first, count, step, length, g),
-                                  fails(rule, windows, 1.0)), (kind, value, g, step, length)
+            assert np.array_equal(
+                block_fails(rule, x, first, count, step, length, g), fails(rule, windows, 1.0)
+            ), (kind, value, g, step, length)

@@ -1,5 +1,6 @@
 """The three shipped recipes against plain loops (vitaldb's reader for the grids) on
 generated recordings with known hypotension episodes and rhythm annotations."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,16 +15,23 @@ from recordings import make_case
 
 import vitalproc
 
-RHYTHM = [(0.0, "sinus"), (200.0, "af"), (371.0, "sinus"), (455.0, "noise"),
-          (470.0, "sinus"), (610.0, "af")]
+RHYTHM = [
+    (0.0, "sinus"),
+    (200.0, "af"),
+    (371.0, "sinus"),
+    (455.0, "noise"),
+    (470.0, "sinus"),
+    (610.0, "af"),
+]
 
 
 @pytest.fixture(scope="module")
 def art_cases(tmp_path_factory):
     folder = tmp_path_factory.mktemp("art")
     make_case(folder / "a.vital", 900, dips=[(400, 520)], seed=1)
-    make_case(folder / "b.vital", 1234.5, dips=[(100, 260), (700, 1000)], seed=2,
-              start=1_700_100_000.25)
+    make_case(
+        folder / "b.vital", 1234.5, dips=[(100, 260), (700, 1000)], seed=2, start=1_700_100_000.25
+    )
     make_case(folder / "c.vital", 700, dips=[], seed=3)
     return folder
 
@@ -67,8 +75,7 @@ def test_hypotension_art_labels_the_known_episodes(art_built):
     assert not ws.index[ws.index.caseid == "c"].hypotension.any()  # no episode at all
 
 
-def test_hypotension_art_from_a_converted_dataset_is_the_same(art_cases, art_built,
-                                                             tmp_path):
+def test_hypotension_art_from_a_converted_dataset_is_the_same(art_cases, art_built, tmp_path):
     _, ws = art_built
     ds = tmp_path / "ds"
     assert vitalproc.convert([art_cases], ds, jobs=1).ok
@@ -83,8 +90,10 @@ def test_hypotension_art_from_a_converted_dataset_is_the_same(art_cases, art_bui
 
 
 def test_hypotension_map_is_the_plain_loop(vitaldb, tmp_path):
-    paths = [make_case(tmp_path / "m1.vital", 2400, dips=[(900, 1100)], seed=4),
-             make_case(tmp_path / "m2.vital", 3000, dips=[(300, 340), (1500, 1900)], seed=5)]
+    paths = [
+        make_case(tmp_path / "m1.vital", 2400, dips=[(900, 1100)], seed=4),
+        make_case(tmp_path / "m2.vital", 3000, dips=[(300, 340), (1500, 1900)], seed=5),
+    ]
     report = vitalproc.windows.build("hypotension_map", [tmp_path], tmp_path / "out", jobs=1)
     assert not report.failed
     ws = vitalproc.windows.open(tmp_path / "out")
@@ -121,8 +130,7 @@ def test_rhythm_windows_classes_and_purity(tmp_path):
 
 def test_rhythm_windows_arrays_are_the_filtered_wave(vitaldb, tmp_path):
     signal = pytest.importorskip("scipy.signal")
-    path = make_case(tmp_path / "r2.vital", 300, dips=[], seed=7, ecg=True,
-                     rhythm=[(0, "sinus")])
+    path = make_case(tmp_path / "r2.vital", 300, dips=[], seed=7, ecg=True, rhythm=[(0, "sinus")])
     vitalproc.windows.build("rhythm_windows", [path], tmp_path / "out", jobs=1)
     ws = vitalproc.windows.open(tmp_path / "out")
     wave = vitaldb_read(vitaldb, path).to_numpy(["SNUADC/ECG_II"], 1 / 500)[:, 0].astype(float)
@@ -130,5 +138,4 @@ def test_rhythm_windows_arrays_are_the_filtered_wave(vitaldb, tmp_path):
     expected = np.convolve(wave, taps, mode="same")[::5]
     for k, offset in enumerate(ws.index.offset):
         i = round(offset * 100)
-        np.testing.assert_allclose(ws.arrays["ecg"][k], expected[i:i + 3000], rtol=0,
-                                   atol=2e-5)
+        np.testing.assert_allclose(ws.arrays["ecg"][k], expected[i : i + 3000], rtol=0, atol=2e-5)

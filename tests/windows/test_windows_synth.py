@@ -1,5 +1,6 @@
 """The shipped recipes on recordings from the synthetic generator, whose ground truth
 (``<stem>.truth.json``, ``<stem>.rhythm.csv``) says where each episode and rhythm is."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,15 @@ TRACKS = ["SNUADC/ART", "Solar8000/ART_MBP", "SNUADC/ECG_II", "SNUADC/PLETH"]
 def synth_case(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synth")
     path = folder / "s1.vital"
-    vitalproc.synth(path, profile="or", hours=0.75, seed=3, tracks=TRACKS,
-                    hypotension=[(900, 420, 65)],
-                    rhythm=[("AF", 300, 240), ("BAD", 1500, 120)])
+    vitalproc.synth(
+        path,
+        profile="or",
+        hours=0.75,
+        seed=3,
+        tracks=TRACKS,
+        hypotension=[(900, 420, 65)],
+        rhythm=[("AF", 300, 240), ("BAD", 1500, 120)],
+    )
     truth = json.loads((folder / "s1.truth.json").read_text())
     return path, truth
 
@@ -30,8 +37,7 @@ def _build(recipe, path, out):
     return vitalproc.windows.open(out)
 
 
-def test_hypotension_art_on_a_generated_case_is_the_vitaldb_loop(vitaldb, synth_case,
-                                                                tmp_path):
+def test_hypotension_art_on_a_generated_case_is_the_vitaldb_loop(vitaldb, synth_case, tmp_path):
     path, truth = synth_case
     ws = _build("hypotension_art", path, tmp_path / "o")
     arr, labels, valid, reasons = hypotension_art_oracle(vitaldb, path)
@@ -72,8 +78,9 @@ def test_rhythm_windows_follow_the_annotation(synth_case, tmp_path):
     ws = _build("rhythm_windows", path, tmp_path / "o")
     spans = [(r["start_s"], r["end_s"], r["class"]) for r in truth["rhythm"]]
     assert {c for _, _, c in spans} == {"N", "AF", "BAD"}
-    for offset, label, valid, reason in zip(ws.index.offset, ws.index.rhythm,
-                                            ws.index.valid, ws.index.reason):
+    for offset, label, valid, reason in zip(
+        ws.index.offset, ws.index.rhythm, ws.index.valid, ws.index.reason
+    ):
         touching = {c for s, e, c in spans if s < offset + 30 and e > offset}
         if "BAD" in touching:
             assert not valid and reason == "bad_quality"

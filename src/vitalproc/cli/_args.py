@@ -3,6 +3,7 @@
 Each is parsed before any file is read (a bad value is a usage error, exit 2); times
 are resolved per file (``TimeSpec.resolve``), since they may count from its start.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,7 +69,8 @@ def parse_time(text: str, absolute: bool = False) -> TimeSpec | None:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"invalid time {text!r}: give seconds from the start (90, 5m, 2h; negative: "
-            f"from the end), a Unix time (@1700000000) or an ISO 8601 time") from None
+            f"from the end), a Unix time (@1700000000) or an ISO 8601 time"
+        ) from None
     if when.tzinfo is None:
         return TimeSpec("local", when, text)
     return TimeSpec("absolute", when.timestamp(), text)
@@ -90,7 +92,8 @@ def track_types(text: str) -> frozenset[int]:
         return frozenset(TRACK_TYPES[t.strip().lower()] for t in text.split(",") if t.strip())
     except KeyError as exc:
         raise argparse.ArgumentTypeError(
-            f"unknown track type {exc.args[0]!r} (wave, numeric, string)") from None
+            f"unknown track type {exc.args[0]!r} (wave, numeric, string)"
+        ) from None
 
 
 def count(text: str) -> int | None:
@@ -109,6 +112,7 @@ def interval(text: str) -> float:
     except ValueError:
         value = math.nan
     if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"interval must be a positive number of seconds, "
-                                         f"not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"interval must be a positive number of seconds, not {text!r}"
+        )
     return value

@@ -5,6 +5,7 @@ exactly those values (wave samples as numpy views in the on-disk dtype, numbers 
 ``float``/``int`` as ``struct.unpack`` returns them, texts decoded with UTF-8 ignoring bad
 bytes) without materialising a dict per record until one is asked for.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -44,9 +45,9 @@ class Records(Sequence[dict[str, Any]]):
         t = self._track
         offsets = cast("np.ndarray", t.offsets)  # waves and strings have boundaries
         if t.type == TrackType.WAVE:
-            val: Any = t.data[offsets[i]:offsets[i + 1]]
+            val: Any = t.data[offsets[i] : offsets[i + 1]]
         elif t.type == TrackType.STRING:
-            val = t.data[offsets[i]:offsets[i + 1]].tobytes().decode("utf-8", "ignore")
+            val = t.data[offsets[i] : offsets[i + 1]].tobytes().decode("utf-8", "ignore")
         else:
             val = t.data[i].item()
         return {"dt": float(t.dt[i]), "val": val}

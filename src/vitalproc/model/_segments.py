@@ -15,6 +15,7 @@ stream; ``join`` makes the track from them:
   records make a track of their own, named ``Name#k`` (``k``: its first declaration's
   number in the file, from 1).
 """
+
 from __future__ import annotations
 
 from typing import Any, cast
@@ -45,10 +46,20 @@ def join(track: Track, parts: list[Part]) -> tuple[list[Track], list[tuple[int, 
     tracks, counts = [track], [_fill(track, [p for _, p in main])]
     for members in groups.values():
         first, last = members[0][0], members[-1][1][0]
-        extra = Track(f"{last.name}#{first + 1}", last.type, col=last.col,
-                      montype=last.montype, dname=last.dname, unit=last.unit, fmt=last.fmt,
-                      srate=last.srate, gain=last.gain, offset=last.offset,
-                      mindisp=last.mindisp, maxdisp=last.maxdisp)
+        extra = Track(
+            f"{last.name}#{first + 1}",
+            last.type,
+            col=last.col,
+            montype=last.montype,
+            dname=last.dname,
+            unit=last.unit,
+            fmt=last.fmt,
+            srate=last.srate,
+            gain=last.gain,
+            offset=last.offset,
+            mindisp=last.mindisp,
+            maxdisp=last.maxdisp,
+        )
         extra.apart_from = track.dtname
         tracks.append(extra)
         counts.append(_fill(extra, [p for _, p in members]))
@@ -68,8 +79,9 @@ def _fill(track: Track, parts: list[Part]) -> tuple[int, int]:
     ones, seqs = [], []
     meanings = [(p[0].fmt, p[0].gain, p[0].offset) for p in held]  # before track changes
     for decl, nrec, dt, ends, data, seq, _ in held:
-        one = Track(decl.name, decl.type, fmt=decl.fmt, srate=decl.srate, gain=decl.gain,
-                    offset=decl.offset)
+        one = Track(
+            decl.name, decl.type, fmt=decl.fmt, srate=decl.srate, gain=decl.gain, offset=decl.offset
+        )
         one._set_columns(nrec, dt, ends, data)
         ones.append(one)
         seqs.append(np.frombuffer(seq, np.int64))
@@ -77,14 +89,15 @@ def _fill(track: Track, parts: list[Part]) -> tuple[int, int]:
     samples = np.empty(sum(len(one.data) for one in ones), np.float64)
     at = 0
     for one in ones:
-        one._physical_into(samples[at:at + len(one.data)])
+        one._physical_into(samples[at : at + len(one.data)])
         at += len(one.data)
     seq = np.concatenate(seqs)
     which = np.repeat(np.arange(len(ones)), [len(one.dt) for one in ones])
     dt = np.concatenate([one.dt for one in ones])
     wave = track.type == TrackType.WAVE
-    n: Any = np.concatenate([np.diff(cast(np.ndarray, one.offsets)) for one in ones]) \
-        if wave else None
+    n: Any = (
+        np.concatenate([np.diff(cast(np.ndarray, one.offsets)) for one in ones]) if wave else None
+    )
     if len(seq) > 1 and (seq[1:] < seq[:-1]).any():  # records interleave: file order
         # Stable: records a slot held before the name was read apart share one position.
         order = np.argsort(seq, kind="stable")

@@ -15,6 +15,7 @@ Settings are module attributes, as vitaldb's ``api_url``: ``api_url``,
     od.api_url = "http://127.0.0.1:8000"      # a test server or a copy of the API
     od.load_case(1, ["ART", "HR"], 1 / 100)
 """
+
 from __future__ import annotations
 
 import sys

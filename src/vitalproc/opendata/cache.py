@@ -11,6 +11,7 @@ A download writes to the ``.part`` file, checks the gzip stream as it arrives an
 renamed only once the whole stream verified and its size matched the server's; a
 download killed at any point leaves at worst a ``.part`` to resume.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -53,14 +54,18 @@ class CaseStore:
         What waits between retries (tests pass a no-op).
     """
 
-    def __init__(self, on_bytes: Callable[[int], None] | None = None,
-                 sleep: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        on_bytes: Callable[[int], None] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ):
         import time
 
         self.api_url = settings.api_url.rstrip("/")
         self.version = settings.DATASET_VERSION
-        self.folder = os.path.join(settings.cache_root(), settings.source_key(self.api_url),
-                                   str(self.version))
+        self.folder = os.path.join(
+            settings.cache_root(), settings.source_key(self.api_url), str(self.version)
+        )
         self.on_bytes = on_bytes
         self.sleep = sleep or time.sleep
 
@@ -169,8 +174,9 @@ class CaseStore:
 
     def _offline_check(self, caseid: Any) -> None:
         if settings.offline:
-            raise NotCachedError(self.url(caseid), "offline, and the case is not cached "
-                                 f"in {self.folder}")
+            raise NotCachedError(
+                self.url(caseid), f"offline, and the case is not cached in {self.folder}"
+            )
 
 
 class _Download:
@@ -266,7 +272,7 @@ class _Download:
                     self.total = self.have
                     return self._complete()
                 self._restart()
-                raise Retryable("the server has fewer bytes than the partial download")
+                raise Retryable("the server has fewer bytes than the partial download") from exc
             raise
         try:
             return self._receive(response)
@@ -309,8 +315,10 @@ class _Download:
     def _complete(self) -> bool:
         if self.have != self.total or not self.inflater.complete:
             raise CorruptStream(
-                f"{self.have} bytes of {self.total}" if self.have != self.total
-                else "the gzip stream ends inside a member")
+                f"{self.have} bytes of {self.total}"
+                if self.have != self.total
+                else "the gzip stream ends inside a member"
+            )
         if self.walk is not None:
             self.walk.finish()
         with open(self.part, "rb+") as f:

@@ -5,6 +5,7 @@ of its packed file (``CaseStore.prefix``), as vitaldb's streamed read does; with
 (or when that read would need the whole file), the whole file is downloaded once into
 the cache and read from there on every later call.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -26,14 +27,27 @@ def is_caseid(value: Any) -> bool:
     return isinstance(value, numbers.Integral)
 
 
-def read_case(vf: _VitalFile, caseid: Any, track_names: Any = None, exclude: Any = None,
-              header_only: bool = False, maxlen: float | None = None,
-              compat: str | None = None, store: CaseStore | None = None) -> None:
+def read_case(
+    vf: _VitalFile,
+    caseid: Any,
+    track_names: Any = None,
+    exclude: Any = None,
+    header_only: bool = False,
+    maxlen: float | None = None,
+    compat: str | None = None,
+    store: CaseStore | None = None,
+) -> None:
     """Fill ``vf`` with a case, as ``VitalFile(path, ...)`` fills it from a file."""
     if settings.mirror:
-        _VitalFile.__init__(vf, case_path(settings.mirror, caseid), track_names,
-                            header_only=header_only, exclude=exclude, maxlen=maxlen,
-                            compat=compat)
+        _VitalFile.__init__(
+            vf,
+            case_path(settings.mirror, caseid),
+            track_names,
+            header_only=header_only,
+            exclude=exclude,
+            maxlen=maxlen,
+            compat=compat,
+        )
         vf.ipath = caseid
         return
     store = store or CaseStore()
@@ -48,8 +62,15 @@ def read_case(vf: _VitalFile, caseid: Any, track_names: Any = None, exclude: Any
         path = store.ensure(caseid)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            _VitalFile.__init__(vf, path, names, header_only=header_only, exclude=exclude,
-                                maxlen=maxlen, compat=compat)
+            _VitalFile.__init__(
+                vf,
+                path,
+                names,
+                header_only=header_only,
+                exclude=exclude,
+                maxlen=maxlen,
+                compat=compat,
+            )
         if attempt == 1 and _ROT & {w.code for w in vf.warnings}:
             store.invalidate(caseid)  # went bad on disk since it was verified: fetch again
             continue
@@ -70,14 +91,32 @@ class VitalFile(_VitalFile):
     is ignored, as vitaldb does.
     """
 
-    def __init__(self, ipath: Any = None, track_names: Any = None, header_only: bool = False,
-                 skip_records: bool | None = None, exclude: Any = None,
-                 maxlen: float | None = None, interval: float | None = None,
-                 compat: str | None = None, strict: bool = False,
-                 max_inflated_bytes: int | None = None):
+    def __init__(
+        self,
+        ipath: Any = None,
+        track_names: Any = None,
+        header_only: bool = False,
+        skip_records: bool | None = None,
+        exclude: Any = None,
+        maxlen: float | None = None,
+        interval: float | None = None,
+        compat: str | None = None,
+        strict: bool = False,
+        max_inflated_bytes: int | None = None,
+    ):
         if not is_caseid(ipath) or (isinstance(ipath, bool) and compat is None):
-            super().__init__(ipath, track_names, header_only, skip_records, exclude, maxlen,
-                             interval, compat, strict, max_inflated_bytes)
+            super().__init__(
+                ipath,
+                track_names,
+                header_only,
+                skip_records,
+                exclude,
+                maxlen,
+                interval,
+                compat,
+                strict,
+                max_inflated_bytes,
+            )
             return
         if skip_records is not None:
             header_only = skip_records
@@ -90,8 +129,9 @@ class VitalFile(_VitalFile):
         read_case(self, ipath, track_names, exclude, header_only, maxlen, compat)
 
 
-def load_case(caseid: Any, track_names: Any = None, interval: float = 1, *,
-              compat: str | None = None) -> Any:
+def load_case(
+    caseid: Any, track_names: Any = None, interval: float = 1, *, compat: str | None = None
+) -> Any:
     """A case's tracks on a time grid, as vitaldb's ``load_case``.
 
     Parameters

@@ -6,6 +6,7 @@ network, and inflating for verification releases the GIL). Each case is retried 
 go on. With ``tracks``, only the bytes up to the last wanted block of each packed file
 are fetched, and the output file holds the wanted tracks only.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -49,13 +50,16 @@ class FetchReport(NamedTuple):
 
     def summary(self) -> str:
         """One line of counts and rates, then one line per failed case."""
-        count = {s: sum(r.status == s for r in self.results)
-                 for s in ("fetched", "cached", "failed")}
+        count = {
+            s: sum(r.status == s for r in self.results) for s in ("fetched", "cached", "failed")
+        }
         secs = max(self.seconds, 1e-9)
-        head = (f"{len(self.results)} cases in {self.seconds:.1f} s "
-                f"({len(self.results) / secs:.1f} cases/s, {self.nbytes / 1e6 / secs:.1f} "
-                f"MB/s): {count['fetched']} fetched, {count['cached']} from the cache, "
-                f"{count['failed']} failed")
+        head = (
+            f"{len(self.results)} cases in {self.seconds:.1f} s "
+            f"({len(self.results) / secs:.1f} cases/s, {self.nbytes / 1e6 / secs:.1f} "
+            f"MB/s): {count['fetched']} fetched, {count['cached']} from the cache, "
+            f"{count['failed']} failed"
+        )
         lines = [head]
         lines += [f"  case {r.caseid}: {r.reason}" for r in self.failed]
         return "\n".join(lines)
@@ -81,8 +85,7 @@ def parse_cases(text: str) -> list[int]:
         except ValueError:
             raise ValueError(f"not a case id or range: {part!r}") from None
         if a < 1 or b < a:
-            raise ValueError(f"not a case id or range: {part!r} (ids start at 1; a-b "
-                             "needs a <= b)")
+            raise ValueError(f"not a case id or range: {part!r} (ids start at 1; a-b needs a <= b)")
         out.update(dict.fromkeys(range(a, b + 1)))
     if not out:
         raise ValueError("no case ids given")
@@ -106,10 +109,17 @@ class _Counter:
         return n
 
 
-def fetch(caseids: Iterable[int], tracks: Any = None, output: str | os.PathLike | None = None,
-          *, jobs: int = 8, convert: str | os.PathLike | None = None,
-          progress: bool | None = None, exclude: Any = None,
-          sleep: Callable[[float], None] | None = None) -> FetchReport:
+def fetch(
+    caseids: Iterable[int],
+    tracks: Any = None,
+    output: str | os.PathLike | None = None,
+    *,
+    jobs: int = 8,
+    convert: str | os.PathLike | None = None,
+    progress: bool | None = None,
+    exclude: Any = None,
+    sleep: Callable[[float], None] | None = None,
+) -> FetchReport:
     """Fetch cases of the open dataset into the cache (and ``output``), in parallel.
 
     Parameters
@@ -141,8 +151,9 @@ def fetch(caseids: Iterable[int], tracks: Any = None, output: str | os.PathLike 
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
     if tracks and output is None:
-        raise ValueError("a fetch of some tracks writes files of those tracks: give an "
-                         "output folder")
+        raise ValueError(
+            "a fetch of some tracks writes files of those tracks: give an output folder"
+        )
     if output is not None:
         os.makedirs(output, exist_ok=True)
     counter = _Counter()
@@ -167,8 +178,7 @@ def fetch(caseids: Iterable[int], tracks: Any = None, output: str | os.PathLike 
             results.append(future.result())
             if bar is not None:
                 elapsed = max(time.perf_counter() - start, 1e-9)
-                bar.set_postfix_str(f"{counter.total / 1e6 / elapsed:.1f} MB/s",
-                                    refresh=False)
+                bar.set_postfix_str(f"{counter.total / 1e6 / elapsed:.1f} MB/s", refresh=False)
                 bar.update(1)
     if bar is not None:
         bar.close()
@@ -188,8 +198,13 @@ def _bar(total: int, progress: bool | None) -> Any:
     return tqdm(total=total, unit="case", desc="fetch", file=sys.stderr, dynamic_ncols=True)
 
 
-def _fetch_one(store: CaseStore | None, caseid: int, tracks: Any, exclude: Any,
-               output: str | os.PathLike | None) -> str:
+def _fetch_one(
+    store: CaseStore | None,
+    caseid: int,
+    tracks: Any,
+    exclude: Any,
+    output: str | os.PathLike | None,
+) -> str:
     """Fetch one case; returns the file that holds it (in ``output`` if given)."""
     if store is None:  # a mirror: its file, or the wanted tracks of it
         path = case_path(settings.mirror, caseid)  # type: ignore[arg-type]
@@ -249,8 +264,9 @@ def _place(output: str | os.PathLike | None, caseid: int, cached: str) -> str:
     return path
 
 
-def _convert(report: FetchReport, dataset: str | os.PathLike, jobs: int,
-             progress: bool | None) -> str:
+def _convert(
+    report: FetchReport, dataset: str | os.PathLike, jobs: int, progress: bool | None
+) -> str:
     """The fetched cases into a Parquet dataset, the clinical and lab tables beside."""
     from ..dataset.batch import convert
     from .queries import load_clinical_data, load_lab_data
@@ -261,8 +277,10 @@ def _convert(report: FetchReport, dataset: str | os.PathLike, jobs: int,
     else:
         os.makedirs(dataset, exist_ok=True)
     ids = [r.caseid for r in done]
-    for name, frame in (("_clinical_data.parquet", load_clinical_data(ids)),
-                        ("_lab_data.parquet", load_lab_data(ids))):
+    for name, frame in (
+        ("_clinical_data.parquet", load_clinical_data(ids)),
+        ("_lab_data.parquet", load_lab_data(ids)),
+    ):
         out = os.path.join(dataset, name)
         frame.reset_index(drop=True).to_parquet(out + ".tmp", index=False)
         os.replace(out + ".tmp", out)

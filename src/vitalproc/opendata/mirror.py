@@ -4,6 +4,7 @@ Layout: ``vital_files/NNNN.vital`` (the case id, four digits at least), and besi
 ``clinical_data.csv``, ``lab_data.csv`` and ``track_names.csv``. Case files are read in
 place: no cache, no network.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,7 @@ def case_path(root: str, caseid: int) -> str:
         path = os.path.join(folder, name)
         if os.path.isfile(path):
             return path
-    raise FetchError(os.path.join(folder, f"{int(caseid):04d}.vital"),
-                     "no such case in the mirror")
+    raise FetchError(os.path.join(folder, f"{int(caseid):04d}.vital"), "no such case in the mirror")
 
 
 def case_paths(root: str) -> Iterator[tuple[int, str]]:

@@ -11,6 +11,7 @@ read of the whole file gives).
 
 ``Inflater`` checks a gzip stream as it arrives: every member's CRC-32 and length.
 """
+
 from __future__ import annotations
 
 import struct
@@ -112,9 +113,9 @@ class PrefixWalk:
         self.end: int | None = None
         self.packed = False
         self._buf = bytearray()
-        self._base = 0           # stream offset of _buf[0]
+        self._base = 0  # stream offset of _buf[0]
         self._header_len: int | None = None
-        self._skip_to = 0        # a skipped block ends here (vitaldb's f.seek)
+        self._skip_to = 0  # a skipped block ends here (vitaldb's f.seek)
         self.did_dnames: dict[int, str] = {}
         self.tid_dtnames: dict[int, str] = {}
         self.tid_reclens: dict[int, int] = {}
@@ -155,7 +156,7 @@ class PrefixWalk:
                 return
             self._header_len = 10 + hlen
             self.packed = hlen >= 27 and buf[10 + 26] == 1
-            self.head = bytes(buf[:10 + hlen])
+            self.head = bytes(buf[: 10 + hlen])
             pos = 10 + hlen
         while not self.settled:
             absolute = self._base + pos
@@ -173,8 +174,8 @@ class PrefixWalk:
             plen = _u32(buf, pos + 1)[0]
             if len(buf) < pos + 5 + plen:
                 break
-            body = bytes(buf[pos + 5:pos + 5 + plen])
-            packet = bytes(buf[pos:pos + 5 + plen])
+            body = bytes(buf[pos + 5 : pos + 5 + plen])
+            packet = bytes(buf[pos : pos + 5 + plen])
             pos += 5 + plen
             self._packet(ptype, plen, body, packet, self._base + pos)
             if not self.settled and self._skip_to <= self._base + pos:
@@ -183,8 +184,11 @@ class PrefixWalk:
         self._base += pos
 
     def _check_stop(self, offset: int) -> bool:
-        if self.stop_offset is not None and self.stop_offset > 0 \
-                and self.rec_consumed >= self.stop_offset:
+        if (
+            self.stop_offset is not None
+            and self.stop_offset > 0
+            and self.rec_consumed >= self.stop_offset
+        ):
             self.done, self.end = True, offset
         return self.done
 
@@ -193,10 +197,10 @@ class PrefixWalk:
             did = _u32(body, 0)[0]
             pos = 4
             n = _u32(body, pos)[0]
-            devtype = body[pos + 4:pos + 4 + n].decode("utf-8", "ignore")
+            devtype = body[pos + 4 : pos + 4 + n].decode("utf-8", "ignore")
             pos += 4 + n
             n = _u32(body, pos)[0]
-            name = body[pos + 4:pos + 4 + n].decode("utf-8", "ignore")
+            name = body[pos + 4 : pos + 4 + n].decode("utf-8", "ignore")
             self.did_dnames[did] = name or devtype
             self.kept.append((ptype, None, packet))
         elif ptype == _TRKINFO:
@@ -212,7 +216,7 @@ class PrefixWalk:
         if trktype in (1, 2) and fmt not in _KNOWN_FMTS:
             return
         n = _u32(b, 4)[0]
-        tname = b[8:8 + n].decode("utf-8", "ignore")
+        tname = b[8 : 8 + n].decode("utf-8", "ignore")
         pos = 8 + n
         if plen > pos:  # unit
             pos += 4 + _u32(b, pos)[0]
@@ -246,8 +250,9 @@ class PrefixWalk:
             if self.packed:
                 wanted = [i for i, t in enumerate(self.order) if t in self.tid_dtnames]
                 if wanted and all(self.tid_reclens.get(t, 0) > 0 for t in self.order):
-                    self.stop_offset = sum(self.tid_reclens[t]
-                                           for t in self.order[:wanted[-1] + 1])
+                    self.stop_offset = sum(
+                        self.tid_reclens[t] for t in self.order[: wanted[-1] + 1]
+                    )
             if self.stop_offset <= 0:
                 self.whole = True
                 return

@@ -12,6 +12,7 @@ its docstring says by default; ``compat="vitaldb"`` gives vitaldb's result exact
   string that starts with a comma whole), returns the case ids sorted (vitaldb: a set's
   order) and an empty list for no names (vitaldb raises ``TypeError``).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -25,8 +26,7 @@ def _check(compat: str | None) -> None:
     _check_compat(compat)
 
 
-def load_clinical_data(caseids: Any = (), params: Any = (), *,
-                       compat: str | None = None) -> Any:
+def load_clinical_data(caseids: Any = (), params: Any = (), *, compat: str | None = None) -> Any:
     """Clinical information of the cases (rows) in the parameters (columns).
 
     Parameters
@@ -85,10 +85,12 @@ def get_track_names(caseids: Any = (), *, compat: str | None = None) -> Any:
     none)."""
     _check(compat)
     if compat is not None:
-        _deprecated("get_track_names() relies on the per-track 'trks' index, which is "
-                    "deprecated. Track names are available from the .vital file via "
-                    "VitalFile(caseid).get_track_names(). The trks index may be removed "
-                    "in a future release.")
+        _deprecated(
+            "get_track_names() relies on the per-track 'trks' index, which is "
+            "deprecated. Track names are available from the .vital file via "
+            "VitalFile(caseid).get_track_names(). The trks index may be removed "
+            "in a future release."
+        )
     dftrks = tables.table("trks")
     sel = dftrks if not caseids and compat is None else dftrks[dftrks["caseid"].isin(caseids)]
     return sel.groupby("caseid")["tname"].apply(list).reset_index(name="tnames")
@@ -110,8 +112,10 @@ def find_cases(track_names: Any, *, compat: str | None = None) -> list[int]:
     """
     _check(compat)
     if compat is not None:
-        _deprecated("find_cases() relies on the per-track 'trks' index, which is "
-                    "deprecated and may be removed in a future release.")
+        _deprecated(
+            "find_cases() relies on the per-track 'trks' index, which is "
+            "deprecated and may be removed in a future release."
+        )
     dftrks = tables.table("trks")
     if isinstance(track_names, str):
         if compat is not None:
@@ -119,9 +123,14 @@ def find_cases(track_names: Any, *, compat: str | None = None) -> list[int]:
         else:
             track_names = [t for t in track_names.split(",") if t]
     if compat is not None:
-        return list(set.intersection(*[
-            set(dftrks.loc[dftrks["tname"].str.endswith(dtname), "caseid"])
-            for dtname in track_names]))
+        return list(
+            set.intersection(
+                *[
+                    set(dftrks.loc[dftrks["tname"].str.endswith(dtname), "caseid"])
+                    for dtname in track_names
+                ]
+            )
+        )
     if not track_names:
         return []
     tname = dftrks["tname"].astype(str)

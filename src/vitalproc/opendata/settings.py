@@ -21,6 +21,7 @@ stand in at any time, as with vitaldb's ``vitaldb.dataset.api_url``):
     Seconds a connection or read may stall; attempts after the first failure; the first
     wait between attempts (doubled after each, up to 10 s, with jitter).
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,16 @@ retries: int = 4
 backoff: float = 0.5
 
 #: Names a caller may set through ``vitalproc.opendata`` or ``vitalproc.compat``.
-NAMES = ("api_url", "DATASET_VERSION", "cache_dir", "offline", "mirror", "timeout",
-         "retries", "backoff")
+NAMES = (
+    "api_url",
+    "DATASET_VERSION",
+    "cache_dir",
+    "offline",
+    "mirror",
+    "timeout",
+    "retries",
+    "backoff",
+)
 
 
 def default_cache_dir() -> str:

@@ -5,6 +5,7 @@ cache folder, so a later process and offline mode read them with no network) or 
 mirror (``track_names.csv``, ``clinical_data.csv``, ``lab_data.csv``). Each table is
 parsed once per process and source, as vitaldb keeps them in module globals.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,7 @@ from . import settings
 from .transport import NotCachedError, get_bytes
 
 #: Endpoint -> file name in a mirror of the public release.
-MIRROR_FILES = {"trks": "track_names.csv", "cases": "clinical_data.csv",
-                "labs": "lab_data.csv"}
+MIRROR_FILES = {"trks": "track_names.csv", "cases": "clinical_data.csv", "labs": "lab_data.csv"}
 
 _frames: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()
@@ -24,8 +24,11 @@ _lock = threading.Lock()
 
 def source() -> str:
     """What the tables and cases are read from now: the mirror folder or the API."""
-    return f"mirror:{os.path.abspath(settings.mirror)}" if settings.mirror \
+    return (
+        f"mirror:{os.path.abspath(settings.mirror)}"
+        if settings.mirror
         else settings.api_url.rstrip("/")
+    )
 
 
 def table(name: str) -> Any:

@@ -5,6 +5,7 @@ timeouts, dropped connections, short bodies and 5xx replies are retried with exp
 backoff. ``Response`` streams a body and says how much of it arrived, so that a caller can
 resume a download from there with a Range request.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -28,10 +29,10 @@ class FetchError(OSError):
     """A file of the open dataset could not be fetched: ``url``, HTTP ``status`` (None when
     no reply came) and ``reason``, the last cause after every retry."""
 
-    def __init__(self, url: str, reason: str, status: int | None = None,
-                 attempts: int = 1):
-        super().__init__(f"{url}: {reason}" + (f" (after {attempts} attempts)"
-                                               if attempts > 1 else ""))
+    def __init__(self, url: str, reason: str, status: int | None = None, attempts: int = 1):
+        super().__init__(
+            f"{url}: {reason}" + (f" (after {attempts} attempts)" if attempts > 1 else "")
+        )
         self.url, self.reason, self.status, self.attempts = url, reason, status, attempts
 
 
@@ -75,8 +76,12 @@ def backoff(attempt: int, cap: float = 10.0) -> float:
     return delay * (0.5 + random.random() / 2)
 
 
-def with_retries(url: str, attempt: Callable[[], T], retries: int | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> T:
+def with_retries(
+    url: str,
+    attempt: Callable[[], T],
+    retries: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """Call ``attempt()`` until it returns, retrying what ``describe`` calls retryable.
 
     Raises
@@ -137,8 +142,7 @@ class Response:
             self.received += len(chunk)
             yield chunk
         if self.length is not None and self.received < self.length:
-            raise Retryable(f"connection closed mid-body ({self.received} of "
-                            f"{self.length} bytes)")
+            raise Retryable(f"connection closed mid-body ({self.received} of {self.length} bytes)")
 
     def read_all(self) -> bytes:
         return b"".join(self.chunks())
@@ -161,8 +165,13 @@ def _content_range(value: str) -> tuple[int, int | None]:
         raise Retryable(f"a malformed Content-Range {value!r}") from None
 
 
-def open_url(url: str, start: int = 0, end: int | None = None,
-             if_range: str | None = None, timeout: float | None = None) -> Response:
+def open_url(
+    url: str,
+    start: int = 0,
+    end: int | None = None,
+    if_range: str | None = None,
+    timeout: float | None = None,
+) -> Response:
     """One GET of ``url``, bytes ``start`` to ``end`` (inclusive; None: to the end).
 
     Raises ``urllib.error.HTTPError`` for error replies (a 416 included) and the socket's
@@ -176,8 +185,7 @@ def open_url(url: str, start: int = 0, end: int | None = None,
         if if_range:
             headers["If-Range"] = if_range
     request = urllib.request.Request(url, headers=headers)
-    raw = urllib.request.urlopen(
-        request, timeout=settings.timeout if timeout is None else timeout)
+    raw = urllib.request.urlopen(request, timeout=settings.timeout if timeout is None else timeout)
     try:
         return Response(raw, url, start if raw.status == 206 else 0)
     except BaseException:
@@ -187,6 +195,7 @@ def open_url(url: str, start: int = 0, end: int | None = None,
 
 def get_bytes(url: str, on_bytes: Callable[[int], None] | None = None) -> bytes:
     """The whole body of ``url``, with retries; a short body is retried."""
+
     def attempt() -> bytes:
         response = open_url(url)
         try:

@@ -9,6 +9,7 @@ the network included (a bare ``except``); here a failed download raises ``FetchE
 (``compat="vitaldb"``: an empty array, as vitaldb). A track with no rows is an empty
 array in both.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,10 +20,12 @@ from typing import Any
 from . import settings
 from .transport import FetchError, NotCachedError, get_bytes
 
-_DEPRECATED = ("{}()/the per-track CSV API is deprecated; use "
-               "vitaldb.load_case(caseid, track_names) or VitalFile, which read the "
-               "packed .vital file. The CSV track endpoints may be removed in a "
-               "future release.")
+_DEPRECATED = (
+    "{}()/the per-track CSV API is deprecated; use "
+    "vitaldb.load_case(caseid, track_names) or VitalFile, which read the "
+    "packed .vital file. The CSV track endpoints may be removed in a "
+    "future release."
+)
 
 
 def track_csv(tid: Any) -> str:
@@ -56,7 +59,7 @@ def _values(tid: Any, interval: float, compat: str | None) -> Any:
         return np.empty(0)
     try:
         dtvals = pd.read_csv(path, na_values="-nan(ind)", dtype=np.float32).values
-    except Exception:  # noqa: BLE001 (vitaldb's bare except: an unreadable table is empty)
+    except Exception:
         return np.empty(0)
     if len(dtvals) == 0:
         return np.empty(0)
@@ -64,8 +67,7 @@ def _values(tid: Any, interval: float, compat: str | None) -> Any:
     nsamp = int(np.nanmax(dtvals[:, 0])) + 1
     if np.isnan(dtvals[:, 0]).any():  # a wave: rows are samples, a few carry a time
         if nsamp != len(dtvals):  # resampled by picking evenly spaced samples
-            return np.take(dtvals[:, 1],
-                           np.linspace(0, len(dtvals) - 1, nsamp).astype(np.int64))
+            return np.take(dtvals[:, 1], np.linspace(0, len(dtvals) - 1, nsamp).astype(np.int64))
         return dtvals[:, 1]
     ret = np.full(nsamp, np.nan)
     rows = dtvals[:, 0].astype(np.int64)  # int() of each, as vitaldb's loop
@@ -107,5 +109,5 @@ def _load_trks(tids: Any, interval: float, compat: str | None) -> Any:
     ret = np.full((maxlen, len(tids)), np.nan)
     for i, trk in enumerate(trks):
         if trk is not None:
-            ret[:len(trk), i] = trk
+            ret[: len(trk), i] = trk
     return ret

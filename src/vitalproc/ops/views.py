@@ -6,6 +6,7 @@ is done on whole arrays instead of one record at a time. Where vitaldb fails by 
 these functions return what the rule means; where vitaldb returns the packed writer's gap
 filler as a value, they return NaN unless the file was read with ``compat="vitaldb"``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,10 +17,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
-from . import _grid
 from .._constants import FMT_GAP_SENTINEL, TrackType
 from .._deps import require
 from .._names import find_track
+from . import _grid
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,8 +29,15 @@ if TYPE_CHECKING:
 
     from ..model import Track, VitalFile
 
-__all__ = ["find_track", "get_samples", "get_track_samples", "resolve_interval",
-           "to_numpy", "to_pandas", "to_polars_grid"]
+__all__ = [
+    "find_track",
+    "get_samples",
+    "get_track_samples",
+    "resolve_interval",
+    "to_numpy",
+    "to_pandas",
+    "to_polars_grid",
+]
 
 #: vitaldb's wave rule: after gain/offset, samples above this (and +-inf) become NaN.
 WAVE_MAX = 4e9
@@ -41,13 +49,18 @@ TIME_COLUMN = "Time"
 
 # Column kinds, each with the dtype vitaldb gives it.
 _WAVE, _NUMERIC, _STRING, _MISSING = "wave", "numeric", "string", "missing"
-_KIND_DTYPE = {_WAVE: np.dtype(np.float32), _NUMERIC: np.dtype(np.float32),
-               _STRING: np.dtype(object), _MISSING: np.dtype(np.float64)}
+_KIND_DTYPE = {
+    _WAVE: np.dtype(np.float32),
+    _NUMERIC: np.dtype(np.float32),
+    _STRING: np.dtype(object),
+    _MISSING: np.dtype(np.float64),
+}
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT32_KINDS = frozenset((_WAVE, _NUMERIC))
 
 
 # ---- arguments --------------------------------------------------------------------------
+
 
 def resolve_interval(vf: VitalFile, interval: Any) -> float:
     """The grid step in seconds: ``interval``, or for None ``1 / max(srate)`` over every
@@ -68,11 +81,9 @@ def resolve_interval(vf: VitalFile, interval: Any) -> float:
     try:
         value = float(interval)
     except (TypeError, ValueError):
-        raise TypeError(f"interval must be a number of seconds or None, not {interval!r}"
-                        ) from None
+        raise TypeError(f"interval must be a number of seconds or None, not {interval!r}") from None
     if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"interval must be a positive, finite number of seconds, "
-                         f"not {interval!r}")
+        raise ValueError(f"interval must be a positive, finite number of seconds, not {interval!r}")
     return value
 
 
@@ -89,6 +100,7 @@ def split_track_names(vf: VitalFile, track_names: Any) -> list[str]:
 
 
 # ---- the grid and its columns -----------------------------------------------------------
+
 
 @dataclass
 class _Grid:
@@ -130,7 +142,7 @@ class _Column:
     track: Track | None
     kind: str
     length: int
-    nsamp: int = 0          # waves: vitaldb's buffer of ceil(span * srate) samples
+    nsamp: int = 0  # waves: vitaldb's buffer of ceil(span * srate) samples
     resample: bool = False  # waves: decimated by np.take/linspace onto the grid
 
     @property
@@ -198,19 +210,24 @@ def _float64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, np.float64)
 
 
-def _wave_runs(trk: Track, grid: _Grid, nsamp: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+def _wave_runs(
+    trk: Track, grid: _Grid, nsamp: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """vitaldb's placement of a wave's records in its buffer of ``nsamp`` samples:
     record ``i`` starts at ``ceil((dt_i - dtstart) * srate)``, cut to the buffer.
     Returns (start position, first sample index, sample count) of every record that
     shows, in file order (a NaN time, vitaldb's ValueError, shows nowhere), and whether
     starts and ends both never decrease (``_grid.wave_runs``)."""
-    return _grid.wave_runs(_float64(trk.dt), np.ascontiguousarray(trk.offsets, np.int64),
-                           grid.dtstart, trk.srate, nsamp)
+    return _grid.wave_runs(
+        _float64(trk.dt),
+        np.ascontiguousarray(trk.offsets, np.int64),
+        grid.dtstart,
+        trk.srate,
+        nsamp,
+    )
 
 
-def _wave_lookup(trk: Track, grid: _Grid, nsamp: int, q: np.ndarray | None
-                 ) -> tuple[Any, Any]:
+def _wave_lookup(trk: Track, grid: _Grid, nsamp: int, q: np.ndarray | None) -> tuple[Any, Any]:
     """Where vitaldb's wave buffer holds a sample: ``(rows, samples)`` such that
     ``buffer[q[rows]] == data[samples]`` wherever ``samples`` is not negative (elsewhere
     the buffer is NaN). ``q``, sorted: the buffer positions asked for; None: all of them,
@@ -258,12 +275,14 @@ class _Runs(NamedTuple):
     def samples(self, nrows: int) -> np.ndarray:
         """The sample each row holds, -1 for none (``_wave_lookup``'s other form); the
         runs may overlap (a later one wins)."""
-        return _grid.paint_samples(np.arange(nrows, dtype=np.int64), self.at, self.first,
-                                  self.count)
+        return _grid.paint_samples(
+            np.arange(nrows, dtype=np.int64), self.at, self.first, self.count
+        )
 
 
-def _lookup_unordered(start: np.ndarray, first: np.ndarray, count: np.ndarray,
-                      q: np.ndarray | None) -> tuple[Any, Any]:
+def _lookup_unordered(
+    start: np.ndarray, first: np.ndarray, count: np.ndarray, q: np.ndarray | None
+) -> tuple[Any, Any]:
     """``_wave_lookup`` for records that overlap out of order (a record starting inside
     an earlier, longer one): the records in file order, each overwriting what it covers,
     as vitaldb writes them. Every position: the records themselves (``_Runs``, copied
@@ -289,8 +308,9 @@ def _wave_values(trk: Track, raw: np.ndarray, nan_gaps: bool) -> np.ndarray:
     return vals
 
 
-def _fill(col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan,
-          prefilled: bool = False) -> None:
+def _fill(
+    col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan, prefilled: bool = False
+) -> None:
     """Write ``col`` onto ``out`` (one row of the result, any dtype), as vitaldb's
     column cast to that dtype would read. ``blank`` fills empty cells of strings;
     ``prefilled``: ``out`` holds NaN already."""
@@ -359,8 +379,10 @@ def _texts(trk: Track, recs: np.ndarray) -> np.ndarray:
     raw = trk.data.tobytes()
     ends = cast(np.ndarray, trk.offsets)  # a string track has its record boundaries
     out = np.empty(len(recs), object)
-    out[:] = [raw[a:b].decode("utf-8", "ignore")
-              for a, b in zip(ends[recs].tolist(), ends[recs + 1].tolist())]
+    out[:] = [
+        raw[a:b].decode("utf-8", "ignore")
+        for a, b in zip(ends[recs].tolist(), ends[recs + 1].tolist())
+    ]
     return out
 
 
@@ -375,15 +397,23 @@ def _copy_runs(trk: Track, runs: _Runs, dst: np.ndarray, nan_gaps: bool) -> None
     lo = int(runs.first.min())
     hi = int((runs.first + runs.count).max())
     values = _wave_values(trk, trk.data[lo:hi], nan_gaps)
-    target = dst if dst.dtype == np.float32 and dst.flags.c_contiguous else \
-        np.full(len(dst), np.nan, np.float32)
+    target = (
+        dst
+        if dst.dtype == np.float32 and dst.flags.c_contiguous
+        else np.full(len(dst), np.nan, np.float32)
+    )
     _grid.copy_runs(target, values, runs.at, runs.first - lo, runs.count)
     if target is not dst:
         dst[:] = target
 
 
-def _put_objects(out: np.ndarray, rows: Any, values: np.ndarray,
-                 held: np.ndarray | None = None, raw: np.ndarray | None = None) -> None:
+def _put_objects(
+    out: np.ndarray,
+    rows: Any,
+    values: np.ndarray,
+    held: np.ndarray | None = None,
+    raw: np.ndarray | None = None,
+) -> None:
     """``out[rows] = values`` for an object ``out`` by the compiled loop (equal floats,
     shared where a value repeats), leaving the rows where ``held`` is negative alone;
     ``rows``: a slice or row indices; ``raw``: the samples ``values`` were made from.
@@ -399,11 +429,18 @@ def _put_objects(out: np.ndarray, rows: Any, values: np.ndarray,
     if raw is not None and raw.dtype.kind in "iu" and raw.dtype.itemsize <= 2:
         # 8/16-bit samples: the raw value is an exact key (one float per distinct value)
         keys = raw.view(f"u{raw.dtype.itemsize}").astype(np.uint16, copy=False)
-    _grid.put_floats(out, start, rows, np.ascontiguousarray(values, np.float32), held,
-                     None if keys is None else np.ascontiguousarray(keys))
+    _grid.put_floats(
+        out,
+        start,
+        rows,
+        np.ascontiguousarray(values, np.float32),
+        held,
+        None if keys is None else np.ascontiguousarray(keys),
+    )
 
 
 # ---- the public functions ---------------------------------------------------------------
+
 
 def get_track_samples(vf: VitalFile, dtname: str, interval: Any = None) -> np.ndarray:
     """One column of the grid, as vitaldb's ``VitalFile.get_track_samples``.
@@ -434,9 +471,13 @@ def get_track_samples(vf: VitalFile, dtname: str, interval: Any = None) -> np.nd
     return out
 
 
-def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
-                return_datetime: bool = False, return_timestamp: bool = False
-                ) -> tuple[list[Any], list[str]]:
+def get_samples(
+    vf: VitalFile,
+    track_names: Any = None,
+    interval: Any = None,
+    return_datetime: bool = False,
+    return_timestamp: bool = False,
+) -> tuple[list[Any], list[str]]:
     """The grid as a list of columns and their names, as vitaldb's ``get_samples``.
 
     Parameters are those of ``to_numpy``. Each column is ``get_track_samples``'s; with
@@ -468,8 +509,9 @@ def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
     return cols, names
 
 
-def _time_column(vf: VitalFile, grid: _Grid, nrows: int, return_datetime: bool,
-                 return_timestamp: bool) -> np.ndarray | None:
+def _time_column(
+    vf: VitalFile, grid: _Grid, nrows: int, return_datetime: bool, return_timestamp: bool
+) -> np.ndarray | None:
     """vitaldb's time column: Unix seconds, or aware datetimes in the file's timezone
     (``dgmt`` minutes behind UTC) stepping by the interval rounded to microseconds."""
     if return_datetime:
@@ -477,16 +519,18 @@ def _time_column(vf: VitalFile, grid: _Grid, nrows: int, return_datetime: bool,
             return np.empty(0, object)
         tz = datetime.timezone(datetime.timedelta(minutes=-vf.dgmt))
         steps: Any = np.arange(nrows)  # times a timedelta: an object array of them
-        times: np.ndarray = (datetime.datetime.fromtimestamp(vf.dtstart, tz)
-                             + steps * datetime.timedelta(seconds=grid.interval))
+        times: np.ndarray = datetime.datetime.fromtimestamp(
+            vf.dtstart, tz
+        ) + steps * datetime.timedelta(seconds=grid.interval)
         return times
     if return_timestamp:
         return vf.dtstart + np.arange(nrows) * grid.interval
     return None
 
 
-def _layout(vf: VitalFile, track_names: Any, interval: Any
-            ) -> tuple[_Grid, list[str], list[_Column], int]:
+def _layout(
+    vf: VitalFile, track_names: Any, interval: Any
+) -> tuple[_Grid, list[str], list[_Column], int]:
     """The aligned grid: columns and row count.
 
     The rows are vitaldb's when its columns agree in length (where it does not fail).
@@ -501,8 +545,13 @@ def _layout(vf: VitalFile, track_names: Any, interval: Any
     return grid, names, cols, nrows
 
 
-def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
-             return_datetime: bool = False, return_timestamp: bool = False) -> np.ndarray:
+def to_numpy(
+    vf: VitalFile,
+    track_names: Any = None,
+    interval: Any = None,
+    return_datetime: bool = False,
+    return_timestamp: bool = False,
+) -> np.ndarray:
     """Tracks resampled onto a time grid, identical to vitaldb's ``VitalFile.to_numpy``.
 
     Parameters
@@ -576,8 +625,11 @@ def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
     values: list[np.ndarray] = []
     # Casts and gain/offset overflow to inf as in vitaldb, without its warnings (numpy's
     # context costs more than a small file's whole grid: only where values are cast).
-    quiet = (contextlib.nullcontext() if _WAVE not in kinds
-             else np.errstate(over="ignore", invalid="ignore"))
+    quiet = (
+        contextlib.nullcontext()
+        if _WAVE not in kinds
+        else np.errstate(over="ignore", invalid="ignore")
+    )
     objects = dtype == object
     with quiet:
         for j, col in enumerate(cols, start=ncols - len(names)):
@@ -596,23 +648,26 @@ def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
             elif objects and col.kind is _NUMERIC:
                 _grid.put_record_floats(out[j], trk.dt, trk.data, grid.dtstart, grid.interval)
             elif objects and col.kind is _STRING:
-                _grid.put_record_objects(out[j], trk.dt, trk.texts(), grid.dtstart,
-                                         grid.interval)
+                _grid.put_record_objects(out[j], trk.dt, trk.texts(), grid.dtstart, grid.interval)
             else:
                 _fill_quietly(col, grid, out[j])
     if rows:
-        _grid.put_numerics(cast("NDArray[np.float32]", out), rows, dts, values,
-                           grid.dtstart, grid.interval)
+        _grid.put_numerics(
+            cast("NDArray[np.float32]", out), rows, dts, values, grid.dtstart, grid.interval
+        )
     for j, source in copies:
         out[j] = out[source]
     grid_rows: np.ndarray = out.T
     return grid_rows
 
 
-
-def to_pandas(vf: VitalFile, track_names: Any = None, interval: Any = None,
-              return_datetime: bool = False, return_timestamp: bool = False
-              ) -> pd.DataFrame:
+def to_pandas(
+    vf: VitalFile,
+    track_names: Any = None,
+    interval: Any = None,
+    return_datetime: bool = False,
+    return_timestamp: bool = False,
+) -> pd.DataFrame:
     """``to_numpy`` as a ``pandas.DataFrame`` with the names as columns, built exactly as
     vitaldb's ``to_pandas`` builds it (so pandas infers the same column dtypes).
 
@@ -628,9 +683,13 @@ def to_pandas(vf: VitalFile, track_names: Any = None, interval: Any = None,
     return pd.DataFrame(values, columns=names)
 
 
-def to_polars_grid(vf: VitalFile, track_names: Any = None, interval: Any = None,
-                   return_datetime: bool = False, return_timestamp: bool = False
-                   ) -> pl.DataFrame:
+def to_polars_grid(
+    vf: VitalFile,
+    track_names: Any = None,
+    interval: Any = None,
+    return_datetime: bool = False,
+    return_timestamp: bool = False,
+) -> pl.DataFrame:
     """The ``to_numpy`` grid as a wide ``polars.DataFrame``, each column in its own dtype.
 
     Same rows and values as ``to_numpy``, but no common dtype is forced: waves and
@@ -646,8 +705,9 @@ def to_polars_grid(vf: VitalFile, track_names: Any = None, interval: Any = None,
         series.append(_polars_datetimes(polars, vf, grid, nrows))
     elif return_timestamp:
         series.append(polars.Series(TIME_COLUMN, _time_column(vf, grid, nrows, False, True)))
-    for name, col in zip(names, cols or [_Column(n, None, _MISSING, 0) for n in names],
-                         strict=True):
+    for name, col in zip(
+        names, cols or [_Column(n, None, _MISSING, 0) for n in names], strict=True
+    ):
         if col.kind == _STRING:
             values = np.empty(nrows, object)
             _fill(col, grid, values, blank=None)

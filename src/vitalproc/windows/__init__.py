@@ -7,6 +7,7 @@
 
 See docs/windows.md for the recipe reference and the output layout.
 """
+
 from __future__ import annotations
 
 from .annotations import AnnotationError
@@ -15,5 +16,16 @@ from .runner import BuildReport, CaseResult, build
 from .shipped import shipped_names
 from .windowset import WindowSet, open
 
-__all__ = ["AnnotationError", "BuildReport", "CaseResult", "Recipe", "RecipeError",
-           "WindowSet", "build", "load_recipe", "open", "parse_recipe", "shipped_names"]
+__all__ = [
+    "AnnotationError",
+    "BuildReport",
+    "CaseResult",
+    "Recipe",
+    "RecipeError",
+    "WindowSet",
+    "build",
+    "load_recipe",
+    "open",
+    "parse_recipe",
+    "shipped_names",
+]

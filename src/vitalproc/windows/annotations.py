@@ -2,6 +2,7 @@
 start), each row starting a class that lasts until the next row's time (the last until
 the recording ends). Rows may come in any order; a header names the two columns.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,7 +34,7 @@ def annotation_path(spec: Annotations, recording: str) -> str:
     stem = name
     for ext in (".vital", ".parquet"):
         if stem.lower().endswith(ext):
-            stem = stem[:-len(ext)]
+            stem = stem[: -len(ext)]
     return os.path.join(folder, spec.pattern.format(stem=stem))
 
 
@@ -52,26 +53,28 @@ def read_annotations(path: str, spec: Annotations) -> Intervals:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:
-            raise AnnotationError(f"{path}: empty file (needs a header with "
-                                  f"{spec.time!r} and {spec.label!r})")
+            raise AnnotationError(
+                f"{path}: empty file (needs a header with {spec.time!r} and {spec.label!r})"
+            )
         header = [h.strip() for h in header]
         for col in (spec.time, spec.label):
             if col not in header:
-                raise AnnotationError(f"{path}:1: no column {col!r} in the header "
-                                      f"({', '.join(header)})")
+                raise AnnotationError(
+                    f"{path}:1: no column {col!r} in the header ({', '.join(header)})"
+                )
         ti, ci = header.index(spec.time), header.index(spec.label)
         for row in reader:
             line = reader.line_num
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) <= max(ti, ci):
-                raise AnnotationError(f"{path}:{line}: {len(row)} fields, the header "
-                                      f"has {len(header)}")
+                raise AnnotationError(
+                    f"{path}:{line}: {len(row)} fields, the header has {len(header)}"
+                )
             try:
                 t = float(row[ti])
             except ValueError:
-                raise AnnotationError(f"{path}:{line}: time {row[ti]!r} is not a "
-                                      "number") from None
+                raise AnnotationError(f"{path}:{line}: time {row[ti]!r} is not a number") from None
             if not math.isfinite(t):
                 raise AnnotationError(f"{path}:{line}: time {row[ti]!r} is not finite")
             label = row[ci].strip()
@@ -85,16 +88,18 @@ def read_annotations(path: str, spec: Annotations) -> Intervals:
     return Intervals(start, end, [classes[i] for i in order])
 
 
-def window_classes(iv: Intervals, offsets: np.ndarray, length: float, bad: tuple[str, ...]
-                   ) -> tuple[list[str | None], np.ndarray, np.ndarray]:
+def window_classes(
+    iv: Intervals, offsets: np.ndarray, length: float, bad: tuple[str, ...]
+) -> tuple[list[str | None], np.ndarray, np.ndarray]:
     """For windows ``[offset, offset + length)``: the class covering most of each, the
     share of the window it covers, and whether a ``bad`` class touches it."""
     names = sorted(set(iv.classes))
     code = np.array([names.index(c) for c in iv.classes], np.int64)
     is_bad = np.array([c in bad for c in names], bool)
     a = offsets[:, None]
-    overlap = np.clip(np.minimum(iv.end[None, :], a + length)
-                      - np.maximum(iv.start[None, :], a), 0, None)  # (windows, rows)
+    overlap = np.clip(
+        np.minimum(iv.end[None, :], a + length) - np.maximum(iv.start[None, :], a), 0, None
+    )  # (windows, rows)
     cover = np.zeros((len(offsets), len(names)))
     for j in range(len(names)):
         cover[:, j] = overlap[:, code == j].sum(axis=1)

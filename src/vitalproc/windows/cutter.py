@@ -2,6 +2,7 @@
 and writes); everything is vectorised over a chunk of windows at a time, so memory stays
 bounded by the signals themselves however long the recording.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,8 +57,7 @@ def needed_tracks(recipe: Recipe) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None
-             ) -> CaseWindows:
+def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None) -> CaseWindows:
     """Resample the recipe's signals from ``vf`` and cut, label and check every window.
 
     Raises
@@ -70,8 +70,9 @@ def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None
     for sig in recipe.signals:
         trk = pick_track(vf, sig.tracks)
         if trk is None:
-            raise CaseError(f"no track for signal {sig.name!r} (looked for "
-                            f"{', '.join(sig.tracks)})")
+            raise CaseError(
+                f"no track for signal {sig.name!r} (looked for {', '.join(sig.tracks)})"
+            )
         try:
             signals[sig.name] = resample(vf, trk, sig)
         except SignalError as exc:
@@ -98,14 +99,18 @@ def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None
             parts[s.name, "input"] = cut(signals[s.name], st, lay.length)
             first[s.name, "input"] = st
             if lay.horizon:
-                parts[s.name, "target"] = cut(signals[s.name], st + lay.target_at,
-                                              lay.horizon)
+                parts[s.name, "target"] = cut(signals[s.name], st + lay.target_at, lay.horizon)
                 first[s.name, "target"] = st + lay.target_at
         for lb in recipe.labels:
             if lb.kind == "annotation":
                 continue
-            value = signal_label(lb, parts[lb.signal, lb.over], recipe.signal(lb.signal).rate,
-                                 signals[lb.signal], first[lb.signal, lb.over])
+            value = signal_label(
+                lb,
+                parts[lb.signal, lb.over],
+                recipe.signal(lb.signal).rate,
+                signals[lb.signal],
+                first[lb.signal, lb.over],
+            )
             if labels[lb.name] is None:
                 labels[lb.name] = np.empty(k, value.dtype)
             labels[lb.name][a:b] = value
@@ -117,13 +122,20 @@ def cut_case(recipe: Recipe, vf: VitalFile, annotations: Intervals | None = None
     columns.update(labels)
     columns["valid"] = np.array([r is None for r in reason], bool)
     columns["reason"] = reason
-    arrays = {s.name: cut(signals[s.name], starts[s.name], layout(w, s.rate).length)
-              for s in recipe.signals}
+    arrays = {
+        s.name: cut(signals[s.name], starts[s.name], layout(w, s.rate).length)
+        for s in recipe.signals
+    }
     return CaseWindows(arrays, columns, tracks, vf.dtend - vf.dtstart)
 
 
-def _check(recipe: Recipe, signals: dict[str, np.ndarray], starts: dict[str, np.ndarray],
-           reason: np.ndarray, chunk: int) -> None:
+def _check(
+    recipe: Recipe,
+    signals: dict[str, np.ndarray],
+    starts: dict[str, np.ndarray],
+    reason: np.ndarray,
+    chunk: int,
+) -> None:
     """Fill ``reason`` with the first rule each window fails: rule by rule, and within a
     rule signal by signal, part by part (input, then target)."""
     w = recipe.windows
@@ -133,7 +145,7 @@ def _check(recipe: Recipe, signals: dict[str, np.ndarray], starts: dict[str, np.
             sig = recipe.signal(name)
             lay = layout(w, sig.rate)
             for part in rule.on or ("input", "target"):
-                if part == "target" and not lay.horizon or not todo.any():
+                if (part == "target" and not lay.horizon) or not todo.any():
                     continue
                 first = starts[name] + (lay.target_at if part == "target" else 0)
                 width = lay.horizon if part == "target" else lay.length
@@ -146,8 +158,9 @@ def _check(recipe: Recipe, signals: dict[str, np.ndarray], starts: dict[str, np.
 MIN_BLOCK = 16
 
 
-def _fails(rule: Any, signal: np.ndarray, first: np.ndarray, width: int, rate: float,
-           chunk: int) -> np.ndarray:
+def _fails(
+    rule: Any, signal: np.ndarray, first: np.ndarray, width: int, rate: float, chunk: int
+) -> np.ndarray:
     """Whether each window ``signal[first[k] : first[k] + width]`` breaks ``rule``: per
     block of the signal when the windows are evenly spaced on a common block, else
     window by window, a chunk at a time."""
@@ -159,12 +172,11 @@ def _fails(rule: Any, signal: np.ndarray, first: np.ndarray, width: int, rate: f
             return block_fails(rule, signal, int(first[0]), k, step, width, g)
     out = np.empty(k, bool)
     for a in range(0, k, chunk):
-        out[a:a + chunk] = fails(rule, cut(signal, first[a:a + chunk], width), rate)
+        out[a : a + chunk] = fails(rule, cut(signal, first[a : a + chunk], width), rate)
     return out
 
 
-def _events(recipe: Recipe, vf: VitalFile, annotations: Intervals | None
-            ) -> np.ndarray | None:
+def _events(recipe: Recipe, vf: VitalFile, annotations: Intervals | None) -> np.ndarray | None:
     w = recipe.windows
     if w.align != "events":
         return None
@@ -176,8 +188,9 @@ def _events(recipe: Recipe, vf: VitalFile, annotations: Intervals | None
     return np.unique(trk.dt) - vf.dtstart
 
 
-def _annotation_label(recipe: Recipe, lb: Any, annotations: Intervals | None,
-                      offsets: np.ndarray, reason: np.ndarray) -> np.ndarray:
+def _annotation_label(
+    recipe: Recipe, lb: Any, annotations: Intervals | None, offsets: np.ndarray, reason: np.ndarray
+) -> np.ndarray:
     """Each window's class; a window touching a bad-quality class, covered less than the
     purity asks by its class, or not annotated at all, is invalid."""
     out = np.full(len(offsets), None, object)
@@ -210,6 +223,8 @@ def too_short(recipe: Recipe, vf: VitalFile) -> str | None:
     need = w.length + w.lead + w.horizon
     have = max((nrows(vf, s.step) * s.step for s in recipe.signals), default=0.0)
     if w.align == "start" and have < need:
-        return (f"recording of {have:g} s is shorter than one window with its lead and "
-                f"horizon ({need:g} s)")
+        return (
+            f"recording of {have:g} s is shorter than one window with its lead and "
+            f"horizon ({need:g} s)"
+        )
     return None

@@ -8,6 +8,7 @@ signal at ``rate`` Hz its input is samples ``[i, i + L)`` with ``i = round(offse
 its last sample (target's, else input's) lies inside every signal: ``<= n`` samples, or
 ``< n`` with ``end = "exclusive"``.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -30,8 +31,9 @@ class Layout(NamedTuple):
 
 
 def layout(w: Windows, rate: float) -> Layout:
-    return Layout(round(w.length * rate), round((w.length + w.lead) * rate),
-                  round(w.horizon * rate))
+    return Layout(
+        round(w.length * rate), round((w.length + w.lead) * rate), round(w.horizon * rate)
+    )
 
 
 def starts_in(offsets: np.ndarray, rate: float) -> np.ndarray:
@@ -39,8 +41,9 @@ def starts_in(offsets: np.ndarray, rate: float) -> np.ndarray:
     return np.rint(offsets * rate).astype(np.int64)
 
 
-def window_offsets(recipe: Recipe, lengths: dict[str, int],
-                   events: np.ndarray | None = None) -> np.ndarray:
+def window_offsets(
+    recipe: Recipe, lengths: dict[str, int], events: np.ndarray | None = None
+) -> np.ndarray:
     """Seconds from the recording's start of every window that fits in every signal
     (``lengths``: each signal's sample count); ``events``: event times in seconds from the
     start, for ``align = "events"``."""
@@ -69,7 +72,8 @@ def cut(arr: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
         return np.empty((k, length), arr.dtype)
     step = int(starts[1] - starts[0]) if k > 1 else 0
     if k == 1 or (step >= 0 and np.all(np.diff(starts) == step)):
-        base = arr[int(starts[0]):]
+        base = arr[int(starts[0]) :]
         return np.lib.stride_tricks.as_strided(
-            base, (k, length), (step * arr.itemsize, arr.itemsize), writeable=False)
+            base, (k, length), (step * arr.itemsize, arr.itemsize), writeable=False
+        )
     return arr[starts[:, None] + np.arange(length)]

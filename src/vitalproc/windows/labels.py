@@ -11,6 +11,7 @@ segments of one signal (the input or the target) and returns one value per windo
 - ``regression``: the aggregate itself (float32).
 - ``annotation``: see ``annotations.py``.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,7 @@ from .recipe import Label
 
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
-_NAN_AGGREGATES = {"mean": np.nanmean, "median": np.nanmedian, "min": np.nanmin,
-                   "max": np.nanmax}
+_NAN_AGGREGATES = {"mean": np.nanmean, "median": np.nanmedian, "min": np.nanmin, "max": np.nanmax}
 
 
 def aggregate(segments: np.ndarray, how: str) -> np.ndarray:
@@ -38,14 +38,14 @@ def aggregate(segments: np.ndarray, how: str) -> np.ndarray:
         return _NAN_AGGREGATES[how](segments, axis=1)
 
 
-def moving_average(signal: np.ndarray, starts: np.ndarray, length: int, m: int
-                   ) -> np.ndarray:
+def moving_average(signal: np.ndarray, starts: np.ndarray, length: int, m: int) -> np.ndarray:
     """The float32 running mean over ``m`` samples of ``signal[start : start + length]``
     for each start (see the module), in one compiled pass (``_running.pyx``)."""
     from ._running import moving_average as running
 
-    return running(np.ascontiguousarray(signal, np.float32),
-                   np.ascontiguousarray(starts, np.int64), length, m)
+    return running(
+        np.ascontiguousarray(signal, np.float32), np.ascontiguousarray(starts, np.int64), length, m
+    )
 
 
 def runs_at_least(cond: np.ndarray, k: int) -> np.ndarray:
@@ -59,8 +59,9 @@ def runs_at_least(cond: np.ndarray, k: int) -> np.ndarray:
     return ((c[:, k:] - c[:, :-k]) == k).any(axis=1)
 
 
-def signal_label(label: Label, segments: np.ndarray, rate: float, signal: np.ndarray,
-                 starts: np.ndarray) -> np.ndarray:
+def signal_label(
+    label: Label, segments: np.ndarray, rate: float, signal: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
     """The label's value for each row of ``segments`` (bool, or float32 for regression);
     ``segments`` are ``signal[starts[k] : starts[k] + width]``."""
     with np.errstate(invalid="ignore", over="ignore"):
@@ -74,9 +75,13 @@ def signal_label(label: Label, segments: np.ndarray, rate: float, signal: np.nda
             if label.aggregate in ("max", "min"):  # one compiled pass, no array between
                 from ._running import moving_extreme
 
-                value = moving_extreme(np.ascontiguousarray(signal, np.float32),
-                                       np.ascontiguousarray(starts, np.int64),
-                                       segments.shape[1], m, label.aggregate == "max")
+                value = moving_extreme(
+                    np.ascontiguousarray(signal, np.float32),
+                    np.ascontiguousarray(starts, np.int64),
+                    segments.shape[1],
+                    m,
+                    label.aggregate == "max",
+                )
                 return COMPARE[label.op](value, label.threshold)
             segments = moving_average(signal, starts, segments.shape[1], m)
         value = aggregate(segments, label.aggregate)

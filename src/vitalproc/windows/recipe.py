@@ -4,6 +4,7 @@ to flag. Parsed from TOML (or a dict of the same shape) with errors that name th
 The recipe is plain data (dataclasses); the rules that apply it live in ``resample.py``,
 ``indexing.py``, ``labels.py``, ``rules.py`` and ``split.py``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -162,13 +163,15 @@ class Recipe:
 
 # ---- parsing -----------------------------------------------------------------------------
 
+
 class _Table:
     """A TOML table being read: takes keys one by one and names the path of a bad one."""
 
     def __init__(self, data: Any, where: str, origin: str):
         if not isinstance(data, dict):
-            raise RecipeError(f"{origin}: {where or 'recipe'}: must be a table, "
-                              f"not {type(data).__name__}")
+            raise RecipeError(
+                f"{origin}: {where or 'recipe'}: must be a table, not {type(data).__name__}"
+            )
         self.data, self.where, self.origin = dict(data), where, origin
 
     def key(self, name: str) -> str:
@@ -177,8 +180,13 @@ class _Table:
     def fail(self, name: str, message: str) -> RecipeError:
         return RecipeError(f"{self.origin}: {self.key(name)}: {message}")
 
-    def take(self, name: str, kind: type | tuple[type, ...], default: Any = ...,
-             choices: tuple | None = None) -> Any:
+    def take(
+        self,
+        name: str,
+        kind: type | tuple[type, ...],
+        default: Any = ...,
+        choices: tuple | None = None,
+    ) -> Any:
         if name not in self.data:
             if default is ...:
                 raise self.fail(name, "missing")
@@ -187,15 +195,17 @@ class _Table:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(
-                k.__name__ for k in kind)
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
             raise self.fail(name, f"must be {names}, not {value!r}")
         if choices is not None and value not in choices:
             raise self.fail(name, f"{value!r} is not one of {', '.join(map(str, choices))}")
         return value
 
-    def number(self, name: str, default: Any = ..., positive: bool = False,
-               nonnegative: bool = False) -> Any:
+    def number(
+        self, name: str, default: Any = ..., positive: bool = False, nonnegative: bool = False
+    ) -> Any:
         present = name in self.data
         value = self.take(name, float, default)
         if not present:
@@ -248,8 +258,10 @@ def load_recipe(recipe: str | os.PathLike | dict[str, Any] | Recipe) -> Recipe:
     except FileNotFoundError:
         from .shipped import shipped_names
 
-        raise RecipeError(f"no recipe file or shipped recipe named {path!r} (shipped: "
-                          f"{', '.join(shipped_names())})") from None
+        raise RecipeError(
+            f"no recipe file or shipped recipe named {path!r} (shipped: "
+            f"{', '.join(shipped_names())})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise RecipeError(f"{path}: {exc}") from None
     return parse_recipe(data, path)
@@ -274,19 +286,31 @@ def parse_recipe(data: dict[str, Any], origin: str = "recipe") -> Recipe:
     annotations = None
     if "annotations" in top.data:
         annotations = _annotations(top.take("annotations", dict), origin)
-    labels = tuple(_label(x, f"labels[{i}]", origin, seen, windows, annotations)
-                   for i, x in enumerate(top.take("labels", list, [])))
+    labels = tuple(
+        _label(x, f"labels[{i}]", origin, seen, windows, annotations)
+        for i, x in enumerate(top.take("labels", list, []))
+    )
     if len({lb.name for lb in labels}) != len(labels):
         raise top.fail("labels", "two labels have the same name")
-    rules = tuple(_rule(x, f"rules[{i}]", origin, seen, windows)
-                  for i, x in enumerate(top.take("rules", list, [])))
+    rules = tuple(
+        _rule(x, f"rules[{i}]", origin, seen, windows)
+        for i, x in enumerate(top.take("rules", list, []))
+    )
     split = _split(top.take("split", dict, {}), origin)
     top.done()
     if windows.align == "events" and windows.events == "annotations" and annotations is None:
-        raise RecipeError(f"{origin}: windows.events: 'annotations' needs an "
-                          "[annotations] table")
-    return Recipe(name, signals, windows, labels, rules, split, annotations, description,
-                  origin if origin != "recipe" else None)
+        raise RecipeError(f"{origin}: windows.events: 'annotations' needs an [annotations] table")
+    return Recipe(
+        name,
+        signals,
+        windows,
+        labels,
+        rules,
+        split,
+        annotations,
+        description,
+        origin if origin != "recipe" else None,
+    )
 
 
 def _signal(data: Any, where: str, origin: str) -> Signal:
@@ -323,16 +347,21 @@ def _windows(data: Any, origin: str) -> Windows:
         raise t.fail("lead", "a lead needs a horizon (the target it leads to)")
     events = t.take("events", str, None)
     if align == "events" and not events:
-        raise t.fail("events", "align = 'events' needs the events' track name or "
-                               "'annotations'")
+        raise t.fail("events", "align = 'events' needs the events' track name or 'annotations'")
     offset = t.number("offset", 0.0)
     end = t.take("end", str, "inclusive", ("inclusive", "exclusive"))
     t.done()
     return Windows(length, stride, lead, horizon, align, events, offset, end)
 
 
-def _label(data: Any, where: str, origin: str, signals: set[str], windows: Windows,
-           annotations: Annotations | None) -> Label:
+def _label(
+    data: Any,
+    where: str,
+    origin: str,
+    signals: set[str],
+    windows: Windows,
+    annotations: Annotations | None,
+) -> Label:
     t = _Table(data, where, origin)
     name = t.take("name", str)
     kind = t.take("kind", str, choices=LABEL_KINDS)
@@ -349,8 +378,10 @@ def _label(data: Any, where: str, origin: str, signals: set[str], windows: Windo
         return Label(name, kind, over=over, purity=purity)
     signal = t.take("signal", str)
     if signal not in signals:
-        raise t.fail("signal", f"{signal!r} is not one of the recipe's signals "
-                               f"({', '.join(sorted(signals))})")
+        raise t.fail(
+            "signal",
+            f"{signal!r} is not one of the recipe's signals ({', '.join(sorted(signals))})",
+        )
     if kind == "regression":
         agg = t.take("aggregate", str, "mean", AGGREGATES)
         t.done()
@@ -411,7 +442,8 @@ def _annotations(data: Any, origin: str) -> Annotations:
     pattern = t.take("pattern", str, "{stem}.rhythm.csv")
     if "{stem}" not in pattern:
         raise t.fail("pattern", "must contain {stem} (the recording's name)")
-    a = Annotations(pattern, t.take("time", str, "time"), t.take("class", str, "class"),
-                    t.names("bad", ()))
+    a = Annotations(
+        pattern, t.take("time", str, "time"), t.take("class", str, "class"), t.names("bad", ())
+    )
     t.done()
     return a

@@ -15,6 +15,7 @@ start (``vf.dtstart``, the origin of vitaldb's grid), one sample every ``1/rate`
 - ``hold``: the last value recorded at or before each sample's time, NaN once it is older
   than ``max_gap`` seconds.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,14 +49,18 @@ def resample(vf: VitalFile, trk: Track, sig: Signal) -> np.ndarray:
     """The track as the signal's float32 array (see the module's docstring)."""
     if sig.method == "grid":
         if trk.type == TrackType.NUMERIC and sig.rate > 1 and not sig.upsample:
-            raise SignalError(f"{trk.dtname} is a numeric track: a {sig.rate:g} Hz grid "
-                              "would upsample it (set upsample = true to allow it)")
+            raise SignalError(
+                f"{trk.dtname} is a numeric track: a {sig.rate:g} Hz grid "
+                "would upsample it (set upsample = true to allow it)"
+            )
         return _grid(vf, trk, sig.step)
     if sig.method == "decimate":
         return _decimate(vf, trk, sig.rate)
     if trk.type != TrackType.NUMERIC:
-        raise SignalError(f"method {sig.method!r} aggregates numeric records, and "
-                          f"{trk.dtname} is a {trk.type_name} track")
+        raise SignalError(
+            f"method {sig.method!r} aggregates numeric records, and "
+            f"{trk.dtname} is a {trk.type_name} track"
+        )
     return _numeric(vf, trk, sig)
 
 
@@ -83,7 +88,7 @@ def _decimate(vf: VitalFile, trk: Track, rate: float) -> np.ndarray:
         return np.empty(0, np.float32)
     # zeros beyond both ends: the filter's edge, not data
     padded = np.zeros(max((n_out - 1) * k + len(taps), half + len(wave)), np.float32)
-    padded[half:half + len(wave)] = wave
+    padded[half : half + len(wave)] = wave
     out = np.empty(n_out, np.float32)
     # out[j] = sum_m taps[m] * wave[j*k + m - half]: a strided view of k-apart windows
     # times the taps, a block of outputs at a time.
@@ -114,7 +119,7 @@ def _native(vf: VitalFile, trk: Track) -> np.ndarray:
         b = int(np.searchsorted(ends, ends[a] + NATIVE_BLOCK, side="right")) - 1
         b = min(max(b, a + 1), len(first))
         lo, hi = int(ends[a]), int(ends[b])
-        counts = np.diff(ends[a:b + 1])
+        counts = np.diff(ends[a : b + 1])
         pos = np.repeat(first[a:b] - ends[a:b], counts) + np.arange(lo, hi)
         vals = _wave_values(trk, raw[lo:hi], vf.compat != "vitaldb")
         keep = (pos >= 0) & (pos < n)

@@ -11,6 +11,7 @@ minimum: ``peak_to_peak`` passes it. Missing data is ``nan_fraction``'s to judge
 - ``max_jump``: some absolute difference between neighbours is above ``value``.
 - ``flatline``: some ``value`` seconds of samples are all equal (NaN never equals).
 """
+
 from __future__ import annotations
 
 import math
@@ -56,13 +57,14 @@ def fails(rule: Rule, x: np.ndarray, rate: float) -> np.ndarray:
 BLOCKABLE = ("nan_fraction", "above", "below", "peak_to_peak", "max_jump")
 
 
-def block_fails(rule: Rule, signal: np.ndarray, first: int, count: int, step: int,
-                length: int, g: int) -> np.ndarray:
+def block_fails(
+    rule: Rule, signal: np.ndarray, first: int, count: int, step: int, length: int, g: int
+) -> np.ndarray:
     """``fails(rule, x)`` for the ``count`` windows ``signal[first + k*step :][:length]``,
     computed per block of ``g`` samples; ``step`` and ``length`` are multiples of ``g``."""
     nb, sb = length // g, step // g
     nblocks = (count - 1) * sb + nb
-    x = signal[first:first + nblocks * g].reshape(nblocks, g)
+    x = signal[first : first + nblocks * g].reshape(nblocks, g)
     at = np.arange(count) * sb  # each window's first block
 
     def any_over(flags: np.ndarray, width: int) -> np.ndarray:
@@ -94,10 +96,9 @@ def block_fails(rule: Rule, signal: np.ndarray, first: int, count: int, step: in
         jump = np.abs(np.diff(flat)) > rule.value
         inner = np.zeros(nblocks, bool)
         if g > 1:
-            inner = np.concatenate([jump, [False]]).reshape(nblocks, g)[:, :g - 1].any(axis=1)
-        across = jump[g - 1::g]  # block b -> b + 1
+            inner = np.concatenate([jump, [False]]).reshape(nblocks, g)[:, : g - 1].any(axis=1)
+        across = jump[g - 1 :: g]  # block b -> b + 1
         out = any_over(inner, nb)
         if nb > 1:
-            out |= any_over(np.concatenate([across, [False] * (nblocks - len(across))]),
-                            nb - 1)
+            out |= any_over(np.concatenate([across, [False] * (nblocks - len(across))]), nb - 1)
         return out

@@ -6,6 +6,7 @@ is recorded with its reason and the rest go on. A re-run into the same folder ta
 the parts an earlier run finished. The parent then joins the parts (one at a time), draws
 the split and writes the index.
 """
+
 from __future__ import annotations
 
 import os
@@ -83,11 +84,14 @@ class BuildReport:
     def summary(self) -> str:
         ok = sum(r.status in ("ok", "resumed", "empty") for r in self.results)
         valid = sum(r.valid for r in self.results if r.status != "failed")
-        return (f"{self.windows} windows ({valid} valid) from {ok} cases, "
-                f"{len(self.failed)} failed, in {self.seconds:.1f} s")
+        return (
+            f"{self.windows} windows ({valid} valid) from {ok} cases, "
+            f"{len(self.failed)} failed, in {self.seconds:.1f} s"
+        )
 
 
 # ---- one case, in a worker ----------------------------------------------------------------
+
 
 def cut_file(task: WindowTask) -> CaseResult:
     """Read, cut and write one case (``OUT/.parts/<caseid>/``); never raises for the
@@ -125,7 +129,7 @@ def cut_file(task: WindowTask) -> CaseResult:
         result.seconds = time.perf_counter() - start
         result.peak_rss = _peak_rss()
         write_part(task.out, case.caseid, cw, asdict(result))
-    except Exception as exc:  # noqa: BLE001 - a case's fault is its record, not the run's end
+    except Exception as exc:
         expected = isinstance(exc, (CaseError, AnnotationError, OSError, ValueError))
         result.status = "failed"
         result.reason = str(exc) if expected and str(exc) else f"{type(exc).__name__}: {exc}"
@@ -152,11 +156,19 @@ def _peak_rss() -> int:
 
 # ---- the run ----------------------------------------------------------------------------
 
-def build(recipe: str | os.PathLike | dict | Recipe,
-          sources: Iterable[str | os.PathLike] | str | os.PathLike, out: str | os.PathLike,
-          *, jobs: int | None = None, engine: str = "local", scheduler: str | None = None,
-          cases: Iterable[str] | str | os.PathLike | None = None,
-          clinical: str | None = None, progress: bool | None = None) -> BuildReport:
+
+def build(
+    recipe: str | os.PathLike | dict | Recipe,
+    sources: Iterable[str | os.PathLike] | str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    jobs: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    cases: Iterable[str] | str | os.PathLike | None = None,
+    clinical: str | None = None,
+    progress: bool | None = None,
+) -> BuildReport:
     """Cut recordings into labelled windows (see docs/windows.md).
 
     Parameters
@@ -214,8 +226,9 @@ def build(recipe: str | os.PathLike | dict | Recipe,
     for case in found:
         done = finished_part(out, case.caseid)
         if done is not None:
-            results[case.caseid] = CaseResult(**{**done, "status": "resumed"
-                                                 if done["status"] == "ok" else done["status"]})
+            results[case.caseid] = CaseResult(
+                **{**done, "status": "resumed" if done["status"] == "ok" else done["status"]}
+            )
         else:
             todo.append(WindowTask(case.path, case.caseid, case, rc, out))
     bar = _Progress(len(found), len(found) - len(todo), progress)
@@ -250,12 +263,14 @@ def build(recipe: str | os.PathLike | dict | Recipe,
     return report
 
 
-def _select(found: list[Case], cases: Iterable[str] | str | os.PathLike | None
-            ) -> list[Case]:
+def _select(found: list[Case], cases: Iterable[str] | str | os.PathLike | None) -> list[Case]:
     if cases is None:
         return found
-    ids = read_case_list(os.fspath(cases)) if isinstance(cases, (str, os.PathLike)) \
+    ids = (
+        read_case_list(os.fspath(cases))
+        if isinstance(cases, (str, os.PathLike))
         else [str(c) for c in cases]
+    )
     wanted = set(ids)
     chosen = [c for c in found if c.caseid in wanted]
     if not chosen:
@@ -263,14 +278,14 @@ def _select(found: list[Case], cases: Iterable[str] | str | os.PathLike | None
     return chosen
 
 
-def _finish(rc: Recipe, out: str, found: list[Case], results: list[CaseResult],
-            clinical: str | None) -> int:
+def _finish(
+    rc: Recipe, out: str, found: list[Case], results: list[CaseResult], clinical: str | None
+) -> int:
     """Draw the split, join the parts, write the case table and the build record."""
     with_windows = [r.caseid for r in results if r.status in ("ok", "resumed")]
     subjects = subjects_of([c.caseid for c in found], rc.split, clinical)
     splits = assign([subjects[c] for c in with_windows], rc.split)
-    extra = {c: {"subjectid": subjects[c], "split": splits[subjects[c]]}
-             for c in with_windows}
+    extra = {c: {"subjectid": subjects[c], "split": splits[subjects[c]]} for c in with_windows}
     samples = {s.name: layout(rc.windows, s.rate).length for s in rc.signals}
     total = assemble(out, with_windows, samples, extra)
     rows = []
@@ -281,15 +296,20 @@ def _finish(rc: Recipe, out: str, found: list[Case], results: list[CaseResult],
         row["split"] = extra.get(r.caseid, {}).get("split")
         rows.append(row)
     write_cases(out, rows)
-    write_build(out, {
-        "recipe": rc.to_dict(), "recipe_hash": rc.digest(),
-        "recipe_file": rc.source, "vitalproc_version": __version__,
-        "signals": {s.name: {"rate": s.rate, "samples": samples[s.name]}
-                    for s in rc.signals},
-        "labels": [lb.name for lb in rc.labels], "windows": total,
-        "sources": {r.caseid: r.hash for r in results if r.hash},
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    })
+    write_build(
+        out,
+        {
+            "recipe": rc.to_dict(),
+            "recipe_hash": rc.digest(),
+            "recipe_file": rc.source,
+            "vitalproc_version": __version__,
+            "signals": {s.name: {"rate": s.rate, "samples": samples[s.name]} for s in rc.signals},
+            "labels": [lb.name for lb in rc.labels],
+            "windows": total,
+            "sources": {r.caseid: r.hash for r in results if r.hash},
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    )
     return total
 
 
@@ -299,22 +319,30 @@ def _check_outcome(rc: Recipe, results: list[CaseResult]) -> None:
         return
     for i, sig in enumerate(rc.signals):
         prefix = f"no track for signal {sig.name!r}"
-        if all(r.status == "failed" and (r.reason or "").startswith(prefix)
-               for r in results):
-            raise RecipeError(f"signals[{i}].tracks: no case has any of "
-                              f"{', '.join(sig.tracks)} (signal {sig.name!r}, "
-                              f"{len(results)} cases)")
-    broken = [r for r in results if r.status == "failed" and r.reason
-              and r.reason.startswith(ANNOTATION_FAULT)]
+        if all(r.status == "failed" and (r.reason or "").startswith(prefix) for r in results):
+            raise RecipeError(
+                f"signals[{i}].tracks: no case has any of "
+                f"{', '.join(sig.tracks)} (signal {sig.name!r}, "
+                f"{len(results)} cases)"
+            )
+    broken = [
+        r
+        for r in results
+        if r.status == "failed" and r.reason and r.reason.startswith(ANNOTATION_FAULT)
+    ]
     if broken:
-        raise AnnotationError(str(broken[0].reason)[len(ANNOTATION_FAULT):] + (
-            f" (and {len(broken) - 1} more annotation files)" if len(broken) > 1 else ""))
+        raise AnnotationError(
+            str(broken[0].reason)[len(ANNOTATION_FAULT) :]
+            + (f" (and {len(broken) - 1} more annotation files)" if len(broken) > 1 else "")
+        )
     if all(r.status == "empty" for r in results) and rc.windows.align == "start":
         w = rc.windows
         key = "windows.lead" if w.lead > w.length else "windows.length"
-        raise RecipeError(f"{key}: no recording is long enough for one window "
-                          f"(length {w.length:g} s + lead {w.lead:g} s + horizon "
-                          f"{w.horizon:g} s); e.g. {results[0].caseid}: {results[0].reason}")
+        raise RecipeError(
+            f"{key}: no recording is long enough for one window "
+            f"(length {w.length:g} s + lead {w.lead:g} s + horizon "
+            f"{w.horizon:g} s); e.g. {results[0].caseid}: {results[0].reason}"
+        )
 
 
 class _Progress:
@@ -324,12 +352,11 @@ class _Progress:
         self.bar = None
         self.windows = 0
         self.start = time.perf_counter()
-        if not total or enabled is False or enabled is None and not sys.stderr.isatty():
+        if not total or enabled is False or (enabled is None and not sys.stderr.isatty()):
             return
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, initial=done, unit="case", file=sys.stderr,
-                        dynamic_ncols=True)
+        self.bar = tqdm(total=total, initial=done, unit="case", file=sys.stderr, dynamic_ncols=True)
 
     def update(self, result: CaseResult) -> None:
         if self.bar is None:

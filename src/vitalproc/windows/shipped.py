@@ -1,4 +1,5 @@
 """The recipes shipped with the package (``recipes/*.toml``), by name."""
+
 from __future__ import annotations
 
 import pathlib

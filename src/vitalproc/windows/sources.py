@@ -7,6 +7,7 @@ keeping their records (the other tracks are counted, so the span, and so vitaldb
 is a full read's); a converted case reads their row groups, and takes the span the
 conversion stored.
 """
+
 from __future__ import annotations
 
 import csv
@@ -50,8 +51,10 @@ def find_cases(sources: Iterable[str | os.PathLike]) -> list[Case]:
 
     def add(case: Case) -> None:
         if case.caseid in cases and cases[case.caseid].path != case.path:
-            raise ValueError(f"two recordings have the case id {case.caseid!r}: "
-                             f"{cases[case.caseid].path} and {case.path}")
+            raise ValueError(
+                f"two recordings have the case id {case.caseid!r}: "
+                f"{cases[case.caseid].path} and {case.path}"
+            )
         cases[case.caseid] = case
 
     for item in map(os.fspath, sources):
@@ -81,16 +84,23 @@ def dataset_cases(folder: str) -> list[Case]:
     out = []
     for row in ds.recordings.to_pylist():
         if row["caseid"] in ds.cases:
-            out.append(Case(row["caseid"], ds.case_path(row["caseid"]),
-                            row["source"] or ds.case_path(row["caseid"]), row["hash"],
-                            row["dtstart"], row["dtend"]))
+            out.append(
+                Case(
+                    row["caseid"],
+                    ds.case_path(row["caseid"]),
+                    row["source"] or ds.case_path(row["caseid"]),
+                    row["hash"],
+                    row["dtstart"],
+                    row["dtend"],
+                )
+            )
     return out
 
 
 def _stem(name: str) -> str:
     for ext in (".vital", ".parquet"):
         if name.lower().endswith(ext):
-            return name[:-len(ext)]
+            return name[: -len(ext)]
     return name
 
 
@@ -111,8 +121,9 @@ def read_case_list(path: str) -> list[str]:
     if len(header) > 1 or header[0].strip().lower() == "caseid":
         cols = [h.strip().lower() for h in header]
         if "caseid" not in cols:
-            raise ValueError(f"{path}:1: a CSV case list needs a 'caseid' column "
-                             f"(header: {', '.join(header)})")
+            raise ValueError(
+                f"{path}:1: a CSV case list needs a 'caseid' column (header: {', '.join(header)})"
+            )
         i = cols.index("caseid")
         ids = []
         for row in csv.reader(lines[1:]):
@@ -136,8 +147,7 @@ class _Wanted:
         return len(self.names)
 
     def __contains__(self, dtname: object) -> bool:
-        return isinstance(dtname, str) and matches(dtname, dtname.partition("/")[0],
-                                                   self.names)
+        return isinstance(dtname, str) and matches(dtname, dtname.partition("/")[0], self.names)
 
 
 def read_case(case: Case, names: Sequence[str]) -> VitalFile:

@@ -6,6 +6,7 @@ own subject. The subjects, sorted, are shuffled by ``numpy.random.default_rng(se
 and cut in that order: the first ``round(train * n)`` go to ``train``, the next
 ``round(val * n)`` to ``val``, the rest to ``test``. Same subjects and seed, same split.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,7 @@ from .recipe import Split
 SPLITS = ("train", "val", "test")
 
 
-def subjects_of(cases: list[str], split: Split, clinical: str | None = None
-                ) -> dict[str, str]:
+def subjects_of(cases: list[str], split: Split, clinical: str | None = None) -> dict[str, str]:
     """caseid -> subject id (as text)."""
     path = clinical or split.clinical
     if path is None:
@@ -27,10 +27,15 @@ def subjects_of(cases: list[str], split: Split, clinical: str | None = None
     table = read_clinical(path)
     if "caseid" not in table or split.subject not in table:
         missing = "caseid" if "caseid" not in table else split.subject
-        raise ValueError(f"{path}: the clinical table has no column {missing!r} "
-                         f"(split.subject names the subject column)")
-    known = {str(c): str(s) for c, s in zip(table["caseid"], table[split.subject])
-             if s is not None and not (isinstance(s, float) and math.isnan(s))}
+        raise ValueError(
+            f"{path}: the clinical table has no column {missing!r} "
+            f"(split.subject names the subject column)"
+        )
+    known = {
+        str(c): str(s)
+        for c, s in zip(table["caseid"], table[split.subject])
+        if s is not None and not (isinstance(s, float) and math.isnan(s))
+    }
     return {c: known.get(c, c) for c in cases}
 
 

@@ -13,6 +13,7 @@ OUT/
 Every file is written under a temporary name and renamed, so a killed build leaves the
 finished parts and no half file.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,17 +72,24 @@ def save_rows(path: str, arr: np.ndarray) -> None:
     step = max(1, WRITE_BLOCK // max(1, arr.shape[1] * arr.itemsize))
     with open(path, "wb") as f:
         np.lib.format.write_array_header_1_0(
-            f, {"descr": np.lib.format.dtype_to_descr(arr.dtype), "fortran_order": False,
-                "shape": arr.shape})
-        f.writelines(np.ascontiguousarray(arr[a:a + step]).data
-                     for a in range(0, len(arr), step))
+            f,
+            {
+                "descr": np.lib.format.dtype_to_descr(arr.dtype),
+                "fortran_order": False,
+                "shape": arr.shape,
+            },
+        )
+        f.writelines(np.ascontiguousarray(arr[a : a + step]).data for a in range(0, len(arr), step))
 
 
 def _rows_offset(f: Any) -> tuple[tuple[int, ...], int]:
     """The shape of the .npy file ``f`` and where its data starts."""
     version = np.lib.format.read_magic(f)
-    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-            else np.lib.format.read_array_header_2_0)
+    read = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
     shape, _, _ = read(f)
     return shape, f.tell()
 
@@ -125,8 +133,10 @@ def check_folder(out: str, digest: str) -> None:
         with open(stamp) as f:
             old = f.read().strip()
         if old != digest:
-            raise ValueError(f"{out} holds windows of another recipe ({old}); "
-                             "write to another folder or remove it")
+            raise ValueError(
+                f"{out} holds windows of another recipe ({old}); "
+                "write to another folder or remove it"
+            )
     else:
         with open(stamp, "w") as f:
             f.write(digest)
@@ -135,8 +145,9 @@ def check_folder(out: str, digest: str) -> None:
             shutil.rmtree(os.path.join(out, PARTS, name), ignore_errors=True)
 
 
-def assemble(out: str, caseids: list[str], signals: dict[str, int],
-             extra: dict[str, dict[str, Any]]) -> int:
+def assemble(
+    out: str, caseids: list[str], signals: dict[str, int], extra: dict[str, dict[str, Any]]
+) -> int:
     """Join the parts of ``caseids`` (in that order) into ``<signal>.npy`` and
     ``index.parquet``; ``extra[caseid]`` adds per-case columns (subjectid, split).
     ``signals`` maps each signal to its samples per window. Returns the window count.
@@ -162,15 +173,21 @@ def assemble(out: str, caseids: list[str], signals: dict[str, int],
         path = os.path.join(out, f"{name}.npy")
         tmp = os.path.join(out, f".{name}.npy.tmp")
         _remove(tmp)
-        if len(caseids) == 1 and _linked(os.path.join(part_dir(out, caseids[0]),
-                                                      f"{name}.npy"), tmp):
+        if len(caseids) == 1 and _linked(
+            os.path.join(part_dir(out, caseids[0]), f"{name}.npy"), tmp
+        ):
             os.replace(tmp, path)  # one case: its part is the array (a second name)
             continue
         # the parts' bytes one after the other, behind one header: a plain file copy
         with open(tmp, "wb") as dst:
             np.lib.format.write_array_header_1_0(
-                dst, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
-                      "fortran_order": False, "shape": (total, samples)})
+                dst,
+                {
+                    "descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                    "fortran_order": False,
+                    "shape": (total, samples),
+                },
+            )
             for c in caseids:
                 with open(os.path.join(part_dir(out, c), f"{name}.npy"), "rb") as src:
                     shape, _ = _rows_offset(src)

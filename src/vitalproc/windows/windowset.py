@@ -4,6 +4,7 @@
 numbers, so ``torch.utils.data.DataLoader(ws, batch_size=...)`` takes it as is (its
 default collation stacks the arrays into tensors); this module never imports torch.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -30,8 +31,12 @@ class WindowSet:
         The recipe's label columns.
     """
 
-    def __init__(self, path: str | os.PathLike, rows: np.ndarray | None = None,
-                 fields: Sequence[str] | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        rows: np.ndarray | None = None,
+        fields: Sequence[str] | None = None,
+    ):
         self.path = os.path.abspath(path)
         build = os.path.join(self.path, BUILD)
         if not os.path.exists(build):
@@ -40,7 +45,8 @@ class WindowSet:
             self.info: dict[str, Any] = json.load(f)
         self.arrays: dict[str, np.ndarray] = {
             name: np.load(os.path.join(self.path, f"{name}.npy"), mmap_mode="r")
-            for name in self.info["signals"]}
+            for name in self.info["signals"]
+        }
         self.labels: list[str] = list(self.info["labels"])
         self._index: Any = None
         self._rows = rows  # a subset (``subset``): positions into the arrays
@@ -64,8 +70,7 @@ class WindowSet:
         """The index as a pandas DataFrame, one row per window (of this subset)."""
         if self._index is None:
             df = self.table().to_pandas()
-            self._index = df if self._rows is None else df.iloc[self._rows].reset_index(
-                drop=True)
+            self._index = df if self._rows is None else df.iloc[self._rows].reset_index(drop=True)
         return self._index
 
     def to_polars(self) -> Any:
@@ -84,20 +89,28 @@ class WindowSet:
 
     # -- a map-style dataset --------------------------------------------------------------
 
-    def subset(self, split: str | None = None, valid: bool | None = True,
-               fields: Sequence[str] | None = None) -> WindowSet:
+    def subset(
+        self,
+        split: str | None = None,
+        valid: bool | None = True,
+        fields: Sequence[str] | None = None,
+    ) -> WindowSet:
         """The windows of one split (``"train"``, ``"val"``, ``"test"``), only the valid
         ones by default (``valid=None``: all); ``fields``: what ``__getitem__`` gives
         (default: every signal and label)."""
         t = self.table()
-        keep = np.ones(t.num_rows, bool) if self._rows is None else np.isin(
-            np.arange(t.num_rows), self._rows)
+        keep = (
+            np.ones(t.num_rows, bool)
+            if self._rows is None
+            else np.isin(np.arange(t.num_rows), self._rows)
+        )
         if split is not None:
             keep &= np.asarray(t.column("split").to_pylist(), object) == split
         if valid is not None:
             keep &= np.asarray(t.column("valid").to_numpy(zero_copy_only=False)) == valid
-        return WindowSet(self.path, np.flatnonzero(keep),
-                         fields if fields is not None else self._fields)
+        return WindowSet(
+            self.path, np.flatnonzero(keep), fields if fields is not None else self._fields
+        )
 
     def __len__(self) -> int:
         if self._rows is not None:
@@ -122,8 +135,11 @@ class WindowSet:
         if not -n <= i < n:
             raise IndexError(f"window {i} of {n}")
         row = int(self._rows[i]) if self._rows is not None else i % n
-        names = self._fields if self._fields is not None else (
-            list(self.arrays) + self.labels + ["valid"])
+        names = (
+            self._fields
+            if self._fields is not None
+            else (list(self.arrays) + self.labels + ["valid"])
+        )
         cols = self._label_columns()
         item: dict[str, Any] = {}
         for name in names:

@@ -7,6 +7,7 @@ stream, **options)``; ``registry`` maps format names and file suffixes to them. 
 imports its format library inside its functions, so importing this package (or
 ``vitalproc``) loads no optional library.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,13 @@ if TYPE_CHECKING:
 __all__ = ["export"]
 
 
-def export(vf: VitalFile, dest: str | os.PathLike[str] | IO[bytes], format: str = "auto",
-           selection: Selection | None = None, **options: Any) -> None:
+def export(
+    vf: VitalFile,
+    dest: str | os.PathLike[str] | IO[bytes],
+    format: str = "auto",
+    selection: Selection | None = None,
+    **options: Any,
+) -> None:
     """Write a recording in one of the export formats.
 
     Parameters
@@ -69,8 +75,10 @@ def export(vf: VitalFile, dest: str | os.PathLike[str] | IO[bytes], format: str 
     if format.lower() == "auto":
         fmt = registry.for_path(dest) if isinstance(dest, (str, os.PathLike)) else None
         if fmt is None:
-            raise ValueError(f"cannot tell the format of {dest!r}: give format= one of "
-                             f"{', '.join(registry.NAMES)}")
+            raise ValueError(
+                f"cannot tell the format of {dest!r}: give format= one of "
+                f"{', '.join(registry.NAMES)}"
+            )
     else:
         fmt = registry.get(format)
     module = fmt.load()

@@ -4,6 +4,7 @@ One record batch per ``frames.LongTable.batches`` batch, uncompressed, so reader
 memory-map the file and use the samples without a copy. The schema's metadata carries
 the tracks' metadata (``frames.metadata``). Listings write their table.
 """
+
 from __future__ import annotations
 
 from typing import IO

@@ -8,6 +8,7 @@ dtype's shortest round-trip form (float32 as float32: ``60.1``), NaN and infinit
 line break. Listings (``--list-tracks``, ``--summary``,
 ``--list-devices``, ``--info-only``) write their table instead. Written a batch at a time.
 """
+
 from __future__ import annotations
 
 import csv
@@ -51,8 +52,7 @@ def _sample_times(part: Part, a: int, b: int) -> tuple[Any, Any]:
     return samples, times
 
 
-def _wave_rows(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes
-               ) -> bytearray | None:
+def _wave_rows(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes) -> bytearray | None:
     """Rows of wave records ``[a, b)`` by the compiled formatter (``_text``): the bytes
     Arrow's writer gives, or None where it is left to Arrow (samples that are not 8 to
     32-bit integers, or a time outside the formatter's range)."""
@@ -64,14 +64,18 @@ def _wave_rows(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes
         samples, offsets = part.samples(a, b)
         if samples.dtype.kind not in "iu" or samples.dtype.itemsize > 4:
             return None
-        return _text.csv_cell_rows(prefix, np.ascontiguousarray(part.dt[a:b], np.float64),
-                                   np.ascontiguousarray(samples),
-                                   np.ascontiguousarray(offsets, np.int64))
+        return _text.csv_cell_rows(
+            prefix,
+            np.ascontiguousarray(part.dt[a:b], np.float64),
+            np.ascontiguousarray(samples),
+            np.ascontiguousarray(offsets, np.int64),
+        )
     samples, times = _sample_times(part, a, b)
     if samples.dtype.kind not in "iu" or samples.dtype.itemsize > 4:
         return None
-    return _text.csv_sample_rows(prefix, np.ascontiguousarray(times, np.float64),
-                                 np.ascontiguousarray(samples))
+    return _text.csv_sample_rows(
+        prefix, np.ascontiguousarray(times, np.float64), np.ascontiguousarray(samples)
+    )
 
 
 def _batch(part: Part, a: int, b: int, wave_cells: bool) -> pa.Table:
@@ -89,8 +93,10 @@ def _batch(part: Part, a: int, b: int, wave_cells: bool) -> pa.Table:
         orjson = require("orjson", EXTRA)
         option = orjson.OPT_SERIALIZE_NUMPY
         times = dt
-        values = pa.array([orjson.dumps(row, option=option).decode()
-                           for row in record_values(part, a, b)], pa.string())
+        values = pa.array(
+            [orjson.dumps(row, option=option).decode() for row in record_values(part, a, b)],
+            pa.string(),
+        )
     elif part.kind == "numeric":
         times, values = dt, part.values(a, b)
     else:
@@ -108,8 +114,9 @@ def _arrow(pa: Any, values: Any) -> Any:
     values = np.ascontiguousarray(values)
     if values.dtype.byteorder == ">":
         values = values.astype(values.dtype.newbyteorder("="))
-    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values),
-                                 [None, pa.py_buffer(values)])
+    return pa.Array.from_buffers(
+        pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)]
+    )
 
 
 def field(text: str) -> bytes:
@@ -135,7 +142,8 @@ def write_plan(plan_: Plan, out: IO[bytes], wave_cells: bool = False) -> None:
                 times = pa.array(part.dt[a:b]).cast(pa.string()).to_pylist()  # as Arrow's
                 text = io.StringIO(newline="")
                 csv.writer(text, lineterminator="\n").writerows(
-                    (part.name, t, v) for t, v in zip(times, part.texts(a, b)))
+                    (part.name, t, v) for t, v in zip(times, part.texts(a, b))
+                )
                 out.write(text.getvalue().encode())
                 continue
             if part.kind == "wave":
@@ -148,11 +156,12 @@ def write_plan(plan_: Plan, out: IO[bytes], wave_cells: bool = False) -> None:
             # Numbers (or JSON arrays of them) hold no line break: each line gets the
             # track name put in front, which is much cheaper than a column of it.
             quoting = "needed" if wave_cells and part.kind == "wave" else "none"
-            pcsv.write_csv(table, sink, pcsv.WriteOptions(include_header=False,
-                                                          quoting_style=quoting))
+            pcsv.write_csv(
+                table, sink, pcsv.WriteOptions(include_header=False, quoting_style=quoting)
+            )
             lines = sink.getvalue().to_pybytes().replace(b"\n", b"\n" + prefix)
             out.write(prefix)
-            out.write(memoryview(lines)[:len(lines) - len(prefix)])
+            out.write(memoryview(lines)[: len(lines) - len(prefix)])
         plan_.written(part)
 
 
@@ -168,12 +177,26 @@ def write_listing(plan_: Plan, out: IO[bytes]) -> None:
 
 #: Columns of the listings, for an empty one.
 LISTING_COLUMNS = {
-    "tracks": ("name", "type", "type_name", "fmt", "dtype", "unit", "sample_rate", "gain",
-               "offset", "min_display", "max_display", "color", "monitor_type",
-               "device_name", "physical", "records_count"),
+    "tracks": (
+        "name",
+        "type",
+        "type_name",
+        "fmt",
+        "dtype",
+        "unit",
+        "sample_rate",
+        "gain",
+        "offset",
+        "min_display",
+        "max_display",
+        "color",
+        "monitor_type",
+        "device_name",
+        "physical",
+        "records_count",
+    ),
     "devices": ("name", "type_name", "port"),
-    "file_info": ("dt_start", "dt_end", "duration", "gmt_offset", "tracks_count",
-                  "devices_count"),
+    "file_info": ("dt_start", "dt_end", "duration", "gmt_offset", "tracks_count", "devices_count"),
 }
 
 

@@ -5,6 +5,7 @@ groups of about ``ROW_GROUP_BYTES``; the schema's metadata carries the tracks'
 metadata (``frames.metadata``). Listings (``--list-tracks``...) write their table.
 Readable by pyarrow, polars, pandas and duckdb.
 """
+
 from __future__ import annotations
 
 from typing import IO, Any
@@ -52,8 +53,9 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
     table = LongTable(plan_)
     # Dictionary pages only for the dictionary columns: trying them on samples costs a
     # hash table per column chunk, for values that are not repetitive enough to gain.
-    with pq.ParquetWriter(out, table.schema, compression=COMPRESSION,
-                          use_dictionary=list(DICTIONARY_COLUMNS)) as writer:
+    with pq.ParquetWriter(
+        out, table.schema, compression=COMPRESSION, use_dictionary=list(DICTIONARY_COLUMNS)
+    ) as writer:
         held: list = []
         size = 0
         for i, part in enumerate(plan_.parts):
