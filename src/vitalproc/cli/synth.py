@@ -108,7 +108,7 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
         metavar="MINUTES",
         help="the header's time zone field (default -540, UTC+9)",
     )
-    e = p.add_argument_group("episodes and artifacts (counts are placed from the seed)")
+    e = p.add_argument_group("episodes and artifacts (counts are placed from the random seed)")
     e.add_argument(
         "--hypotension",
         action="append",

@@ -1,9 +1,9 @@
-"""Episodes and artifacts: where they go (given, or placed from the seed) and what they
+"""Episodes and artifacts: where they go (given, or placed from the random seed) and what they
 do to the waves; each becomes one ground-truth entry.
 
 Placement: hypotension episodes, artifacts and rhythm spans that the caller gives as a
 count are laid out in turn, each in its own slot of the recording away from the first and
-last 5 %, none overlapping another, in a fixed order of draws from the seed. Artifact
+last 5 %, none overlapping another, in a fixed order of draws from the random seed. Artifact
 bounds are snapped to the track's record boundaries, so "the samples with start <= t <
 end" and "the records inside" are the same set: a disconnection removes exactly those
 records, a flatline holds exactly those samples.
@@ -20,7 +20,7 @@ import numpy as np
 from .physiology import RHYTHMS, Hypotension, RhythmSpan
 
 #: Artifact kinds, the wave (catalogue ``source``) each goes on by default, and the
-#: duration range (s) used when placing them from the seed.
+#: duration range (s) used when placing them from the random seed.
 ARTIFACTS: dict[str, tuple[str, tuple[float, float]]] = {
     "flatline": ("art", (20.0, 60.0)),
     "clipping": ("ecg_ii", (30.0, 90.0)),
@@ -86,7 +86,7 @@ class Slots:
 
 
 def hypotension_episodes(spec: int | Sequence[Sequence[float]], slots: Slots) -> list[Hypotension]:
-    """``spec``: a count (placed from the seed, level 65 mmHg) or ``(start_s, duration_s,
+    """``spec``: a count (placed from the random seed, level 65 mmHg) or ``(start_s, duration_s,
     map_level)`` triples."""
     if isinstance(spec, (int, np.integer)):
         out = []

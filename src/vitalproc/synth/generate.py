@@ -119,7 +119,7 @@ def synth(
     start
         Recording start: Unix seconds or ISO 8601 text; default 2024-03-22 13:59:59.1 UTC.
     hypotension
-        A count of episodes placed from the seed (MAP below 65 mmHg for 3-10 min), or
+        A count of episodes placed from the random seed (MAP below 65 mmHg for 3-10 min), or
         ``(start_s, duration_s, map_level)`` triples.
     artifacts
         A count (kinds in turn on their default tracks), or items ``(kind, start_s,
