@@ -21,16 +21,15 @@ SHAPES = {f"shape_{name}.vital": name for name in _shapes.names()}
 
 
 def make(folder: Path) -> list[Path]:
-    """Write every shape file missing from ``folder`` (through a temporary name, so an
-    interrupted run leaves no half file); their paths."""
+    """Write every shape file missing from ``folder`` with its truth sidecar (the
+    generator writes each through a temporary name, so an interrupted run leaves no half
+    file); their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for file, name in SHAPES.items():
         path = folder / file
         if not path.exists():
-            part = folder / f"{path.stem}.part.vital"
-            _shapes.make(name, part)
-            part.replace(path)
+            _shapes.make(name, path)
         paths.append(path)
     return paths
 
