@@ -302,7 +302,10 @@ def _check_selection(source: bytes, full: VitalFile, limit: int | None, flags: i
     """
     names = list(full.trks)
     wanted = names[(flags >> 6) % len(names)]
-    part = attempt(source, tracks=[wanted], max_inflated_bytes=limit)
+    # A `Name#k` track (declarations of another type or rate) is in no declaration of the
+    # file: it is selected through the name it was declared under (docs/model.md).
+    declared = full.trks[wanted].apart_from or wanted
+    part = attempt(source, tracks=[declared], max_inflated_bytes=limit)
     if not isinstance(part, VitalFile):
         raise Breach(f"selecting {wanted!r} raised {part!r}; the full read did not")
     if wanted not in part.trks:

@@ -309,18 +309,18 @@ def _csv_recording(fmt):
 def test_csv_fast_rows_are_arrow_s_bytes(monkeypatch, fmt, wave_cells):
     vf = _csv_recording(fmt)
     fast = io.BytesIO()
-    csv_writer.write(vf, fast, wave_cells=wave_cells)
+    vitalproc.export(vf, fast, "csv", wave_cells=wave_cells)
     monkeypatch.setattr(csv_writer, "_wave_rows", lambda *args: None)
     slow = io.BytesIO()
-    csv_writer.write(vf, slow, wave_cells=wave_cells)
+    vitalproc.export(vf, slow, "csv", wave_cells=wave_cells)
     assert fast.getvalue() == slow.getvalue()
     assert fast.getvalue().count(b"\n") > 30
 
 
 def test_csv_batches_do_not_import_pandas():
     code = (
-        "import io, sys, vitalproc; from vitalproc.writers import csv;"
-        "vf = vitalproc.read(vitalproc.SAMPLE); csv.write(vf, io.BytesIO());"
+        "import io, sys, vitalproc;"
+        "vf = vitalproc.read(vitalproc.SAMPLE); vitalproc.export(vf, io.BytesIO(), 'csv');"
         "print('pandas' in sys.modules)"
     )
     import subprocess

@@ -21,7 +21,8 @@ from vitalproc.opendata.cache import CaseStore, verify_file
 
 CASEIDS = tuple(range(1, 7))
 NUMERICS = ["Solar8000/HR", "ART_MBP", "BIS/BIS"]
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+# The folder the imported vitalproc lives in (installed or src/), for the subprocesses
+SRC = os.path.dirname(os.path.dirname(vitalproc.__file__))
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from quality_signals import T0, faulty_recording
 from vitalproc.quality import QualityInputError, load_limits, track_metrics
 
 HERE = os.path.dirname(__file__)
-SRC = os.path.join(os.path.dirname(HERE), "src")
+# The folder the imported vitalproc lives in (installed or src/), for the subprocesses
+SRC = os.path.dirname(os.path.dirname(vitalproc.__file__))
 
 
 def run_cli(*args, cwd=None):

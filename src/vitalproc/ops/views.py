@@ -623,14 +623,14 @@ def to_numpy(
     rows: list[int] = []
     dts: list[np.ndarray] = []
     values: list[np.ndarray] = []
-    # Casts and gain/offset overflow to inf as in vitaldb, without its warnings (numpy's
-    # context costs more than a small file's whole grid: only where values are cast).
-    quiet = (
-        contextlib.nullcontext()
-        if _WAVE not in kinds
-        else np.errstate(over="ignore", invalid="ignore")
-    )
     objects = dtype == object
+    # Casts and gain/offset overflow to inf as in vitaldb, without its warnings (numpy's
+    # context costs more than a small file's whole grid: only where numpy casts values,
+    # i.e. waves, and numerics on a grid that is neither float32 nor object).
+    numpy_casts = _WAVE in kinds or (_NUMERIC in kinds and not numeric_rows and not objects)
+    quiet = (
+        np.errstate(over="ignore", invalid="ignore") if numpy_casts else contextlib.nullcontext()
+    )
     with quiet:
         for j, col in enumerate(cols, start=ncols - len(names)):
             trk = col.track
