@@ -65,14 +65,23 @@ def _load(name: str) -> Any:
 
 def cached_table(name: str) -> str:
     """The path of the cached CSV of an API table, downloaded if missing."""
+    return cached_csv(name, "", "the table")
+
+
+def cached_csv(name: str, subfolder: str, what: str) -> str:
+    """The path of the cached CSV ``{api_url}/{name}`` (in ``subfolder`` of the API's cache
+    folder), downloaded if missing and written whole or not at all; ``what`` names it in
+    the offline error."""
     base = settings.api_url.rstrip("/")
     folder = os.path.join(settings.cache_root(), settings.source_key(base))
+    if subfolder:
+        folder = os.path.join(folder, subfolder)
     path = os.path.join(folder, f"{name}.csv")
     if os.path.exists(path):
         return path
     url = f"{base}/{name}"
     if settings.offline:
-        raise NotCachedError(url, f"offline, and the table is not cached in {folder}")
+        raise NotCachedError(url, f"offline, and {what} is not cached in {folder}")
     data = get_bytes(url)
     os.makedirs(folder, exist_ok=True)
     tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"

@@ -12,13 +12,12 @@ array in both.
 
 from __future__ import annotations
 
-import os
-import threading
 import warnings
 from typing import Any
 
 from . import settings
-from .transport import FetchError, NotCachedError, get_bytes
+from .tables import cached_csv
+from .transport import FetchError
 
 _DEPRECATED = (
     "{}()/the per-track CSV API is deprecated; use "
@@ -30,21 +29,7 @@ _DEPRECATED = (
 
 def track_csv(tid: Any) -> str:
     """The cached CSV of a track id, downloaded if missing."""
-    base = settings.api_url.rstrip("/")
-    folder = os.path.join(settings.cache_root(), settings.source_key(base), "trk")
-    path = os.path.join(folder, f"{tid}.csv")
-    if os.path.exists(path):
-        return path
-    url = f"{base}/{tid}"
-    if settings.offline:
-        raise NotCachedError(url, f"offline, and the track is not cached in {folder}")
-    data = get_bytes(url)
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-    return path
+    return cached_csv(str(tid), "trk", "the track")
 
 
 def _values(tid: Any, interval: float, compat: str | None) -> Any:
