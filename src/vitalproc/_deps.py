@@ -21,6 +21,14 @@ def available(*modules: str) -> bool:
     return True
 
 
+def installed(*modules: str) -> bool:
+    """Whether every top-level library named is installed, looked up without importing
+    it (importing pyarrow costs ~0.1 s that a writer needing it only now and then saves)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(module) is not None for module in modules)
+
+
 def require(module: str, extra: str, what: str = "this format") -> Any:
     """Import an optional library, or raise ImportError naming the extra to install.
 

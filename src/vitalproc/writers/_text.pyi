@@ -14,3 +14,13 @@ def scalar_records(
     dt_json: bytes | bytearray | memoryview | NDArray[np.uint8],
     val_json: bytes | bytearray | memoryview | NDArray[np.uint8],
 ) -> bytearray: ...
+def format_double(x: float) -> str | None: ...
+def format_float(x: float) -> str | None: ...
+def csv_rows(
+    prefix: bytes,
+    dt: NDArray[np.float64] | memoryview,
+    data: NDArray[np.number] | memoryview,
+    offsets: NDArray[np.int64] | memoryview | None = None,
+    srate: float = 0,
+    cells: bool = False,
+) -> bytearray | None: ...

@@ -184,255 +184,353 @@ def scalar_records(const unsigned char[::1] dt_json, const unsigned char[::1] va
 
 # ---- CSV rows: numbers as Arrow's CSV writer formats them --------------------------------
 #
-# The CSV export's times are float64 in the shortest form that reads back to the same
-# double, written as Arrow writes doubles: plain digits (no ".0" for a whole number) for a
-# leading digit from 10^-6 to 10^9, an exponent outside. ``_put_shortest`` finds the
-# shortest digits exactly, in 128-bit integers, for 10^-3 <= |x| < 10^10 (every time of a
-# recording); any other value (and the rare tie on a rounding boundary) is left to Arrow:
-# the row kernels then return None and the writer formats that batch as before.
+# Arrow writes a float64 or float32 in the shortest form that reads back to the same value
+# (double-conversion's ToShortest / ToShortestSingle): plain digits (no ".0" for a whole
+# number) when the leading digit's decimal exponent is -6 to 9, an exponent outside; "0",
+# "-0", "nan", "inf", "-inf". ``_put_f64`` and ``_put_f32`` find the shortest digits
+# exactly, in 128-bit integers, for 10^-3 <= |x| < 10^10 (float64: every time of a
+# recording) and 10^-5 <= |x| < 2^24 (float32); any other value, and the rare tie on a
+# rounding boundary, is left to Arrow: the row kernels then return None and the writer
+# formats that batch through Arrow.
 
 ctypedef unsigned long long u64
 cdef extern from *:
     # GCC's and Clang's 128-bit integer: every product below fits in it exactly.
     ctypedef unsigned long long u128 "unsigned __int128"
+    int clzll "__builtin_clzll" (u64) noexcept nogil
 
-cdef u128 POW10[21]
-cdef int _j
+#: 10^0 .. 10^19 (10^19 < 2^64).
+cdef u64 POW10[20]
 POW10[0] = 1
-for _j in range(1, 21):
+for _j in range(1, 20):
     POW10[_j] = POW10[_j - 1] * 10
+#: The fewest decimals k with 10^k > 2^s, for s = 0..63: the nearest k-decimal number to
+#: a value of ulp 2^-s is then within half an ulp of it.
+cdef int ALWAYS_FITS[64]
+cdef int _s, _k
+for _s in range(64):
+    _k = 0
+    while _k < 20 and POW10[_k] <= (<u64>1 << _s):
+        _k += 1
+    ALWAYS_FITS[_s] = _k
 
-#: Characters of a time at most: sign, 17 digits, point, up to 3 leading zeros.
-DEF TIME_MAX = 24
+#: Characters of a number at most: sign, 17 digits, point, up to 5 leading zeros.
+DEF NUMBER_MAX = 26
 
 
-cdef inline Py_ssize_t _put_uint(char* out, u64 v) noexcept nogil:
-    """``v`` in decimal at ``out``; the number of characters."""
-    cdef Py_ssize_t n = 1
-    cdef u64 rest = v
-    while rest >= 10:
-        rest //= 10
-        n += 1
+cdef inline int _fits(u64 M, int shift, int k, bint pow2, u64* found) noexcept nogil:
+    """Whether a ``k``-decimal number reads back as ``M / 2^shift`` (``shift`` >= 1): 1
+    (the closest such number in ``found``; of two as close, the even one), 0, or -1
+    for a number on the edge of the rounding interval (left to Arrow). ``pow2``: M is
+    a power of two, whose gap below is half the one above."""
+    cdef u128 P = <u128>M * POW10[k]
+    cdef u128 half = <u128>1 << (shift - 1)
+    cdef u128 ten = POW10[k]
+    cdef u128 m, back, d
+    if (P & ((half << 1) - 1)) == half:  # exactly between two k-decimal numbers
+        if (half << 1) > ten:
+            return 0  # too far from both
+        if pow2:
+            return -1
+        m = P >> shift  # both read back: the even one, as double-conversion does
+        found[0] = <u64>(m + (m & 1))
+        return 1
+    m = (P + half) >> shift
+    back = m << shift
+    if back >= P:  # the nearest is above the value: the upper half-gap
+        d = 2 * (back - P)
+        if d < ten:
+            found[0] = <u64>m
+            return 1
+        return -1 if d == ten else 0
+    d = P - back  # below: the lower half-gap (a quarter of a gap for a power of two)
+    d = 4 * d if pow2 else 2 * d
+    if d < ten:
+        found[0] = <u64>m
+        return 1
+    if d == ten:
+        return -1
+    if not pow2:
+        return 0
+    d = 2 * (back + (<u128>1 << shift) - P)  # the number above, farther but inside?
+    if d < ten:
+        found[0] = <u64>(m + 1)
+        return 1
+    return -1 if d == ten else 0
+
+
+cdef inline int _digits(u64 v) noexcept nogil:
+    """The number of decimal digits of ``v`` (1 for 0)."""
+    cdef int t = ((64 - clzll(v | 1)) * 1233) >> 12  # 19 at most
+    return t + 1 - (v < POW10[t])
+
+
+cdef inline void _put_fixed(char* out, u64 v, int n) noexcept nogil:
+    """The last ``n`` digits of ``v`` at ``out``, zero-padded."""
     cdef char* p = out + n
-    while v >= 100:
+    while n >= 2:
         p -= 2
         memcpy(p, &PAIRS[2 * (v % 100)], 2)
         v //= 100
-    if v >= 10:
-        memcpy(p - 2, &PAIRS[2 * v], 2)
-    else:
-        p -= 1
-        p[0] = <char>(48 + v)
-    return n
+        n -= 2
+    if n:
+        (p - 1)[0] = <char>(48 + v % 10)
 
 
-cdef inline int _reads_back(u128 M, int shift, int k) noexcept nogil:
-    """Whether the ``k``-decimal number nearest to ``M / 2^shift`` reads back as it: 1,
-    0, or -1 when it is a tie or on the rounding boundary (decided by round-half-even)."""
-    cdef u128 P = M * POW10[k], half = <u128>1 << (shift - 1)
-    cdef u128 m = (P + half) >> shift
-    cdef u128 back = m << shift
-    cdef u128 diff2 = 2 * (back - P if back >= P else P - back)
-    if diff2 > POW10[k]:
-        return 0
-    if diff2 == POW10[k] or (P & ((<u128>1 << shift) - 1)) == half:
+cdef inline Py_ssize_t _put_decimal(char* out, u64 m, int k, bint neg) noexcept nogil:
+    """``m / 10^k`` as Arrow lays out a shortest number (plain digits), or -1 when it
+    needs an exponent (10^10 or more)."""
+    cdef int nd = _digits(m)
+    cdef Py_ssize_t w = 0
+    if nd - 1 - k >= 10:
         return -1
-    return 1
+    if neg:
+        out[0] = 45  # '-'
+        w = 1
+    if k == 0:
+        _put_fixed(out + w, m, nd)
+        return w + nd
+    if nd > k:
+        _put_fixed(out + w, m // POW10[k], nd - k)
+        w += nd - k
+        out[w] = 46  # '.'
+        _put_fixed(out + w + 1, m % POW10[k], k)
+        return w + 1 + k
+    out[w] = 48
+    out[w + 1] = 46
+    _put_fixed(out + w + 2, m, k)  # zero-padded: the leading zeros after the point
+    return w + 2 + k
 
 
-@cython.cdivision(True)
-cdef Py_ssize_t _put_shortest(char* out, double x) noexcept nogil:
-    """``x`` as Arrow's CSV writer writes a double, at ``out``: the number of characters,
-    or -1 for a value this does not handle (outside 10^-3 <= |x| < 10^10, or a tie)."""
+cdef inline Py_ssize_t _put_special(char* out, bint neg, bint nan, bint inf) noexcept nogil:
+    """Zero, NaN or an infinity as Arrow writes it."""
+    if nan:
+        memcpy(out, b"nan", 3)
+        return 3
+    cdef Py_ssize_t w = 0
+    if neg:
+        out[0] = 45
+        w = 1
+    if inf:
+        memcpy(out + w, b"inf", 3)
+        return w + 3
+    out[w] = 48
+    return w + 1
+
+
+cdef inline Py_ssize_t _put_shortest(char* out, u64 M, int shift, bint neg,
+                                     bint pow2) noexcept nogil:
+    """The shortest decimal of ``M / 2^shift`` (1 <= shift <= 63), or -1."""
+    cdef int k = ALWAYS_FITS[shift], fit, fewer
+    cdef u64 m = 0, best = 0
+    fit = _fits(M, shift, k, pow2, &m)
+    while fit == 0 and k < 19:  # a power of two: its narrower side may need one more
+        k += 1
+        fit = _fits(M, shift, k, pow2, &m)
+    if fit == 0:
+        return -1
+    # Fewer decimals, while they still read back (a coarser grid never fits where a
+    # finer one does not): most values stop at the first step down. An edge case (-1)
+    # may fit: it is left to Arrow, should it be the last to.
+    while k > 0:
+        fewer = _fits(M, shift, k - 1, pow2, &best)
+        if fewer == 0:
+            break
+        k -= 1
+        fit, m = fewer, best
+    if fit < 0:
+        return -1
+    return _put_decimal(out, m, k, neg)
+
+
+cdef inline Py_ssize_t _put_f64(char* out, double x) noexcept nogil:
+    """``x`` as Arrow writes a float64; -1 where it is left to Arrow."""
     cdef u64 bits
     memcpy(&bits, &x, 8)
     cdef bint neg = (bits >> 63) != 0
     cdef int biased = <int>((bits >> 52) & 0x7FF)
     cdef u64 frac = bits & ((<u64>1 << 52) - 1)
-    if biased == 0 or biased == 0x7FF or frac == 0:
-        return -1  # zero, subnormal, inf, NaN, or a power of two (an uneven gap below)
+    if biased == 0x7FF:
+        return _put_special(out, neg, frac != 0, frac == 0)
+    if biased == 0 and frac == 0:
+        return _put_special(out, neg, False, False)
     cdef double ax = -x if neg else x
     if not (1e-3 <= ax < 1e10):
         return -1
-    cdef int shift = 1075 - biased  # x = M / 2^shift, 19 <= shift <= 62 here
-    cdef u128 M = (<u128>1 << 52) | frac
-    cdef u128 m = 0
-    cdef int k, lo = 0, hi, found = -1, fit, p = -3
-    cdef double tens = 1e-2
-    while p < 9 and ax >= tens:  # p: the decimal exponent of x's leading digit
-        p += 1
-        tens *= 10
-    # Reading back is monotone in the number of decimals (a finer grid holds a closer
-    # candidate). Most times need 17 significant digits: try 16 first; if they do not
-    # read back, count up from there, else bisect below them.
-    k = 15 - p if 15 - p < 20 else 20
-    fit = _reads_back(M, shift, k)
-    if fit < 0:
-        return -1  # a tie or a boundary: left to Arrow
-    if fit == 0:
-        for k in range(k + 1, 21):
-            fit = _reads_back(M, shift, k)
-            if fit < 0:
-                return -1
-            if fit:
-                found = k
-                break
-    else:
-        found, hi = k, k - 1
-        while lo <= hi:
-            k = (lo + hi) >> 1
-            fit = _reads_back(M, shift, k)
-            if fit < 0:
-                return -1
-            if fit:
-                found, hi = k, k - 1
-            else:
-                lo = k + 1
-    if found < 0:
+    return _put_shortest(out, (<u64>1 << 52) | frac, 1075 - biased, neg, frac == 0)
+
+
+cdef inline Py_ssize_t _put_f32(char* out, float x) noexcept nogil:
+    """``x`` as Arrow writes a float32; -1 where it is left to Arrow."""
+    cdef unsigned int bits
+    memcpy(&bits, &x, 4)
+    cdef bint neg = (bits >> 31) != 0
+    cdef int biased = <int>((bits >> 23) & 0xFF)
+    cdef u64 frac = bits & 0x7FFFFF
+    if biased == 0xFF:
+        return _put_special(out, neg, frac != 0, frac == 0)
+    if biased == 0 and frac == 0:
+        return _put_special(out, neg, False, False)
+    cdef float ax = -x if neg else x
+    if not (1e-5 <= ax < 16777216.0):
         return -1
-    k = found
-    m = (M * POW10[k] + (<u128>1 << (shift - 1))) >> shift
-    cdef char digits[24]
-    cdef Py_ssize_t nd = _put_uint(digits, <u64>m), w = 0, lead
-    if nd - 1 - k >= 10:
-        return -1  # rounded up to 10^10: Arrow writes an exponent
-    if neg:
-        out[0] = 45  # '-'
-        w = 1
-    if k == 0:
-        memcpy(out + w, digits, nd)
-        return w + nd
-    if nd > k:
-        memcpy(out + w, digits, nd - k)
-        w += nd - k
-        out[w] = 46  # '.'
-        memcpy(out + w + 1, digits + nd - k, k)
-        return w + 1 + k
-    out[w] = 48
-    out[w + 1] = 46
-    w += 2
-    for lead in range(k - nd):
-        out[w + lead] = 48
-    w += k - nd
-    memcpy(out + w, digits, nd)
-    return w + nd
+    cdef u64 M = (<u64>1 << 23) | frac
+    cdef int shift = 150 - biased
+    if shift == 0:  # 2^23 <= |x| < 2^24: a whole number, every digit of it needed
+        return _put_decimal(out, M, 0, neg)
+    return _put_shortest(out, M, shift, neg, frac == 0)
 
 
 def format_double(double x):
-    """``x`` as the CSV rows write a time (``_put_shortest``), or None where Arrow is left
-    to write it. For tests."""
-    cdef char buf[TIME_MAX]
-    cdef Py_ssize_t n = _put_shortest(buf, x)
+    """``x`` as the CSV rows write a float64, or None where Arrow is left to write it."""
+    cdef char buf[NUMBER_MAX]
+    cdef Py_ssize_t n = _put_f64(buf, x)
     return None if n < 0 else buf[:n].decode()
 
 
-def csv_sample_rows(const unsigned char[::1] prefix, const double[::1] times, samples):
-    """One CSV row per sample, ``prefix`` + time + ``,`` + sample + LF, as a ``bytearray``;
-    None when a time is one ``_put_shortest`` leaves to Arrow. ``samples``: integers of
-    8, 16 or 32 bits (``memoryview`` formats ``bBhHiI``), one per time."""
-    view = memoryview(samples)
+def format_float(float x):
+    """``x`` (rounded to float32) as the CSV rows write a float32, or None where Arrow
+    is left to write it."""
+    cdef char buf[NUMBER_MAX]
+    cdef Py_ssize_t n = _put_f32(buf, x)
+    return None if n < 0 else buf[:n].decode()
+
+
+ctypedef fused value_t:
+    int8_t
+    uint8_t
+    int16_t
+    uint16_t
+    int32_t
+    uint32_t
+    float
+    double
+
+
+cdef inline Py_ssize_t _put_value(char* out, value_t v) noexcept nogil:
+    if value_t is float:
+        return _put_f32(out, v)
+    elif value_t is double:
+        return _put_f64(out, v)
+    else:
+        return _put_int(out, v)
+
+
+def csv_rows(const unsigned char[::1] prefix, const double[::1] dt, data, offsets=None,
+             double srate=0, bint cells=False):
+    """CSV rows of records as Arrow's CSV writer writes them, each ``prefix`` + time +
+    ``,`` + value + LF, as a ``bytearray``; None where a number is left to Arrow.
+
+    ``dt``: the records' times. Numeric records (``offsets`` None): ``data[i]`` is
+    record ``i``'s value. Wave records: record ``i``'s samples are
+    ``data[offsets[i]:offsets[i + 1]]`` (``offsets``: ``len(dt) + 1`` int64), one row per
+    sample at ``dt[i] + j / srate`` (``j`` its index in the record; ``dt[i]`` when
+    ``srate`` is not positive), computed as numpy computes it; with ``cells``, one row per
+    record whose value is the JSON array of its samples, quoted (integers only).
+    ``data``: a buffer of 8, 16 or 32-bit integers, float32 or float64 (``memoryview``
+    formats ``bBhHiIfd``)."""
+    # By hand, not by Cython's fused dispatch: that imports numpy, which this avoids.
+    view = memoryview(data)
     code = view.format
+    cdef const int64_t[::1] offs = offsets if offsets is not None else None
     if code == "b":
-        return _sample_rows[int8_t](prefix, times, view)
+        return _rows[int8_t](prefix, dt, view, offs, srate, cells)
     if code == "B":
-        return _sample_rows[uint8_t](prefix, times, view)
+        return _rows[uint8_t](prefix, dt, view, offs, srate, cells)
     if code == "h":
-        return _sample_rows[int16_t](prefix, times, view)
+        return _rows[int16_t](prefix, dt, view, offs, srate, cells)
     if code == "H":
-        return _sample_rows[uint16_t](prefix, times, view)
+        return _rows[uint16_t](prefix, dt, view, offs, srate, cells)
     if code == "i":
-        return _sample_rows[int32_t](prefix, times, view)
+        return _rows[int32_t](prefix, dt, view, offs, srate, cells)
     if code == "I":
-        return _sample_rows[uint32_t](prefix, times, view)
-    raise TypeError(f"samples of format {code!r}: integers of 8, 16 or 32 bits wanted")
+        return _rows[uint32_t](prefix, dt, view, offs, srate, cells)
+    if code == "f":
+        return None if cells else _rows[float](prefix, dt, view, offs, srate, cells)
+    if code == "d":
+        return None if cells else _rows[double](prefix, dt, view, offs, srate, cells)
+    raise TypeError(f"values of format {code!r}: integers of 8 to 32 bits or floats wanted")
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef object _sample_rows(const unsigned char[::1] prefix, const double[::1] times,
-                         const sample_t[::1] samples):
-    cdef Py_ssize_t n = times.shape[0], lp = prefix.shape[0], i, w = 0, t
-    if samples.shape[0] != n:
-        raise ValueError("times and samples differ in length")
-    out = PyByteArray_FromStringAndSize(NULL, n * (lp + TIME_MAX + SAMPLE_MAX + 1) + 1)
+@cython.cdivision(True)
+cdef object _rows(const unsigned char[::1] prefix, const double[::1] dt,
+                  const value_t[::1] data, const int64_t[::1] offsets, double srate,
+                  bint cells):
+    cdef Py_ssize_t n = dt.shape[0], lp = prefix.shape[0], i, j, lo, hi, w = 0, t
+    cdef Py_ssize_t rows = n, values = n, size
+    cdef double at
+    cdef bint numeric = offsets is None
+    if numeric:
+        if data.shape[0] != n:
+            raise ValueError("times and values differ in length")
+    else:
+        if offsets.shape[0] != n + 1:
+            raise ValueError("offsets must hold one more item than times")
+        for i in range(n):
+            if not 0 <= offsets[i] <= offsets[i + 1] <= data.shape[0]:
+                raise IndexError("record offsets outside the samples")
+        values = offsets[n] - offsets[0] if n else 0
+        if not cells:
+            rows = values
+    size = rows * (lp + NUMBER_MAX + 4) + values * (NUMBER_MAX + 1) + 1
+    out = PyByteArray_FromStringAndSize(NULL, size)  # not zeroed: written over
     cdef char* o = out
     with nogil:
         for i in range(n):
-            if lp:
-                memcpy(o + w, &prefix[0], lp)
-            w += lp
-            t = _put_shortest(o + w, times[i])
-            if t < 0:
-                w = -1
-                break
-            w += t
-            o[w] = 44  # ','
-            w += 1
-            w += _put_int(o + w, samples[i])
-            o[w] = 10  # LF
-            w += 1
-    if w < 0:
-        return None
-    del out[w:]
-    return out
-
-
-def csv_cell_rows(const unsigned char[::1] prefix, const double[::1] times, samples,
-                  const int64_t[::1] offsets):
-    """One CSV row per wave record: ``prefix`` + time + ``,"[`` + its samples separated
-    by commas + ``]"`` + LF (the JSON array of the samples, quoted as Arrow quotes every
-    string), as a ``bytearray``; None when a time is left to Arrow. Record ``i``'s
-    samples are ``samples[offsets[i]:offsets[i + 1]]`` (integers of 8, 16 or 32 bits)."""
-    view = memoryview(samples)
-    code = view.format
-    if code == "b":
-        return _cell_rows[int8_t](prefix, times, view, offsets)
-    if code == "B":
-        return _cell_rows[uint8_t](prefix, times, view, offsets)
-    if code == "h":
-        return _cell_rows[int16_t](prefix, times, view, offsets)
-    if code == "H":
-        return _cell_rows[uint16_t](prefix, times, view, offsets)
-    if code == "i":
-        return _cell_rows[int32_t](prefix, times, view, offsets)
-    if code == "I":
-        return _cell_rows[uint32_t](prefix, times, view, offsets)
-    raise TypeError(f"samples of format {code!r}: integers of 8, 16 or 32 bits wanted")
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef object _cell_rows(const unsigned char[::1] prefix, const double[::1] times,
-                       const sample_t[::1] samples, const int64_t[::1] offsets):
-    cdef Py_ssize_t n = times.shape[0], lp = prefix.shape[0], i, k, lo, hi, w = 0, t
-    if offsets.shape[0] != n + 1:
-        raise ValueError("offsets must hold one more item than times")
-    for i in range(n):
-        if not 0 <= offsets[i] <= offsets[i + 1] <= samples.shape[0]:
-            raise IndexError("record offsets outside the samples")
-    cdef Py_ssize_t total = offsets[n] - offsets[0] if n else 0
-    out = PyByteArray_FromStringAndSize(NULL, n * (lp + TIME_MAX + 6) + total * SAMPLE_MAX + 1)
-    cdef char* o = out
-    with nogil:
-        for i in range(n):
-            if lp:
-                memcpy(o + w, &prefix[0], lp)
-            w += lp
-            t = _put_shortest(o + w, times[i])
-            if t < 0:
-                w = -1
-                break
-            w += t
-            memcpy(o + w, b',"[', 3)
-            w += 3
-            lo, hi = offsets[i], offsets[i + 1]
-            for k in range(lo, hi):
-                if k > lo:
-                    o[w] = 44
+            if numeric or cells:
+                if lp:
+                    memcpy(o + w, &prefix[0], lp)
+                w += lp
+                t = _put_f64(o + w, dt[i])
+                if t < 0:
+                    w = -1
+                    break
+                w += t
+                if numeric:
+                    o[w] = 44  # ','
+                    t = _put_value(o + w + 1, data[i])
+                    if t < 0:
+                        w = -1
+                        break
+                    w += 1 + t
+                    o[w] = 10  # LF
                     w += 1
-                w += _put_int(o + w, samples[k])
-            memcpy(o + w, b']"\n', 3)
-            w += 3
+                    continue
+                memcpy(o + w, b',"[', 3)
+                w += 3
+                lo, hi = offsets[i], offsets[i + 1]
+                for j in range(lo, hi):
+                    if j > lo:
+                        o[w] = 44
+                        w += 1
+                    w += _put_value(o + w, data[j])  # integers: never -1
+                memcpy(o + w, b']"\n', 3)
+                w += 3
+                continue
+            lo, hi = offsets[i], offsets[i + 1]
+            at = dt[i]
+            for j in range(lo, hi):
+                if lp:
+                    memcpy(o + w, &prefix[0], lp)
+                w += lp
+                # numpy's dt + (j - lo) / srate, to the bit
+                t = _put_f64(o + w, at + <double>(j - lo) / srate if srate > 0 else at)
+                if t < 0:
+                    w = -1
+                    break
+                w += t
+                o[w] = 44
+                t = _put_value(o + w + 1, data[j])
+                if t < 0:
+                    w = -1
+                    break
+                w += 1 + t
+                o[w] = 10
+                w += 1
+            if w < 0:
+                break
     if w < 0:
         return None
     del out[w:]

@@ -7,6 +7,12 @@ dtype's shortest round-trip form (float32 as float32: ``60.1``), NaN and infinit
 ``nan``, ``inf``, ``-inf``; a field is quoted only when it holds a comma, a quote or a
 line break. Listings (``--list-tracks``, ``--summary``,
 ``--list-devices``, ``--info-only``) write their table instead. Written a batch at a time.
+
+The numbers are Arrow's CSV writer's text. The compiled row kernel (``_text.csv_rows``)
+writes every batch whose numbers it can format exactly, straight from the track's
+buffers (a plan over the reader's own buffers included: no numpy, no pyarrow); a batch
+holding a number it leaves to Arrow (a time before 1970-01-01 00:00:00.001, a float32
+past 2^24...) is written by Arrow's CSV writer, the same bytes.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import csv
 import io
 from typing import IO, TYPE_CHECKING, Any
 
-from .._deps import available, require
+from .._deps import installed, require
 from ..ops.selection import Part, Plan, listing
 
 if TYPE_CHECKING:
@@ -27,6 +33,8 @@ SUFFIXES = (".csv",)
 BINARY = False
 REQUIRES = ("pyarrow",)
 EXTRA = "formats"
+#: ``write_plan`` takes a plan over the reader's own buffers (``writers/_raw.py``).
+TAKES_RAW_PLAN = True
 
 HEADER = b"track,dt,value\n"
 #: Samples per batch: a wave batch becomes one row per sample, ~35 bytes each.
@@ -35,7 +43,54 @@ _STRUCTURAL = frozenset(',"\r\n')
 
 
 def is_available() -> bool:
-    return available("pyarrow.csv")
+    # Looked up, not imported: most exports never need pyarrow (``_text.csv_rows``).
+    return installed("pyarrow")
+
+
+def _rows(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes) -> bytearray | None:
+    """Rows of records ``[a, b)`` of a wave or numeric track by the compiled kernel, or
+    None where a number is left to Arrow."""
+    from . import _text
+
+    dt = part.dt[a:b]
+    if part.kind == "numeric":
+        return _text.csv_rows(prefix, _contiguous(dt), _contiguous(part.values(a, b)))
+    if part.physical:  # float64 samples, offsets rebased to them
+        samples, offsets = part.samples(a, b)
+    else:
+        samples, offsets = part.data, part.offsets[a : b + 1]
+    srate = float(part.track.srate)
+    return _text.csv_rows(
+        prefix,
+        _contiguous(dt),
+        _contiguous(samples),
+        _contiguous(offsets),
+        srate if srate > 0 else 0.0,
+        wave_cells,
+    )
+
+
+def _contiguous(values: Any) -> Any:
+    """``values`` as one C-contiguous native-order buffer (memoryviews already are)."""
+    if isinstance(values, memoryview):
+        return values
+    import numpy as np
+
+    values = np.ascontiguousarray(values)
+    if values.dtype.byteorder == ">":
+        values = values.astype(values.dtype.newbyteorder("="))
+    return values
+
+
+def _numpy_part(part: Part) -> None:
+    """A ``RawPart``'s memoryviews as numpy arrays, for the Arrow path."""
+    if isinstance(part.dt, memoryview):
+        import numpy as np
+
+        part.dt = np.asarray(part.dt)
+        part.data = np.asarray(part.data)
+        if part.offsets is not None:
+            part.offsets = np.asarray(part.offsets)
 
 
 def _sample_times(part: Part, a: int, b: int) -> tuple[Any, Any]:
@@ -50,32 +105,6 @@ def _sample_times(part: Part, a: int, b: int) -> tuple[Any, Any]:
     if part.track.srate > 0:
         times = times + (np.arange(len(samples)) - offsets[record]) / part.track.srate
     return samples, times
-
-
-def _wave_rows(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes) -> bytearray | None:
-    """Rows of wave records ``[a, b)`` by the compiled formatter (``_text``): the bytes
-    Arrow's writer gives, or None where it is left to Arrow (samples that are not 8 to
-    32-bit integers, or a time outside the formatter's range)."""
-    import numpy as np
-
-    from . import _text
-
-    if wave_cells:
-        samples, offsets = part.samples(a, b)
-        if samples.dtype.kind not in "iu" or samples.dtype.itemsize > 4:
-            return None
-        return _text.csv_cell_rows(
-            prefix,
-            np.ascontiguousarray(part.dt[a:b], np.float64),
-            np.ascontiguousarray(samples),
-            np.ascontiguousarray(offsets, np.int64),
-        )
-    samples, times = _sample_times(part, a, b)
-    if samples.dtype.kind not in "iu" or samples.dtype.itemsize > 4:
-        return None
-    return _text.csv_sample_rows(
-        prefix, np.ascontiguousarray(times, np.float64), np.ascontiguousarray(samples)
-    )
 
 
 def _batch(part: Part, a: int, b: int, wave_cells: bool) -> pa.Table:
@@ -106,6 +135,47 @@ def _batch(part: Part, a: int, b: int, wave_cells: bool) -> pa.Table:
     return pa.Table.from_arrays([_arrow(pa, times), values], names=["dt", "value"])
 
 
+def _arrow_rows(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes) -> bytes:
+    """Rows of records ``[a, b)`` by Arrow's CSV writer."""
+    pa = require("pyarrow", EXTRA)
+    import pyarrow.csv as pcsv
+
+    _numpy_part(part)
+    sink = pa.BufferOutputStream()
+    # Numbers (or JSON arrays of them) hold no line break: each line gets the track
+    # name put in front, which is much cheaper than a column of it.
+    quoting = "needed" if wave_cells and part.kind == "wave" else "none"
+    pcsv.write_csv(
+        _batch(part, a, b, wave_cells),
+        sink,
+        pcsv.WriteOptions(include_header=False, quoting_style=quoting),
+    )
+    lines = sink.getvalue().to_pybytes().replace(b"\n", b"\n" + prefix)
+    return prefix + lines[: len(lines) - len(prefix)]
+
+
+def _times_text(part: Part, a: int, b: int) -> list[str]:
+    """String records' times as Arrow writes them."""
+    from . import _text
+
+    times = [_text.format_double(t) for t in part.dt[a:b]]
+    if None not in times:
+        return times  # type: ignore[return-value]
+    pa = require("pyarrow", EXTRA)
+    _numpy_part(part)
+    return _arrow(pa, part.dt[a:b]).cast(pa.string()).to_pylist()
+
+
+def _string_rows(part: Part, a: int, b: int) -> bytes:
+    """Rows of string records ``[a, b)``: texts may hold line breaks, quotes and commas,
+    so Python's csv module writes them."""
+    text = io.StringIO(newline="")
+    csv.writer(text, lineterminator="\n").writerows(
+        (part.name, t, v) for t, v in zip(_times_text(part, a, b), part.texts(a, b))
+    )
+    return text.getvalue().encode()
+
+
 def _arrow(pa: Any, values: Any) -> Any:
     """A numeric numpy array as an Arrow array over its buffer: ``pa.array`` would
     import pandas (most of a small export's time) to ask whether it was given a Series."""
@@ -131,37 +201,18 @@ def write_plan(plan_: Plan, out: IO[bytes], wave_cells: bool = False) -> None:
     if not plan_.selection.records:
         write_listing(plan_, out)
         return
-    pa = require("pyarrow", EXTRA)
-    import pyarrow.csv as pcsv
-
     out.write(HEADER)
     for part in plan_.parts:
         prefix = field(part.name) + b","
         for a, b in part.ranges(samples=BATCH_SAMPLES, records=BATCH_SAMPLES):
-            if part.kind == "string":  # texts may hold line breaks: Python's csv module
-                times = pa.array(part.dt[a:b]).cast(pa.string()).to_pylist()  # as Arrow's
-                text = io.StringIO(newline="")
-                csv.writer(text, lineterminator="\n").writerows(
-                    (part.name, t, v) for t, v in zip(times, part.texts(a, b))
-                )
-                out.write(text.getvalue().encode())
-                continue
-            if part.kind == "wave":
-                rows = _wave_rows(part, a, b, wave_cells, prefix)
-                if rows is not None:
-                    out.write(rows)
-                    continue
-            table = _batch(part, a, b, wave_cells)
-            sink = pa.BufferOutputStream()
-            # Numbers (or JSON arrays of them) hold no line break: each line gets the
-            # track name put in front, which is much cheaper than a column of it.
-            quoting = "needed" if wave_cells and part.kind == "wave" else "none"
-            pcsv.write_csv(
-                table, sink, pcsv.WriteOptions(include_header=False, quoting_style=quoting)
-            )
-            lines = sink.getvalue().to_pybytes().replace(b"\n", b"\n" + prefix)
-            out.write(prefix)
-            out.write(memoryview(lines)[: len(lines) - len(prefix)])
+            rows: Any = None
+            if part.kind == "string":
+                rows = _string_rows(part, a, b)
+            elif part.kind in ("wave", "numeric"):
+                rows = _rows(part, a, b, wave_cells, prefix)
+            if rows is None:
+                rows = _arrow_rows(part, a, b, wave_cells, prefix)
+            out.write(rows)
         plan_.written(part)
 
 
