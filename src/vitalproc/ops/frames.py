@@ -84,10 +84,10 @@ class LongTable:
         self.devices = list(dict.fromkeys(p.track.dname for p in parts))
         self.units = list(dict.fromkeys(p.track.unit for p in parts))
         self.dicts = {
-            "device": pa.array(self.devices, pa.string()),
-            "track": pa.array([p.name for p in parts], pa.string()),
-            "type": pa.array(TYPE_VALUES, pa.string()),
-            "unit": pa.array(self.units, pa.string()),
+            "device": _strings(self.devices),
+            "track": _strings([p.name for p in parts]),
+            "type": _strings(TYPE_VALUES),
+            "unit": _strings(self.units),
         }
         meta = {
             "format": "vitalproc long table",
@@ -213,6 +213,20 @@ def _primitive(values: np.ndarray) -> pa.Array:
     values = np.ascontiguousarray(values)
     return pa.Array.from_buffers(
         pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)]
+    )
+
+
+def _strings(values: Any) -> pa.Array:
+    """Texts as an Arrow string array built over its buffers: ``pa.array`` would import
+    pandas (~0.4 s, most of an export's time) to ask whether it was given a Series."""
+    import numpy as np
+
+    pa = _pa()
+    encoded = [v.encode() for v in values]
+    offsets = np.zeros(len(encoded) + 1, np.int32)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.string(), len(encoded), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
     )
 
 

@@ -17,6 +17,8 @@ SUFFIXES = (".arrow", ".feather", ".ipc")
 BINARY = True
 REQUIRES = ("pyarrow",)
 EXTRA = "formats"
+#: Imported on a thread while the command line reads the recording (``cli.read``).
+PRELOAD = "pyarrow.ipc"
 
 
 def is_available() -> bool:

@@ -18,6 +18,8 @@ SUFFIXES = (".parquet", ".pq")
 BINARY = True
 REQUIRES = ("pyarrow",)
 EXTRA = "formats"
+#: Imported on a thread while the command line reads the recording (``cli.read``).
+PRELOAD = "pyarrow.parquet"
 
 #: Batches are gathered until they hold this many bytes, then written as one row group.
 ROW_GROUP_BYTES = 16 << 20
