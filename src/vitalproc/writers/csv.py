@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import closing
 from typing import IO, TYPE_CHECKING, Any
 
 from .._deps import installed, require
@@ -47,22 +49,23 @@ def is_available() -> bool:
     return installed("pyarrow")
 
 
-def _rows(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes) -> bytearray | None:
-    """Rows of records ``[a, b)`` of a wave or numeric track by the compiled kernel, or
-    None where a number is left to Arrow."""
-    from . import _text
-
-    dt = part.dt[a:b]
+def _kernel_args(part: Part, a: int, b: int, wave_cells: bool, prefix: bytes) -> tuple | None:
+    """The compiled kernel's arguments for records ``[a, b)`` of a wave or numeric track
+    (taken here, on the writer's thread: a grouped part reads its data when first
+    used), or None for a track it does not write."""
+    if part.kind not in ("wave", "numeric"):
+        return None
+    dt = _contiguous(part.dt[a:b])
     if part.kind == "numeric":
-        return _text.csv_rows(prefix, _contiguous(dt), _contiguous(part.values(a, b)))
+        return (prefix, dt, _contiguous(part.values(a, b)))
     if part.physical:  # float64 samples, offsets rebased to them
         samples, offsets = part.samples(a, b)
     else:
         samples, offsets = part.data, part.offsets[a : b + 1]
     srate = float(part.track.srate)
-    return _text.csv_rows(
+    return (
         prefix,
-        _contiguous(dt),
+        dt,
         _contiguous(samples),
         _contiguous(offsets),
         srate if srate > 0 else 0.0,
@@ -198,22 +201,35 @@ def field(text: str) -> bytes:
 
 def write_plan(plan_: Plan, out: IO[bytes], wave_cells: bool = False) -> None:
     """Write ``plan_`` as CSV (UTF-8, LF line ends) to the binary stream ``out``."""
+    from . import _text
+    from ._pipeline import ordered
+
     if not plan_.selection.records:
         write_listing(plan_, out)
         return
+
+    def batches() -> Iterator[tuple[Part, int, int, bytes, tuple | None]]:
+        for part in plan_.parts:
+            prefix = field(part.name) + b","
+            for a, b in part.ranges(samples=BATCH_SAMPLES, records=BATCH_SAMPLES):
+                yield part, a, b, prefix, _kernel_args(part, a, b, wave_cells, prefix)
+            yield part, 0, 0, b"", None  # the part is done
+
+    def rows(batch: tuple) -> bytearray | None:
+        args = batch[4]
+        return None if args is None else _text.csv_rows(*args)
+
     out.write(HEADER)
-    for part in plan_.parts:
-        prefix = field(part.name) + b","
-        for a, b in part.ranges(samples=BATCH_SAMPLES, records=BATCH_SAMPLES):
-            rows: Any = None
+    with closing(ordered(rows, batches())) as done:
+        for (part, a, b, prefix, _), text in done:
+            if a == b:  # the end of a part
+                plan_.written(part)
+                continue
             if part.kind == "string":
-                rows = _string_rows(part, a, b)
-            elif part.kind in ("wave", "numeric"):
-                rows = _rows(part, a, b, wave_cells, prefix)
-            if rows is None:
-                rows = _arrow_rows(part, a, b, wave_cells, prefix)
-            out.write(rows)
-        plan_.written(part)
+                text = _string_rows(part, a, b)
+            if text is None:
+                text = _arrow_rows(part, a, b, wave_cells, prefix)
+            out.write(text)
 
 
 def write_listing(plan_: Plan, out: IO[bytes]) -> None:
