@@ -265,41 +265,53 @@ cdef inline int _digits(u64 v) noexcept nogil:
     return t + 1 - (v < POW10[t])
 
 
-cdef inline void _put_fixed(char* out, u64 v, int n) noexcept nogil:
-    """The last ``n`` digits of ``v`` at ``out``, zero-padded."""
-    cdef char* p = out + n
-    while n >= 2:
-        p -= 2
-        memcpy(p, &PAIRS[2 * (v % 100)], 2)
-        v //= 100
-        n -= 2
-    if n:
-        (p - 1)[0] = <char>(48 + v % 10)
+#: Bytes a row kernel may write past a number's end (fixed-size copies, written over).
+DEF SPILL = 32
 
 
 cdef inline Py_ssize_t _put_decimal(char* out, u64 m, int k, bint neg) noexcept nogil:
     """``m / 10^k`` as Arrow lays out a shortest number (plain digits), or -1 when it
     needs an exponent (10^10 or more)."""
-    cdef int nd = _digits(m)
-    cdef Py_ssize_t w = 0
+    cdef int nd = _digits(m), left
+    cdef Py_ssize_t w = 1 if neg else 0, n
     if nd - 1 - k >= 10:
         return -1
     if neg:
         out[0] = 45  # '-'
-        w = 1
     if k == 0:
-        _put_fixed(out + w, m, nd)
-        return w + nd
-    if nd > k:
-        _put_fixed(out + w, m // POW10[k], nd - k)
-        w += nd - k
-        out[w] = 46  # '.'
-        _put_fixed(out + w + 1, m % POW10[k], k)
-        return w + 1 + k
-    out[w] = 48
-    out[w + 1] = 46
-    _put_fixed(out + w + 2, m, k)  # zero-padded: the leading zeros after the point
-    return w + 2 + k
+        n = w + nd
+    elif nd > k:
+        n = w + nd + 1
+    else:  # 0.000ddd
+        out[w] = 48
+        n = w + k + 2
+    # Right to left, two digits a step, straight into place (no buffer read back: a
+    # load of bytes just stored piecemeal stalls); the point after the k-th digit.
+    cdef char* p = out + n
+    left = k
+    while left >= 2:
+        p -= 2
+        memcpy(p, &PAIRS[2 * (m % 100)], 2)
+        m //= 100
+        left -= 2
+    if left:
+        p -= 1
+        p[0] = <char>(48 + m % 10)
+        m //= 10
+    if k:
+        p -= 1
+        p[0] = 46  # '.'
+    if nd <= k:
+        return n
+    left = nd - k
+    while left >= 2:
+        p -= 2
+        memcpy(p, &PAIRS[2 * (m % 100)], 2)
+        m //= 100
+        left -= 2
+    if left:
+        (p - 1)[0] = <char>(48 + m)
+    return n
 
 
 cdef inline Py_ssize_t _put_special(char* out, bint neg, bint nan, bint inf) noexcept nogil:
@@ -474,9 +486,14 @@ cdef object _rows(const unsigned char[::1] prefix, const double[::1] dt,
         values = offsets[n] - offsets[0] if n else 0
         if not cells:
             rows = values
-    size = rows * (lp + NUMBER_MAX + 4) + values * (NUMBER_MAX + 1) + 1
+    size = rows * (lp + NUMBER_MAX + 4) + values * (NUMBER_MAX + 1) + SPILL + 1
     out = PyByteArray_FromStringAndSize(NULL, size)  # not zeroed: written over
     cdef char* o = out
+    # The prefix padded to 32 bytes: a fixed-size copy per row, not a call to memcpy.
+    cdef char pre[32]
+    cdef bint short_prefix = lp <= 32
+    if short_prefix and lp:
+        memcpy(pre, &prefix[0], lp)
     with nogil:
         for i in range(n):
             if numeric or cells:
@@ -512,7 +529,9 @@ cdef object _rows(const unsigned char[::1] prefix, const double[::1] dt,
             lo, hi = offsets[i], offsets[i + 1]
             at = dt[i]
             for j in range(lo, hi):
-                if lp:
+                if short_prefix:
+                    memcpy(o + w, pre, 32)
+                elif lp:
                     memcpy(o + w, &prefix[0], lp)
                 w += lp
                 # numpy's dt + (j - lo) / srate, to the bit
