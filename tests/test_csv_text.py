@@ -36,7 +36,9 @@ def hard_doubles(rng: np.random.Generator) -> np.ndarray:
     decimal = np.round(rng.random(5000) * 1e6, 3)  # short decimals
     special = np.array([0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 1e-3, 1e10, 9999999999.999998])
     tens = 10.0 ** np.arange(-4, 11)
-    return np.concatenate([times, steps.ravel(), powers, -powers, bits, -bits, decimal, special, tens])
+    return np.concatenate(
+        [times, steps.ravel(), powers, -powers, bits, -bits, decimal, special, tens]
+    )
 
 
 def hard_floats(rng: np.random.Generator) -> np.ndarray:

@@ -551,8 +551,9 @@ def _preload(module: str) -> None:
     """Start importing ``module`` on a thread (numpy, or a writer's ``PRELOAD``:
     pyarrow's Parquet writer). numpy takes ~50 ms to import, pyarrow.parquet with it
     ~0.2 s, mostly holding the GIL; inflating the file (~20 ms for an hour-long
-    recording) releases it, so the two overlap instead of adding up. A failed import is left to the code that
-    needs the module, which imports it again and reports the error."""
+    recording) releases it, so the two overlap instead of adding up. A failed import is
+    left to the code that needs the module, which imports it again and reports the
+    error."""
     if module in sys.modules:
         return
     import importlib

@@ -19,7 +19,7 @@ AHEAD = 4
 class _Slot:
     """One batch: its input, then its result or error once a thread has run it."""
 
-    __slots__ = ("item", "result", "error", "done")
+    __slots__ = ("done", "error", "item", "result")
 
     def __init__(self, item: Any):
         self.item = item
