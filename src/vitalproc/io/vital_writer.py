@@ -32,10 +32,8 @@ renamed once complete.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import secrets
 import struct
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -50,6 +48,7 @@ from .._constants import (
     Packet,
     TrackType,
 )
+from .._files import atomic_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,7 +108,7 @@ def write(
         raise ValueError(f"compresslevel must be an int from 0 to 9, not {compresslevel!r}")
     layout = _Layout(vf, bool(packed))  # every check runs before a byte is written
     if isinstance(dest, (str, os.PathLike)):
-        with _atomic_file(dest) as f:
+        with atomic_file(dest) as f:
             _write_stream(layout, f, compresslevel)
     else:
         _write_stream(layout, dest, compresslevel)
@@ -126,24 +125,7 @@ def _write_stream(layout: _Layout, out: IO[bytes], level: int) -> None:
     members.close()
 
 
-# ---- output: gzip members, a temporary file -------------------------------------------
-
-
-@contextlib.contextmanager
-def _atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
-    """A new file beside ``path``, renamed to it on success and removed on failure."""
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+# ---- output: gzip members -------------------------------------------
 
 
 def _compressor(level: int) -> Callable[[Any], bytes]:

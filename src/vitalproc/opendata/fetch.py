@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, NamedTuple
 
+from .._files import atomic_file
 from . import settings
 from .cache import CaseStore
 from .mirror import case_path
@@ -240,10 +241,8 @@ def subset_of_file(path: str, tracks: Any, exclude: Any = None) -> bytes | None:
 def _write(output: Any, caseid: int, data: bytes) -> str:
     """Write the file of the wanted tracks into ``output``."""
     path = os.path.join(output, f"{caseid}.vital")
-    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(tmp, "wb") as f:
+    with atomic_file(path) as f:
         f.write(data)
-    os.replace(tmp, path)
     return path
 
 
@@ -281,7 +280,6 @@ def _convert(
         ("_clinical_data.parquet", load_clinical_data(ids)),
         ("_lab_data.parquet", load_lab_data(ids)),
     ):
-        out = os.path.join(dataset, name)
-        frame.reset_index(drop=True).to_parquet(out + ".tmp", index=False)
-        os.replace(out + ".tmp", out)
+        with atomic_file(os.path.join(dataset, name)) as f:
+            frame.reset_index(drop=True).to_parquet(f, index=False)
     return os.fspath(dataset)
