@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .._constants import FMT_DTYPE, TrackType
 from .._names import find_track
 from ..model import Device, Track, VitalFile
+from ..model._arrays import record_ends
 
 if TYPE_CHECKING:
     import numpy as np
@@ -94,16 +95,6 @@ def _window_edge(t: Any, default: float, vf: VitalFile, name: str) -> float:
     if t < RELATIVE_TIME_LIMIT:
         return vf.dtstart + t
     return t
-
-
-def record_ends(trk: Track) -> np.ndarray:
-    """Each record's end time as vitaldb's ``crop`` computes it: a wave record lasts
-    ``len(samples) / srate``; other records, and waves without a rate, are instants."""
-    import numpy as np
-
-    if trk.type == TrackType.WAVE and trk.srate != 0:  # vitaldb divides by zero there
-        return trk.dt + np.diff(trk.offsets) / trk.srate
-    return trk.dt
 
 
 def keep_records(trk: Track, keep: np.ndarray) -> None:
