@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -160,7 +159,10 @@ def fetch(
     counter = _Counter()
     store = None if settings.mirror else CaseStore(on_bytes=counter.add, sleep=sleep)
     start = time.perf_counter()
-    bar = _bar(len(ids), progress)
+    from ..dataset.batch import Progress
+
+    bar = Progress(len(ids), progress, unit="case", desc="fetch")
+    counted = 0
     results: list[CaseResult] = []
 
     def one(caseid: int) -> CaseResult:
@@ -177,26 +179,15 @@ def fetch(
         futures = [pool.submit(one, c) for c in ids]
         for future in as_completed(futures):
             results.append(future.result())
-            if bar is not None:
-                elapsed = max(time.perf_counter() - start, 1e-9)
-                bar.set_postfix_str(f"{counter.total / 1e6 / elapsed:.1f} MB/s", refresh=False)
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+            bar.update(counter.total - counted)  # (bytes of every thread so far)
+            counted = counter.total
+    bar.close()
     order = {c: i for i, c in enumerate(ids)}
     results.sort(key=lambda r: order[r.caseid])
     report = FetchReport(results, counter.total, time.perf_counter() - start)
     if convert is not None:
         report = report._replace(dataset=_convert(report, convert, jobs, progress))
     return report
-
-
-def _bar(total: int, progress: bool | None) -> Any:
-    if not total or progress is False or (progress is None and not sys.stderr.isatty()):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="case", desc="fetch", file=sys.stderr, dynamic_ncols=True)
 
 
 def _fetch_one(
