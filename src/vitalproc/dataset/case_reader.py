@@ -436,34 +436,19 @@ def _load_vitaldb_written(
                 offset=0.0,
             )
             _foreign_wave(trk, table, rows[has_list[rows]], kinds["ivals"], dt)
-        elif kinds["nval"][first]:
+        else:
+            kind = TrackType.NUMERIC if kinds["nval"][first] else TrackType.STRING
             trk = Track(
-                name,
-                int(TrackType.NUMERIC),
-                col=col,
-                dname=dev,
-                unit=unit,
-                srate=0,
-                mindisp=0,
-                maxdisp=0,
+                name, int(kind), col=col, dname=dev, unit=unit, srate=0, mindisp=0, maxdisp=0
             )
+        if trk.type == TrackType.NUMERIC:
             keep = rows[kinds["nval"][rows]]
             values = nval[keep]
             with np.errstate(over="ignore"):  # a float64 beyond float32's range
                 exact = (values.astype(np.float32).astype(np.float64) == values).all()
             trk.fmt = 1 if exact else 2  # no value rounded; fmt 1 as vitaldb says if none is
             trk.dt, trk.data = dt[keep], values.astype(FMT_DTYPE[trk.fmt])
-        else:
-            trk = Track(
-                name,
-                int(TrackType.STRING),
-                col=col,
-                dname=dev,
-                unit=unit,
-                srate=0,
-                mindisp=0,
-                maxdisp=0,
-            )
+        elif trk.type == TrackType.STRING:
             keep = rows[kinds["sval"][rows]]
             texts = table.column("sval").take(keep).to_pylist()
             encoded = [t.encode("utf-8") for t in texts]
