@@ -12,7 +12,6 @@ import functools
 import io
 import json
 import math
-import os
 import pathlib
 import warnings
 
