@@ -83,6 +83,11 @@ def test_the_data_reaches_the_disk_before_the_rename(tmp_path, monkeypatch):
     with atomic_file(tmp_path / "out.bin") as f:
         f.write(b"x" * 100)  # still in the file object's buffer
     assert steps == [("fsync", 100), ("replace", 100)]
+    steps.clear()
+    with atomic_file(tmp_path / "export.bin", durable=False) as f:
+        f.write(b"y" * 50)  # an export: renamed complete, not synced
+    assert steps == [("replace", 50)]
+    assert (tmp_path / "export.bin").read_bytes() == b"y" * 50
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])

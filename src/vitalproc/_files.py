@@ -22,12 +22,14 @@ BUFFER = 1 << 20
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+def atomic_file(path: str | os.PathLike, *, durable: bool = True) -> Iterator[BinaryIO]:
     """A binary file that appears at ``path`` complete, or not at all.
 
     The file is written as ``.<name>.<random>.tmp`` in the same folder, synced to disk
-    (so that a crash after the rename cannot leave an empty file), then renamed over
-    ``path`` (``os.replace``: the old file, if any, is replaced in one step). A file that
+    when ``durable`` (so that a crash after the rename cannot leave an empty file), then
+    renamed over ``path`` (``os.replace``: the old file, if any, is replaced in one step).
+    Exports pass ``durable=False``: they are made again from their recording, and syncing
+    hundreds of megabytes of text would cost more than writing it. A file that
     replaces another keeps its permission bits; a new one gets the usual mode of a new
     file (``0o666`` less the umask). On an error, or an interrupt, inside the block the
     temporary file is removed and ``path`` is left as it was.
@@ -52,7 +54,8 @@ def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
         with open(fd, "wb", buffering=BUFFER) as f:
             yield f
             f.flush()
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -630,7 +630,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if dest is None:
             write_streamed(_stdout(), writer.write_plan, plan_, **options)
             return
-        with atomic_file(dest) as out:
+        with atomic_file(dest, durable=False) as out:
             write_streamed(out, writer.write_plan, plan_, **options)
 
     return _run(args, one)
@@ -657,7 +657,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         if args.output in (None, "-"):
             write_grid(table, fmt, _stdout())
         else:
-            with atomic_file(args.output) as out:
+            with atomic_file(args.output, durable=False) as out:
                 write_grid(table, fmt, out)
 
     return _run(args, one)

@@ -117,7 +117,7 @@ def write_to(dest: str | os.PathLike | IO[bytes], body: Any, plan_: Plan, **opti
     """Run a writer's ``body(plan, out, **options)`` on a path (atomically) or a binary
     file object, through a ``BackgroundWriter``."""
     if isinstance(dest, (str, os.PathLike)):
-        with atomic_file(dest) as out:
+        with atomic_file(dest, durable=False) as out:
             write_streamed(out, body, plan_, **options)
     else:
         write_streamed(dest, body, plan_, **options)
