@@ -355,7 +355,9 @@ def verify_file(path: str) -> bool:
 
 def _stamp(path: str) -> None:
     st = os.stat(path)
-    with atomic_file(path + ".ok") as f:
+    # Not synced, as the case file it stamps is not: a stamp lost in a crash costs one
+    # verification of the file, and a stamp outliving a cut file no longer matches it.
+    with atomic_file(path + ".ok", durable=False) as f:
         f.write(f"{st.st_size} {st.st_mtime_ns}\n".encode())
 
 
@@ -375,5 +377,7 @@ def _read_json(path: str) -> dict[str, Any]:
 
 
 def _write_json(path: str, value: dict[str, Any]) -> None:
-    with atomic_file(path) as f:
+    # A download's notes (validator, size): not synced, as its ``.part`` is not. Lost,
+    # the resume asks without If-Range, and a spliced file fails its CRC and starts over.
+    with atomic_file(path, durable=False) as f:
         f.write(json.dumps(value).encode())
