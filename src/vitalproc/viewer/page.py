@@ -2,8 +2,10 @@
 axis, a track picker) plus ``static/viewer.js``, which places the lanes, fetches envelopes
 for the visible range from the server (live page) and shows the values under the cursor.
 
-The same page is the HTML snapshot: the overview's envelopes are in the page (float32,
-base64), BokehJS is inlined, and nothing is fetched. Bokeh draws (canvas, zoom/pan tools,
+The live page asks the server for the overview's envelopes (``/api/overview``, float32,
+made once per case) from its first lines, so the reply arrives while BokehJS is
+compiled. The same page is the HTML snapshot: there the overview is in the page
+(float32, base64), BokehJS is inlined, and nothing is fetched. Bokeh draws (canvas, zoom/pan tools,
 datetime axis, crosshair, widgets); viewer.js does only what Bokeh does not: lane bands, range
 queries, the readout.
 """
@@ -16,6 +18,7 @@ import json
 import os
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -133,7 +136,17 @@ def build(
             with open(os.path.join(bokeh_js_dir(), f"{name}.min.js"), encoding="utf-8") as f:
                 parts.append(f"<script>{f.read()}</script>")
         bokeh = "\n".join(parts)
-    blob = base64.b64encode(overview(scene, columns, compact=not live)).decode()
+    if live:
+        query = f"?case={quote(case)}" if case is not None else ""
+        # Started before BokehJS loads: the reply comes while the browser compiles it.
+        data = (
+            '<script>window.VitalOverview = fetch('
+            f'{json.dumps(f"{api}/api/overview{query}")}).then((r) => r.ok ? r.arrayBuffer()'
+            " : r.text().then((t) => { throw new Error(`${r.status} ${t}`); }));</script>"
+        )
+    else:
+        blob = base64.b64encode(overview(scene, columns, compact=True)).decode()
+        data = f'<script type="text/plain" id="vitalproc-overview">{blob}</script>'
     return _TEMPLATE.format(
         title=html.escape(title),
         bokeh=bokeh,
@@ -142,7 +155,7 @@ def build(
         script=script,
         div=div,
         config=json.dumps(config, allow_nan=False).replace("</", "<\\/"),
-        blob=blob,
+        data=data,
     )
 
 
@@ -313,9 +326,9 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>{title}</title>
 <style>{css}</style>
-{bokeh}
 <script type="application/json" id="vitalproc-config">{config}</script>
-<script type="text/plain" id="vitalproc-overview">{blob}</script>
+{data}
+{bokeh}
 <script>{viewer_js}</script>
 </head>
 <body>
