@@ -183,7 +183,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
             from ..viewer.static import render
 
             picture = render(
-                vf, width=args.width, height=args.height, dpi=args.dpi, theme=args.theme, **options
+                vf,
+                width=args.width,
+                height=args.height,
+                dpi=args.dpi,
+                theme=args.theme,
+                raster=check_path(args.output) == ".png",
+                **options,
             )
             picture.save(args.output)
         if args.html:

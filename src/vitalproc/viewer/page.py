@@ -140,8 +140,8 @@ def build(
         query = f"?case={quote(case)}" if case is not None else ""
         # Started before BokehJS loads: the reply comes while the browser compiles it.
         data = (
-            '<script>window.VitalOverview = fetch('
-            f'{json.dumps(f"{api}/api/overview{query}")}).then((r) => r.ok ? r.arrayBuffer()'
+            "<script>window.VitalOverview = fetch("
+            f"{json.dumps(f'{api}/api/overview{query}')}).then((r) => r.ok ? r.arrayBuffer()"
             " : r.text().then((t) => { throw new Error(`${r.status} ${t}`); }));</script>"
         )
     else:
