@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from ..model import VitalFile
 
 FORMATS = (".png", ".svg", ".pdf")
+#: Font sizes (points) of the lane and device labels.
+LABEL_POINTS, DEVICE_POINTS = 6.5, 7.5
 #: Inches of figure height per unit of lane height (a numeric lane), and around them.
 INCH_PER_UNIT = 0.3
 MARGIN_INCHES = 0.9
@@ -182,6 +184,8 @@ def _draw_lanes(
     previous_device = None
     all_series = _all_series(scene, columns)
     image = np.zeros((rows, columns, 4), np.uint8) if rows else None
+    # The labels left of the lanes, as pixels too.
+    strip = np.zeros((rows, round(ax.bbox.x0), 4), np.uint8) if rows else None
     line_px = 0.6 / 72 * ax.figure.dpi  # the vector line's width: 0.6 points
     separators: list[tuple[float, bool]] = []
     for lane in scene.lanes:
@@ -229,26 +233,31 @@ def _draw_lanes(
                 label += f"\n{lo:g}\u2013{hi:g} {lane.unit}".rstrip()
             elif lane.unit:
                 label += f" {lane.unit}"
-        ax.text(
-            -0.004,
-            base + lane.height / 2,
-            label,
-            transform=ax.get_yaxis_transform(),
-            fontsize=6.5,
-            va="center",
-            ha="right",
-            color=col,
-            linespacing=1.1,
-        )
+        if strip is not None:
+            _label_into(strip, label, base + lane.height / 2, units, col, ax.figure.dpi)
+        else:
+            ax.text(
+                -0.004,
+                base + lane.height / 2,
+                label,
+                transform=ax.get_yaxis_transform(),
+                fontsize=LABEL_POINTS,
+                va="center",
+                ha="right",
+                color=col,
+                linespacing=1.1,
+            )
         new_device = lane.device != previous_device
         separators.append((top, new_device))
-        if new_device:
+        if new_device and strip is not None:
+            _device_into(strip, lane.device or "(no device)", top - 0.1, units, colors["fg"], ax)
+        elif new_device:
             ax.text(
                 -LEFT + 0.006,
                 top - 0.1,
                 lane.device or "(no device)",
                 transform=ax.get_yaxis_transform(),
-                fontsize=7.5,
+                fontsize=DEVICE_POINTS,
                 va="top",
                 ha="left",
                 color=colors["fg"],
@@ -270,14 +279,14 @@ def _draw_lanes(
                 linewidth=0.8 if device else 0.3,
             )
     if image is not None:
-        ax.add_artist(_pixels(image, ax))
+        ax.add_artist(_pixels(image, strip, ax))
     return pictures
 
 
-def _pixels(image: np.ndarray, ax: Any) -> Any:
+def _pixels(image: np.ndarray, strip: Any, ax: Any) -> Any:
     """An artist that puts ``image`` (row 0 at the top) on the axes' plot area pixel for
-    pixel: no resampling (matplotlib's imshow resamples even at one pixel per pixel,
-    a tenth of a second for a tall picture)."""
+    pixel, and ``strip`` left of it: no resampling (matplotlib's imshow resamples even
+    at one pixel per pixel, a tenth of a second for a tall picture)."""
     from matplotlib.artist import Artist
 
     class Pixels(Artist):
@@ -291,9 +300,42 @@ def _pixels(image: np.ndarray, ax: Any) -> Any:
             flipped = np.ascontiguousarray(image[::-1])
             renderer.draw_image(gc, round(box.x0), round(box.y1) - len(image), flipped)
             gc.restore()
+            if strip is not None and strip.shape[1]:
+                gc = renderer.new_gc()
+                flipped = np.ascontiguousarray(strip[::-1])
+                renderer.draw_image(gc, 0, round(box.y1) - len(strip), flipped)
+                gc.restore()
             self.stale = False
 
     return Pixels()
+
+
+def _label_into(
+    strip: np.ndarray, label: str, y: float, units: float, color: str, dpi: float
+) -> None:
+    """A lane's label, right-aligned at the strip's right edge, centred on ``y``."""
+    from .raster import glyphs, rgba_of
+
+    font = glyphs(LABEL_POINTS, dpi)
+    lines = label.split("\n")
+    pitch = 1.1 * font.line
+    centre = (units - y) * len(strip) / units
+    right = strip.shape[1] - round(0.004 * (RIGHT - LEFT) / LEFT * strip.shape[1])
+    rgb = rgba_of(color)[:3]
+    for k, line in enumerate(lines):
+        # A line's letters are centred about a third of a line above its baseline.
+        baseline = round(centre + (k - (len(lines) - 1) / 2) * pitch + 0.35 * font.line)
+        font.draw(strip, line, right - font.width(line), baseline, rgb)
+
+
+def _device_into(strip: np.ndarray, name: str, y: float, units: float, color: str, ax: Any) -> None:
+    """A device's name near the strip's left edge, its top at ``y``."""
+    from .raster import glyphs, rgba_of
+
+    font = glyphs(DEVICE_POINTS, ax.figure.dpi, bold=True)
+    row = (units - y) * len(strip) / units
+    left = round(ax.bbox.x0 + (-LEFT + 0.006) * ax.bbox.width)
+    font.draw(strip, name, left, round(row + 0.8 * font.line), rgba_of(color)[:3])
 
 
 def _draw_into(
