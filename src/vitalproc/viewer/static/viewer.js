@@ -13,6 +13,12 @@ window.VitalViewer = (function () {
     Object.assign(S, m);
     S.cfg = JSON.parse(document.getElementById("vitalproc-config").textContent);
     S.lanes = S.cfg.lanes;
+    // The Bokeh document is the same for every recording: this one's range, name and
+    // tracks go in here.
+    const t0 = S.cfg.t0, t1 = S.cfg.t1;
+    S.fig.x_range.setv({start: t0, end: t1, bounds: [t0, t1], reset_start: t0, reset_end: t1});
+    S.title.text = `<b>${escapeHtml(S.cfg.name)}</b>`;
+    if (S.select && S.cfg.case !== null) S.select.value = S.cfg.case;
     const B = window.Bokeh.Models;
     // Every wave and numeric lane is one line of a single MultiLine renderer: one Bokeh
     // view and one data update for all lanes (a renderer per lane costs Bokeh a
@@ -26,6 +32,7 @@ window.VitalViewer = (function () {
         line_color: {field: "color"}, line_width: {field: "width"}})})];
     S.flushing = false;
     S.data = S.lanes.map(() => ({mode: "none", x: [], v: []}));
+    S.picker.setv({labels: S.lanes.map((l) => l.key), active: S.lanes.map((l) => l.index)});
     if (S.cfg.live) {
       // The live page asked for the overview in its first lines (window.VitalOverview).
       S.inflight++;
@@ -297,7 +304,12 @@ window.VitalViewer = (function () {
     S.info.text = `${when}&nbsp;&nbsp; view ${span < 120 ? span.toFixed(3) + " s" : (span / 60).toFixed(1) + " min"}`;
   }
 
+  function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+
   function openCase(id) {
+    if (id === S.cfg.case) return;  // the case shown (its name put in at init)
     window.location.search = "?case=" + encodeURIComponent(id);
   }
 
