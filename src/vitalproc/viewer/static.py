@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from ..model import VitalFile
 
 FORMATS = (".png", ".svg", ".pdf")
-#: Font sizes (points) of the lane and device labels.
-LABEL_POINTS, DEVICE_POINTS = 6.5, 7.5
+#: Font sizes (points) of the lane and device labels, the title and the time axis.
+LABEL_POINTS, DEVICE_POINTS, TITLE_POINTS, TICK_POINTS = 6.5, 7.5, 9.0, 7.0
 #: Inches of figure height per unit of lane height (a numeric lane), and around them.
 INCH_PER_UNIT = 0.3
 MARGIN_INCHES = 0.9
@@ -151,7 +151,7 @@ def render(
     columns = max(1, round(width * dpi * (RIGHT - LEFT)))
     rows = max(1, round((top - bottom) * height * dpi)) if raster else 0
     pictures = _draw_lanes(ax, scene, columns, colors, theme, rows)
-    _decorate(ax, fig, scene, units, colors, title)
+    _decorate(ax, fig, scene, units, colors, title, raster)
     return Picture(fig, scene.t0, scene.t1, columns, pictures)
 
 
@@ -198,8 +198,12 @@ def _draw_lanes(
             lo, hi = 0.0, 1.0
             marks = scene.marks(lane, scene.t0, scene.t1)
             x = _days(scene, marks.x)
-            ax.vlines(x, base + pad, top - pad, colors=col, linewidth=0.8)
-            for xi, text in zip(x.tolist(), marks.text):
+            if image is not None:
+                span = (base + pad, top - pad)
+                _marks_into(image, scene, marks, units, span, col, ax.figure.dpi)
+            else:
+                ax.vlines(x, base + pad, top - pad, colors=col, linewidth=0.8)
+            for xi, text in zip(x.tolist() if image is None else [], marks.text):
                 ax.text(
                     xi,
                     top - pad,
@@ -279,35 +283,72 @@ def _draw_lanes(
                 linewidth=0.8 if device else 0.3,
             )
     if image is not None:
-        ax.add_artist(_pixels(image, strip, ax))
+        top_px = round(ax.figure.bbox.height - ax.bbox.y1)
+        ax.add_artist(_pixels([(image, round(ax.bbox.x0), top_px), (strip, 0, top_px)]))
     return pictures
 
 
-def _pixels(image: np.ndarray, strip: Any, ax: Any) -> Any:
-    """An artist that puts ``image`` (row 0 at the top) on the axes' plot area pixel for
-    pixel, and ``strip`` left of it: no resampling (matplotlib's imshow resamples even
-    at one pixel per pixel, a tenth of a second for a tall picture)."""
+def _placed(artist: Any, renderer: Any, image: np.ndarray, left: int, top: int) -> None:
+    if not image.size:
+        return
+    gc = renderer.new_gc()
+    # The renderer's image rows go up from (x, y), the image's bottom left.
+    flipped = np.ascontiguousarray(image[::-1])
+    renderer.draw_image(gc, left, round(renderer.height) - top - len(image), flipped)
+    gc.restore()
+
+
+def _pixels_artist() -> Any:
     from matplotlib.artist import Artist
 
     class Pixels(Artist):
+        """Images put on the figure pixel for pixel, each at (left, top) pixels from the
+        figure's top left: no resampling (matplotlib's imshow resamples even at one
+        pixel per pixel, a tenth of a second for a tall picture)."""
+
         zorder = 2  # over the grid, as lines are
 
+        def __init__(self, placed: list[tuple[np.ndarray, int, int]]):
+            super().__init__()
+            self.placed = placed
+
         def draw(self, renderer: Any) -> None:
-            box = ax.bbox
-            gc = renderer.new_gc()
-            gc.set_clip_rectangle(box)
-            # The renderer's image rows go up from (x, y), the picture's bottom left.
-            flipped = np.ascontiguousarray(image[::-1])
-            renderer.draw_image(gc, round(box.x0), round(box.y1) - len(image), flipped)
-            gc.restore()
-            if strip is not None and strip.shape[1]:
-                gc = renderer.new_gc()
-                flipped = np.ascontiguousarray(strip[::-1])
-                renderer.draw_image(gc, 0, round(box.y1) - len(strip), flipped)
-                gc.restore()
+            for image, left, top in self.placed:
+                _placed(self, renderer, image, left, top)
             self.stale = False
 
-    return Pixels()
+    return Pixels
+
+
+def _pixels(placed: list[tuple[np.ndarray, int, int]]) -> Any:
+    """An artist drawing ``(image, left, top)`` pixel for pixel."""
+    return _pixels_artist()(placed)
+
+
+def _marks_into(
+    image: np.ndarray,
+    scene: Scene,
+    marks: Marks,
+    units: float,
+    span: tuple[float, float],
+    color: str,
+    dpi: float,
+) -> None:
+    """A string lane's marks into the plot area's image: a vertical line each, its text
+    to the right of the line's top."""
+    from .raster import glyphs, rgba_of
+
+    rows, columns = image.shape[:2]
+    per_unit = rows / units
+    row0, row1 = round((units - span[1]) * per_unit), round((units - span[0]) * per_unit)
+    rgba = rgba_of(color)
+    font = glyphs(LABEL_POINTS, dpi)
+    for t, text in zip(marks.x.tolist(), marks.text):
+        col = int((t - scene.t0) * columns / (scene.t1 - scene.t0))
+        if not 0 <= col < columns:
+            continue
+        image[row0:row1, col] = rgba
+        font.draw(image, " " + text, col, round(row0 + 0.8 * font.line), rgba[:3])
 
 
 def _label_into(
@@ -367,7 +408,13 @@ def _draw_into(
 
 
 def _decorate(
-    ax: Any, fig: Any, scene: Scene, units: float, colors: dict, title: str | None
+    ax: Any,
+    fig: Any,
+    scene: Scene,
+    units: float,
+    colors: dict,
+    title: str | None,
+    raster: bool = False,
 ) -> None:
     import datetime
 
@@ -381,7 +428,7 @@ def _decorate(
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(axis="x", color=colors["grid"], linewidth=0.5)
-    ax.tick_params(colors=colors["fg"], labelsize=7)
+    ax.tick_params(colors=colors["fg"], labelsize=TICK_POINTS)
     for spine in ax.spines.values():
         spine.set_color(colors["sep"])
     if title is None:
@@ -399,15 +446,54 @@ def _decorate(
             f"{abs(zone) % 60:02d})   {_duration(scene.t1 - scene.t0)}   "
             f"{len(scene.lanes)} tracks"
         )
+    if raster:
+        _texts_into_pixels(ax, fig, title, colors["fg"])
+        return
     fig.text(
         LEFT,
         1 - 0.12 / fig.get_figheight(),
         title,
         color=colors["fg"],
-        fontsize=9,
+        fontsize=TITLE_POINTS,
         va="top",
         ha="left",
     )
+
+
+def _texts_into_pixels(ax: Any, fig: Any, title: str, color: str) -> None:
+    """The title and the time axis' labels as pixels (``raster``), laid out as
+    matplotlib lays them out: the title's top 0.12 inch below the figure's, tick labels
+    centred under their ticks, the date offset under the last."""
+    from .raster import glyphs, rgba_of
+
+    dpi = fig.dpi
+    width, height = round(fig.bbox.width), round(fig.bbox.height)
+    rgb = rgba_of(color)[:3]
+    above = np.zeros((max(0, round(height - ax.bbox.y1)), width, 4), np.uint8)
+    font = glyphs(TITLE_POINTS, dpi)
+    font.draw(above, title, round(LEFT * width), round(0.12 * dpi + 0.8 * font.line), rgb)
+    below = np.zeros((max(0, round(ax.bbox.y0)), width, 4), np.uint8)
+    font = glyphs(TICK_POINTS, dpi)
+    locs = ax.xaxis.get_majorticklocs()
+    formatter = ax.xaxis.get_major_formatter()
+    labels = formatter.format_ticks(locs)
+    x0, x1 = ax.get_xlim()
+    # Tick length and pad, 3.5 points each, then the letters' height.
+    first = round(7 / 72 * dpi + 0.8 * font.line)
+    pitch = 1.2 * font.line
+    for loc, label in zip(locs, labels):
+        if not x0 <= loc <= x1:
+            continue
+        x = ax.bbox.x0 + (loc - x0) / (x1 - x0) * ax.bbox.width
+        for k, line in enumerate(label.split("\n")):
+            font.draw(below, line, round(x - font.width(line) / 2), round(first + k * pitch), rgb)
+    offset = formatter.get_offset()
+    if offset:
+        x = round(ax.bbox.x1 - font.width(offset))
+        font.draw(below, offset, x, round(first + 1.5 * pitch), rgb)
+    ax.tick_params(labelbottom=False)
+    ax.xaxis.offsetText.set_visible(False)
+    fig.add_artist(_pixels([(above, 0, 0), (below, 0, height - len(below))]))
 
 
 def _duration(seconds: float) -> str:
