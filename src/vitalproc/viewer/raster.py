@@ -38,16 +38,27 @@ def spans(x: np.ndarray, y: np.ndarray, ncol: int) -> tuple[np.ndarray, np.ndarr
     np.minimum.at(lo, col[inside], y[inside])
     np.maximum.at(hi, col[inside], y[inside])
     if len(x) > 1:
-        # Where each column edge is crossed by a segment of the line.
+        # Where segments cross the column edges: column c takes the line's value just
+        # right of its left edge c and just left of its right edge c + 1 (the two differ
+        # where several points share an edge's time).
         edges = np.arange(ncol + 1, dtype=np.float64)
-        k = np.clip(np.searchsorted(x, edges, "right"), 1, len(x) - 1)
-        xa, xb, ya, yb = x[k - 1], x[k], y[k - 1], y[k]
-        crossed = (xa <= edges) & (edges <= xb) & (piece[k - 1] == piece[k])
-        run = np.where(xb > xa, xb - xa, 1.0)
-        at = np.where(crossed, ya + (edges - xa) / run * (yb - ya), np.nan)
-        lo = np.fmin(lo, np.fmin(at[:-1], at[1:]))
-        hi = np.fmax(hi, np.fmax(at[:-1], at[1:]))
+        right = _at_edges(x, y, piece, edges, np.searchsorted(x, edges, "right"))
+        left = _at_edges(x, y, piece, edges, np.searchsorted(x, edges, "left"))
+        lo = np.fmin(lo, np.fmin(right[:-1], left[1:]))
+        hi = np.fmax(hi, np.fmax(right[:-1], left[1:]))
     return lo, hi
+
+
+def _at_edges(
+    x: np.ndarray, y: np.ndarray, piece: np.ndarray, edges: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    # The segment from point k - 1 to point k at each edge (NaN: none there).
+    inside = (k > 0) & (k < len(x))
+    k = np.clip(k, 1, len(x) - 1)
+    xa, xb, ya, yb = x[k - 1], x[k], y[k - 1], y[k]
+    inside &= (xa <= edges) & (edges <= xb) & (piece[k - 1] == piece[k])
+    run = np.where(xb > xa, xb - xa, 1.0)
+    return np.where(inside, ya + (edges - xa) / run * (yb - ya), np.nan)
 
 
 def draw_line(
@@ -60,8 +71,8 @@ def draw_line(
     thickness: float = 1.0,
 ) -> None:
     """Draw a polyline into ``image`` (rows x columns x 4, row 0 at the top) within the
-    band of rows ``row0 .. row1 - 1``. ``x`` in columns (0 at the left edge), ``y`` in
-    rows; ``thickness`` in pixels."""
+    band of rows ``row0 .. row1 - 1`` (what lies beyond it is drawn at its edge). ``x``
+    in columns (0 at the left edge), ``y`` in rows; ``thickness`` in pixels."""
     ncol = image.shape[1]
     lo, hi = spans(x, y, ncol)
     drawn = lo <= hi

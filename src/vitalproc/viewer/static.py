@@ -155,6 +155,20 @@ def render(
     return Picture(fig, scene.t0, scene.t1, columns, pictures)
 
 
+def prepare_fonts(dpi: float = 100.0) -> None:
+    """Make the glyphs a PNG's labels are drawn with (at ``dpi``) ahead of time: the
+    command line does it while the recording is read."""
+    from .raster import PRINTABLE, glyphs
+
+    for size, bold in (
+        (LABEL_POINTS, False),
+        (DEVICE_POINTS, True),
+        (TITLE_POINTS, False),
+        (TICK_POINTS, False),
+    ):
+        glyphs(size, dpi, bold).warm(PRINTABLE)
+
+
 def _days(scene: Scene, t: np.ndarray | float) -> Any:
     # matplotlib's dates: days since 1970-01-01 (its default epoch), here in local time.
     return (np.asarray(t, np.float64) + scene.tz) / 86400.0
