@@ -41,7 +41,7 @@ def brute_spans(x, y, ncol):
                 continue
             for xe in (a, b):
                 v = ya if xb == xa else ya + (xe - xa) / (xb - xa) * (yb - ya)
-                put(c if xe < c + 1 else c, v)
+                put(c, v)  # an end on the edge c + 1 is reached from column c too
     return np.array(lo), np.array(hi)
 
 
