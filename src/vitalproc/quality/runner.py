@@ -44,6 +44,16 @@ DEFAULT_BUDGET = 160 << 20
 #: Threads measuring the tracks of one recording at once (the pass releases the GIL).
 TRACK_THREADS = 2
 
+#: What ``qc_case`` imports as it runs (``np.median`` loads ``numpy.ma``): imported once
+#: for all local workers.
+WORKER_MODULES = (
+    "vitalproc.quality.metrics",
+    "vitalproc.quality._pass",
+    "vitalproc.quality.limits",
+    "vitalproc.dataset.case_reader",
+    "numpy.ma",
+)
+
 
 @dataclass(frozen=True)
 class CaseTask:
@@ -473,7 +483,7 @@ def qc(
 
     try:
         if engine == "local":
-            run_local(qc_case, tasks, jobs, done)  # type: ignore[arg-type]
+            run_local(qc_case, tasks, jobs, done, WORKER_MODULES)  # type: ignore[arg-type]
         else:
             run_dask(qc_case, tasks, scheduler, jobs, done)  # type: ignore[arg-type]
     finally:
