@@ -50,12 +50,19 @@ HASH_BUFFER = 1 << 18
 #: Tasks queued per local worker: enough to keep it busy, few to retry if one dies.
 QUEUE_PER_WORKER = 2
 
-#: What the local workers' server imports once, before it forks any worker: what every
-#: task needs (pyarrow imports pandas on its first Arrow array built from numpy, a
-#: second or more per process), so no worker imports it again. Each ``run_local`` call
-#: adds its work's modules; the server is started by the first call of a process, with
-#: the modules named up to then.
-PRELOAD = ["numpy", "pyarrow.parquet", "pandas", "vitalproc.dataset.batch", "vitalproc.io.reader"]
+#: What the local workers' server imports once, before it forks any worker, so that no
+#: worker imports it again: what tasks need (pyarrow imports pandas on its first Arrow
+#: array built from numpy, half a second or more per process; ``np.median`` loads
+#: ``numpy.ma``). Each ``run_local`` call adds its work's modules; the server is started
+#: by the first call of a process, with the modules named up to then.
+PRELOAD = [
+    "numpy",
+    "numpy.ma",
+    "pyarrow.parquet",
+    "pandas",
+    "vitalproc.dataset.batch",
+    "vitalproc.io.reader",
+]
 
 
 @dataclass(frozen=True)

@@ -44,14 +44,12 @@ DEFAULT_BUDGET = 160 << 20
 #: Threads measuring the tracks of one recording at once (the pass releases the GIL).
 TRACK_THREADS = 2
 
-#: What ``qc_case`` imports as it runs (``np.median`` loads ``numpy.ma``): imported once
-#: for all local workers.
+#: What ``qc_case`` imports as it runs: imported once for all local workers.
 WORKER_MODULES = (
     "vitalproc.quality.metrics",
     "vitalproc.quality._pass",
     "vitalproc.quality.limits",
     "vitalproc.dataset.case_reader",
-    "numpy.ma",
 )
 
 
