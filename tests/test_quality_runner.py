@@ -349,3 +349,30 @@ def test_a_dataset_case_read_a_track_at_a_time_is_its_read_bit_for_bit(recording
                 assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (name, column)
         # what a read holds at once is at least the samples it hands over
         assert case.nbytes(name) >= got.data.nbytes
+
+
+def test_tracks_in_hand_at_once_stay_within_the_budget():
+    import threading
+    import time
+
+    from vitalproc.quality.runner import _bounded_map
+
+    sizes = {"a": 6, "b": 5, "c": 4, "big": 12, "e": 1, "f": 3}
+    in_hand: set[str] = set()
+    seen: list[set[str]] = []
+    lock = threading.Lock()
+
+    def work(name):
+        with lock:
+            in_hand.add(name)
+            seen.append(set(in_hand))
+        time.sleep(0.005)  # (to let the other thread take one meanwhile)
+        with lock:
+            in_hand.discard(name)
+        return name
+
+    got = _bounded_map(work, list(sizes), sizes.__getitem__, 10, 2)
+    assert sorted(got) == sorted(sizes)
+    for held in seen:
+        assert len(held) == 1 or sum(sizes[n] for n in held) <= 10, held
+    assert got[0] == "big"  # biggest first
