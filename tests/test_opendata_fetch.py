@@ -16,8 +16,9 @@ import vitalproc
 import vitalproc.opendata as od
 from opendata_server import DatasetServer, make_case, tables_for
 from vitalproc.cli import main
-from vitalproc.opendata import settings, tables
+from vitalproc.opendata import cache, settings, tables
 from vitalproc.opendata.cache import CaseStore, verify_file
+from vitalproc.opendata.packed import Inflater
 
 CASEIDS = tuple(range(1, 7))
 NUMERICS = ["Solar8000/HR", "ART_MBP", "BIS/BIS"]
@@ -212,3 +213,47 @@ def test_killed_fetch_resumes(server, cases, tmp_path):
     for c in stalled:
         assert resumed[server.case_path(c)] == f"bytes={sizes[c]}-"
     assert not [name for name in os.listdir(store.folder) if name.endswith(".part")]
+
+
+def test_inflater_over_one_reused_buffer(cases):
+    """The download feeds views of one reused buffer to the inflater: a member boundary
+    that falls one byte into a chunk, and every chunk overwritten by the next, give the
+    same verified stream as separate bytes objects."""
+    a, b = cases[1], cases[2]
+    stream = a + b
+    buf = bytearray(len(stream))
+    for cuts in ([len(a) + 1], [len(a) - 1, len(a) + 1], list(range(997, len(stream), 997))):
+        inflater = Inflater(keep_output=False)
+        bounds = [0, *cuts, len(stream)]
+        for lo, hi in zip(bounds, bounds[1:]):
+            buf[: hi - lo] = stream[lo:hi]
+            inflater.feed(memoryview(buf)[: hi - lo])
+            buf[: hi - lo] = b"\0" * (hi - lo)  # the next read overwrites it
+        reference = Inflater(keep_output=False)
+        reference.feed(stream)
+        assert inflater.complete and reference.complete
+        assert (inflater.members, inflater.inflated) == (reference.members, reference.inflated)
+
+
+def test_file_of_many_reads_with_faults(tmp_path, monkeypatch):
+    """A file of several reads into the download's buffer, cut mid-body, resumes with a
+    Range request; a corrupt body is fetched again; the cached bytes are the server's."""
+    data = make_case(1, seconds=200, wave_rate=500, noise=2.0)
+    monkeypatch.setattr(cache, "BIG_CHUNK", 1 << 16)  # reads of 64 kB: many of them
+    assert len(data) > 8 * cache.BIG_CHUNK
+    with DatasetServer({1: data}, stall=30) as srv:
+        monkeypatch.setattr(settings, "api_url", srv.url)
+        monkeypatch.setattr(settings, "cache_dir", str(tmp_path / "cache"))
+        monkeypatch.setattr(settings, "backoff", 0.01)
+        monkeypatch.setattr(settings, "offline", False)
+        monkeypatch.setattr(settings, "mirror", None)
+        path = srv.case_path(1)
+        srv.fault(path, "close", "corrupt")
+        report = od.fetch([1], output=tmp_path / "out", jobs=1)
+        assert not report.failed and srv.faults[path] == []
+        with open(tmp_path / "out" / "1.vital", "rb") as f:
+            assert f.read() == data
+        ranges = [r for p, r in srv.requests if p == path]
+        assert ranges[1] == f"bytes={len(data) // 2}-"  # resumed after the cut
+        assert ranges[2] is None  # the corrupt stream was dropped and fetched whole
+        assert verify_file(CaseStore().cached(1))

@@ -329,3 +329,50 @@ def test_a_recording_too_big_to_hold_is_measured_a_group_of_tracks_at_a_time(rec
             {k: repr(v) for k, v in r.items()} for r in whole.rows
         ]
         assert len(whole.rows) == 4
+
+
+def test_a_dataset_case_read_a_track_at_a_time_is_its_read_bit_for_bit(recordings):
+    from vitalproc.dataset.case_reader import open_tracks, read_case
+
+    path = recordings / "ds" / "a.parquet"
+    case = open_tracks(path)
+    whole = read_case(path)
+    head = read_case(path, header_only=True)
+    assert list(case.header.trks) == list(whole.trks)
+    assert (case.header.dtstart, case.header.dtend) == (head.dtstart, head.dtend)
+    for name, expected in whole.trks.items():
+        got = case.track(name)
+        for column in ("dt", "data", "offsets"):
+            a, b = getattr(got, column), getattr(expected, column)
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (name, column)
+        # what a read holds at once is at least the samples it hands over
+        assert case.nbytes(name) >= got.data.nbytes
+
+
+def test_tracks_in_hand_at_once_stay_within_the_budget():
+    import threading
+    import time
+
+    from vitalproc.quality.runner import _bounded_map
+
+    sizes = {"a": 6, "b": 5, "c": 4, "big": 12, "e": 1, "f": 3}
+    in_hand: set[str] = set()
+    seen: list[set[str]] = []
+    lock = threading.Lock()
+
+    def work(name):
+        with lock:
+            in_hand.add(name)
+            seen.append(set(in_hand))
+        time.sleep(0.005)  # (to let the other thread take one meanwhile)
+        with lock:
+            in_hand.discard(name)
+        return name
+
+    got = _bounded_map(work, list(sizes), sizes.__getitem__, 10, 2)
+    assert sorted(got) == sorted(sizes)
+    for held in seen:
+        assert len(held) == 1 or sum(sizes[n] for n in held) <= 10, held
+    assert got[0] == "big"  # biggest first

@@ -161,9 +161,12 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if not os.path.exists(args.file):
         _error(f"plot: {args.file}: no such file")
         return EXIT_USAGE
-    # matplotlib's import (a third of the command) runs while the file is read: the
-    # read holds no GIL most of the time.
-    warm = threading.Thread(target=_import_matplotlib, daemon=True) if args.output else None
+    # matplotlib's import and a PNG's glyphs are made while the file is read: the read
+    # holds no GIL most of the time.
+    warm = None
+    if args.output:
+        png = os.path.splitext(args.output)[1].lower() == ".png"
+        warm = threading.Thread(target=_import_matplotlib, args=(args.dpi, png), daemon=True)
     if warm is not None:
         warm.start()
     tracks = _tracks(args)
@@ -183,7 +186,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
             from ..viewer.static import render
 
             picture = render(
-                vf, width=args.width, height=args.height, dpi=args.dpi, theme=args.theme, **options
+                vf,
+                width=args.width,
+                height=args.height,
+                dpi=args.dpi,
+                theme=args.theme,
+                raster=check_path(args.output) == ".png",
+                **options,
             )
             picture.save(args.output)
         if args.html:
@@ -199,12 +208,16 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _import_matplotlib() -> None:
+def _import_matplotlib(dpi: float, png: bool) -> None:
     try:
         import matplotlib.backends.backend_agg
         import matplotlib.figure  # noqa: F401
     except ImportError:
-        pass  # reported when the picture is drawn
+        return  # reported when the picture is drawn
+    if png:
+        from ..viewer.static import prepare_fonts
+
+        prepare_fonts(dpi)  # a PNG's labels are laid out from glyphs made once
 
 
 def _read(path: str, tracks: list[str] | None) -> Any:

@@ -21,9 +21,11 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import importlib
 import os
 import resource
 import sys
+import threading
 import time
 import warnings
 from collections import deque
@@ -47,6 +49,20 @@ HASH_BUFFER = 1 << 18
 
 #: Tasks queued per local worker: enough to keep it busy, few to retry if one dies.
 QUEUE_PER_WORKER = 2
+
+#: What the local workers' server imports once, before it forks any worker, so that no
+#: worker imports it again: what tasks need (pyarrow imports pandas on its first Arrow
+#: array built from numpy, half a second or more per process; ``np.median`` loads
+#: ``numpy.ma``). Each ``run_local`` call adds its work's modules; the server is started
+#: by the first call of a process, with the modules named up to then.
+PRELOAD = [
+    "numpy",
+    "numpy.ma",
+    "pyarrow.parquet",
+    "pandas",
+    "vitalproc.dataset.batch",
+    "vitalproc.io.reader",
+]
 
 
 @dataclass(frozen=True)
@@ -223,27 +239,68 @@ Work = Callable[[Task], FileResult]
 
 
 def run_local(
-    work: Work, tasks: Iterable[Task], jobs: int, done: Callable[[FileResult], None]
+    work: Work,
+    tasks: Iterable[Task],
+    jobs: int,
+    done: Callable[[FileResult], None],
+    preload: Iterable[str] = (),
 ) -> None:
     """Run ``work`` on every task in a local process pool, handing each result to
     ``done`` as it comes. When a worker dies, the tasks it may have held are retried one
-    at a time in a fresh pool; one that kills its worker again is a failed result."""
+    at a time in a fresh pool; one that kills its worker again is a failed result.
+    ``preload``: modules the work imports as it runs, imported once for all workers
+    (see ``PRELOAD``)."""
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
 
     # forkserver: workers start from a clean process, not a copy of a caller that may
     # hold threads (a notebook, a dask client).
     context = multiprocessing.get_context("forkserver")
-    # Workers fork from a server that has imported what every conversion needs.
-    context.set_forkserver_preload(
-        ["vitalproc.dataset.batch", "vitalproc.io.reader", "numpy", "pyarrow.parquet"]
-    )
-    queue, suspects = deque(tasks), deque()
+    for module in (work.__module__, *preload):
+        if module not in PRELOAD and module != "__main__":
+            PRELOAD.append(module)
+    context.set_forkserver_preload(list(PRELOAD))
+    # As many workers as cores: each on one thread (Arrow's own pools would add a
+    # thread per core in every worker, to fight over the same cores).
+    threads = 1 if jobs >= (os.cpu_count() or 1) else 0
+    # This process needs most of the same modules for what it does with the results
+    # (pyarrow's pandas above all): imported meanwhile, while the server starts.
+    warm = threading.Thread(target=_import_all, args=(PRELOAD,), daemon=True)
+    warm.start()
+    try:
+        _run_pool(work, deque(tasks), jobs, done, context, threads)
+    finally:
+        warm.join()
+
+
+def _import_all(modules: Iterable[str]) -> None:
+    for module in modules:
+        if module not in sys.modules:
+            # only a head start: whatever fails here is imported, or fails, where used
+            with contextlib.suppress(Exception):
+                importlib.import_module(module)
+
+
+def _run_pool(
+    work: Work,
+    queue: deque[Task],
+    jobs: int,
+    done: Callable[[FileResult], None],
+    context: Any,
+    threads: int,
+) -> None:
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    suspects: deque[Task] = deque()
     while queue or suspects:
         alone = bool(suspects)
         source = suspects if alone else queue
-        with ProcessPoolExecutor(1 if alone else jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            1 if alone else jobs,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(threads,),
+        ) as pool:
             running: dict[Any, Task] = {}
             broken = False
             while (source or running) and not broken:
@@ -263,6 +320,15 @@ def run_local(
                             suspects.append(task)
             if broken and not alone:
                 suspects.extend(running.values())
+
+
+def _init_worker(threads: int) -> None:
+    """A local worker's start: with ``threads``, Arrow's thread pools that size."""
+    if threads:
+        import pyarrow as pa
+
+        pa.set_cpu_count(threads)
+        pa.set_io_thread_count(threads)
 
 
 def _died(task: Task) -> FileResult:

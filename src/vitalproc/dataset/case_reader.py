@@ -99,19 +99,9 @@ def load_case_into(
     maxlen: float | None,
 ) -> None:
     """``read_case`` into an existing, blank ``VitalFile``."""
-    vp.require_pyarrow()
-    import pyarrow.parquet as pq
-
     from ..errors import VitalFormatError
 
-    try:
-        pf = pq.ParquetFile(path)
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        if isinstance(exc, (FileNotFoundError, IsADirectoryError)):
-            raise
-        raise VitalFormatError(
-            f"not a Parquet file ({exc})", os.fspath(path), None, "compressed"
-        ) from exc
+    pf = _open(path)
     names = split_names(tracks)
     excluded = split_names(exclude)
     raw = (pf.metadata.metadata or {}).get(vp.METADATA_KEY)
@@ -153,6 +143,114 @@ def load_case_into(
     )
     if not header_only:
         _load_records(vf, pf, path, entries, maxlen)
+
+
+class CaseTracks:
+    """A case ``convert`` wrote, opened once to read its tracks one at a time, from
+    several threads at once: what a pass over every track of a case needs (each track
+    is read and done with before the next, so only the tracks in hand are held).
+
+    ``header`` is ``read_case(path, header_only=True)``; ``track(name)`` is that
+    track as ``read_case(path, tracks=[name])`` holds it, read from its own row groups
+    and only the two columns it needs, in their stored dtypes. Each thread reads
+    through a reader of its own over the footer parsed here.
+
+    Open one with ``open_tracks``.
+    """
+
+    #: Bytes a record holds while its track is read: its time in Arrow and in numpy,
+    #: its list offset in both (int32, then int64).
+    RECORD_BYTES = 8 + 8 + 4 + 8
+
+    #: Bytes per sample Arrow holds, besides the sample, while it decodes a row group of a
+    #: list column (repetition and definition levels, the decoder's buffers; measured).
+    DECODE_BYTES = 12
+
+    def __init__(self, path: str | os.PathLike, pf: Any, raw: bytes):
+        import json
+        import threading
+
+        self.path = path
+        self.header = VitalFile.blank(path)
+
+        self._meta = pf.metadata
+        self._schema = pf.schema_arrow
+        self._layout = json.loads(raw)
+        self._entries = {e["dtname"]: e for e in self._layout["tracks"]}
+        _load_recording(self.header, self._layout, self._layout["tracks"], keep_order=True)
+        self.header.dtstart, self.header.dtend = _span(
+            self._layout, self._layout["tracks"], True, wave_ends=False
+        )
+        self._local = threading.local()
+        self._local.reader = pf
+
+    def nbytes(self, name: str) -> int:
+        """Bytes held at once while track ``name`` is read: its samples and records in
+        numpy, and the Arrow columns of the row group being decoded."""
+        e = self._entries[name]
+        column = e["column"]
+        kind = self._schema.field(column).type
+        width = getattr(kind, "value_type", kind).bit_width // 8 if column != "sval" else 1
+        records = e.get("records") or 0
+        values = e.get("values") or records
+        per_group = -(-values // max(1, e["row_groups"][1]))
+        return (
+            width * values + self.RECORD_BYTES * records + (width + self.DECODE_BYTES) * per_group
+        )
+
+    def track(self, name: str) -> Track:
+        """Track ``name`` (a name of ``header.trks``) with its records."""
+        e = self._entries[name]
+        vf = VitalFile.blank(self.path)
+        _load_recording(vf, self._layout, [e], keep_order=False)
+        trk = vf.trks[name]
+        if not e["records"]:
+            return trk
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            import pyarrow.parquet as pq
+
+            reader = self._local.reader = pq.ParquetFile(self.path, metadata=self._meta)
+        if e["column"] in ("ivals", "fvals") and e.get("values") is not None:
+            _fill_by_row_group(trk, e, reader, self.path)
+            return trk
+        first, count = e["row_groups"]
+        table = reader.read_row_groups(
+            list(range(first, first + count)), columns=["dt", e["column"]], use_threads=False
+        )
+        _fill_track(trk, e, table.column("dt").chunks, table.column(e["column"]).chunks)
+        return trk
+
+
+def open_tracks(path: str | os.PathLike) -> CaseTracks | None:
+    """``CaseTracks`` of a case file ``convert`` wrote; None for a Parquet file
+    vitaldb's own ``to_parquet`` wrote (no layout: read it whole with ``read_case``).
+
+    Raises
+    ------
+    VitalFormatError
+        Not a Parquet file.
+    """
+    pf = _open(path)
+    raw = (pf.metadata.metadata or {}).get(vp.METADATA_KEY)
+    return CaseTracks(path, pf, raw) if raw is not None else None
+
+
+def _open(path: str | os.PathLike) -> Any:
+    """A ``pyarrow.parquet.ParquetFile``; VitalFormatError when ``path`` is not one."""
+    vp.require_pyarrow()
+    import pyarrow.parquet as pq
+
+    from ..errors import VitalFormatError
+
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError)):
+            raise
+        raise VitalFormatError(
+            f"not a Parquet file ({exc})", os.fspath(path), None, "compressed"
+        ) from exc
 
 
 def _wanted(dtname: str, dname: str, names: list[str] | None, excluded: list[str] | None) -> bool:
@@ -340,17 +438,71 @@ def _fill_track(trk: Track, e: dict[str, Any], dt: list[pa.Array], values: list[
     out = np.empty(int(offsets[-1]), dtype)
     pos = 0
     for o, c in spans:
-        flat = vp.numpy_view(c.values, _STORED_DTYPE[str(c.type.value_type)])[o[0] : o[-1]]
-        part = out[pos : pos + len(flat)]
-        pos += len(flat)
-        if e["shift"]:  # the top bit was flipped to fit a signed column
-            unsigned = flat.view(flat.dtype.str.replace("i", "u"))
-            np.bitwise_xor(unsigned, unsigned.dtype.type(e["shift"]), out=part)
-        elif flat.dtype == np.float64 and trk.fmt == 1:
-            part[:] = vp.narrow_f64(flat)
-        else:
-            part[:] = flat
+        pos += _copy_samples(out, pos, o, c, e, trk.fmt)
     trk.data = out
+
+
+def _copy_samples(out: np.ndarray, pos: int, o: np.ndarray, c: pa.Array, e: Any, fmt: int) -> int:
+    """The samples of list array ``c`` (its offsets ``o``) into ``out`` from ``pos``, in
+    the track's dtype; returns how many."""
+    import numpy as np
+
+    flat = vp.numpy_view(c.values, _STORED_DTYPE[str(c.type.value_type)])[o[0] : o[-1]]
+    part = out[pos : pos + len(flat)]
+    if len(part) != len(flat):
+        raise ValueError(f"{e['dtname']}: more samples than the layout says")
+    if e["shift"]:  # the top bit was flipped to fit a signed column
+        unsigned = flat.view(flat.dtype.str.replace("i", "u"))
+        np.bitwise_xor(unsigned, unsigned.dtype.type(e["shift"]), out=part)
+    elif flat.dtype == np.float64 and fmt == 1:
+        part[:] = vp.narrow_f64(flat)
+    else:
+        part[:] = flat
+    return len(flat)
+
+
+def _fill_by_row_group(trk: Track, e: dict[str, Any], reader: Any, path: str | os.PathLike) -> None:
+    """A wave's arrays filled a row group at a time, straight into arrays of the sizes
+    the layout gives: only one row group's Arrow columns are held at once (the decode of
+    a whole track holds several times the track)."""
+    import numpy as np
+
+    from ..errors import VitalFormatError
+
+    records, values, column = e["records"], e["values"], e["column"]
+    dt = np.empty(records, np.float64)
+    offsets = np.zeros(records + 1, np.int64)
+    out = np.empty(values, np.dtype(FMT_DTYPE.get(trk.fmt, "<f4")))
+    row = pos = 0
+    first, count = e["row_groups"]
+    try:
+        for g in range(first, first + count):
+            part = reader.read_row_group(g, columns=["dt", column], use_threads=False)
+            for d, c in zip(part.column("dt").chunks, part.column(column).chunks):
+                n = len(d)
+                dt[row : row + n] = vp.numpy_view(d, np.float64)
+                o = _offsets(c)
+                np.cumsum(np.diff(o), out=offsets[row + 1 : row + n + 1])
+                offsets[row + 1 : row + n + 1] += offsets[row]
+                pos += _copy_samples(out, pos, o, c, e, trk.fmt)
+                row += n
+            del part
+    except ValueError as exc:  # (a broadcast past the end: more rows than said)
+        raise VitalFormatError(
+            f"track {e['dtname']}: its row groups do not match the layout ({exc})",
+            os.fspath(path),
+            None,
+            "compressed",
+        ) from exc
+    if row != records or pos != values:
+        raise VitalFormatError(
+            f"track {e['dtname']}: {row} records and {pos} samples, the layout says "
+            f"{records} and {values}",
+            os.fspath(path),
+            None,
+            "compressed",
+        )
+    trk.dt, trk.offsets, trk.data = dt, offsets, out
 
 
 def _offsets(arr: pa.Array) -> np.ndarray:

@@ -7,9 +7,11 @@ download has so far: resumed with an HTTP Range request, with ``If-Range`` when 
 server gave a validator) and ``{caseid}.lock`` (one download of a case at a time, across
 threads and processes).
 
-A download writes to the ``.part`` file, checks the gzip stream as it arrives and is
-renamed only once the whole stream verified and its size matched the server's; a
-download killed at any point leaves at worst a ``.part`` to resume.
+A download writes to the ``.part`` file, checks the gzip stream as it arrives (1 MB
+reads into one buffer, each written and inflated without a copy; the inflate releases
+the GIL) and is renamed only once the whole stream verified and its size matched the
+server's; a download killed at any point leaves at worst a ``.part`` to resume. Like
+exports, case files are not fsync'ed: the kernel writes them back.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from .._files import atomic_file
 from . import settings
 from .packed import CorruptStream, Inflater, PrefixWalk
 from .transport import (
+    BIG_CHUNK,
+    CHUNK,
     FetchError,
     NotCachedError,
     Response,
@@ -293,18 +297,22 @@ class _Download:
         self.meta = {"etag": etag or response.last_modified, "total": self.total}
         _write_json(self.meta_path, self.meta)
         walk = self.walk
+        on_bytes = self.store.on_bytes
+        # A whole file is read 1 MB at a time into one buffer; a selective read keeps
+        # smaller reads, so that it notices the walk's stop soon after the bytes arrive.
+        buf = bytearray(CHUNK if walk is not None else BIG_CHUNK)
         with open(self.part, "ab") as f:
-            for chunk in response.chunks():
+            for chunk in response.chunks_into(buf):
                 f.write(chunk)
-                self.have += len(chunk)
-                if self.store.on_bytes:
-                    self.store.on_bytes(len(chunk))
+                n = len(chunk)
+                self.have += n
+                if on_bytes:
+                    on_bytes(n)
                 out = self.inflater.feed(chunk)
                 if walk is not None and not walk.settled:
                     walk.feed(out)
                     if walk.done:
                         return True
-            f.flush()
         if self.total is None:  # no length given: the body's end is the file's end
             self.total = self.have
         if self.have >= self.total:
@@ -322,8 +330,10 @@ class _Download:
             )
         if self.walk is not None:
             self.walk.finish()
-        with open(self.part, "rb+") as f:
-            os.fsync(f.fileno())
+        # Not fsync'ed: a forced write of every case would hold its download until the
+        # disk has it (the disk, not the network, then bounds a batch). A file that a
+        # power loss cut short fails its stamp's size check and is verified again; a
+        # read that finds its bytes corrupt drops it (``invalidate``).
         os.replace(self.part, self.final)
         _stamp(self.final)
         with contextlib.suppress(FileNotFoundError):
@@ -345,7 +355,9 @@ def verify_file(path: str) -> bool:
 
 def _stamp(path: str) -> None:
     st = os.stat(path)
-    with atomic_file(path + ".ok") as f:
+    # Not synced, as the case file it stamps is not: a stamp lost in a crash costs one
+    # verification of the file, and a stamp outliving a cut file no longer matches it.
+    with atomic_file(path + ".ok", durable=False) as f:
         f.write(f"{st.st_size} {st.st_mtime_ns}\n".encode())
 
 
@@ -365,5 +377,7 @@ def _read_json(path: str) -> dict[str, Any]:
 
 
 def _write_json(path: str, value: dict[str, Any]) -> None:
-    with atomic_file(path) as f:
+    # A download's notes (validator, size): not synced, as its ``.part`` is not. Lost,
+    # the resume asks without If-Range, and a spliced file fails its CRC and starts over.
+    with atomic_file(path, durable=False) as f:
         f.write(json.dumps(value).encode())

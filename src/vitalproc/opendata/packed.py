@@ -60,8 +60,9 @@ class Inflater:
         return self.members > 0 and self._d is None and not self._pending
 
     def feed(self, chunk: bytes | memoryview) -> bytes:
+        """Inflate ``chunk`` (not copied: a view of a reused buffer is fine)."""
         out = []
-        data = chunk if isinstance(chunk, bytes) else bytes(chunk)
+        data: bytes | memoryview = chunk
         while data:
             if self.trailing:
                 self.trailing += len(data)
@@ -70,7 +71,7 @@ class Inflater:
                 data = self._pending + data
                 self._pending = b""
                 if len(data) < 2:
-                    self._pending = data
+                    self._pending = bytes(data)  # ``chunk`` may be a reused buffer
                     break
                 if data[:2] != b"\x1f\x8b":
                     if not self.members:

@@ -23,6 +23,8 @@ T = TypeVar("T")
 
 USER_AGENT = f"vitalproc/{__version__} (opendata)"
 CHUNK = 1 << 18
+#: Bytes per read of a whole-file download (one read, one write, one inflate step).
+BIG_CHUNK = 1 << 20
 
 
 class FetchError(OSError):
@@ -141,6 +143,27 @@ class Response:
                 break
             self.received += len(chunk)
             yield chunk
+        if self.length is not None and self.received < self.length:
+            raise Retryable(f"connection closed mid-body ({self.received} of {self.length} bytes)")
+
+    def chunks_into(self, buf: bytearray) -> Iterator[memoryview]:
+        """The body read straight into ``buf``, one view of it per read: no bytes object
+        per chunk, and a read as large as ``buf``. A view holds until the next one is
+        asked for. Raises ``Retryable`` if the body ends before its length."""
+        readinto = getattr(self.raw, "readinto", None)
+        if readinto is None:  # a reply object without readinto: copied chunks
+            yield from map(memoryview, self.chunks(len(buf)))
+            return
+        view = memoryview(buf)
+        while True:
+            try:
+                n = readinto(view)
+            except http.client.IncompleteRead as exc:
+                raise Retryable("connection closed mid-body") from exc
+            if not n:
+                break
+            self.received += n
+            yield view[:n]
         if self.length is not None and self.received < self.length:
             raise Retryable(f"connection closed mid-body ({self.received} of {self.length} bytes)")
 

@@ -30,6 +30,7 @@ from .metrics import DEFAULT_THRESHOLDS, Thresholds, measured, track_metrics
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from ..dataset.case_reader import CaseTracks
     from ..model import VitalFile
 
 #: The metrics table's file inside a dataset (``vitalproc query DATASET "... FROM qc"``).
@@ -40,12 +41,16 @@ DATASET_TABLE = "_qc.parquet"
 #: export's budget (160 MB).
 DEFAULT_BUDGET = 160 << 20
 
-#: Memory a dataset case's read holds per value while it converts (Arrow's decoded
-#: column, its list offsets and the numpy copy at once): what groups a case's tracks.
-CASE_BYTES_PER_VALUE = 24
-
 #: Threads measuring the tracks of one recording at once (the pass releases the GIL).
 TRACK_THREADS = 2
+
+#: What ``qc_case`` imports as it runs: imported once for all local workers.
+WORKER_MODULES = (
+    "vitalproc.quality.metrics",
+    "vitalproc.quality._pass",
+    "vitalproc.quality.limits",
+    "vitalproc.dataset.case_reader",
+)
 
 
 @dataclass(frozen=True)
@@ -174,33 +179,18 @@ def qc_case(task: CaseTask) -> CaseResult:
 
 
 def _measure(task: CaseTask, limits: Any) -> list[dict[str, Any]]:
-    from ..dataset.case_reader import read_case, read_layout
+    from ..dataset.case_reader import open_tracks, read_case
     from ..io.reader import read, read_only, survey
     from ..writers._groups import estimated_size
 
     if task.source.lower().endswith(".parquet"):
-        # A dataset's case: its footer lists each track's size; each group of tracks
-        # is read from its own row groups.
-        head = read_case(task.source, header_only=True)
-        names = [n for n, t in head.trks.items() if measured(t)]
-        layout = read_layout(task.source) or {"tracks": []}
-        sizes = {
-            t["dtname"]: CASE_BYTES_PER_VALUE * ((t.get("values") or 0) + (t.get("records") or 0))
-            for t in layout["tracks"]
-        }
-        rows = []
-        for group in _cut(names, lambda n: sizes.get(n, 0), task.budget):
-            vf = read_case(task.source, tracks=group)
-            vf.trks = {n: vf.trks[n] for n in group if n in vf.trks}  # (suffix matches)
-            rows += case_rows(
-                vf,
-                task.caseid,
-                limits,
-                task.thresholds,
-                _absolute(task, head.dtstart),
-                task.threads,
-            )
-        return _in_order(rows, names)
+        case = open_tracks(task.source)
+        if case is not None:
+            return _measure_case_tracks(case, task, limits)
+        vf = read_case(task.source)  # a file vitaldb wrote: no layout to read it by track
+        return case_rows(
+            vf, task.caseid, limits, task.thresholds, _absolute(task, vf.dtstart), task.threads
+        )
     size = estimated_size(task.source)
     if size is None or size <= task.budget:
         vf = read(task.source)
@@ -226,6 +216,56 @@ def _measure(task: CaseTask, limits: Any) -> list[dict[str, Any]]:
         )
         del vf  # let the group go before the next one is read
     return rows
+
+
+def _measure_case_tracks(case: CaseTracks, task: CaseTask, limits: Any) -> list[dict[str, Any]]:
+    """A dataset case, a track at a time: each read from its own row groups and measured
+    on the same thread, ``task.threads`` tracks at once (the Parquet decode and the pass
+    both release the GIL), largest first so that the threads finish together, holding at
+    most ``task.budget`` bytes of tracks (a bigger track alone)."""
+    names = [n for n, t in case.header.trks.items() if measured(t)]
+    windows = _absolute(task, case.header.dtstart)
+
+    def one(name: str) -> dict[str, Any]:
+        trk = case.track(name)
+        return {
+            "caseid": task.caseid,
+            "track": name,
+            **track_metrics(trk, limits, task.thresholds, windows),
+        }
+
+    return _in_order(_bounded_map(one, names, case.nbytes, task.budget, task.threads), names)
+
+
+def _bounded_map(
+    work: Any, names: list[str], nbytes: Any, budget: int, threads: int
+) -> list[dict[str, Any]]:
+    """``work(name)`` of every name on up to ``threads`` threads, biggest first, while
+    the ``nbytes(name)`` of the names in hand add up to at most ``budget`` (a name bigger
+    than that alone). In no particular order."""
+    if threads < 2 or len(names) < 2:
+        return [work(n) for n in names]
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    held = 0
+    room = threading.Condition()
+
+    def bounded(name: str) -> dict[str, Any]:
+        nonlocal held
+        need = nbytes(name)
+        with room:
+            room.wait_for(lambda: held == 0 or held + need <= budget)
+            held += need
+        try:
+            return work(name)
+        finally:
+            with room:
+                held -= need
+                room.notify_all()
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(bounded, sorted(names, key=nbytes, reverse=True)))
 
 
 def _cut(names: list[str], size: Any, budget: int) -> list[list[str]]:
@@ -441,7 +481,7 @@ def qc(
 
     try:
         if engine == "local":
-            run_local(qc_case, tasks, jobs, done)  # type: ignore[arg-type]
+            run_local(qc_case, tasks, jobs, done, WORKER_MODULES)  # type: ignore[arg-type]
         else:
             run_dask(qc_case, tasks, scheduler, jobs, done)  # type: ignore[arg-type]
     finally:

@@ -2,8 +2,10 @@
 axis, a track picker) plus ``static/viewer.js``, which places the lanes, fetches envelopes
 for the visible range from the server (live page) and shows the values under the cursor.
 
-The same page is the HTML snapshot: the overview's envelopes are in the page (float32,
-base64), BokehJS is inlined, and nothing is fetched. Bokeh draws (canvas, zoom/pan tools,
+The live page asks the server for the overview's envelopes (``/api/overview``, float32,
+made once per case) from its first lines, so the reply arrives while BokehJS is
+compiled. The same page is the HTML snapshot: there the overview is in the page
+(float32, base64), BokehJS is inlined, and nothing is fetched. Bokeh draws (canvas, zoom/pan tools,
 datetime axis, crosshair, widgets); viewer.js does only what Bokeh does not: lane bands, range
 queries, the readout.
 """
@@ -14,8 +16,10 @@ import base64
 import html
 import json
 import os
+import threading
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -104,8 +108,6 @@ def build(
     columns
         Envelope columns of the overview in the page.
     """
-    from bokeh.embed import components
-
     lanes = [lane_config(scene, lane, i) for i, lane in enumerate(scene.lanes)]
     t0, t1 = float(_ms(scene, scene.t0)), float(_ms(scene, scene.t1))
     config = {
@@ -121,8 +123,7 @@ def build(
         "name": _name(scene),
         "columns": columns,
     }
-    root = _document(scene, lanes, t0, t1, cases, case)
-    script, div = components(root)
+    script, div = _components(tuple(cases) if cases else None)
     if live:
         bokeh = "\n".join(
             f'<script src="/static/js/{name}.min.js"></script>' for name in BOKEH_BUNDLES
@@ -133,7 +134,17 @@ def build(
             with open(os.path.join(bokeh_js_dir(), f"{name}.min.js"), encoding="utf-8") as f:
                 parts.append(f"<script>{f.read()}</script>")
         bokeh = "\n".join(parts)
-    blob = base64.b64encode(overview(scene, columns, compact=not live)).decode()
+    if live:
+        query = f"?case={quote(case)}" if case is not None else ""
+        # Started before BokehJS loads: the reply comes while the browser compiles it.
+        data = (
+            "<script>window.VitalOverview = fetch("
+            f"{json.dumps(f'{api}/api/overview{query}')}).then((r) => r.ok ? r.arrayBuffer()"
+            " : r.text().then((t) => { throw new Error(`${r.status} ${t}`); }));</script>"
+        )
+    else:
+        blob = base64.b64encode(overview(scene, columns, compact=True)).decode()
+        data = f'<script type="text/plain" id="vitalproc-overview">{blob}</script>'
     return _TEMPLATE.format(
         title=html.escape(title),
         bokeh=bokeh,
@@ -142,15 +153,31 @@ def build(
         script=script,
         div=div,
         config=json.dumps(config, allow_nan=False).replace("</", "<\\/"),
-        blob=blob,
+        data=data,
     )
 
 
-def _document(
-    scene: Scene, lanes: list[dict], t0: float, t1: float, cases: list[str] | None, case: str | None
-) -> Any:
-    """The Bokeh document: the figure with its tools and axes, the picker, the readout.
-    The lanes' renderers are made by viewer.js: made here, each would cost Bokeh's
+_COMPONENTS: dict[tuple[str, ...] | None, tuple[str, str]] = {}
+_COMPONENTS_LOCK = threading.Lock()
+
+
+def _components(cases: tuple[str, ...] | None) -> tuple[str, str]:
+    """The Bokeh document's script and div, made once per process and case list: it
+    holds nothing of a recording (viewer.js sets the range, the picker's tracks and the
+    title from the page's config), and Bokeh's Python side takes a second to make it."""
+    from bokeh.embed import components
+
+    with _COMPONENTS_LOCK:
+        found = _COMPONENTS.get(cases)
+        if found is None:
+            found = _COMPONENTS[cases] = components(_document(list(cases) if cases else None))
+        return found
+
+
+def _document(cases: list[str] | None) -> Any:
+    """The Bokeh document: the figure with its tools and axes, the picker, the readout,
+    for any recording: viewer.js puts a recording's range, lanes and name in. The
+    lanes' renderers are made by viewer.js too: made here, each would cost Bokeh's
     Python side tens of milliseconds (a case has tens of lanes)."""
     from bokeh.document import Document
     from bokeh.events import DocumentReady, MouseLeave, MouseMove
@@ -176,12 +203,11 @@ def _document(
     )
     from bokeh.plotting import figure
 
-    units = sum(lane["height"] for lane in lanes) or 1.0
     fig = figure(
         x_axis_type="datetime",
-        x_range=Range1d(start=t0, end=t1, bounds=(t0, t1), min_interval=5.0),
-        y_range=Range1d(start=0, end=units),
-        height=int(units * PX_PER_UNIT) + 60,
+        x_range=Range1d(start=0, end=1, min_interval=5.0),
+        y_range=Range1d(start=0, end=1),
+        height=60 + PX_PER_UNIT,
         sizing_mode="stretch_width",
         tools=[],
         toolbar_location="above",
@@ -245,8 +271,8 @@ def _document(
         )
     )
     picker = CheckboxGroup(
-        labels=[lane["key"] for lane in lanes],
-        active=list(range(len(lanes))),
+        labels=[],
+        active=[],
         name="picker",
         stylesheets=[":host { font-size: 12px; }"],
     )
@@ -257,12 +283,11 @@ def _document(
     info = Div(
         text="", name="info", styles={"color": FG, "font-family": "monospace", "font-size": "12px"}
     )
-    head = [
-        Div(text=f"<b>{html.escape(_name(scene))}</b>", styles={"color": FG, "font-size": "13px"})
-    ]
+    title = Div(text="", name="title", styles={"color": FG, "font-size": "13px"})
+    head = [title]
     case_select = None
     if cases:
-        case_select = Select(options=cases, value=case, name="case", width=200)
+        case_select = Select(options=cases, value=cases[0], name="case", width=200)
         head.append(case_select)
     side = column(
         *head,
@@ -282,8 +307,16 @@ def _document(
     doc.js_on_event(
         DocumentReady,
         CustomJS(
-            args={"fig": fig, "labels": labels, "marks": marks, "picker": picker, "info": info},
-            code="VitalViewer.init({fig, labels, marks, picker, info});",
+            args={
+                "fig": fig,
+                "labels": labels,
+                "marks": marks,
+                "picker": picker,
+                "info": info,
+                "title": title,
+                "select": case_select,
+            },
+            code="VitalViewer.init({fig, labels, marks, picker, info, title, select});",
         ),
     )
     fig.x_range.js_on_change("start", CustomJS(code="VitalViewer.rangeChanged()"))
@@ -313,9 +346,9 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>{title}</title>
 <style>{css}</style>
-{bokeh}
 <script type="application/json" id="vitalproc-config">{config}</script>
-<script type="text/plain" id="vitalproc-overview">{blob}</script>
+{data}
+{bokeh}
 <script>{viewer_js}</script>
 </head>
 <body>

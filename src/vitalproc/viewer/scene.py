@@ -68,6 +68,7 @@ class Scene:
         self._data: dict[str, TrackData] = {}
         self._ranges: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
         # Summaries cost one pass over every sample and make each later query cheap:
         # worth it for a viewer, not for one picture.
         self._summaries = summaries
@@ -89,7 +90,10 @@ class Scene:
         """The prepared columns of a wave or numeric lane (made once, thread-safe)."""
         td = self._data.get(key)
         if td is None:
+            # One lock per track: tracks are prepared in parallel, each once.
             with self._lock:
+                lock = self._locks.setdefault(key, threading.Lock())
+            with lock:
                 td = self._data.get(key)
                 if td is None:
                     td = TrackData(self.vf.trks[key])

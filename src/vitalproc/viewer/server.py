@@ -3,7 +3,10 @@
 Endpoints (``case`` names a dataset's case; a single file needs none):
 
 ``GET /``  (``?case=``)
-    The page (``page.build``), with the overview in it.
+    The page (``page.build``); it asks for the overview at once.
+``GET /api/overview?case=``
+    Every lane over the whole case at the page's width (``page.overview``, float32),
+    made when the case is opened.
 ``GET /static/js/bokeh.min.js``, ``bokeh-widgets.min.js``
     BokehJS, from the ``bokeh`` package installed beside vitalproc.
 ``GET /api/cases``
@@ -31,6 +34,7 @@ import threading
 import time
 import webbrowser
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -71,7 +75,7 @@ class Recording:
                 raise ValueError(f"{self.path}: the dataset holds no converted case")
         elif not os.path.exists(self.path):
             raise FileNotFoundError(self.path)
-        self._scenes: OrderedDict[str | None, tuple[Scene, str]] = OrderedDict()
+        self._scenes: OrderedDict[str | None, tuple[Scene, str, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -94,6 +98,15 @@ class Recording:
 
     def open(self, case: str | None) -> tuple[Scene, str]:
         """The prepared scene of a case and its page (read and built once)."""
+        scene, html, _ = self.prepared(case)
+        return scene, html
+
+    def overview(self, case: str | None) -> bytes:
+        """The case's overview reply (``page.overview``, compact), made once."""
+        return self.prepared(case)[2]
+
+    def prepared(self, case: str | None) -> tuple[Scene, str, bytes]:
+        """A case's scene, page and overview (read and built once, kept)."""
         with self._lock:
             found = self._scenes.get(case)
             if found is not None:
@@ -107,15 +120,19 @@ class Recording:
                 path = self.path
             vf = read(path)
             scene = Scene(vf, self.tracks)
-            for lane in scene.lanes:
-                if lane.kind != "string":
-                    scene.data(lane.key)  # summaries now, not at the first zoom
+            # Summaries now, not at the first zoom; on every core (they run without the
+            # GIL), the biggest tracks first.
+            keys = [lane.key for lane in scene.lanes if lane.kind != "string"]
+            keys.sort(key=lambda key: -len(vf.trks[key].data))
+            with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+                list(pool.map(scene.data, keys))
             title = case if case is not None else os.path.basename(self.path)
             html = page.build(scene, live=True, title=title, cases=self.cases, case=case)
-            self._scenes[case] = (scene, html)
+            found = (scene, html, page.overview(scene, compact=True))
+            self._scenes[case] = found
             while len(self._scenes) > KEEP_CASES:
                 self._scenes.popitem(last=False)
-            return scene, html
+            return found
 
 
 # -- parameters --------------------------------------------------------------------------
@@ -292,6 +309,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, html.encode(), "text/html; charset=utf-8")
         elif url.path.startswith("/static/js/"):
             self._static(url.path[len("/static/js/") :])
+        elif url.path == "/api/overview":
+            body = rec.overview(rec.check_case(_one(query, "case")))
+            self._send(HTTPStatus.OK, body, "application/octet-stream")
         elif url.path == "/api/cases":
             self._json({"cases": rec.cases if rec.cases is not None else [None]})
         elif url.path == "/api/tracks":

@@ -13,35 +13,55 @@ window.VitalViewer = (function () {
     Object.assign(S, m);
     S.cfg = JSON.parse(document.getElementById("vitalproc-config").textContent);
     S.lanes = S.cfg.lanes;
+    // The Bokeh document is the same for every recording: this one's range, name and
+    // tracks go in here.
+    const t0 = S.cfg.t0, t1 = S.cfg.t1;
+    S.fig.x_range.setv({start: t0, end: t1, bounds: [t0, t1], reset_start: t0, reset_end: t1});
+    S.title.text = `<b>${escapeHtml(S.cfg.name)}</b>`;
+    if (S.select && S.cfg.case !== null) S.select.value = S.cfg.case;
     const B = window.Bokeh.Models;
-    S.sources = [];
-    S.markers = [];
-    const lines = [];
-    for (const lane of S.lanes) {
-      if (lane.kind === "string") {  // drawn from S.marks, all string lanes together
-        S.sources.push(null);
-        S.markers.push(null);
-        continue;
-      }
-      const src = new B.ColumnDataSource({data: {x: [], y: [], v: []}});
-      lines.push(new B.GlyphRenderer({data_source: src, glyph: new B.Line({
-        x: {field: "x"}, y: {field: "y"}, line_color: lane.color,
-        line_width: lane.kind === "wave" ? 1.0 : 1.2})}));
-      S.sources.push(src);
-      S.markers.push(null);  // dots for single samples: made when first needed
-    }
-    S.fig.renderers = [...S.fig.renderers, ...lines];
+    // Every wave and numeric lane is one line of a single MultiLine renderer: one Bokeh
+    // view and one data update for all lanes (a renderer per lane costs Bokeh a
+    // layout, an index and a paint pass each). S.sources[i].data is lane i's line.
+    S.sources = S.lanes.map((lane) => lane.kind === "string" ? null  // drawn from S.marks
+      : {data: {x: [], y: [], v: []}});
+    S.markers = S.lanes.map(() => null);  // dots for single samples: made when first needed
+    S.lines = new B.ColumnDataSource({data: {xs: [], ys: [], color: [], width: []}});
+    S.fig.renderers = [...S.fig.renderers, new B.GlyphRenderer({data_source: S.lines,
+      glyph: new B.MultiLine({xs: {field: "xs"}, ys: {field: "ys"},
+        line_color: {field: "color"}, line_width: {field: "width"}})})];
+    S.flushing = false;
     S.data = S.lanes.map(() => ({mode: "none", x: [], v: []}));
-    const blob = atob(document.getElementById("vitalproc-overview").textContent.trim());
-    const bytes = new Uint8Array(blob.length);
-    for (let k = 0; k < blob.length; k++) bytes[k] = blob.charCodeAt(k);
-    take(decode(bytes.buffer));
+    S.picker.setv({labels: S.lanes.map((l) => l.key), active: S.lanes.map((l) => l.index)});
+    if (S.cfg.live) {
+      // The live page asked for the overview in its first lines (window.VitalOverview).
+      S.inflight++;
+      window.VitalOverview.then(start, (err) => {
+        S.errors.push(String(err));
+        S.info.text = `<span style="color:#f66">${String(err)}</span>`;
+      }).finally(() => { S.inflight--; if (S.inflight === 0) wake(); });
+    } else {
+      const blob = atob(document.getElementById("vitalproc-overview").textContent.trim());
+      const bytes = new Uint8Array(blob.length);
+      for (let k = 0; k < blob.length; k++) bytes[k] = blob.charCodeAt(k);
+      start(bytes.buffer);
+    }
+  }
+
+  function start(buf) {
+    take(decode(buf));
     S.visible = new Set(S.picker.active);
     relayout();
     S.ready = true;
     S.times.ready = performance.now();
-    // The page holds an overview of cfg.columns columns: enough unless the plot is wider.
+    // The overview has cfg.columns columns: enough unless the plot is wider.
     if (S.cfg.live && width() > S.cfg.columns) refresh();
+  }
+
+  function wake() {
+    const w = S.waiters;
+    S.waiters = [];
+    w.forEach((f) => f());
   }
 
   function take(head) {
@@ -82,6 +102,7 @@ window.VitalViewer = (function () {
       applyMarks();
       return;
     }
+    flush();
     if (!shown) {
       src.data = {x: [], y: [], v: []};
       if (S.markers[i] !== null) S.markers[i].visible = false;
@@ -98,12 +119,33 @@ window.VitalViewer = (function () {
     const dots = d.mode === "raw" && n < width() / 5;
     if (dots && S.markers[i] === null) {
       const B = window.Bokeh.Models;
-      S.markers[i] = new B.GlyphRenderer({data_source: src, glyph: new B.Scatter({
+      S.markers[i] = new B.GlyphRenderer({data_source: new B.ColumnDataSource({data: src.data}),
+        glyph: new B.Scatter({
         x: {field: "x"}, y: {field: "y"}, size: 3.5, fill_color: lane.color,
         line_color: lane.color})});
       S.fig.renderers = [...S.fig.renderers, S.markers[i]];
     }
-    if (S.markers[i] !== null) S.markers[i].visible = dots;
+    if (S.markers[i] !== null) {
+      if (dots) S.markers[i].data_source.data = src.data;
+      S.markers[i].visible = dots;
+    }
+  }
+
+  function flush() {
+    // The lanes' lines go to Bokeh once per task, however many lanes changed.
+    if (S.flushing) return;
+    S.flushing = true;
+    queueMicrotask(() => {
+      S.flushing = false;
+      const m = {xs: [], ys: [], color: [], width: []};
+      S.lanes.forEach((lane, i) => {
+        const d = S.sources[i];
+        if (d === null || d.data.x.length === 0) return;
+        m.xs.push(d.data.x); m.ys.push(d.data.y); m.color.push(lane.color);
+        m.width.push(lane.kind === "wave" ? 1.0 : 1.2);
+      });
+      S.lines.data = m;
+    });
   }
 
   function applyMarks() {
@@ -169,7 +211,7 @@ window.VitalViewer = (function () {
       }
     } finally {
       S.inflight--;
-      if (S.inflight === 0 && seq === S.seq) { const w = S.waiters; S.waiters = []; w.forEach((f) => f()); }
+      if (S.inflight === 0 && seq === S.seq) wake();
     }
   }
 
@@ -262,7 +304,12 @@ window.VitalViewer = (function () {
     S.info.text = `${when}&nbsp;&nbsp; view ${span < 120 ? span.toFixed(3) + " s" : (span / 60).toFixed(1) + " min"}`;
   }
 
+  function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+
   function openCase(id) {
+    if (id === S.cfg.case) return;  // the case shown (its name put in at init)
     window.location.search = "?case=" + encodeURIComponent(id);
   }
 
