@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -68,7 +67,7 @@ def _create_beside(folder: str, name: str) -> tuple[int, str]:
     with mode ``0o666`` so that the umask gives a new file's usual bits."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+        tmp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}{TMP_SUFFIX}")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:  # another writer drew the same name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from .._deps import available, require
+from .._deps import installed, require
 from ..ops.selection import Plan
 
 FORMAT = "arrow"
@@ -22,7 +22,8 @@ PRELOAD = "pyarrow.ipc"
 
 
 def is_available() -> bool:
-    return available("pyarrow.ipc")
+    # Looked up, not imported: the import runs on a thread beside the read (``PRELOAD``).
+    return installed("pyarrow")
 
 
 def write_plan(plan_: Plan, out: IO[bytes]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from .._deps import available, require
+from .._deps import installed, require
 from ..ops.selection import Plan, listing
 
 FORMAT = "parquet"
@@ -28,7 +28,8 @@ DICTIONARY_COLUMNS = ("device", "track", "type", "unit")
 
 
 def is_available() -> bool:
-    return available("pyarrow.parquet")
+    # Looked up, not imported: the import runs on a thread beside the read (``PRELOAD``).
+    return installed("pyarrow")
 
 
 def listing_table(plan_: Plan) -> Any:
