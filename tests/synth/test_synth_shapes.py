@@ -62,6 +62,10 @@ def test_records_in_the_file_are_the_truths(made, name):
     assert sum(walk.records.values()) == expected
     per_track = {k: t.get("records_readable", t["records"]) for k, t in truth["tracks"].items()}
     assert walk.records_by_name() == {k: n for k, n in per_track.items() if n}
+    # and the default read keeps every one of them
+    vf = quiet_read(synthesis.data)
+    assert {k: len(t) for k, t in vf.trks.items() if len(t)} == \
+        {k: n for k, n in per_track.items() if n}
 
 
 def test_demo_device_overlapping_records(made):

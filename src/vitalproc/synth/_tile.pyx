@@ -8,6 +8,7 @@ here each sample is written once. Which spans, levels and templates: ``waves.py`
 """
 cimport cython
 from libc.stdint cimport int8_t, int64_t
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -58,3 +59,20 @@ def overlap_add(float[::1] out, const int64_t[::1] centres, const double[:, ::1]
             for j in range(width):
                 if 0 <= a + j < n:
                     out[a + j] += <float>(amp[k] * tables[kinds[k], j])
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def scatter_rows(unsigned char[::1] out, const unsigned char[:, ::1] rows,
+                 const int64_t[::1] positions):
+    """Copy row k of ``rows`` to ``out[positions[k]:]`` (packets into their place in the
+    time-ordered stream)."""
+    cdef Py_ssize_t k, width = rows.shape[1]
+    if positions.shape[0] != rows.shape[0]:
+        raise ValueError("one position per row")
+    for k in range(positions.shape[0]):
+        if positions[k] < 0 or positions[k] + width > out.shape[0]:
+            raise ValueError("a row past the end of the stream")
+    with nogil:
+        for k in range(positions.shape[0]):
+            memcpy(&out[positions[k]], &rows[k, 0], width)

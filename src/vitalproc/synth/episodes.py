@@ -28,8 +28,9 @@ ARTIFACTS: dict[str, tuple[str, tuple[float, float]]] = {
     "inverted": ("pleth", (60.0, 180.0)),
     "zeroed": ("art", (30.0, 90.0)),
 }
-#: Bad-quality intervals (rhythm class 'BAD') put noise on these waves.
-NOISY_SOURCES = ("ecg_ii", "ecg_v5", "ecg_iii", "pleth")
+#: Bad-quality intervals (rhythm class 'BAD') put noise of this SD on these waves.
+BAD_NOISE_SD = {"ecg_ii": 0.35, "ecg_v5": 0.35, "ecg_iii": 0.35, "pleth": 12.0}
+NOISY_SOURCES = tuple(BAD_NOISE_SD)
 HYPOTENSION_SECONDS = (180.0, 600.0)
 RHYTHM_SECONDS = (120.0, 480.0)
 DEFAULT_MAP_LEVEL = 65.0
@@ -116,7 +117,7 @@ def rhythm_spans(spec: bool | int | Sequence[Sequence[Any]], slots: Slots) -> li
             start = slots.take(length)
             out.append(RhythmSpan(classes[i % len(classes)], start, start + length))
         return sorted(out, key=lambda r: r.start)
-    if not spec:
+    if not spec or isinstance(spec, bool):
         return []
     out = []
     for item in spec:
@@ -180,11 +181,31 @@ def artifact_list(spec: int | Sequence[Any], slots: Slots, wave_keys: dict[str, 
                 raise ValueError(f"artifact {kind!r} at {start:g} s for {length:g} s is not "
                                  f"inside the recording (0 .. {slots.duration:g} s)")
             slots.claim(start, start + float(length))
-        step = record_seconds[track]
-        a = np.ceil(start / step - 1e-9) * step
-        b = max(a + step, np.floor((start + float(length)) / step + 1e-9) * step)
-        out.append(Artifact(kind, track, float(round(a, 9)), float(round(b, 9))))
+        out.append(Artifact(kind, track, *snap(start, start + float(length),
+                                               record_seconds[track])))
     return sorted(out, key=lambda a: (a.start, a.track))
+
+
+def snap(start: float, end: float, step: float) -> tuple[float, float]:
+    """``[start, end)`` moved inward to record boundaries (multiples of ``step``), at
+    least one record long."""
+    a = np.ceil(start / step - 1e-9) * step
+    b = max(a + step, np.floor(end / step + 1e-9) * step)
+    return float(round(a, 9)), float(round(b, 9))
+
+
+def bad_quality(spans: list[RhythmSpan], wave_keys: dict[str, str],
+                record_seconds: dict[str, float]) -> list[Artifact]:
+    """A 'noise' artifact on each ECG and plethysmograph wave for every 'BAD' span."""
+    out = []
+    for span in spans:
+        if span.kind != "BAD":
+            continue
+        for source, key in wave_keys.items():
+            if source in BAD_NOISE_SD:
+                out.append(Artifact("noise", key, *snap(span.start, span.end, record_seconds[key]),
+                                    {"sd": BAD_NOISE_SD[source], "rhythm": "BAD"}))
+    return out
 
 
 def apply(art: Artifact, x: np.ndarray, srate: float, rng: np.random.Generator) -> None:

@@ -10,6 +10,7 @@ describes it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -25,7 +26,6 @@ from .waves import WAVES
 #: Default recording start: 2024-03-22 13:59:59.1 UTC (a fraction, as real clocks have).
 DEFAULT_START = 1711115999.1
 DEFAULT_DGMT = -540  # minutes, UTC+9 (Seoul), as VitalDB recordings carry it
-BAD_NOISE_SD = {"ecg_ii": 0.35, "ecg_v5": 0.35, "ecg_iii": 0.35, "pleth": 12.0}
 
 
 @dataclass
@@ -84,7 +84,8 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
           artifacts: int | list[Any] = 0, rhythm: bool | int | list[tuple[str, float, float]] = False,
           redeclare: bool | int = 0, outliers: bool = False, string_tracks: int = 0,
           tracks: list[str] | None = None, oversize: bool = False, truncate: bool = False,
-          packed: bool = False, compresslevel: int = 1, dgmt: int = DEFAULT_DGMT) -> Synthesis:
+          packed: bool = False, compresslevel: int = 1, dgmt: int = DEFAULT_DGMT,
+          progress: Callable[[int, int, str], None] | None = None) -> Synthesis:
     """Generate a synthetic ``.vital`` recording with its ground truth.
 
     Parameters
@@ -132,6 +133,8 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
         gzip level (ISA-L, 0-3; higher levels use zlib); default 1.
     dgmt
         The header's time zone field (minutes; VitalDB's -540 for UTC+9).
+    progress
+        Called as ``progress(done, total, step)`` after each step (a progress bar).
 
     Returns
     -------
@@ -174,18 +177,17 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
     arts = episodes.artifact_list(artifacts, slots, wave_keys, plan.record_seconds)
     if profile == "demo" and any(a.kind == "gap" for a in arts):
         raise ValueError("the demo device's records are not regular: no 'gap' artifact there")
-    for span in spans:
-        if span.kind != "BAD":
-            continue
-        for source, key in wave_keys.items():
-            if source in BAD_NOISE_SD:
-                step = plan.record_seconds[key]
-                a = np.ceil(span.start / step - 1e-9) * step
-                b = np.floor(span.end / step + 1e-9) * step
-                arts.append(episodes.Artifact("noise", key, float(round(a, 9)),
-                                              float(round(b, 9)),
-                                              {"sd": BAD_NOISE_SD[source], "rhythm": "BAD"}))
+    arts += episodes.bad_quality(spans, wave_keys, plan.record_seconds)
     arts.sort(key=lambda a: (a.start, a.track))
+
+    steps = len(wave_specs) + 4
+    done = 0
+
+    def step(label: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, steps, label)
 
     phys = Physiology(duration, rng, "icu" if profile == "icu" else "or", tuple(hypo),
                       tuple(s for s in spans if s.kind != "BAD"))
@@ -193,14 +195,17 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
     drawn: dict[tuple[str, float], np.ndarray] = {}
     for spec in wave_specs:
         n = round(duration * spec.srate)
-        key = (spec.source, spec.srate)
-        if key not in drawn:
-            drawn[key] = WAVES[spec.source](phys, n, spec.srate, rng)
-        x = drawn[key] if not any(a.track == spec.key for a in arts) else drawn[key].copy()
+        model = (spec.source, spec.srate)
+        if model not in drawn:
+            drawn[model] = WAVES[spec.source](phys, n, spec.srate, rng)
+        x = drawn[model]
+        if any(a.track == spec.key for a in arts):
+            x = x.copy()  # another track may show the same signal without this artifact
         for art in arts:
             if art.track == spec.key:
                 episodes.apply(art, x, spec.srate, rng)
         waves[spec.key] = x
+        step(spec.key)
     ctx = Context(phys, {s.source: (waves[s.key], s.srate) for s in reversed(wave_specs)}, rng)
     numerics: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for spec in prof.tracks:
@@ -211,9 +216,11 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
         keep = np.isfinite(values)
         numerics[spec.key] = (t[keep], values[keep])
     strings = records.strings(prof, duration, rng)
+    step("numerics")
 
     built = records.build(prof, plan, dtstart, waves, numerics, strings, rng,
                          redeclare=redeclare, outliers=outliers, columns=packed)
+    step("records")
     truth = truth_doc.document(arguments, prof, dtstart, duration, dgmt, hypo, arts, spans,
                                built, wave_keys)
     if packed:
@@ -227,7 +234,9 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
             truth_doc.count_after_cut(truth, cut)
         else:
             data = packets.gzip_stream(chunks, compresslevel)
+    step("compressed")
     synthesis = Synthesis(data, truth, truth_doc.rhythm_rows(spans, duration))
     if path is not None:
         synthesis.write(path)
+    step("written")
     return synthesis

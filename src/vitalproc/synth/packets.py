@@ -8,7 +8,7 @@ numbers are the package's format constants.
 
 Records come in ``Packets`` groups: packets of one byte size, each with its time and a tie
 rank (the track's declaration order). ``stream`` merges every group in (time, rank)
-order, a window of time at a time, placing each group's rows with one vectorised copy.
+order, a window of time at a time: one sort, then every packet copied into its place.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import numpy as np
 
 from .._constants import MAGIC, Command, Packet
 from ..io.vital_writer import _REC_FIELDS, INFOLEN, VERSION, _packet_bytes, _vstr
+from . import _tile as _kernels
 
 #: The 26-byte header (dgmt, instance id, program version, dtstart, dtend) that
 #: Vital Recorder writes, after the magic, format version and header length.
@@ -145,14 +146,11 @@ def _merge(parts: list[tuple[Packets, int, int]]) -> np.ndarray:
         rows = g.rows[lo:hi]
         pos = start_of[a:a + (hi - lo)]
         a += hi - lo
-        if len(pos) > 1 and bool((np.diff(pos) == rows.shape[1]).all()):
-            out[pos[0]:pos[0] + rows.size] = rows.reshape(-1)  # already contiguous
-        else:
-            out[(pos[:, None] + np.arange(rows.shape[1])).reshape(-1)] = rows.reshape(-1)
+        _kernels.scatter_rows(out, np.ascontiguousarray(rows), np.ascontiguousarray(pos))
     return out
 
 
-def packet_starts(data: bytes | np.ndarray, first: int) -> list[int]:
+def packet_starts(data: bytes, first: int) -> list[int]:
     """Offsets of every packet from ``first`` (the end of the header) to the end."""
     view = memoryview(data)
     out, pos = [], first

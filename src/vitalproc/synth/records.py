@@ -89,14 +89,18 @@ def strings(prof: Profile, duration: float, rng: np.random.Generator) -> dict[st
 
 # ---- encoding ----------------------------------------------------------------------------
 
-def encode(x: np.ndarray, fmt: int, gain: float, offset: float) -> np.ndarray:
+def encode(x: np.ndarray, fmt: int, gain: float, offset: float,
+           gaps: bool = True) -> np.ndarray:
     """Physical samples as stored: float32 as they are; integers ``round((x - offset) /
-    gain)``, clipped to the format's range. NaN (no record) becomes 0."""
+    gain)``, clipped to the format's range. NaN (no record) becomes 0; ``gaps=False``
+    says there is none."""
     dtype = np.dtype(FMT_DTYPE[fmt])
     if dtype.kind == "f":
         return x.astype(dtype)
     info = np.iinfo(dtype)
-    raw = (np.nan_to_num(x, nan=offset) - np.float32(offset)) * np.float32(1.0 / gain)
+    if gaps:
+        x = np.where(np.isnan(x), np.float32(offset), x)
+    raw = (x - np.float32(offset)) * np.float32(1.0 / gain)
     np.rint(raw, out=raw)
     np.clip(raw, info.min, info.max, out=raw)
     return raw.astype(dtype)
@@ -254,12 +258,13 @@ def _wave(built: Built, spec: TrackSpec, decls: list[Declaration], x: np.ndarray
     n = len(x)
     nrec = -(-n // per)
     times = np.arange(nrec) * (per / spec.srate)
-    present = np.ones(nrec, bool)
+    present: np.ndarray = np.ones(nrec, bool)
     nan = np.isnan(x)
-    if nan.any():
+    gaps = bool(nan.any())
+    if gaps:
         pad = np.zeros(nrec * per, bool)
         pad[:n] = nan
-        present = ~pad.reshape(nrec, per).any(axis=1)
+        present = np.logical_not(pad.reshape(nrec, per).any(axis=1))
     for decl, idx in _segments(decls, times):
         idx = idx[present[idx]]
         if not len(idx):
@@ -268,7 +273,7 @@ def _wave(built: Built, spec: TrackSpec, decls: list[Declaration], x: np.ndarray
         full = idx[(idx + 1) * per <= n]
         if len(full):
             # a run of whole records: encode only their samples
-            raw = encode(x[full[0] * per:(full[-1] + 1) * per], s.fmt, s.gain, s.offset)
+            raw = encode(x[full[0] * per:(full[-1] + 1) * per], s.fmt, s.gain, s.offset, gaps)
             rows = raw.reshape(-1, per)[full - full[0]]
             built.groups.append(packets.records(decl.tid, dtstart + times[full],
                                                 packets.wave_payload(rows), rank))
@@ -436,8 +441,8 @@ def packed_bytes(prof: Profile, built: Built, dtstart: float, duration: float, d
     """The recording through the package's writer, in vitaldb's packed layout."""
     import io
 
-    from ..model import Device, Track, VitalFile
     from ..io.vital_writer import write
+    from ..model import Device, Track, VitalFile
 
     vf = VitalFile.blank()
     vf.dtstart, vf.dtend, vf.dgmt = dtstart, dtstart + duration, dgmt
@@ -446,6 +451,7 @@ def packed_bytes(prof: Profile, built: Built, dtstart: float, duration: float, d
     for spec in prof.tracks:
         pieces = built.columns[spec.key]
         dt = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0)
+        data: np.ndarray
         if spec.type == catalogue.S:
             texts = [t for p in pieces for t in p[1]]
             encoded = [t.encode("utf-8") for t in texts]

@@ -11,7 +11,8 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from .._constants import TYPE_NAMES
+from .._constants import TYPE_NAMES, TrackType
+from .._files import atomic_file
 from .._version import __version__
 from . import catalogue
 
@@ -48,7 +49,7 @@ def document(arguments: dict, prof: Profile, dtstart: float, duration: float, dg
     numeric_of = {t.source: t.key for t in reversed(prof.tracks) if t.type == catalogue.N}
     tracks = {}
     for spec in prof.tracks:
-        entry: dict[str, Any] = {"type": TYPE_NAMES[spec.type], "unit": spec.unit,
+        entry: dict[str, Any] = {"type": TYPE_NAMES[TrackType(spec.type)], "unit": spec.unit,
                                  "records": built.counts.get(spec.key, 0)}
         if spec.type == catalogue.W:
             entry.update(fmt=spec.fmt, srate=spec.srate, gain=spec.gain, offset=spec.offset)
@@ -64,7 +65,7 @@ def document(arguments: dict, prof: Profile, dtstart: float, duration: float, dg
     spans = [{"class": cls, **_times(a, b, dtstart)} for a, b, cls in _segments(rhythm, duration)] \
         if rhythm else []
     shapes: dict[str, Any] = dict(built.shapes)
-    redeclared = {}
+    redeclared: dict[str, list] = {}
     for decl in built.declarations:
         redeclared.setdefault(decl.key, []).append(decl)
     shapes["redeclared"] = [
@@ -133,17 +134,16 @@ def sidecar_paths(path: str | os.PathLike) -> tuple[str, str]:
 
 
 def write_files(path: str | os.PathLike, synthesis: Synthesis) -> dict[str, str]:
+    """The file and its sidecars, each appearing complete or not at all."""
+    path = os.fspath(path)
     truth_path, rhythm_path = sidecar_paths(path)
-    with open(path, "wb") as f:
-        f.write(synthesis.data)
-    doc = dict(synthesis.truth, file=os.path.basename(os.fspath(path)))
-    with open(truth_path, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    written = {"vital": os.fspath(path), "truth": truth_path}
+    doc = dict(synthesis.truth, file=os.path.basename(path))
+    outputs = {"vital": (path, synthesis.data),
+               "truth": (truth_path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))}
     if synthesis.rhythm:
-        with open(rhythm_path, "w", encoding="utf-8", newline="") as f:
-            f.write("time,class\n")
-            f.writelines(f"{t:.3f},{cls}\n" for t, cls in synthesis.rhythm)
-        written["rhythm"] = rhythm_path
-    return written
+        text = "time,class\n" + "".join(f"{t:.3f},{cls}\n" for t, cls in synthesis.rhythm)
+        outputs["rhythm"] = (rhythm_path, text.encode("utf-8"))
+    for target, data in outputs.values():
+        with atomic_file(target) as f:
+            f.write(data)
+    return {role: target for role, (target, _) in outputs.items()}
