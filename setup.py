@@ -1,6 +1,7 @@
 """Build the compiled modules: vitalproc.io._parse (the packet walk), vitalproc.ops._grid
-(the time grid's cell loops), vitalproc.writers._text (integer samples as JSON text) and
-vitalproc.synth._tile (the synthetic waves' template loops).
+(the time grid's cell loops), vitalproc.writers._text (integer samples as JSON text),
+vitalproc.synth._tile (the synthetic waves' template loops) and vitalproc.quality._pass
+(every quality metric of a track in one pass).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
 AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then).
@@ -28,7 +29,7 @@ exts = [
         extra_link_args=ldflags,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
-    for name in ("io._parse", "ops._grid", "writers._text", "synth._tile")
+    for name in ("io._parse", "ops._grid", "writers._text", "synth._tile", "quality._pass")
 ]
 
 setup(

@@ -37,6 +37,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "convert": ("dataset.batch", "convert"),
     "open_dataset": ("dataset.query", "open_dataset"),
     "synth": ("synth", None),
+    "qc": ("quality.runner", "qc"),
+    "cohort": ("quality.cohort", "cohort"),
 }
 __all__ += list(_LAZY)
 

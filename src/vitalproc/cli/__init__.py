@@ -1,8 +1,8 @@
 """The ``vitalproc`` command: parses arguments, calls the library, maps errors to exit codes.
 
 The commands come in groups, one module each, listed in ``_GROUPS``: ``read`` (``info``,
-``tracks``, ``devices``, ``export``, ``grid``), ``dataset`` (``convert``, ``query``) and
-``synth``.
+``tracks``, ``devices``, ``export``, ``grid``), ``dataset`` (``convert``, ``query``),
+``synth``, ``quality`` (``qc``, ``cohort``).
 A command line without a command is an ``export`` (the Go processor's form,
 ``vitalproc [flags] FILE``), and the Go processor's single-dash flags (``-tracks``,
 ``-format``...) are accepted as aliases.
@@ -57,7 +57,7 @@ from ._common import (
 
 #: The command groups, one module of this package each, in the order ``--help`` lists
 #: their commands.
-_GROUPS = ("read", "dataset", "synth")
+_GROUPS = ("read", "dataset", "synth", "quality")
 
 # -- the parser ------------------------------------------------------------------------------
 

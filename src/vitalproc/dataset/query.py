@@ -128,7 +128,8 @@ class Dataset:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A duckdb connection with the views ``recordings`` (the manifest), ``tracks``
         (the track table) and ``samples`` (every row of every case: vitaldb's columns
-        plus ``caseid`` and ``dtname``; the span rows left out)."""
+        plus ``caseid`` and ``dtname``; the span rows left out), and one per table of
+        ``tables()`` (``qc``: the quality metrics, once ``vitalproc qc`` has run)."""
         try:
             import duckdb
         except ImportError as exc:
@@ -140,7 +141,23 @@ class Dataset:
         con.execute(f"CREATE VIEW tracks AS SELECT * FROM "
                     f"read_parquet({_sql_str(os.path.join(self.path, TRACKS_NAME))})")
         con.execute(f"CREATE VIEW samples AS {_samples_sql(self)}")
+        for name, path in self.tables().items():
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_sql_str(path)})")
         return con
+
+    def tables(self) -> dict[str, str]:
+        """Tables other tools wrote into the dataset (``_<name>.parquet``, such as
+        ``_qc.parquet`` from ``vitalproc qc``), by the view name ``connect`` gives them."""
+        import glob
+
+        found = {}
+        for path in sorted(glob.glob(os.path.join(self.path, "_*.parquet"))):
+            name = os.path.basename(path)[1:-len(".parquet")]
+            if path.endswith((MANIFEST_NAME, TRACKS_NAME)) or not name.isidentifier() or \
+                    name in ("recordings", "tracks", "samples"):
+                continue
+            found[name] = path
+        return found
 
     def query(self, sql: str) -> pa.Table:
         """Run SQL over the views of ``connect``.
