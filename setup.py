@@ -1,7 +1,8 @@
 """Build the compiled modules: vitalproc.io._parse (the packet walk), vitalproc.ops._grid
 (the time grid's cell loops), vitalproc.writers._text (integer samples as JSON text),
-vitalproc.synth._tile (the synthetic waves' template loops) and vitalproc.quality._pass
-(every quality metric of a track in one pass).
+vitalproc.synth._tile (the synthetic waves' template loops), vitalproc.quality._pass
+(every quality metric of a track in one pass) and vitalproc.viewer._envelope (min/max per
+pixel column, for plots and the viewer).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
 AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then).
@@ -29,7 +30,8 @@ exts = [
         extra_link_args=ldflags,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
-    for name in ("io._parse", "ops._grid", "writers._text", "synth._tile", "quality._pass")
+    for name in ("io._parse", "ops._grid", "writers._text", "synth._tile", "quality._pass",
+                 "viewer._envelope")
 ]
 
 setup(

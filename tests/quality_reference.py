@@ -1,7 +1,7 @@
 """A plain numpy reference of the quality metrics (docs/quality.md), written from the
 definitions and independent of the compiled pass: whole-array steps (running maxima
 for the time structure and the covered time), numpy's median over sliding windows for
-spikes, the centred moments for polarity."""
+spikes, counts of rising and falling steps for polarity."""
 from __future__ import annotations
 
 import math
@@ -85,18 +85,14 @@ def reference(trk, limit, thresholds, windows=None):
             med = np.median(sliding_window_view(x, WIDTH), axis=1)
             flagged = np.abs(x[HALF:len(x) - HALF] - med) > spike
             spikes += int(flagged[0]) + int((flagged[1:] & ~flagged[:-1]).sum())
-    # polarity
-    skew = math.nan
+    # polarity: rises against falls of consecutive differences
+    score = math.nan
     polarity = wave and limit is not None and limit.kind == "plethysmogram"
     if polarity:
-        same = seg[1:] == seg[:-1]
-        d = np.diff(vv)[same]
-        if len(d) >= 3:
-            m = d.mean()
-            m2 = ((d - m) ** 2).mean()
-            m3 = ((d - m) ** 3).mean()
-            if m2 > 0:
-                skew = m3 / m2 ** 1.5
+        d = np.diff(vv)[seg[1:] == seg[:-1]]
+        rises, falls = int((d > 0).sum()), int((d < 0).sum())
+        if rises + falls >= 3:
+            score = (rises - falls) / (rises + falls)
     # covered time: each valid sample adds what of [t, t + hh) lies past the coverage
     # so far (the end of the samples before it)
     before = np.concatenate([[-math.inf], run_end[:-1]])
@@ -125,8 +121,8 @@ def reference(trk, limit, thresholds, windows=None):
         "flatline": flat / len(vv) if len(vv) else math.nan,
         "clipping": clipped / len(vv) if len(vv) else math.nan,
         "spikes": spikes,
-        "polarity_skew": skew,
-        "inverted": (bool(skew < 0) if not math.isnan(skew) else None) if polarity else None,
+        "polarity": score,
+        "inverted": None if math.isnan(score) else bool(score > 0),
         "duplicates": int((t[1:] == t[:-1]).sum()),
         "out_of_order": int((ft[1:] < ft[:-1]).sum()),
         "bad_times": int((~finite).sum()),

@@ -2,7 +2,7 @@
 
 The commands come in groups, one module each, listed in ``_GROUPS``: ``read`` (``info``,
 ``tracks``, ``devices``, ``export``, ``grid``), ``dataset`` (``convert``, ``query``),
-``synth``, ``quality`` (``qc``, ``cohort``).
+``synth``, ``quality`` (``qc``, ``cohort``) and ``viewer`` (``plot``, ``view``).
 A command line without a command is an ``export`` (the Go processor's form,
 ``vitalproc [flags] FILE``), and the Go processor's single-dash flags (``-tracks``,
 ``-format``...) are accepted as aliases.
@@ -57,7 +57,7 @@ from ._common import (
 
 #: The command groups, one module of this package each, in the order ``--help`` lists
 #: their commands.
-_GROUPS = ("read", "dataset", "synth", "quality")
+_GROUPS = ("read", "dataset", "synth", "quality", "viewer")
 
 # -- the parser ------------------------------------------------------------------------------
 

@@ -65,9 +65,9 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
                     help="your own limits table (its kinds replace the packaged ones)")
     qc.add_argument("--gap", type=_seconds, default=5.0, metavar="S",
                     help="a hole in the records longer than this is a counted gap (5)")
-    qc.add_argument("--clip", type=_seconds, default=0.05, metavar="S",
+    qc.add_argument("--clip", type=_seconds, default=0.02, metavar="S",
                     help="a run at the track's minimum or maximum this long is "
-                         "clipping (0.05)")
+                         "clipping (0.02)")
     qc.add_argument("--flat", type=_seconds, default=5.0, metavar="S",
                     help="flatline duration for kinds whose limits give none (5)")
     qc.add_argument("-j", "--jobs", type=int, metavar="N",

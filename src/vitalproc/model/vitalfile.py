@@ -506,6 +506,20 @@ class VitalFile:
 
     # -- end of long frames -----------------------------------------------------------------
 
+    # -- pictures (viewer/) -----------------------------------------------------------------
+
+    def plot(self, path: Any = None, **options: Any) -> Any:
+        """Draw the recording: one lane per track, waves as min/max envelopes per pixel
+        column, numerics over time, strings as marks; saved to ``path`` (PNG, SVG or
+        PDF by its suffix) when given (``vitalproc.viewer.static.plot``; options
+        ``tracks``, ``start``, ``end``, ``width``, ``height``, ``dpi``, ``theme``).
+        Returns a ``Picture`` (the figure and the arrays behind it)."""
+        from ..viewer.static import plot
+
+        return plot(self, path, **options)
+
+    # -- end of pictures --------------------------------------------------------------------
+
     def __repr__(self) -> str:
         name = os.fspath(self.ipath) if isinstance(self.ipath, (str, os.PathLike)) else None
         return f"VitalFile({name!r}, {len(self.trks)} tracks, {self.dtend - self.dtstart:.1f} s)"

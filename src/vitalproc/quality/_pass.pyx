@@ -9,7 +9,7 @@ between (a break: a hole in the records longer than the tolerance, or a missing 
 The walk runs without the GIL, so several tracks can be measured at once on threads.
 """
 cimport cython
-from libc.math cimport fabs, isfinite, isnan, sqrt
+from libc.math cimport fabs, floor, isfinite, isnan
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
 
 import numpy as np
@@ -28,6 +28,11 @@ ctypedef fused sample_t:
 DEF SPIKE_HALF = 3
 DEF SPIKE_WIDTH = 7          # 2 * SPIKE_HALF + 1
 DEF SPIKE_STEPS = 6          # steps between the samples of one window
+
+# Polarity is also judged per block of this many seconds, to say where a plethysmograph
+# is upside down; a block needs this many rises and falls to be judged.
+DEF POLARITY_BLOCK = 10.0
+DEF POLARITY_MIN_STEPS = 10
 
 cdef double NAN = float("nan")
 
@@ -54,9 +59,10 @@ cdef struct State:
     int64_t seg_n, last_flag, big, spikes
     int slot, step_slot             # seg_n % SPIKE_WIDTH, seg_n % SPIKE_STEPS
     double spike_t0, spike_t1, prev_x
-    # polarity: power sums of consecutive differences
-    double pm, pm2, pm3
-    int64_t pn
+    # polarity: rises and falls between consecutive samples, in all and per block of
+    # POLARITY_BLOCK seconds (the block in progress, and the run of inverted blocks)
+    int64_t rises, falls, blk, blk_rises, blk_falls
+    double inv_start, inv_end
 
 
 cdef class _Events:
@@ -70,7 +76,7 @@ cdef class _Events:
 cdef void _note(void* where, int what, double a, double b) noexcept with gil:
     cdef _Events ev = <_Events>where
     # what: 0 gap, 1 flatline, 2 spike, 3 run at the minimum, 4 at the maximum,
-    # 5/6 a new minimum/maximum (the runs at the old one no longer count)
+    # 5/6 a new minimum/maximum (the runs at the old one no longer count), 7 inverted
     if what == 0:
         ev.found.append(("gap", a, b))
     elif what == 1:
@@ -81,6 +87,8 @@ cdef void _note(void* where, int what, double a, double b) noexcept with gil:
         ev.lo.append(("clipping", a, b))
     elif what == 4:
         ev.hi.append(("clipping", a, b))
+    elif what == 7:
+        ev.found.append(("inverted", a, b))
     elif what == 5:
         ev.lo = []
     else:
@@ -108,6 +116,22 @@ cdef inline void _close_run(State* s, Params* p, void* ev) noexcept nogil:
                 if p.keep:
                     _note(ev, 4, s.run_t0, s.run_t1 + p.hh)
     s.run_n = 0
+
+
+cdef void _polarity_block(State* s, Params* p, void* ev) noexcept nogil:
+    """Judge the block ending: an inverted block extends the run of inverted blocks (an
+    ``inverted`` event when it ends); blocks with too few steps neither extend nor end it."""
+    cdef double start = s.blk * POLARITY_BLOCK
+    if s.blk_rises + s.blk_falls >= POLARITY_MIN_STEPS:
+        if s.blk_rises > s.blk_falls:
+            if isnan(s.inv_start):
+                s.inv_start = start
+            s.inv_end = start + POLARITY_BLOCK
+        elif not isnan(s.inv_start):
+            if p.keep:
+                _note(ev, 7, s.inv_start, s.inv_end)
+            s.inv_start = NAN
+    s.blk_rises = s.blk_falls = 0
 
 
 cdef inline void _end_segment(State* s, Params* p, void* ev) noexcept nogil:
@@ -158,7 +182,7 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
                 const double[:, ::1] windows, double* wcov, double* wend,
                 void* ev) noexcept nogil:
     cdef Py_ssize_t r, i, k, a, b, w, n
-    cdef double t, d, hole, raw, x, tau, end, lo_s, hi_e, delta, term1
+    cdef double t, d, hole, raw, x, tau, end, lo_s, hi_e
     cdef int flag, slot
     cdef int64_t nv
     cdef Py_ssize_t nwin = windows.shape[0]
@@ -258,15 +282,19 @@ cdef void _walk(const double[::1] dt, const sample_t[::1] data, const int64_t[::
                     s.clip_hi = 0
                     if p.keep:
                         _note(ev, 6, 0, 0)
-            # polarity: power sums of consecutive differences (their mean is near 0:
-            # the sums lose no precision worth having, and cost no division)
+            # polarity: an upright pulse rises in a short stroke and falls slowly, so
+            # most steps fall; upside down, most rise. (Counts, not sizes: a jump where
+            # the signal was flipped or reconnected weighs one step.)
             if p.polarity and s.seg_n > 0:
-                delta = x - s.prev_x
-                term1 = delta * delta
-                s.pn += 1
-                s.pm += delta
-                s.pm2 += term1
-                s.pm3 += term1 * delta
+                if <int64_t>floor(tau / POLARITY_BLOCK) != s.blk:
+                    _polarity_block(s, p, ev)
+                    s.blk = <int64_t>floor(tau / POLARITY_BLOCK)
+                if x > s.prev_x:
+                    s.rises += 1
+                    s.blk_rises += 1
+                elif x < s.prev_x:
+                    s.falls += 1
+                    s.blk_falls += 1
             # spikes: the sample SPIKE_HALF back against the median of its window
             if p.spikes_on:
                 s.ring[s.slot] = x
@@ -374,8 +402,9 @@ def track_pass(const double[::1] dt, const sample_t[::1] data, const int64_t[::1
     s.step_slot = 1
     s.last_flag = -2
     s.spike_t0 = s.spike_t1 = s.prev_x = NAN
-    s.pm = s.pm2 = s.pm3 = 0.0
-    s.pn = 0
+    s.rises = s.falls = s.blk_rises = s.blk_falls = 0
+    s.blk = -(1 << 62)
+    s.inv_start = s.inv_end = NAN
     for i in range(SPIKE_STEPS):
         s.steps[i] = 0
 
@@ -399,18 +428,15 @@ def track_pass(const double[::1] dt, const sample_t[::1] data, const int64_t[::1
         if s.vmax > s.vmin:
             events.extend(ev.lo)
             events.extend(ev.hi)
-    skew = NAN
-    if s.pn >= 3:
-        mean = s.pm / s.pn
-        m2 = s.pm2 / s.pn - mean * mean
-        m3 = s.pm3 / s.pn - 3.0 * mean * s.pm2 / s.pn + 2.0 * mean * mean * mean
-        if m2 > 0:
-            skew = m3 / m2 ** 1.5
+    if polarity:
+        _polarity_block(&s, &p, <void*>ev)
+        if not isnan(s.inv_start) and ev is not None:
+            ev.found.append(("inverted", s.inv_start, s.inv_end))
     return {
         "records": nvisit, "bad_times": bad, "out_of_order": ooo, "duplicates": s.dups,
         "samples": s.nsamples, "valid": s.nvalid, "in_range": s.nin,
         "start": s.T0, "end": s.span_end, "covered": s.covered, "windows": list(wcov),
         "longest_run": s.longest, "max_hole": s.max_hole, "breaks": s.breaks,
         "gaps": s.gaps, "flat": s.flat, "clipped": clipped, "spikes": s.spikes,
-        "skew": skew, "min": s.vmin, "max": s.vmax,
+        "rises": s.rises, "falls": s.falls, "min": s.vmin, "max": s.vmax,
     }

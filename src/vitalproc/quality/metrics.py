@@ -28,7 +28,7 @@ class Thresholds:
     """
 
     gap_s: float = 5.0
-    clip_s: float = 0.05
+    clip_s: float = 0.02
     flat_s: float = 5.0
 
     def __post_init__(self) -> None:
@@ -54,7 +54,7 @@ DEFAULT_THRESHOLDS = Thresholds()
 #: The metric columns, in table order (``coverage_<window>`` columns follow ``coverage``).
 METRICS = ("kind", "type", "srate", "cadence_s", "records", "samples", "expected",
            "start", "end", "span_s", "coverage", "longest_run_s", "max_gap_s", "gaps",
-           "in_range", "flatline", "clipping", "spikes", "inverted", "polarity_skew",
+           "in_range", "flatline", "clipping", "spikes", "inverted", "polarity",
            "duplicates", "out_of_order", "bad_times", "min", "max")
 
 
@@ -161,7 +161,8 @@ def _columns(trk: Track, limit: Limit | None, h: float, out: dict[str, Any],
     end = out["end"] + base if records else NAN
     span = out["end"] - out["start"] if records else 0.0
     valid = out["valid"]
-    skew = out["skew"]
+    steps = out["rises"] + out["falls"]
+    score = (out["rises"] - out["falls"]) / steps if polarity and steps >= 3 else NAN
     row: dict[str, Any] = {
         "kind": limit.kind if limit is not None else None,
         "type": "wav" if trk.type == TrackType.WAVE else "num",
@@ -187,8 +188,8 @@ def _columns(trk: Track, limit: Limit | None, h: float, out: dict[str, Any],
         "flatline": _fraction(out["flat"], valid),
         "clipping": _fraction(out["clipped"], valid),
         "spikes": None if math.isnan(spike) else out["spikes"],
-        "inverted": bool(skew < 0) if polarity and not math.isnan(skew) else None,
-        "polarity_skew": skew if polarity else NAN,
+        "inverted": bool(score > 0) if not math.isnan(score) else None,
+        "polarity": score,
         "duplicates": out["duplicates"],
         "out_of_order": out["out_of_order"],
         "bad_times": out["bad_times"],
