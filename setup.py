@@ -1,11 +1,14 @@
 """Build the compiled modules: vitalproc.io._parse (the packet walk), vitalproc.ops._grid
 (the time grid's cell loops), vitalproc.writers._text (integer samples as JSON text),
 vitalproc.synth._tile (the synthetic waves' template loops), vitalproc.quality._pass
-(every quality metric of a track in one pass) and vitalproc.viewer._envelope (min/max per
-pixel column, for plots and the viewer).
+(every quality metric of a track in one pass), vitalproc.viewer._envelope (min/max per pixel
+column, for plots and the viewer) and vitalproc.windows._running (the moving averages of
+many windows).
 
 VITALPROC_DEBUG=1 builds it with bounds checks and -O0; VITALPROC_SANITIZE=1 adds
-AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then).
+AddressSanitizer and UBSan (run Python with LD_PRELOAD of libasan then);
+VITALPROC_PORTABLE=1 leaves out the Linux-only memory paths (mremap, huge pages) as a
+build on another system does (io/_bigmem.h).
 """
 import os
 
@@ -15,7 +18,11 @@ from setuptools import Extension, setup
 
 debug = os.environ.get("VITALPROC_DEBUG") == "1"
 sanitize = os.environ.get("VITALPROC_SANITIZE") == "1"
-cflags = ["-O0", "-g"] if debug or sanitize else ["-O3"]
+portable = os.environ.get("VITALPROC_PORTABLE") == "1"
+if os.name == "nt":  # MSVC's spelling
+    cflags = ["/Od", "/Zi"] if debug else ["/O2"]
+else:
+    cflags = ["-O0", "-g"] if debug or sanitize else ["-O3"]
 ldflags = []
 if sanitize:
     cflags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
@@ -28,10 +35,12 @@ exts = [
         include_dirs=[np.get_include()],
         extra_compile_args=cflags,
         extra_link_args=ldflags,
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+        + ([("VITALPROC_PORTABLE", "1")] if portable else []),
+        depends=["src/vitalproc/io/_bigmem.h"] if name == "io._parse" else [],
     )
     for name in ("io._parse", "ops._grid", "writers._text", "synth._tile", "quality._pass",
-                 "viewer._envelope")
+                 "viewer._envelope", "windows._running")
 ]
 
 setup(

@@ -178,24 +178,29 @@ def _cli(args: list[str], env: dict[str, str] | None = None) -> dict[str, int]:
     if proc.returncode != 0:
         raise RuntimeError(_last_line(proc.stderr.decode(), f"exit {proc.returncode}"))
     # the largest child waited for so far: every call runs the same command
-    return {"child_peak_rss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            * 1024}
+    return {"child_peak_rss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}
 
 
 def _cli_export(fmt: str, *flags: str) -> Setup:
     def setup(path: str, tracks: list[str]) -> Callable[[], Any]:
         out = _scratch_file(f"out.{fmt}")
         env = _cli_env()
-        return lambda: _cli(["export", path, "--format", fmt, "-o", out, "--quiet", *flags],
-                            env)
+        return lambda: _cli(["export", path, "--format", fmt, "-o", out, "--quiet", *flags], env)
 
     return setup
 
 
-for _fmt, _flags in (("msgpack", ()), ("json", ("--compact",)), ("parquet", ()),
-                     ("arrow", ()), ("csv", ()), ("text", ())):
+for _name, _fmt, _flags in (
+    ("msgpack", "msgpack", ()),
+    ("json", "json", ("--compact",)),
+    ("parquet", "parquet", ()),
+    ("arrow", "arrow", ()),
+    ("csv", "csv", ()),
+    ("csv_cells", "csv", ("--wave-cells",)),
+    ("text", "text", ()),
+):
     _setup = _cli_export(_fmt, *_flags)
-    _setup.__name__ = f"cli_export_{_fmt}"
+    _setup.__name__ = f"cli_export_{_name}"
     case(_setup)
 
 
@@ -245,8 +250,7 @@ def _first_output(report: Any) -> Any:
 
     if not report.ok:
         raise RuntimeError(report.failed[0].error)
-    return vitalproc.read(os.path.join(report.dataset, report.results[0].output),
-                          header_only=True)
+    return vitalproc.read(os.path.join(report.dataset, report.results[0].output), header_only=True)
 
 
 def _convert_jobs(jobs: int) -> Setup:
@@ -259,8 +263,7 @@ def _convert_jobs(jobs: int) -> Setup:
         for i in range(convert_copies(path)):  # distinct names, the same bytes
             os.link(path, os.path.join(inputs, f"copy{i:02d}.vital"))
         fresh = _fresh_dataset(folder)
-        return lambda: _first_output(vitalproc.convert(inputs, fresh(), jobs=jobs,
-                                                       progress=False))
+        return lambda: _first_output(vitalproc.convert(inputs, fresh(), jobs=jobs, progress=False))
 
     setup.__name__ = f"vitalproc_convert_jobs{jobs}"
     return setup

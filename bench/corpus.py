@@ -17,10 +17,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import shapes
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-# shared/ sits beside the repository: /work/shared here, a sibling of the clone in CI.
-SHARED = REPO.parent / "shared"
+# shared/ sits beside the repository: /work/shared here, a sibling of the clone in CI
+# ($VITALPROC_SHARED elsewhere, e.g. from a worktree).
+SHARED = Path(os.environ.get("VITALPROC_SHARED") or REPO.parent / "shared")
 
 # The selective-read case asks for one wave and two numerics, as an analysis would.
 OR_TRACKS = ("SNUADC/ART", "Solar8000/NUM00", "BIS/BIS")
@@ -44,6 +47,10 @@ SYNTHETIC = {  # name -> make_vital.py arguments
 BIG = {"or_24h.vital"}
 PACKED = {"or_4h_packed.vital": "or_4h.vital"}  # packed copy -> its source
 LARGE = {"or_4h.vital", "or_4h_packed.vital"}  # left out by --quick
+# The shape corpus: one small file per shape of real recordings the corpus above lacks
+# (shapes.py writes them; the harness's `shape` targets judge them with the real files
+# and icu_1h/or_4h).
+SHAPE_FILES = tuple(shapes.SHAPES)
 
 
 @dataclass(frozen=True)
@@ -61,26 +68,28 @@ def cache_dir() -> Path:
 
 
 def corpus_files(quick: bool = False, big: bool = False) -> list[CorpusFile]:
-    """The standard corpus, small files first (``big``: and the 24-hour recording);
-    nothing is made here."""
+    """The standard corpus, small files first (``big``: and the 24-hour recording), then
+    the shape corpus (``shapes.py``); nothing is made here."""
     cache = cache_dir()
     real = SHARED / "data" / "real"
     files = [CorpusFile(name, real / name, REAL_TRACKS) for name in REAL_FILES]
+    files += [CorpusFile(name, cache / name, ()) for name in SHAPE_FILES]
     files += [
         CorpusFile("icu_1h.vital", cache / "icu_1h.vital", ICU_TRACKS),
         CorpusFile("or_4h.vital", cache / "or_4h.vital", OR_TRACKS),
         CorpusFile("or_4h_packed.vital", cache / "or_4h_packed.vital", PACKED_TRACKS),
         CorpusFile("or_24h.vital", cache / "or_24h.vital", OR_TRACKS),
     ]
-    return [f for f in files
-            if not (quick and f.name in LARGE) and (big or f.name not in BIG)]
+    return [f for f in files if not (quick and f.name in LARGE) and (big or f.name not in BIG)]
 
 
 def ensure(f: CorpusFile) -> None:
     """Make a generated file if it is missing; fail clearly if a real one is."""
-    if not (SHARED / "tools" / "make_vital.py").is_file():
+    if f.name not in SHAPE_FILES and not (SHARED / "tools" / "make_vital.py").is_file():
         sys.exit(f"the benchmark corpus needs {SHARED}, the shared/ beside the repo")
-    if f.name in SYNTHETIC or f.name in PACKED:
+    if f.name in SHAPE_FILES:
+        shapes.make(f.path.parent)
+    elif f.name in SYNTHETIC or f.name in PACKED:
         _make(f.path)
     elif not f.path.is_file():
         sys.exit(f"missing real recording {f.path}")
@@ -127,11 +136,15 @@ def _pack(src: Path, out: Path) -> None:
 
 
 def inflated_size(path: Path) -> int:
-    """Bytes after gunzip, counted in chunks so that the parent process stays small."""
+    """Bytes after gunzip, counted in chunks so that the parent process stays small; a
+    stream cut short (the truncated shape) counts what inflates before the cut."""
     total = 0
     with gzip.open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            total += len(chunk)
+        try:
+            while chunk := f.read(1 << 16):
+                total += len(chunk)
+        except EOFError:
+            pass
     return total
 
 

@@ -10,6 +10,7 @@ process, and writes ``docs/benchmarks/redeclare.md`` (+ ``.json``).
 
     python bench/redeclare.py [--reps 5] [--minutes 60]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,13 @@ def _s(text: str) -> bytes:
 
 
 def _track(tid, ttype, fmt, name, srate, gain, offset, did) -> bytes:
-    return _pkt(0, struct.pack("<HBB", tid, ttype, fmt) + _s(name) + _s("")
-                + struct.pack("<ffIfddBI", 0, 0, 0xFFFFFF, srate, gain, offset, 0, did))
+    return _pkt(
+        0,
+        struct.pack("<HBB", tid, ttype, fmt)
+        + _s(name)
+        + _s("")
+        + struct.pack("<ffIfddBI", 0, 0, 0xFFFFFF, srate, gain, offset, 0, did),
+    )
 
 
 def _rec(tid: int, dt: float, payload: bytes) -> bytes:
@@ -49,8 +55,11 @@ def _rec(tid: int, dt: float, payload: bytes) -> bytes:
 
 def recording(minutes: int, recalibrated: bool) -> bytes:
     rng = np.random.default_rng(1)
-    out = [b"VITA", struct.pack("<IH", 3, 26), struct.pack("<hII dd", -540, 0, 0, T0,
-                                                            T0 + 60 * minutes)]
+    out = [
+        b"VITA",
+        struct.pack("<IH", 3, 26),
+        struct.pack("<hII dd", -540, 0, 0, T0, T0 + 60 * minutes),
+    ]
     out.append(_pkt(9, struct.pack("<I", 1) + _s("SNUADC") + _s("SNUADC")))
     out.append(_pkt(9, struct.pack("<I", 2) + _s("Solar8000") + _s("Solar8000")))
     ecg_wave = rng.integers(-2000, 2000, 500).astype("<i2").tobytes()
@@ -87,7 +96,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--minutes", type=int, default=60)
     args = ap.parse_args()
-    import vitaldb.utils  # (imported before timing)
+    import vitaldb
+    import vitaldb.utils
 
     vitaldb.utils.FMT_TYPE_LEN[7] = ("i", 4)
     vitaldb.utils.FMT_TYPE_LEN[8] = ("I", 4)
@@ -101,41 +111,70 @@ def main() -> None:
     fig = {
         "vitalproc_alike_ms": median_ms(lambda: vitalproc.read(paths["alike"]), args.reps),
         "vitalproc_recalibrated_ms": median_ms(
-            lambda: vitalproc.read(paths["recalibrated"]), args.reps),
+            lambda: vitalproc.read(paths["recalibrated"]), args.reps
+        ),
         "vitaldb_recalibrated_ms": median_ms(
-            lambda: vitaldb.VitalFile(str(paths["recalibrated"])), max(2, args.reps // 2)),
+            lambda: vitaldb.VitalFile(str(paths["recalibrated"])), max(2, args.reps // 2)
+        ),
     }
     vf = vitalproc.read(paths["recalibrated"])
     fig["records_kept"] = sum(len(t) for t in vf.trks.values())
-    fig["records_vitaldb"] = sum(len(t.recs) for t in
-                                 vitaldb.VitalFile(str(paths["recalibrated"])).trks.values())
+    fig["records_vitaldb"] = sum(
+        len(t.recs) for t in vitaldb.VitalFile(str(paths["recalibrated"])).trks.values()
+    )
     join_cost = fig["vitalproc_recalibrated_ms"] / fig["vitalproc_alike_ms"]
     speedup = fig["vitaldb_recalibrated_ms"] / fig["vitalproc_recalibrated_ms"]
     targets = [
-        ("full read of the recalibrated recording, vs vitaldb", ">= 2x faster",
-         f"{speedup:.1f}x", speedup >= 2),
-        ("joining declarations, vs the same file declared alike", "<= 1.5x the time",
-         f"{join_cost:.2f}x", join_cost <= 1.5),
-        ("records kept", "every record",
-         f"{fig['records_kept']:,} (vitaldb {fig['records_vitaldb']:,})", True),
+        (
+            "full read of the recalibrated recording, vs vitaldb",
+            ">= 2x faster",
+            f"{speedup:.1f}x",
+            speedup >= 2,
+        ),
+        (
+            "joining declarations, vs the same file declared alike",
+            "<= 1.5x the time",
+            f"{join_cost:.2f}x",
+            join_cost <= 1.5,
+        ),
+        (
+            "records kept",
+            "every record",
+            f"{fig['records_kept']:,} (vitaldb {fig['records_vitaldb']:,})",
+            True,
+        ),
     ]
-    about = (f"{args.minutes}-minute recording: ECG 500 Hz int16, PLETH 100 Hz uint16 and "
-             "30 numerics, declared 5 times (every 12 minutes); median of "
-             f"{args.reps} reads (`python bench/redeclare.py`).")
-    recal, vdb = fig["vitalproc_recalibrated_ms"], fig["vitaldb_recalibrated_ms"]
-    lines = ["# Reading tracks declared again", "", about, "",
-             "| read | ms |", "|---|---:|",
-             f"| vitalproc, declarations alike | {fig['vitalproc_alike_ms']:.0f} |",
-             f"| vitalproc, gains and offsets changed | {recal:.0f} |",
-             f"| vitaldb 1.7.2, gains and offsets changed | {vdb:.0f} |", "",
-             "| target | limit | measured | status |", "|---|---|---|---|"]
-    lines += [f"| {t} | {lim} | {got} | {'met' if ok else 'not met'} |"
-              for t, lim, got, ok in targets]
+    lines = [
+        "# Reading tracks declared again",
+        "",
+        f"{args.minutes}-minute recording: ECG 500 Hz int16, PLETH 100 Hz uint16 and "
+        "30 numerics, declared 5 times (every 12 minutes); median of "
+        f"{args.reps} reads (`python bench/redeclare.py`).",
+        "",
+        "| read | ms |",
+        "|---|---:|",
+        f"| vitalproc, declarations alike | {fig['vitalproc_alike_ms']:.0f} |",
+        f"| vitalproc, gains and offsets changed | {fig['vitalproc_recalibrated_ms']:.0f} |",
+        f"| vitaldb 1.7.2, gains and offsets changed | {fig['vitaldb_recalibrated_ms']:.0f} |",
+        "",
+        "| target | limit | measured | status |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {t} | {lim} | {got} | {'met' if ok else 'not met'} |" for t, lim, got, ok in targets
+    ]
     out = ROOT / "docs" / "benchmarks" / "redeclare"
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    out.with_suffix(".json").write_text(json.dumps(
-        {**fig, "targets": [dict(zip(("target", "limit", "measured", "met"), t))
-                            for t in targets]}, indent=1) + "\n")
+    out.with_suffix(".json").write_text(
+        json.dumps(
+            {
+                **fig,
+                "targets": [dict(zip(("target", "limit", "measured", "met"), t)) for t in targets],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print("\n".join(lines))
 
 

@@ -37,8 +37,11 @@ BIG_CASES = ("cli_export_parquet", "cli_export_json")
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 repetitions, no or_4h")
-    ap.add_argument("--big", action="store_true",
-                    help="also export the 24-hour recording (bounded memory, issue 6)")
+    ap.add_argument(
+        "--big",
+        action="store_true",
+        help="also export the 24-hour recording (bounded memory, issue 6)",
+    )
     ap.add_argument("--reps", type=int, help="timed repetitions (default 5; quick 2)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed calls first")
     ap.add_argument("--cases", default="*", help="globs over case names, or 'import'")
@@ -52,9 +55,7 @@ def parse_args() -> argparse.Namespace:
 def matches(name: str, patterns: str) -> bool:
     """Whether a name (with or without its suffix) fits comma-separated globs."""
     names = (name, Path(name).stem)
-    return any(
-        fnmatch.fnmatch(n, p.strip()) for n in names for p in patterns.split(",")
-    )
+    return any(fnmatch.fnmatch(n, p.strip()) for n in names for p in patterns.split(","))
 
 
 def machine() -> dict[str, Any]:
@@ -101,8 +102,9 @@ def run_files(files: list[CorpusFile], a: argparse.Namespace, skip: bool) -> lis
             if skip and name.startswith("vitalproc"):
                 row["error"] = SKIPPED
             else:
-                row |= run_case(name, f.path, f.tracks, 1 if big else a.reps,
-                                0 if big else a.warmup)
+                row |= run_case(
+                    name, f.path, f.tracks, 1 if big else a.reps, 0 if big else a.warmup
+                )
             results.append(row)
             ms, mb = row.get("median_s", 0) * 1e3, row.get("peak_rss_bytes", 0) / 1e6
             shown = row.get("error") or f"{ms:10.4g} ms {mb:6.0f} MB"

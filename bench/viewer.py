@@ -18,6 +18,7 @@ Writes docs/benchmarks/viewer.md and docs/benchmarks/viewer.json. Targets:
 Wall-clock figures on a shared machine move with its load: each is the median of
 ``--reps`` runs, and the CPU time of the measured process is given beside it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,15 +55,22 @@ def bench_plot(path: Path, reps: int) -> dict:
         out = Path(tmp) / "case.png"
         for k in range(reps + 1):
             cpu0, t0 = child_cpu(), time.perf_counter()
-            subprocess.run([sys.executable, "-m", "vitalproc", "plot", str(path), "-o",
-                            str(out)], check=True, env=env)
+            subprocess.run(
+                [sys.executable, "-m", "vitalproc", "plot", str(path), "-o", str(out)],
+                check=True,
+                env=env,
+            )
             wall, cpu = time.perf_counter() - t0, child_cpu() - cpu0
             if k:  # the first run warms the page cache
                 walls.append(wall)
                 cpus.append(cpu)
         size = out.stat().st_size
-    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus),
-            "walls": walls, "png_bytes": size}
+    return {
+        "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus),
+        "walls": walls,
+        "png_bytes": size,
+    }
 
 
 def bench_snapshot(path: Path) -> dict:
@@ -88,12 +96,22 @@ def page_load(browser, url: str) -> dict:
         requestAnimationFrame(() => done(performance.now()))))""")
     times = page.evaluate("VitalViewer.state.times")
     page.close()
-    return {"drawn_ms": ready, "init_ms": times["init"], "ready_ms": times["ready"],
-            "errors": errors}
+    return {
+        "drawn_ms": ready,
+        "init_ms": times["init"],
+        "ready_ms": times["ready"],
+        "errors": errors,
+    }
 
 
-def api_times(url: str, spans: list[tuple[str, float]], start: float, reps: int,
-              lanes: int, case: str | None = None) -> list[dict]:
+def api_times(
+    url: str,
+    spans: list[tuple[str, float]],
+    start: float,
+    reps: int,
+    lanes: int,
+    case: str | None = None,
+) -> list[dict]:
     rows = []
     for label, seconds in spans:
         walls: list[float] = []
@@ -108,19 +126,33 @@ def api_times(url: str, spans: list[tuple[str, float]], start: float, reps: int,
             t0 = time.perf_counter()
             with urllib.request.urlopen(url + q) as r:
                 body = r.read()
-                timing = dict(part.strip().split(";dur=")
-                              for part in r.headers["Server-Timing"].split(","))
+                timing = dict(
+                    part.strip().split(";dur=") for part in r.headers["Server-Timing"].split(",")
+                )
             if k >= 2:
                 walls.append(time.perf_counter() - t0)
                 cpus.append(float(timing["cpu"]))
-        rows.append({"span": label, "ms": 1000 * statistics.median(walls),
-                     "max_ms": 1000 * max(walls), "cpu_ms": statistics.median(cpus),
-                     "bytes": len(body), "lanes": lanes})
+        rows.append(
+            {
+                "span": label,
+                "ms": 1000 * statistics.median(walls),
+                "max_ms": 1000 * max(walls),
+                "cpu_ms": statistics.median(cpus),
+                "bytes": len(body),
+                "lanes": lanes,
+            }
+        )
     return rows
 
 
-SPANS = [("4 h (whole case)", 14400.0), ("1 h", 3600.0), ("10 min", 600.0),
-         ("1 min", 60.0), ("10 s", 10.0), ("2 s", 2.0)]
+SPANS = [
+    ("4 h (whole case)", 14400.0),
+    ("1 h", 3600.0),
+    ("10 min", 600.0),
+    ("1 min", 60.0),
+    ("10 s", 10.0),
+    ("2 s", 2.0),
+]
 
 
 def bench_viewer(path: Path, dataset: Path, reps: int) -> dict:
@@ -136,8 +168,9 @@ def bench_viewer(path: Path, dataset: Path, reps: int) -> dict:
     out["start_s"] = time.perf_counter() - t0
     out["start_cpu_s"] = time.process_time() - cpu0
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
         loads = [page_load(browser, viewer.url) for _ in range(reps + 1)][1:]
         out["first_view_ms"] = statistics.median(x["drawn_ms"] for x in loads)
         out["first_view_runs"] = loads
@@ -154,14 +187,13 @@ def bench_viewer(path: Path, dataset: Path, reps: int) -> dict:
             t0 = time.perf_counter()
             ds_view.recording.open(case)
             opens.append(time.perf_counter() - t0)
-        loads = [page_load(browser, ds_view.url + f"?case={case}")
-                 for _ in range(reps + 1)][1:]
+        loads = [page_load(browser, ds_view.url + f"?case={case}") for _ in range(reps + 1)][1:]
         out["dataset_open_s"] = statistics.median(opens)
         out["dataset_page_ms"] = statistics.median(x["drawn_ms"] for x in loads)
-        info = json.loads(urllib.request.urlopen(
-            ds_view.url + f"api/tracks?case={case}").read())
-        out["dataset_api"] = api_times(ds_view.url, SPANS[:1] + SPANS[-1:], info["start"],
-                                       reps, len(info["lanes"]), case)
+        info = json.loads(urllib.request.urlopen(ds_view.url + f"api/tracks?case={case}").read())
+        out["dataset_api"] = api_times(
+            ds_view.url, SPANS[:1] + SPANS[-1:], info["start"], reps, len(info["lanes"]), case
+        )
         ds_view.stop()
         browser.close()
     return out
@@ -188,45 +220,65 @@ def write(results: dict) -> None:
     lines = [
         "# Plots and the web viewer",
         "",
-        (f"`python bench/viewer.py --reps {results['reps']}` on `or_4h.vital` (4 hours, "
-        "70 tracks: 9 waves with 46.8 M samples, 60 numerics, an event track), "
-        f"{results['machine']}; load average at the start {results['load']}. "
-        "Medians of the repetitions; wall-clock figures on this shared machine move with "
-        "its load, so CPU time is given where it is the measured process's own."),
+        (
+            f"`python bench/viewer.py --reps {results['reps']}` on `or_4h.vital` (4 hours, "
+            "70 tracks: 9 waves with 46.8 M samples, 60 numerics, an event track), "
+            f"{results['machine']}; load average at the start {results['load']}. "
+            "Medians of the repetitions; wall-clock figures on this shared machine move with "
+            "its load, so CPU time is given where it is the measured process's own."
+        ),
         "",
         "| target | measured | limit | status |",
         "|---|---|---|---|",
-        (f"| `vitalproc plot or_4h.vital -o case.png`, whole process | {p['wall']:.2f} s wall "
-        f"({p['cpu']:.2f} s CPU) | 2 s | {met(p['wall'] < 2)} |"),
-        (f"| viewer, first view of or_4h after the server read it (navigation to lanes "
-        f"drawn) | {v['first_view_ms']:.0f} ms | 1000 ms | {met(v['first_view_ms'] < 1000)} |"),
-        (f"| zoom or pan answered, any level (slowest median below) | {worst:.0f} ms | "
-        f"100 ms | {met(worst < 100)} |"),
-        (f"| from a converted dataset, first view (case opened + page) | {ds_first:.0f} ms "
-        f"({v['dataset_open_s'] * 1000:.0f} + {v['dataset_page_ms']:.0f}) | 500 ms | "
-        f"{met(ds_first < 500)} |"),
-        (f"| HTML snapshot of or_4h | {s['bytes'] / 1e6:.2f} MB | 5 MB | "
-        f"{met(s['bytes'] < 5e6)} |"),
+        (
+            f"| `vitalproc plot or_4h.vital -o case.png`, whole process | {p['wall']:.2f} s wall "
+            f"({p['cpu']:.2f} s CPU) | 2 s | {met(p['wall'] < 2)} |"
+        ),
+        (
+            f"| viewer, first view of or_4h after the server read it (navigation to lanes "
+            f"drawn) | {v['first_view_ms']:.0f} ms | 1000 ms | {met(v['first_view_ms'] < 1000)} |"
+        ),
+        (
+            f"| zoom or pan answered, any level (slowest median below) | {worst:.0f} ms | "
+            f"100 ms | {met(worst < 100)} |"
+        ),
+        (
+            f"| from a converted dataset, first view (case opened + page) | {ds_first:.0f} ms "
+            f"({v['dataset_open_s'] * 1000:.0f} + {v['dataset_page_ms']:.0f}) | 500 ms | "
+            f"{met(ds_first < 500)} |"
+        ),
+        (
+            f"| HTML snapshot of or_4h | {s['bytes'] / 1e6:.2f} MB | 5 MB | "
+            f"{met(s['bytes'] < 5e6)} |"
+        ),
         "",
-        ("Range queries (`/api/view`, all 70 lanes, 1,400 columns, over HTTP; each "
-        "repetition at another place in the case):"),
+        (
+            "Range queries (`/api/view`, all 70 lanes, 1,400 columns, over HTTP; each "
+            "repetition at another place in the case):"
+        ),
         "",
         "| span | median (wall) | slowest | server CPU (median) | reply |",
         "|---|---|---|---|---|",
     ]
     for r in v["api"]:
-        lines.append(f"| {r['span']} | {r['ms']:.1f} ms | {r['max_ms']:.1f} ms | "
-                     f"{r['cpu_ms']:.1f} ms | {r['bytes'] / 1e3:.0f} kB |")
+        lines.append(
+            f"| {r['span']} | {r['ms']:.1f} ms | {r['max_ms']:.1f} ms | "
+            f"{r['cpu_ms']:.1f} ms | {r['bytes'] / 1e3:.0f} kB |"
+        )
     for r in v["dataset_api"]:
-        lines.append(f"| {r['span']}, from the dataset | {r['ms']:.1f} ms | "
-                     f"{r['max_ms']:.1f} ms | {r['cpu_ms']:.1f} ms | {r['bytes'] / 1e3:.0f} kB |")
+        lines.append(
+            f"| {r['span']}, from the dataset | {r['ms']:.1f} ms | "
+            f"{r['max_ms']:.1f} ms | {r['cpu_ms']:.1f} ms | {r['bytes'] / 1e3:.0f} kB |"
+        )
     lines += [
         "",
-        (f"The viewer's start on or_4h (read, the record summaries of every track, the "
-         f"page with its 1,600-column overview; once, before the URL is printed): "
-         f"{v['prepare_s']:.2f} s wall, {v['start_cpu_s']:.2f} s CPU (including the "
-         f"import of Bokeh). The snapshot took {s['seconds']:.2f} s to write. The PNG of "
-         f"or_4h is {p['png_bytes'] / 1e6:.2f} MB (1,600 x 2,730 pixels)."),
+        (
+            f"The viewer's start on or_4h (read, the record summaries of every track, the "
+            f"page with its 1,600-column overview; once, before the URL is printed): "
+            f"{v['prepare_s']:.2f} s wall, {v['start_cpu_s']:.2f} s CPU (including the "
+            f"import of Bokeh). The snapshot took {s['seconds']:.2f} s to write. The PNG of "
+            f"or_4h is {p['png_bytes'] / 1e6:.2f} MB (1,600 x 2,730 pixels)."
+        ),
         "",
     ]
     (OUT / "viewer.md").write_text("\n".join(lines))
@@ -243,9 +295,12 @@ def main() -> None:
     f = next(c for c in corpus.corpus_files() if c.name == "or_4h.vital")
     corpus.ensure(f)
     load = os.getloadavg()[0]
-    results = {"reps": args.reps, "load": round(load, 2),
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                          f"Python {platform.python_version()}"}
+    results = {
+        "reps": args.reps,
+        "load": round(load, 2),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+    }
     results["plot"] = bench_plot(f.path, args.reps)
     results["snapshot"] = bench_snapshot(f.path)
     dataset = ensure_dataset(f.path)

@@ -1,4 +1,5 @@
 """Seed inputs for the fuzz targets: the real recordings and the fixture catalog."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,9 @@ def seed_files() -> dict[str, bytes]:
     """Whole files by name: ``tests/data/*.vital``, the regression inputs of
     ``tests/data/fuzz/`` and every fixture of the catalog."""
     files = {p.name: p.read_bytes() for p in sorted((TESTS / "data").glob("*.vital"))}
-    files.update((p.name, p.read_bytes())
-                 for p in sorted((TESTS / "data" / "fuzz").glob("*.vital")))
+    files.update(
+        (p.name, p.read_bytes()) for p in sorted((TESTS / "data" / "fuzz").glob("*.vital"))
+    )
     if str(TESTS) not in sys.path:
         sys.path.insert(0, str(TESTS))
     from fixtures_catalog import FIXTURES

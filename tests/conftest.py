@@ -1,18 +1,17 @@
 """Shared fixtures: the real recordings, the fixture catalog, the vitaldb reference, and
 the generated corpus."""
+
 from __future__ import annotations
 
 import os
 import pathlib
-import sys
 import warnings
 
 import pytest
 
-HERE = pathlib.Path(__file__).parent
-sys.path.insert(0, str(HERE))  # vitalbytes, fixtures_catalog, parity
+import fixtures_catalog  # tests/ is on the path: pyproject.toml's pytest pythonpath
 
-import fixtures_catalog
+HERE = pathlib.Path(__file__).parent
 
 REAL_FILES = sorted((HERE / "data").glob("*.vital"))
 REPO = HERE.parent
@@ -44,8 +43,10 @@ def reference(gz_or_path, **kwargs):
 
 #: The recordings the corpus tests read: benchmark-like cases made by the package's own
 #: generator (the benchmark's make_vital.py files are bigger; these keep the suite fast).
-CORPUS = {"icu_1h": {"profile": "icu", "hours": 1.0, "seed": 11},
-          "or_1h": {"profile": "or", "hours": 1.0, "seed": 12}}
+CORPUS = {
+    "icu_1h": {"profile": "icu", "hours": 1.0, "seed": 11},
+    "or_1h": {"profile": "or", "hours": 1.0, "seed": 12},
+}
 
 
 @pytest.fixture(scope="session")

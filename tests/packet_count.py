@@ -9,6 +9,7 @@ count of the track named ``EVENT``. What a stream cut inside its last packet lea
 if gzip itself is complete, the packet's available bytes; if gzip is cut short or
 corrupt, nothing of that packet.
 """
+
 from __future__ import annotations
 
 import struct
@@ -23,12 +24,12 @@ def _member_start(gz: bytes) -> int:
     """The length of a gzip member's header (RFC 1952)."""
     flags = gz[3]
     pos = 10
-    if flags & 4:   # FEXTRA
+    if flags & 4:  # FEXTRA
         pos += 2 + struct.unpack_from("<H", gz, pos)[0]
     for bit in (8, 16):  # FNAME, FCOMMENT: zero-terminated
         if flags & bit:
             pos = gz.index(b"\0", pos) + 1
-    if flags & 2:   # FHCRC
+    if flags & 2:  # FHCRC
         pos += 2
     return pos
 
@@ -42,7 +43,7 @@ def _raw_inflate(gz: bytes, out: list) -> tuple[int, bool]:
     while pos < len(gz) and not d.eof:
         before = d.copy()
         try:
-            piece = d.decompress(gz[pos:pos + step])
+            piece = d.decompress(gz[pos : pos + step])
         except zlib.error:
             if step == 1:
                 return pos, False
@@ -62,7 +63,7 @@ def inflate(gz: bytes) -> tuple[bytes, bool]:
     out: list = []
     pos = 0
     while pos < len(gz):
-        if gz[pos:pos + 2] != b"\x1f\x8b":  # trailing bytes that are not a member
+        if gz[pos : pos + 2] != b"\x1f\x8b":  # trailing bytes that are not a member
             return b"".join(out), False
         start = pos + _member_start(gz[pos:])
         used, clean = _raw_inflate(gz[start:], out)
@@ -74,7 +75,7 @@ def inflate(gz: bytes) -> tuple[bytes, bool]:
 
 def _text(b: bytes, pos: int) -> tuple[str, int]:
     (n,) = struct.unpack_from("<I", b, pos)
-    return b[pos + 4:pos + 4 + n].decode("utf-8", "ignore"), pos + 4 + n
+    return b[pos + 4 : pos + 4 + n].decode("utf-8", "ignore"), pos + 4 + n
 
 
 def count_records(gz: bytes) -> Counter:
@@ -88,12 +89,12 @@ def count_records(gz: bytes) -> Counter:
     counts: Counter = Counter()
     while pos + 5 <= len(data):
         ptype, plen = struct.unpack_from("<BI", data, pos)
-        body = data[pos + 5:pos + 5 + plen]
+        body = data[pos + 5 : pos + 5 + plen]
         pos += 5 + plen
         if len(body) < plen and not clean:
             break  # the packet gzip was cut inside
         try:
-            if ptype == 9:    # device: did, type name, name
+            if ptype == 9:  # device: did, type name, name
                 (did,) = struct.unpack_from("<I", body, 0)
                 typename, p = _text(body, 4)
                 name, _ = _text(body, p)
@@ -113,13 +114,15 @@ def count_records(gz: bytes) -> Counter:
                 tracks[tid] = (name, ttype, fmt)
             elif ptype == 6 and body[:1] == b"\x06":
                 counts.pop("EVENT", None)
-            elif ptype == 1 and len(body) >= 12 and struct.unpack_from(
-                    "<H", body, 10)[0] in tracks:
+            elif ptype == 1 and len(body) >= 12 and struct.unpack_from("<H", body, 10)[0] in tracks:
                 name, ttype, fmt = tracks[struct.unpack_from("<H", body, 10)[0]]
                 p = 2 + struct.unpack_from("<H", body, 0)[0]
                 if ttype == WAVE:
-                    ok = len(body) >= p + 4 and len(body) >= p + 4 + struct.unpack_from(
-                        "<I", body, p)[0] * FMT_SIZE[fmt]
+                    ok = (
+                        len(body) >= p + 4
+                        and len(body)
+                        >= p + 4 + struct.unpack_from("<I", body, p)[0] * FMT_SIZE[fmt]
+                    )
                 elif ttype == NUMERIC:
                     ok = len(body) >= p + FMT_SIZE[fmt]
                 else:

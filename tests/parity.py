@@ -3,14 +3,28 @@
 ``differences(ref, ours)`` lists every difference as a readable string; an empty list is
 parity. Floats are compared by their bits, so NaN payloads and signed zeros count.
 """
+
 from __future__ import annotations
 
 import struct
 
 import numpy as np
 
-TRACK_META = ("name", "type", "col", "montype", "dname", "unit", "fmt", "srate", "gain",
-              "offset", "mindisp", "maxdisp", "dtname")
+TRACK_META = (
+    "name",
+    "type",
+    "col",
+    "montype",
+    "dname",
+    "unit",
+    "fmt",
+    "srate",
+    "gain",
+    "offset",
+    "mindisp",
+    "maxdisp",
+    "dtname",
+)
 FILE_FIELDS = ("dtstart", "dtend", "dgmt", "order", "packed")
 
 
@@ -56,7 +70,7 @@ def differences(ref, ours, records=True, exact_times=False) -> list[str]:
         if f == "order" or f == "packed":
             if a != b:
                 out.append(f"{f}: {a!r} != {b!r}")
-        elif not same_number(a, b) or exact_times and type(a) is not type(b):
+        elif not same_number(a, b) or (exact_times and type(a) is not type(b)):
             out.append(f"{f}: {a!r} != {b!r}")
     if list(ref.devs) != list(ours.devs):
         out.append(f"devices: {list(ref.devs)} != {list(ours.devs)}")
@@ -77,7 +91,8 @@ def differences(ref, ours, records=True, exact_times=False) -> list[str]:
             out += record_differences(name, t.recs, list(o.recs))
     ref_packets, our_packets = getattr(ref, "packets", []), ours.packets
     if len(ref_packets) != len(our_packets) or any(
-            a.keys() != b.keys() or not all(same_value(a[k], b[k]) for k in a)
-            for a, b in zip(ref_packets, our_packets)):  # by bits: a NaN time is equal
+        a.keys() != b.keys() or not all(same_value(a[k], b[k]) for k in a)
+        for a, b in zip(ref_packets, our_packets)
+    ):  # by bits: a NaN time is equal
         out.append(f"raw packets: {len(ref_packets)} != {len(our_packets)}")
     return out

@@ -2,6 +2,7 @@
 definitions and independent of the compiled pass: whole-array steps (running maxima
 for the time structure and the covered time), numpy's median over sliding windows for
 spikes, counts of rising and falling steps for polarity."""
+
 from __future__ import annotations
 
 import math
@@ -36,11 +37,12 @@ def reference(trk, limit, thresholds, windows=None):
     # samples in visiting order, physical, sentinels as NaN
     phys = trk.to_numpy(physical=True).astype(np.float64)
     if wave:
-        pieces = [phys[trk.offsets[i]:trk.offsets[i + 1]] for i in order]
+        pieces = [phys[trk.offsets[i] : trk.offsets[i + 1]] for i in order]
         vals = np.concatenate(pieces) if pieces else np.empty(0)
         rec = np.repeat(np.arange(len(order)), counts)
-        within = np.concatenate([np.arange(c) for c in counts]) if len(counts) else \
-            np.empty(0, np.int64)
+        within = (
+            np.concatenate([np.arange(c) for c in counts]) if len(counts) else np.empty(0, np.int64)
+        )
         tau = t[rec] + within * h
     else:
         vals = phys[order]
@@ -60,7 +62,7 @@ def reference(trk, limit, thresholds, windows=None):
     new_run = new_seg.copy()
     new_run[1:] |= vv[1:] != vv[:-1]
     starts = np.flatnonzero(new_run)
-    stops = np.append(starts[1:], len(vv))[:len(starts)] - 1
+    stops = np.append(starts[1:], len(vv))[: len(starts)] - 1
     run_n = stops - starts + 1
     dur = (vt[stops] - vt[starts]) + hh
     dur[run_n < 2] = -math.inf  # a value alone is no run
@@ -83,7 +85,7 @@ def reference(trk, limit, thresholds, windows=None):
             if len(x) < WIDTH:
                 continue
             med = np.median(sliding_window_view(x, WIDTH), axis=1)
-            flagged = np.abs(x[HALF:len(x) - HALF] - med) > spike
+            flagged = np.abs(x[HALF : len(x) - HALF] - med) > spike
             spikes += int(flagged[0]) + int((flagged[1:] & ~flagged[:-1]).sum())
     # polarity: rises against falls of consecutive differences
     score = math.nan
@@ -116,7 +118,8 @@ def reference(trk, limit, thresholds, windows=None):
         "coverage": covered / span if span > 0 else 0.0,
         "max_gap_s": max(0.0, float(holes.max())) if len(holes) else 0.0,
         "gaps": int((breaks & (holes > thresholds.gap_s)).sum()),
-        "in_range": n_in / len(vv) if len(vv) and limit is not None and limit.has_range
+        "in_range": n_in / len(vv)
+        if len(vv) and limit is not None and limit.has_range
         else math.nan,
         "flatline": flat / len(vv) if len(vv) else math.nan,
         "clipping": clipped / len(vv) if len(vv) else math.nan,

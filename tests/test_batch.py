@@ -4,6 +4,7 @@ What a converted case reads back as is ``test_dataset``'s subject; here every ch
 the run: which files are converted, skipped or failed, what the manifest says, that no
 half-written file is ever left, and that the dask engine writes the very same dataset.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -19,15 +20,16 @@ import time
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from fixtures_catalog import FIXTURES, T0
-from test_dataset import read_quietly, recording_differences
-from vitalbytes import F32, I16, NUM, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
+from test_dataset import read_quietly, recording_differences
 from vitalproc.dataset import batch
 from vitalproc.dataset.case_reader import read_layout
-from vitalproc.dataset.query import open_dataset
 from vitalproc.dataset.manifest import MANIFEST_NAME, TRACKS_NAME
+from vitalproc.dataset.query import open_dataset
+
+from fixtures_catalog import FIXTURES, T0
+from vitalbytes import F32, I16, NUM, WAVE, VitalBuilder, gzip_bytes
 
 GOOD = ("typical", "vitaldb_packed_many", "numeric_all_fmts")
 #: Inputs that are no recording: the conversion fails, the others go on.
@@ -45,8 +47,9 @@ def make_inputs(folder, names=GOOD + tuple(CORRUPT) + ("gzip_truncated_raw",)):
 def manifest(folder) -> dict[str, dict]:
     """The manifest's rows by case, ``mtime`` in integer nanoseconds."""
     table = pq.read_table(folder / MANIFEST_NAME)
-    table = table.set_column(table.schema.get_field_index("mtime"), "mtime",
-                             table.column("mtime").cast("int64"))
+    table = table.set_column(
+        table.schema.get_field_index("mtime"), "mtime", table.column("mtime").cast("int64")
+    )
     return {r["caseid"]: r for r in table.to_pylist()}
 
 
@@ -64,8 +67,7 @@ def cases_equal(a, b) -> None:
             continue
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     strip = [{k: v for k, v in r.items() if k not in TIMING} for r in manifest(a).values()]
-    assert strip == [{k: v for k, v in r.items() if k not in TIMING}
-                     for r in manifest(b).values()]
+    assert strip == [{k: v for k, v in r.items() if k not in TIMING} for r in manifest(b).values()]
     assert pq.read_table(a / TRACKS_NAME).equals(pq.read_table(b / TRACKS_NAME))
 
 
@@ -82,7 +84,7 @@ def big_vital(tmp_path_factory):
     walk = np.cumsum(rng.integers(-20, 21, size=(4, 1800 * 500)), axis=1).clip(-32000, 32000)
     for s in range(1800):
         for k in range(4):
-            b.wave(k + 1, T0 + s, walk[k, s * 500:(s + 1) * 500].tolist())
+            b.wave(k + 1, T0 + s, walk[k, s * 500 : (s + 1) * 500].tolist())
         b.number(9, T0 + s, 60.0 + s % 7)
     path = tmp_path_factory.mktemp("big") / "big.vital"
     path.write_bytes(gzip_bytes(b.bytes()))
@@ -91,13 +93,17 @@ def big_vital(tmp_path_factory):
 
 # ---- one run ------------------------------------------------------------------------------
 
+
 def test_every_file_gets_a_manifest_row(tmp_path):
     inputs = make_inputs(tmp_path / "in")
     report = vitalproc.convert(inputs, tmp_path / "ds", jobs=2, progress=False)
     assert not report.ok and len(report.results) == 6
     status = {r.caseid: r.status for r in report.results}
-    assert status == {**dict.fromkeys(GOOD, "ok"), **dict.fromkeys(CORRUPT, "failed"),
-                      "gzip_truncated_raw": "warned"}
+    assert status == {
+        **dict.fromkeys(GOOD, "ok"),
+        **dict.fromkeys(CORRUPT, "failed"),
+        "gzip_truncated_raw": "warned",
+    }
     rows = manifest(tmp_path / "ds")
     assert set(rows) == set(status)
     for case, row in rows.items():
@@ -123,7 +129,7 @@ def test_every_file_gets_a_manifest_row(tmp_path):
     assert rows["gzip_truncated_raw"]["warnings"]
     assert leftovers(tmp_path / "ds") == []
     for r in report.results:
-        assert r.seconds > 0 and (r.peak_rss or 0) > 0 or r.status == "failed"
+        assert (r.seconds > 0 and (r.peak_rss or 0) > 0) or r.status == "failed"
 
 
 def test_strict_fails_a_file_the_default_reads_around(tmp_path):
@@ -134,6 +140,7 @@ def test_strict_fails_a_file_the_default_reads_around(tmp_path):
 
 
 # ---- resuming ------------------------------------------------------------------------------
+
 
 def test_rerun_skips_unchanged_and_converts_what_changed(tmp_path):
     inputs = make_inputs(tmp_path / "in", GOOD)
@@ -147,8 +154,11 @@ def test_rerun_skips_unchanged_and_converts_what_changed(tmp_path):
     typical = inputs / "typical.vital"
     os.utime(typical, ns=(time.time_ns(), time.time_ns() + 10**9))  # same bytes, new mtime
     third = {r.caseid: r.status for r in vitalproc.convert(inputs, ds, jobs=2).results}
-    assert third == {"typical": "unchanged", "vitaldb_packed_many": "skipped",
-                     "numeric_all_fmts": "skipped"}
+    assert third == {
+        "typical": "unchanged",
+        "vitaldb_packed_many": "skipped",
+        "numeric_all_fmts": "skipped",
+    }
     assert manifest(ds)["typical"]["mtime"] == typical.stat().st_mtime_ns
     assert (ds / "typical.parquet").stat().st_mtime_ns == outputs["typical.parquet"]
 
@@ -156,10 +166,15 @@ def test_rerun_skips_unchanged_and_converts_what_changed(tmp_path):
     (inputs / "header_26.vital").write_bytes(FIXTURES["header_26"]())
     (ds / "numeric_all_fmts.parquet").unlink()
     fourth = {r.caseid: r.status for r in vitalproc.convert(inputs, ds, jobs=2).results}
-    assert fourth == {"typical": "ok", "vitaldb_packed_many": "skipped",
-                      "numeric_all_fmts": "ok", "header_26": "ok"}
-    assert recording_differences(read_quietly(typical),
-                                 vitalproc.read(ds / "typical.parquet")) == []
+    assert fourth == {
+        "typical": "ok",
+        "vitaldb_packed_many": "skipped",
+        "numeric_all_fmts": "ok",
+        "header_26": "ok",
+    }
+    assert (
+        recording_differences(read_quietly(typical), vitalproc.read(ds / "typical.parquet")) == []
+    )
     assert sorted(open_dataset(ds).cases) == sorted(GOOD + ("header_26",))
 
 
@@ -187,6 +202,7 @@ def test_a_failed_reconversion_removes_the_stale_output(tmp_path):
 
 # ---- nothing half-written, whatever happens -------------------------------------------------
 
+
 def _case_temporaries(folder) -> list[str]:
     """Temporary files of case outputs (not of the manifest or track table)."""
     return [p for p in leftovers(folder) if not os.path.basename(p).startswith("._")]
@@ -205,12 +221,17 @@ def _wait_for_temporary(folder, proc, timeout=60.0) -> list[str]:
 
 def _convert_in_a_child(inputs, ds, jobs=1) -> subprocess.Popen:
     """``convert`` in a process group of its own (killed whole, its workers too)."""
-    code = ("import sys, vitalproc; "
-            "r = vitalproc.convert(sys.argv[1], sys.argv[2], jobs=int(sys.argv[3])); "
-            "sys.exit(0 if r.ok else 1)")
+    code = (
+        "import sys, vitalproc; "
+        "r = vitalproc.convert(sys.argv[1], sys.argv[2], jobs=int(sys.argv[3])); "
+        "sys.exit(0 if r.ok else 1)"
+    )
     env = {**os.environ, "TMPDIR": str(ds.parent)}  # what a killed forkserver leaves
-    return subprocess.Popen([sys.executable, "-c", code, str(inputs), str(ds), str(jobs)],
-                            start_new_session=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(inputs), str(ds), str(jobs)],
+        start_new_session=True,
+        env=env,
+    )
 
 
 def test_killed_conversion_leaves_no_partial_file_and_resumes(tmp_path, big_vital):
@@ -229,12 +250,12 @@ def test_killed_conversion_leaves_no_partial_file_and_resumes(tmp_path, big_vita
     done = sorted(p for p in ds.glob("[!_.]*.parquet"))
     assert len(done) < 4
     for path in done:
-        assert recording_differences(read_quietly(big_vital), vitalproc.read(path),
-                                     False) == []
+        assert recording_differences(read_quietly(big_vital), vitalproc.read(path), False) == []
     report = vitalproc.convert(inputs, ds, jobs=2)
     assert report.ok and leftovers(ds) == []
     assert sorted(r.status for r in report.results) == sorted(
-        ["skipped"] * len(done) + ["ok"] * (4 - len(done)))
+        ["skipped"] * len(done) + ["ok"] * (4 - len(done))
+    )
     vitalproc.convert(inputs, tmp_path / "clean", jobs=2)
     cases_equal(ds, tmp_path / "clean")
 
@@ -282,8 +303,10 @@ def work_or_die(task: batch.Task) -> batch.FileResult:
 
 
 def test_a_file_that_kills_its_worker_fails_alone(tmp_path):
-    tasks = [batch.Task(str(tmp_path / f"{n}.vital"), n, str(tmp_path))
-             for n in ("a", "b", "poison", "c", "d")]
+    tasks = [
+        batch.Task(str(tmp_path / f"{n}.vital"), n, str(tmp_path))
+        for n in ("a", "b", "poison", "c", "d")
+    ]
     results = []
     batch.run_local(work_or_die, tasks, 2, results.append)
     status = {r.caseid: r.status for r in results}
@@ -320,16 +343,24 @@ def test_stale_temporaries_removed_and_one_run_at_a_time(tmp_path):
 
 # ---- inputs and case ids ----------------------------------------------------------------------
 
+
 def test_inputs_files_folders_globs(tmp_path):
     make_inputs(tmp_path / "a", ["typical", "header_26"])
     make_inputs(tmp_path / "a" / "deep", ["header_10"])
     (tmp_path / "a" / "notes.txt").write_text("not a recording")
     make_inputs(tmp_path / "b", ["typical"])
-    found = batch.find_inputs([tmp_path / "a", str(tmp_path / "b" / "*.vital"),
-                               tmp_path / "a" / "typical.vital"])
-    assert found == sorted(str(p) for p in [
-        tmp_path / "a" / "typical.vital", tmp_path / "a" / "header_26.vital",
-        tmp_path / "a" / "deep" / "header_10.vital", tmp_path / "b" / "typical.vital"])
+    found = batch.find_inputs(
+        [tmp_path / "a", str(tmp_path / "b" / "*.vital"), tmp_path / "a" / "typical.vital"]
+    )
+    assert found == sorted(
+        str(p)
+        for p in [
+            tmp_path / "a" / "typical.vital",
+            tmp_path / "a" / "header_26.vital",
+            tmp_path / "a" / "deep" / "header_10.vital",
+            tmp_path / "b" / "typical.vital",
+        ]
+    )
     with pytest.raises(FileNotFoundError, match="nothing"):
         batch.find_inputs([tmp_path / "nothing*.vital"])
 
@@ -350,6 +381,7 @@ def test_case_ids_unique_and_stable(tmp_path):
 
 # ---- the dask engine ---------------------------------------------------------------------------
 
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -358,21 +390,34 @@ def test_dask_engine_writes_the_same_dataset(tmp_path):
 
     inputs = make_inputs(tmp_path / "in")
     local = vitalproc.convert(inputs, tmp_path / "local", jobs=2)
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  host="127.0.0.1", dashboard_address=None,
-                                  local_directory=tmp_path / "scratch") as cluster:
-        remote = vitalproc.convert(inputs, tmp_path / "dask", engine="dask",
-                                   scheduler=cluster.scheduler_address)
+    with distributed.LocalCluster(
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        local_directory=tmp_path / "scratch",
+    ) as cluster:
+        remote = vitalproc.convert(
+            inputs, tmp_path / "dask", engine="dask", scheduler=cluster.scheduler_address
+        )
     assert sorted((r.caseid, r.status) for r in remote.results) == sorted(
-        (r.caseid, r.status) for r in local.results)
+        (r.caseid, r.status) for r in local.results
+    )
     cases_equal(tmp_path / "local", tmp_path / "dask")
 
 
 # ---- the command ---------------------------------------------------------------------------------
 
+
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "vitalproc", *map(str, args)],
-                          capture_output=True, text=True, check=False, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "vitalproc", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
 
 
 def test_convert_command(tmp_path):
@@ -388,8 +433,12 @@ def test_convert_command(tmp_path):
     assert sorted(open_dataset(tmp_path / "ds2").cases) == sorted(GOOD)
     assert run_cli("convert", tmp_path / "none*", "-o", tmp_path / "x").returncode == 2
     assert run_cli("convert", good, "-o", tmp_path / "x", "-j", "0").returncode == 2
-    assert run_cli("convert", good, "-o", tmp_path / "x", "--scheduler",
-                   "tcp://127.0.0.1:1").returncode == 2
+    assert (
+        run_cli(
+            "convert", good, "-o", tmp_path / "x", "--scheduler", "tcp://127.0.0.1:1"
+        ).returncode
+        == 2
+    )
     assert run_cli("convert", good).returncode == 2  # no -o
 
 

@@ -1,6 +1,7 @@
 """The ``vitalproc`` command: the installed entry point in a subprocess for what only a
 process shows (exit codes, pipes, stdout bytes, the console script), ``cli.main`` in-process
 for every flag and bad input."""
+
 from __future__ import annotations
 
 import csv
@@ -16,13 +17,14 @@ from pathlib import Path
 import msgpack
 import numpy as np
 import pytest
-from conftest import REAL_FILES
-from fixtures_catalog import FIXTURES
 
 import vitalproc
+from conftest import REAL_FILES
 from vitalproc import cli
 from vitalproc.cli._args import parse_time
 from vitalproc.ops import selection as _base
+
+from fixtures_catalog import FIXTURES
 
 SCRIPT = Path(sys.executable).with_name("vitalproc")
 #: The installed console script (as users run it); from a source tree that is not
@@ -43,10 +45,12 @@ def read(path) -> vitalproc.VitalFile:
 @pytest.fixture
 def fixture_file(tmp_path):
     """A built fixture written to a file."""
+
     def make(name: str) -> str:
         path = tmp_path / f"{name}.vital"
         path.write_bytes(FIXTURES[name]())
         return str(path)
+
     return make
 
 
@@ -58,9 +62,13 @@ def main(capsys, *args: str) -> tuple[int, str, str]:
 
 # -- the process: console script, stdout bytes, pipes, exit codes -----------------------------
 
+
 def test_readme_first_command_and_version():
-    proc = subprocess.run([sys.executable, "-m", "vitalproc", "info", vitalproc.SAMPLE],
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vitalproc", "info", vitalproc.SAMPLE],
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert b"tracks    16   records 625" in proc.stdout
     version = run("--version")
@@ -70,7 +78,7 @@ def test_readme_first_command_and_version():
 
 def test_export_to_stdout_is_the_api_and_deterministic():
     first = run("export", REAL, "--format", "json", "--compact")
-    again = run("export", REAL, "-format=json", "-compact")  # the seed's spelling
+    again = run("export", REAL, "-format=json", "-compact")  # the Go processor's spelling
     assert first.returncode == 0 and first.stderr == b""
     assert first.stdout == again.stdout
     doc = json.loads(first.stdout)
@@ -80,10 +88,9 @@ def test_export_to_stdout_is_the_api_and_deterministic():
         got = doc["tracks"][name]["records"]
         assert [r["dt"] for r in got] == trk.dt.tolist()
         if trk.type == 1:
-            assert sum((r["val"] for r in got), []) == trk.samples.tolist()
+            assert [v for r in got for v in r["val"]] == trk.samples.tolist()
         elif trk.type == 2:
-            assert np.array([r["val"] for r in got], np.float32).tobytes() == \
-                trk.values.tobytes()
+            assert np.array([r["val"] for r in got], np.float32).tobytes() == trk.values.tobytes()
 
 
 def test_several_files_to_every_format(tmp_path):
@@ -97,24 +104,28 @@ def test_several_files_to_every_format(tmp_path):
         assert proc.returncode == 0, proc.stderr
     for stem, vf in models.items():
         doc = msgpack.unpackb((tmp_path / "msgpack" / f"{stem}.msgpack").read_bytes())
-        assert [t["records_count"] for t in doc["tracks"].values()] == \
-            [len(t) for t in vf.trks.values()]
+        assert [t["records_count"] for t in doc["tracks"].values()] == [
+            len(t) for t in vf.trks.values()
+        ]
         rows = duckdb.sql(f"SELECT count(*) FROM '{tmp_path / 'parquet' / stem}.parquet'")
         assert rows.fetchall() == [(sum(len(t) for t in vf.trks.values()),)]
         table = pa.ipc.open_file(str(tmp_path / "arrow" / f"{stem}.arrow")).read_all()
-        assert table.column("track").to_pylist() == [n for n, t in vf.trks.items()
-                                                     for _ in range(len(t))]
+        assert table.column("track").to_pylist() == [
+            n for n, t in vf.trks.items() for _ in range(len(t))
+        ]
         with open(tmp_path / "csv" / f"{stem}.csv", newline="") as f:
             lines = sum(1 for _ in csv.reader(f)) - 1
-        assert lines == sum(len(t.samples) if t.type == 1 else len(t)
-                            for t in vf.trks.values())
+        assert lines == sum(len(t.samples) if t.type == 1 else len(t) for t in vf.trks.values())
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".")]
     assert leftovers == []
 
 
 def test_pipe_closed_early_ends_quietly():
-    with subprocess.Popen([*COMMAND, "export", str(REAL_FILES[-1]), "-f", "text"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    with subprocess.Popen(
+        [*COMMAND, "export", str(REAL_FILES[-1]), "-f", "text"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
         head = proc.stdout.read(100)
         proc.stdout.close()
         err = proc.stderr.read()
@@ -126,7 +137,8 @@ def test_bad_input_in_a_process(tmp_path):
     missing = run("export", str(tmp_path / "nope.vital"), "-o", str(tmp_path / "x.json"))
     assert missing.returncode == 1
     assert missing.stderr.decode().splitlines() == [
-        f"vitalproc: error: {tmp_path / 'nope.vital'}: no such file"]
+        f"vitalproc: error: {tmp_path / 'nope.vital'}: no such file"
+    ]
     assert list(tmp_path.iterdir()) == []
     usage = run("export", REAL, "--bogus")
     assert usage.returncode == 2 and len(usage.stderr.splitlines()) == 1
@@ -144,11 +156,11 @@ def test_grid_command_is_to_numpy(tmp_path):
     assert rows[0] == ["Time", *names]
     got = np.array([[float(c) if c else math.nan for c in r] for r in rows[1:]])
     np.testing.assert_array_equal(got[:, 0], want[:, 0])
-    np.testing.assert_array_equal(got[:, 1:].astype(np.float32),
-                                  want[:, 1:].astype(np.float32))
+    np.testing.assert_array_equal(got[:, 1:].astype(np.float32), want[:, 1:].astype(np.float32))
 
 
 # -- info, tracks, devices --------------------------------------------------------------------
+
 
 def test_info_text_and_json(capsys, tmp_path):
     bad = tmp_path / "bad.vital"
@@ -158,8 +170,9 @@ def test_info_text_and_json(capsys, tmp_path):
     docs = [json.loads(line) for line in out.splitlines()]
     assert [d["file"] for d in docs] == [REAL, vitalproc.SAMPLE]  # the bad one did not stop
     assert docs[1]["tracks"] == 16 and docs[1]["records"] == 625
-    assert err.splitlines() == [f"vitalproc: error: {bad}: not a gzip file at compressed "
-                                f"byte offset 0"]
+    assert err.splitlines() == [
+        f"vitalproc: error: {bad}: not a gzip file at compressed byte offset 0"
+    ]
     code, out, _ = main(capsys, "info", vitalproc.SAMPLE)
     assert code == 0 and "UTC offset +120 min" in out
 
@@ -181,17 +194,19 @@ def test_tracks_and_devices_listings(capsys):
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()[1:]] == list(vf.trks)
     code, out, _ = main(capsys, "tracks", REAL, "--format", "json", "--track-type", "wave")
-    assert [t["name"] for t in json.loads(out)] == [n for n, t in vf.trks.items()
-                                                    if t.type == 1]
+    assert [t["name"] for t in json.loads(out)] == [n for n, t in vf.trks.items() if t.type == 1]
     code, out, _ = main(capsys, "tracks", REAL, "--format", "csv", "-x", "*HR")
     assert [r["name"] for r in csv.DictReader(io.StringIO(out))] == [
-        n for n in vf.trks if not n.endswith("HR")]
+        n for n in vf.trks if not n.endswith("HR")
+    ]
     code, out, _ = main(capsys, "devices", REAL, "--format", "json")
-    assert json.loads(out) == [{"name": d.name, "type_name": d.type, "port": d.port}
-                               for d in vf.devs.values()]
+    assert json.loads(out) == [
+        {"name": d.name, "type_name": d.type, "port": d.port} for d in vf.devs.values()
+    ]
 
 
 # -- export flags -----------------------------------------------------------------------------
+
 
 def export(capsys, *args: str) -> tuple[int, dict, str]:
     code, out, err = main(capsys, "export", REAL, "--compact", *args)
@@ -204,11 +219,14 @@ def test_track_flags(capsys):
     _, doc, _ = export(capsys, "--tracks", "HR", "-tracks", "ECG_II")
     assert list(doc["tracks"]) == [n for n in every if n.endswith(("HR", "ECG_II"))]
     _, doc, _ = export(capsys, "--track-pattern", "*_HR,ABP*", "--max-tracks", "2")
-    assert list(doc["tracks"]) == [n for n in every if n.endswith("_HR")
-                                   or n.split("/")[-1].startswith("ABP")][:2]
+    assert (
+        list(doc["tracks"])
+        == [n for n in every if n.endswith("_HR") or n.split("/")[-1].startswith("ABP")][:2]
+    )
     _, doc, _ = export(capsys, "-x", "Intellivue/*", "--track-type", "STRING,wav")
-    assert list(doc["tracks"]) == [n for n, t in vf.trks.items()
-                                   if t.type == 5 and not n.startswith("Intellivue/")]
+    assert list(doc["tracks"]) == [
+        n for n, t in vf.trks.items() if t.type == 5 and not n.startswith("Intellivue/")
+    ]
     assert doc["file_info"]["tracks_count"] == len(doc["tracks"])
     code, _, err = main(capsys, "export", REAL, "--track-type", "video")
     assert code == 2 and "unknown track type 'video'" in err
@@ -217,8 +235,7 @@ def test_track_flags(capsys):
 def test_unknown_track_names(capsys, tmp_path):
     code, doc, err = export(capsys, "-t", "HRX,Intellivue/ECG_II")
     assert code == 0 and list(doc["tracks"]) == ["Intellivue/ECG_II"]
-    assert err == (f"vitalproc: warning: {REAL}: no track matches 'HRX' "
-                   f"(close: Intellivue/HR)\n")
+    assert err == (f"vitalproc: warning: {REAL}: no track matches 'HRX' (close: Intellivue/HR)\n")
     code, doc, err = export(capsys, "-t", "HRX", "--quiet")
     assert code == 1 and doc == {}
     assert err == f"vitalproc: error: {REAL}: no track matches the selection\n"
@@ -245,8 +262,10 @@ def test_record_flags(capsys):
     assert doc["tracks"][name]["records_count"] == sum(t >= vf.dtend - 5 for t in dt)
     _, doc, _ = export(capsys, "-t", name, "--physical", "--max-samples", "1")
     trk = vf.trks[name]
-    assert doc["tracks"][name]["records"][0]["val"] == \
-        (trk.samples[:trk.offsets[1]] * trk.gain + trk.offset).tolist()
+    assert (
+        doc["tracks"][name]["records"][0]["val"]
+        == (trk.samples[: trk.offsets[1]] * trk.gain + trk.offset).tolist()
+    )
     code, _, err = main(capsys, "export", REAL, "--start", "yesterday")
     assert code == 2 and err.count("\n") == 1 and "invalid time 'yesterday'" in err
     code, _, err = main(capsys, "export", REAL, "--max-samples", "lots")
@@ -296,11 +315,11 @@ def test_modes(capsys):
 def test_csv_wave_cells(capsys):
     vf = read(REAL)
     name = next(n for n, t in vf.trks.items() if t.type == 1)
-    code, out, _ = main(capsys, "export", REAL, "-f", "csv", "-t", name, "--wave-cells")
+    _, out, _ = main(capsys, "export", REAL, "-f", "csv", "-t", name, "--wave-cells")
     rows = list(csv.reader(io.StringIO(out)))[1:]
     trk = vf.trks[name]
     assert len(rows) == len(trk)
-    assert json.loads(rows[0][2]) == trk.samples[:trk.offsets[1]].tolist()
+    assert json.loads(rows[0][2]) == trk.samples[: trk.offsets[1]].tolist()
 
 
 def test_outputs(capsys, tmp_path, monkeypatch):
@@ -310,8 +329,9 @@ def test_outputs(capsys, tmp_path, monkeypatch):
     assert code == 2 and "cannot tell the format" in err
     files = [str(p) for p in REAL_FILES]
     code, _, _ = main(capsys, "export", *files, "-o", str(tmp_path / "{stem}.msgpack"))
-    assert code == 0 and sorted(p.name for p in tmp_path.glob("*.msgpack")) == \
-        sorted(Path(f).stem + ".msgpack" for f in files)
+    assert code == 0 and sorted(p.name for p in tmp_path.glob("*.msgpack")) == sorted(
+        Path(f).stem + ".msgpack" for f in files
+    )
     code, _, err = main(capsys, "export", *files, "-f", "json")
     assert code == 2 and "several input files" in err
     code, out, _ = main(capsys, "export", *files, "-f", "text", "--info-only")
@@ -344,11 +364,20 @@ def test_bad_files_do_not_stop_the_others(capsys, tmp_path, fixture_file):
     folder = tmp_path / "folder.vital"
     folder.mkdir()
     out = tmp_path / "out"
-    code, _, err = main(capsys, "export", str(corrupt), str(folder), REAL,
-                        fixture_file("string_values"), "-o", str(out) + os.sep)
+    code, _, err = main(
+        capsys,
+        "export",
+        str(corrupt),
+        str(folder),
+        REAL,
+        fixture_file("string_values"),
+        "-o",
+        str(out) + os.sep,
+    )
     assert code == 1
-    assert sorted(p.name for p in out.iterdir()) == sorted([Path(REAL).stem + ".json",
-                                                            "string_values.json"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [Path(REAL).stem + ".json", "string_values.json"]
+    )
     lines = err.splitlines()
     assert len(lines) == 2 and all(line.startswith("vitalproc: error: ") for line in lines)
     assert "is a directory" in lines[1]
@@ -366,9 +395,10 @@ def test_recovery_warnings_and_quiet(capsys, fixture_file):
     assert code == 0 and json.loads(out)["tracks"]
 
 
-def test_seed_invocation_without_subcommand(capsys):
-    code, out, _ = main(capsys, "-format", "json", "-tracks", "Intellivue/HR",
-                        "-max-samples", "1", REAL)
+def test_go_processor_invocation_without_subcommand(capsys):
+    code, out, _ = main(
+        capsys, "-format", "json", "-tracks", "Intellivue/HR", "-max-samples", "1", REAL
+    )
     doc = json.loads(out)
     assert code == 0 and list(doc["tracks"]) == ["Intellivue/HR"]
     assert doc["tracks"]["Intellivue/HR"]["records_count"] == 1
@@ -385,15 +415,15 @@ def test_every_subcommand_has_help(capsys):
 
 def test_export_selection_matches_the_library(capsys, tmp_path):
     """The command's output equals the writer called on the API's selection."""
-    from vitalproc.writers import msgpack as msgpack_writer
 
     out = tmp_path / "x.msgpack"
-    code, _, _ = main(capsys, "export", REAL, "-o", str(out), "-t", "*HR", "--max-samples",
-                      "4", "--physical")
+    code, _, _ = main(
+        capsys, "export", REAL, "-o", str(out), "-t", "*HR", "--max-samples", "4", "--physical"
+    )
     vf = read(REAL)
     expected = io.BytesIO()
     sel = _base.Selection(tracks=["*HR"], max_records=4, physical=True)
-    msgpack_writer.write(vf, expected, sel)
+    vitalproc.export(vf, expected, "msgpack", sel)
     doc, want = msgpack.unpackb(out.read_bytes()), msgpack.unpackb(expected.getvalue())
     del doc["file_info"]["file"]
     assert code == 0 and doc == want
@@ -407,19 +437,25 @@ def test_msgpack_and_json_exports_without_numpy(tmp_path):
     from vitalproc.writers import msgpack as msgpack_writer
 
     out = {name: tmp_path / name for name in ("x.msgpack", "x.json", "compact.json")}
-    check = ("import sys; from vitalproc import cli; code = cli.main(sys.argv[1:]); "
-             "assert 'numpy' not in sys.modules, 'numpy imported'; sys.exit(code)")
-    for args in (["export", REAL, "-o", str(out["x.msgpack"]), "-f", "msgpack",
-                  "-max-samples", "0"],
-                 ["export", REAL, "-o", str(out["x.json"])],
-                 ["export", REAL, "-o", str(out["compact.json"]), "--compact"],
-                 ["tracks", REAL, "--format", "json"]):
-        proc = subprocess.run([sys.executable, "-c", check, *args], capture_output=True,
-                              timeout=120)
+    check = (
+        "import sys; from vitalproc import cli; code = cli.main(sys.argv[1:]); "
+        "assert 'numpy' not in sys.modules, 'numpy imported'; sys.exit(code)"
+    )
+    for args in (
+        ["export", REAL, "-o", str(out["x.msgpack"]), "-f", "msgpack", "-max-samples", "0"],
+        ["export", REAL, "-o", str(out["x.json"])],
+        ["export", REAL, "-o", str(out["compact.json"]), "--compact"],
+        ["tracks", REAL, "--format", "json"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", check, *args], capture_output=True, timeout=120
+        )
         assert proc.returncode == 0, proc.stderr
-    for name, writer, options in (("x.msgpack", msgpack_writer, {}),
-                                  ("x.json", json_writer, {"compact": False}),
-                                  ("compact.json", json_writer, {"compact": True})):
+    for name, writer, options in (
+        ("x.msgpack", msgpack_writer, {}),
+        ("x.json", json_writer, {"compact": False}),
+        ("compact.json", json_writer, {"compact": True}),
+    ):
         expected = io.BytesIO()
         writer.write_plan(_base.plan(read(REAL), source=REAL), expected, **options)
         assert out[name].read_bytes() == expected.getvalue(), name
@@ -430,22 +466,40 @@ def test_cpu_and_memory_profiles(capsys, tmp_path):
     import tracemalloc
 
     cpu, mem = tmp_path / "cpu.prof", tmp_path / "mem.snap"
-    code, _, err = main(capsys, "export", REAL, "-o", str(tmp_path / "x.json"),
-                        "-cpuprofile", str(cpu), "-memprofile", str(mem))  # seed spellings
+    code, _, err = main(
+        capsys,
+        "export",
+        REAL,
+        "-o",
+        str(tmp_path / "x.json"),
+        "-cpuprofile",
+        str(cpu),
+        "-memprofile",
+        str(mem),
+    )  # the Go processor's spellings
     assert code == 0 and not tracemalloc.is_tracing()
     stats = pstats.Stats(str(cpu)).stats  # type: ignore[attr-defined]
     assert any(name == "cmd_export" for _, _, name in stats)
     snapshot = tracemalloc.Snapshot.load(str(mem))
     assert snapshot.traces and err.startswith("vitalproc: memory: peak ")
-    code, _, err = main(capsys, "info", REAL, "--cpuprofile", str(tmp_path / "i.prof"),
-                        "--memprofile", str(tmp_path / "i.snap"), "--quiet")
+    code, _, err = main(
+        capsys,
+        "info",
+        REAL,
+        "--cpuprofile",
+        str(tmp_path / "i.prof"),
+        "--memprofile",
+        str(tmp_path / "i.snap"),
+        "--quiet",
+    )
     assert code == 0 and err == "" and pstats.Stats(str(tmp_path / "i.prof")).total_calls
     bad = tmp_path / "no" / "cpu.prof"
     code, _, err = main(capsys, "export", REAL, "--cpuprofile", str(bad))
     assert code == 2 and "no such folder" in err
     cpu.unlink()
-    code, _, err = main(capsys, "export", str(tmp_path / "missing.vital"),
-                        "--cpuprofile", str(cpu))  # written when the run fails too
+    code, _, err = main(
+        capsys, "export", str(tmp_path / "missing.vital"), "--cpuprofile", str(cpu)
+    )  # written when the run fails too
     assert code == 1 and pstats.Stats(str(cpu)).total_calls  # type: ignore[attr-defined]
     assert "--cpuprofile FILE, -cpuprofile FILE" in main(capsys, "export", "--help")[1]
 
@@ -472,5 +526,5 @@ def test_mistyped_command_is_a_usage_error(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["exprt", "case.vital"]) == 2
     assert "did you mean 'export'" in capsys.readouterr().err
-    # A word that is no command stays the seed's `vitalproc FILE` form: a missing file.
+    # A word that is no command stays the Go processor's `vitalproc FILE` form: a missing file.
     assert cli.main(["case.vital"]) == 1

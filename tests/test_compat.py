@@ -1,4 +1,5 @@
 """``import vitalproc.compat as vitaldb``: the same calls give vitaldb 1.7.2's results."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,16 +9,18 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REAL_FILES
-from fixtures_catalog import FIXTURES, _vitaldb
-from parity import differences
-from test_views import assert_same_grid
 
 import vitalproc
+from conftest import REAL_FILES
+from test_views import assert_same_grid
 from vitalproc import compat
 
-vitaldb_calls = pytest.mark.filterwarnings("ignore::ResourceWarning",
-                                           "ignore::pytest.PytestUnraisableExceptionWarning")
+from fixtures_catalog import FIXTURES, _vitaldb
+from parity import differences
+
+vitaldb_calls = pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
 
 
 def upstream(name, *args, **kwargs):
@@ -28,8 +31,21 @@ def upstream(name, *args, **kwargs):
 
 
 def test_module_offers_vitaldbs_names():
-    assert sorted(dir(compat)) == ["VitalFile", "read_vital", "vital_recs", "vital_trks"]
-    assert compat.VitalFile is vitalproc.VitalFile
+    assert sorted(dir(compat)) == [
+        "VitalFile",
+        "find_cases",
+        "get_track_names",
+        "load_case",
+        "load_clinical_data",
+        "load_lab_data",
+        "load_trk",
+        "load_trks",
+        "read_vital",
+        "vital_recs",
+        "vital_trks",
+    ]
+    # vitalproc's VitalFile, which also takes a case id of the open dataset
+    assert issubclass(compat.VitalFile, vitalproc.VitalFile)
 
 
 CALLS = [
@@ -38,8 +54,7 @@ CALLS = [
     {"track_names": ["HR", "Nope"], "interval": None, "return_datetime": True},
     {"track_names": "Intellivue/PLETH", "interval": 0.1},
     {"track_names": ["ECG_II", "PLETH_SAT_O2"], "interval": 1 / 62.5, "return_pandas": True},
-    {"track_names": ["HR", "EVENT"], "interval": 2, "return_pandas": True,
-     "return_datetime": True},
+    {"track_names": ["HR", "EVENT"], "interval": 2, "return_pandas": True, "return_datetime": True},
     {"track_names": "ECG_II,ABP,RESP,HR", "interval": 7.3, "exclude": "ABP"},
 ]
 
@@ -63,8 +78,10 @@ def test_vital_recs_without_names_reads_every_track():
     with pytest.raises(TypeError):  # vitaldb: len(None)
         upstream("vital_recs", path, interval=1)
     every = upstream("vital_trks", path)
-    assert_same_grid(upstream("vital_recs", path, every, 1, return_timestamp=True),
-                     compat.vital_recs(path, interval=1, return_timestamp=True))
+    assert_same_grid(
+        upstream("vital_recs", path, every, 1, return_timestamp=True),
+        compat.vital_recs(path, interval=1, return_timestamp=True),
+    )
 
 
 @vitaldb_calls
@@ -74,8 +91,17 @@ def test_vital_trks(path):
 
 
 @vitaldb_calls
-@pytest.mark.parametrize("kwargs", [{}, {"track_names": "HR,ECG_II"}, {"exclude": ["PLETH"]},
-                                    {"header_only": True}, {"maxlen": 5.0}], ids=str)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"track_names": "HR,ECG_II"},
+        {"exclude": ["PLETH"]},
+        {"header_only": True},
+        {"maxlen": 5.0},
+    ],
+    ids=str,
+)
 @pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.stem)
 def test_read_vital(path, kwargs):
     ref = upstream("read_vital", str(path), **kwargs)
@@ -137,8 +163,10 @@ def test_vitalfile_as_a_drop_in():
     vf = compat.VitalFile(path, ["ECG_II", "HR"])
     assert vf.get_track_names() == ref.get_track_names()
     assert vf.find_track("HR").dtname == ref.find_track("HR").dtname
-    assert_same_grid(ref.to_numpy(["ECG_II", "HR"], None, return_timestamp=True),
-                     vf.to_numpy(["ECG_II", "HR"], None, return_timestamp=True))
+    assert_same_grid(
+        ref.to_numpy(["ECG_II", "HR"], None, return_timestamp=True),
+        vf.to_numpy(["ECG_II", "HR"], None, return_timestamp=True),
+    )
     assert_same_grid(ref.get_track_samples("ECG_II", 0.01), vf.get_track_samples("ECG_II", 0.01))
     columns, names = ref.get_samples(["HR"], 1)
     ours, our_names = vf.get_samples(["HR"], 1)

@@ -7,6 +7,7 @@ vitaldb reads our files into the same ``to_numpy`` grids as it reads the .vital 
 (its parquet reader's own quirks asserted as such, ``test_vitaldb_quirk_*``); and
 vitaldb's own writer bugs are shown to exist, and not to exist here.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,16 +21,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import REAL_FILES
-from fixtures_catalog import FIXTURES, _vitaldb
-from parity import differences
 
 import vitalproc
+from conftest import REAL_FILES
 from vitalproc.dataset import batch
-from vitalproc.dataset.case_reader import read_layout
-from vitalproc.dataset.query import open_dataset
-from vitalproc.dataset.manifest import TRACKS_NAME
 from vitalproc.dataset import schema as vp
+from vitalproc.dataset.case_reader import read_layout
+from vitalproc.dataset.manifest import TRACKS_NAME
+from vitalproc.dataset.query import open_dataset
+
+from fixtures_catalog import FIXTURES, _vitaldb
+from parity import differences
 
 #: Fixtures that are no recording at all: their conversion fails (``test_batch``).
 UNREADABLE = {"bad_magic", "ends_after_version"}
@@ -39,14 +41,18 @@ NOT_REPRESENTABLE = {
     "raw_packets": "raw device data (packet type 10) has no column: packets are dropped",
     "raw_packets_short": "raw device data (packet type 10) has no column: packets are dropped",
     "string_values": "sval is text: a text with invalid UTF-8 is kept as vitaldb decodes it "
-                     "(bad bytes dropped), so texts() match but the raw bytes do not",
+    "(bad bytes dropped), so texts() match but the raw bytes do not",
     "string_overflow": "sval is text: a text cut inside a UTF-8 sequence is kept as decoded",
 }
 
 #: Selections whose .vital span counts records the reader could not parse (too short),
 #: which the Parquet file does not hold: only a full read's stored span counts them.
-UNPARSED_RECORDS = {"invalid_fmt_and_type", "numeric_short", "wave_nsamp_mismatch",
-                    "string_overflow"}
+UNPARSED_RECORDS = {
+    "invalid_fmt_and_type",
+    "numeric_short",
+    "wave_nsamp_mismatch",
+    "string_overflow",
+}
 
 
 def quiet_vitaldb(test):
@@ -56,6 +62,7 @@ def quiet_vitaldb(test):
 
 
 # ---- helpers ------------------------------------------------------------------------------
+
 
 def read_quietly(source, **kwargs) -> vitalproc.VitalFile:
     """vitalproc.read, its VitalWarnings kept in vf.warnings only (checked there)."""
@@ -74,14 +81,16 @@ def array_differences(a: vitalproc.VitalFile, b: vitalproc.VitalFile) -> list[st
             continue
         for field in ("dt", "data", "offsets"):
             x, y = getattr(t, field), getattr(o, field)
-            if (x is None) != (y is None) or x is not None and (
-                    x.dtype != y.dtype or x.tobytes() != y.tobytes()):
+            if (x is None) != (y is None) or (
+                x is not None and (x.dtype != y.dtype or x.tobytes() != y.tobytes())
+            ):
                 out.append(f"{name}.{field} differs")
     return out
 
 
-def recording_differences(a: vitalproc.VitalFile, b: vitalproc.VitalFile,
-                          warnings: bool = True, arrays: bool = True) -> list[str]:
+def recording_differences(
+    a: vitalproc.VitalFile, b: vitalproc.VitalFile, warnings: bool = True, arrays: bool = True
+) -> list[str]:
     """parity.differences, the compat mode, (``arrays``) the raw arrays and
     (``warnings``) the read's warnings: a case keeps those of its conversion's full read."""
     out = differences(a, b) + (array_differences(a, b) if arrays else [])
@@ -96,8 +105,10 @@ def assert_same_grid(a: np.ndarray, b: np.ndarray) -> None:
     """Same dtype, shape and values; NaN equal to NaN (also in object columns)."""
     assert a.dtype == b.dtype and a.shape == b.shape
     if a.dtype == object:  # texts and NaN
+
         def plain(values):
             return [None if isinstance(v, float) and np.isnan(v) else v for v in values]
+
         assert plain(a.ravel()) == plain(b.ravel())
     else:
         assert np.array_equal(a, b, equal_nan=True)
@@ -125,14 +136,18 @@ def vitaldb_read(path) -> object:
 def fixture_files(tmp_path_factory):
     """Every readable fixture as .vital, and its .parquet as convert writes it."""
     folder = tmp_path_factory.mktemp("cases")
-    return {name: write_case(build(), folder, name)
-            for name, build in FIXTURES.items() if name not in UNREADABLE}
+    return {
+        name: write_case(build(), folder, name)
+        for name, build in FIXTURES.items()
+        if name not in UNREADABLE
+    }
 
 
 READABLE = [n for n in FIXTURES if n not in UNREADABLE]
 
 
 # ---- vitalproc reads back what the .vital file holds ------------------------------------
+
 
 @pytest.mark.parametrize("name", READABLE)
 def test_case_reads_back_as_the_source(fixture_files, name):
@@ -151,9 +166,18 @@ def test_case_reads_back_as_the_source(fixture_files, name):
         assert diffs and all(d.split(".")[0] in strings for d in diffs)
 
 
-@pytest.mark.parametrize("name", ["typical", "wave_all_fmts", "redeclared_same_meta",
-                                  "redeclared_gain", "redeclared_five_times",
-                                  "redeclared_interleaved", "redeclared_new_rate_type"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "typical",
+        "wave_all_fmts",
+        "redeclared_same_meta",
+        "redeclared_gain",
+        "redeclared_five_times",
+        "redeclared_interleaved",
+        "redeclared_new_rate_type",
+    ],
+)
 def test_vitalfile_constructor_reads_a_case(fixture_files, name):
     src, out = fixture_files[name]
     assert recording_differences(read_quietly(src), vitalproc.VitalFile(out)) == []
@@ -166,26 +190,36 @@ def test_selection_and_header_only_as_from_the_source(fixture_files, name):
     .vital span counts records it could not parse, only the span may differ)."""
     src, out = fixture_files[name]
     names = list(read_quietly(src, header_only=True).trks)
-    selections = [[n] for n in names] + [[a, b] for i, a in enumerate(names[:4])
-                                         for b in names[i + 1:4]]
+    selections = [[n] for n in names] + [
+        [a, b] for i, a in enumerate(names[:4]) for b in names[i + 1 : 4]
+    ]
     for selection in selections:
         for header_only in (False, True):
             a = read_quietly(src, tracks=selection, header_only=header_only)
             b = vitalproc.read(out, tracks=selection, header_only=header_only)
-            diffs = recording_differences(a, b, warnings=False,
-                                          arrays=name not in NOT_REPRESENTABLE)
-            ignored = ("raw packets", "dtstart", "dtend") if name in UNPARSED_RECORDS else (
-                "raw packets",)
-            assert [d for d in diffs if not d.startswith(ignored)] == [], (
-                selection, header_only)
+            diffs = recording_differences(
+                a, b, warnings=False, arrays=name not in NOT_REPRESENTABLE
+            )
+            ignored = (
+                ("raw packets", "dtstart", "dtend")
+                if name in UNPARSED_RECORDS
+                else ("raw packets",)
+            )
+            assert [d for d in diffs if not d.startswith(ignored)] == [], (selection, header_only)
 
 
 def test_selection_by_suffix_device_and_exclude(fixture_files):
     src, out = fixture_files["typical"]
-    for kwargs in ({"tracks": "HR"}, {"tracks": ["SNUADC/*"]}, {"exclude": "ART,EVENT"},
-                   {"tracks": "ECG_II,HR", "exclude": ["HR"]}):
-        assert recording_differences(read_quietly(src, **kwargs),
-                                     vitalproc.read(out, **kwargs), False) == [], kwargs
+    for kwargs in (
+        {"tracks": "HR"},
+        {"tracks": ["SNUADC/*"]},
+        {"exclude": "ART,EVENT"},
+        {"tracks": "ECG_II,HR", "exclude": ["HR"]},
+    ):
+        assert (
+            recording_differences(read_quietly(src, **kwargs), vitalproc.read(out, **kwargs), False)
+            == []
+        ), kwargs
 
 
 def test_maxlen_when_the_earliest_record_comes_first(fixture_files):
@@ -238,6 +272,7 @@ def test_reads_only_the_row_groups_and_columns_asked_for(fixture_files, monkeypa
 
 # ---- the file as vitaldb's schema ----------------------------------------------------------
 
+
 def test_schema_is_vitaldbs_one_row_group_per_track(fixture_files):
     _, out = fixture_files["typical"]
     pf = pq.ParquetFile(out)
@@ -263,13 +298,20 @@ def test_schema_is_vitaldbs_one_row_group_per_track(fixture_files):
 
 
 def test_columns_widen_only_for_32_bit_integers_and_doubles(fixture_files):
-    types = {f.name: f.type for f in pq.ParquetFile(fixture_files["wave_all_fmts"][1])
-             .schema_arrow}
+    types = {f.name: f.type for f in pq.ParquetFile(fixture_files["wave_all_fmts"][1]).schema_arrow}
     assert types["ivals"].value_type == pa.int32() and types["fvals"].value_type == pa.float64()
     layout = read_layout(fixture_files["wave_all_fmts"][1])
     shifts = {t["name"]: t["shift"] for t in layout["tracks"]}
-    assert shifts == {"W_F32": 0, "W_F64": 0, "W_I8": 0, "W_U8": 0, "W_I16": 0,
-                      "W_U16": 0, "W_I32": 0, "W_U32": 2**31}
+    assert shifts == {
+        "W_F32": 0,
+        "W_F64": 0,
+        "W_I8": 0,
+        "W_U8": 0,
+        "W_I16": 0,
+        "W_U16": 0,
+        "W_I32": 0,
+        "W_U32": 2**31,
+    }
 
 
 def test_big_tracks_split_into_row_groups(tmp_path, monkeypatch):
@@ -279,8 +321,12 @@ def test_big_tracks_split_into_row_groups(tmp_path, monkeypatch):
     assert ecg["row_groups"][1] == 5  # 10 records of 500 samples, 2 records per group
     assert recording_differences(read_quietly(src), vitalproc.read(out)) == []
     for name in ("SNUADC/ECG_II", "HR", "EVENT"):
-        assert recording_differences(read_quietly(src, tracks=name),
-                                     vitalproc.read(out, tracks=name), False) == []
+        assert (
+            recording_differences(
+                read_quietly(src, tracks=name), vitalproc.read(out, tracks=name), False
+            )
+            == []
+        )
 
 
 def test_a_split_track_has_row_groups_of_equal_record_counts(tmp_path, monkeypatch):
@@ -310,27 +356,30 @@ def test_row_groups_read_on_parallel_threads(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
     back = vitalproc.read(out, tracks="SNUADC/ECG_II")
-    first, count = next(t for t in read_layout(out)["tracks"]
-                        if t["dtname"] == "SNUADC/ECG_II")["row_groups"]
+    first, count = next(t for t in read_layout(out)["tracks"] if t["dtname"] == "SNUADC/ECG_II")[
+        "row_groups"
+    ]
     # five row groups, in two runs of consecutive groups, each read on another thread
     runs = sorted(c[0] for c in calls)
     assert count == 5 and len(runs) == 2
     assert runs[0] + runs[1] == list(range(first, first + count))
     assert threading.get_ident() not in {c[1] for c in calls}
-    assert recording_differences(read_quietly(src, tracks="SNUADC/ECG_II"), back,
-                                 False) == []
+    assert recording_differences(read_quietly(src, tracks="SNUADC/ECG_II"), back, False) == []
 
 
-@pytest.mark.parametrize(("sizes", "parts", "runs"), [
-    ([4, 4, 4, 4], 2, [[0, 1], [2, 3]]),
-    ([1000, 1001, 1002, 999], 2, [[0, 1], [2, 3]]),  # nearly equal, as compressed
-    ([10, 1, 1], 2, [[0], [1, 2]]),
-    ([1, 1, 10], 2, [[0, 1], [2]]),
-    ([3, 3, 3], 3, [[0], [1], [2]]),
-    ([3, 3], 4, [[0], [1]]),
-    ([5, 5, 5], 1, [[0, 1, 2]]),
-    ([0, 0], 2, [[0, 1]]),
-])
+@pytest.mark.parametrize(
+    ("sizes", "parts", "runs"),
+    [
+        ([4, 4, 4, 4], 2, [[0, 1], [2, 3]]),
+        ([1000, 1001, 1002, 999], 2, [[0, 1], [2, 3]]),  # nearly equal, as compressed
+        ([10, 1, 1], 2, [[0], [1, 2]]),
+        ([1, 1, 10], 2, [[0, 1], [2]]),
+        ([3, 3, 3], 3, [[0], [1], [2]]),
+        ([3, 3], 4, [[0], [1]]),
+        ([5, 5, 5], 1, [[0, 1, 2]]),
+        ([0, 0], 2, [[0, 1]]),
+    ],
+)
 def test_balanced_runs(sizes, parts, runs):
     from vitalproc.dataset.case_reader import _balanced_runs
 
@@ -344,11 +393,14 @@ def test_integer_samples_at_their_own_compression_level(tmp_path):
         out = tmp_path / f"{level}.parquet"
         vp.write(vf, out, compression_level=level)
         pf = pq.ParquetFile(out)
-        first = next(t for t in read_layout(out)["tracks"]
-                     if t["dtname"] == "SNUADC/ECG_II")["row_groups"][0]
+        first = next(t for t in read_layout(out)["tracks"] if t["dtname"] == "SNUADC/ECG_II")[
+            "row_groups"
+        ][0]
         group = pf.metadata.row_group(first)
-        return tuple(group.column(pf.schema_arrow.names.index(c)).total_compressed_size
-                     for c in ("ivals", "dt"))
+        return tuple(
+            group.column(pf.schema_arrow.names.index(c)).total_compressed_size
+            for c in ("ivals", "dt")
+        )
 
     ivals, dt = chunk_sizes(None)
     assert ivals == chunk_sizes(vp.IVALS_COMPRESSION_LEVEL)[0] != chunk_sizes(1)[0]
@@ -374,6 +426,7 @@ def test_float_widening_keeps_every_nan_payload():
 
 
 # ---- vitaldb reads our files ----------------------------------------------------------------
+
 
 def _vitaldb_name(trk) -> str:
     """The name vitaldb's parquet reader gives a track: no device name, no device."""
@@ -428,8 +481,11 @@ def test_vitaldb_reads_our_file_into_the_same_grids(tmp_path, name):
     same = [n for n, t in present.items() if _vitaldb_name(t) == n]
     for n in same:
         # Quirk: its reader drops numeric records whose value is NaN (pandas' notnull)
-        kept = [r["dt"] for r in ref.trks[n].recs
-                if not (ref.trks[n].type == 2 and r["val"] != r["val"])]
+        kept = [
+            r["dt"]
+            for r in ref.trks[n].recs
+            if not (ref.trks[n].type == 2 and r["val"] != r["val"])
+        ]
         assert [r["dt"] for r in ours.trks[n].recs] == kept
     span = ref.dtend - ref.dtstart
     srate = max((t.srate for t in present.values() if t.type == 1), default=0)
@@ -439,7 +495,6 @@ def test_vitaldb_reads_our_file_into_the_same_grids(tmp_path, name):
         _compare_grids(ref, ours, same, interval)
 
 
-
 @quiet_vitaldb
 @pytest.mark.parametrize("name", sorted(ODD_TIMES))
 def test_vitaldb_quirk_span_from_all_rows(tmp_path, name):
@@ -447,8 +502,9 @@ def test_vitaldb_quirk_span_from_all_rows(tmp_path, name):
     .vital reader lets no time <= 0 lower the start. Ours keeps the .vital span."""
     src, out = write_case(FIXTURES[name](), tmp_path, name, compat="vitaldb")
     ref, ours = vitaldb_read(src), vitaldb_read(out)
-    times = np.array([r["dt"] for t in ref.trks.values() for r in t.recs]
-                     + [ref.dtstart, ref.dtend])
+    times = np.array(
+        [r["dt"] for t in ref.trks.values() for r in t.recs] + [ref.dtstart, ref.dtend]
+    )
     assert (ours.dtstart, ours.dtend) == (np.nanmin(times), np.nanmax(times))
     assert (ours.dtstart, ours.dtend) != (ref.dtstart, ref.dtend)
     back = vitalproc.read(out)
@@ -504,13 +560,23 @@ def test_vitaldb_writer_squeezes_32_bit_integers_ours_does_not(tmp_path):
         kept = vitaldb_read(ours).trks[name].recs[0]["val"].astype(np.float64)
         assert not np.array_equal(squeezed, original)  # the bug: int16 wrap-around
         np.testing.assert_array_equal(kept, original.astype(np.float32))
-        np.testing.assert_array_equal(vitalproc.read(ours).trks[name].recs[0]["val"],
-                                      ref.trks[name].recs[0]["val"])
+        np.testing.assert_array_equal(
+            vitalproc.read(ours).trks[name].recs[0]["val"], ref.trks[name].recs[0]["val"]
+        )
 
 
 @quiet_vitaldb
-@pytest.mark.parametrize("name", ["typical", "vitaldb_packed_many", "wave_all_fmts",
-                                  "numeric_all_fmts", "string_values", "device_empty_name"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "typical",
+        "vitaldb_packed_many",
+        "wave_all_fmts",
+        "numeric_all_fmts",
+        "string_values",
+        "device_empty_name",
+    ],
+)
 def test_reads_a_parquet_file_vitaldb_wrote_as_vitaldb_does(tmp_path, name):
     src = tmp_path / f"{name}.vital"
     src.write_bytes(FIXTURES[name]())
@@ -540,6 +606,7 @@ def test_rejects_parquet_files_of_other_schemas(tmp_path):
 
 
 # ---- the dataset ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def small_dataset(tmp_path_factory):
@@ -577,7 +644,12 @@ def test_open_dataset_cases_tracks_recordings(small_dataset, monkeypatch):
         for r in mine:
             t = vf.trks[r["dtname"]]
             assert (r["records"], r["fmt"], r["type"], r["unit"], r["srate"]) == (
-                len(t), t.fmt, t.type, t.unit, t.srate)
+                len(t),
+                t.fmt,
+                t.type,
+                t.unit,
+                t.srate,
+            )
             if len(t):
                 assert r["dtstart"] == t.dt[t.dt > 0].min()
     recordings = {r["caseid"]: r for r in ds.recordings.to_pylist()}
@@ -598,30 +670,35 @@ def test_load_gives_the_vitalfile_or_vitaldbs_grid(small_dataset):
     selected = read_quietly(sources / "typical.vital", tracks=tracks)
     assert recording_differences(selected, ds.load("typical", tracks), False) == []
     for interval in (1, 0.002):
-        assert_same_grid(ds.load("typical", tracks, interval),
-                         selected.to_numpy(tracks, interval))
+        assert_same_grid(ds.load("typical", tracks, interval), selected.to_numpy(tracks, interval))
 
 
 def test_query_views(small_dataset):
     sources, folder = small_dataset
     ds = open_dataset(folder)
-    table = ds.query("SELECT caseid, avg(nval) AS hr FROM samples WHERE tname = 'HR' "
-                     "GROUP BY caseid ORDER BY caseid")
+    table = ds.query(
+        "SELECT caseid, avg(nval) AS hr FROM samples WHERE tname = 'HR' "
+        "GROUP BY caseid ORDER BY caseid"
+    )
     expected = {}
     for case in ds.cases:
         vf = read_quietly(sources / f"{case}.vital")
-        values = [t.data.astype(np.float64) for n, t in vf.trks.items()
-                  if t.name == "HR" and t.type == 2]
+        values = [
+            t.data.astype(np.float64) for n, t in vf.trks.items() if t.name == "HR" and t.type == 2
+        ]
         if values:
             expected[case] = float(np.concatenate(values).mean())
     got = {r["caseid"]: r["hr"] for r in table.to_pylist()}
     assert got.keys() == expected.keys() and all(
-        got[k] == pytest.approx(v) for k, v in expected.items())
+        got[k] == pytest.approx(v) for k, v in expected.items()
+    )
     counts = ds.query("SELECT caseid, dtname, count(*) AS n FROM samples GROUP BY ALL")
     for r in counts.to_pylist():  # span rows are not samples
         assert r["n"] == len(read_quietly(sources / f"{r['caseid']}.vital").trks[r["dtname"]])
-    joined = ds.query("SELECT r.caseid, count(*) AS n FROM recordings r JOIN tracks t "
-                      "USING (caseid) GROUP BY ALL ORDER BY ALL").to_pylist()
+    joined = ds.query(
+        "SELECT r.caseid, count(*) AS n FROM recordings r JOIN tracks t "
+        "USING (caseid) GROUP BY ALL ORDER BY ALL"
+    ).to_pylist()
     assert [r["caseid"] for r in joined] == ds.cases
 
 
@@ -630,8 +707,12 @@ def test_query_command(small_dataset, tmp_path):
     sql = "SELECT caseid, count(*) AS n FROM tracks GROUP BY caseid ORDER BY caseid"
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "vitalproc", "query", *map(str, args)],
-                              capture_output=True, text=True, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "vitalproc", "query", *map(str, args)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     shown = run(folder, sql)
     assert shown.returncode == 0 and "typical" in shown.stdout and "caseid" in shown.stdout
@@ -642,7 +723,7 @@ def test_query_command(small_dataset, tmp_path):
     lines = (tmp_path / "out.csv").read_text().splitlines()
     assert lines[0].replace('"', "") == "caseid,n" and len(lines) == 1 + expected.num_rows
     csv = run(folder, sql, "--format", "csv")
-    assert csv.stdout.replace('"', "").splitlines() == [l.replace('"', "") for l in lines]
+    assert csv.stdout.replace('"', "").splitlines() == [line.replace('"', "") for line in lines]
     assert run(folder, "SELEC 1").returncode == 2
     assert run(tmp_path, sql).returncode == 2
     assert run(folder, sql, "-o", tmp_path / "out.txt").returncode == 2

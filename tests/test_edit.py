@@ -4,6 +4,7 @@ Each case applies the same call to vitaldb's ``VitalFile`` and to vitalproc's (r
 ``compat="vitaldb"`` from the same bytes) and compares the results field by field, bit
 for bit (``parity.differences``), plus what the call returned.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -11,18 +12,21 @@ import warnings
 
 import numpy as np
 import pytest
+
+import vitalproc
 from conftest import REAL_FILES, reference
+from vitalproc._constants import FMT_DTYPE, TrackType
+from vitalproc.ops import edit
+
 from fixtures_catalog import FIXTURES
 from parity import differences
 from vitalbytes import F32, I16, NUM, STR, WAVE, VitalBuilder, gzip_bytes
 
-import vitalproc
-from vitalproc.ops import edit
-from vitalproc._constants import FMT_DTYPE, TrackType
-
 T0 = 1_700_000_000.0
-vitaldb_call = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
-                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+vitaldb_call = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 
 def quiet_read(source, **kw):
@@ -77,21 +81,17 @@ EDITS = {
     "crop_unsorted": ("header_26", lambda vf: vf.crop(T0 + 1, T0 + 30)),
     "crop_instant": ("typical", lambda vf: vf.crop(T0 + 5, T0 + 5)),
     "rename_device": ("typical", lambda vf: vf.rename_device("SNUADC", "ADC")),
-    "rename_device_onto_existing": ("typical",
-                                    lambda vf: vf.rename_device("SNUADC", "Solar8000")),
+    "rename_device_onto_existing": ("typical", lambda vf: vf.rename_device("SNUADC", "Solar8000")),
     "rename_device_blank": ("typical", lambda vf: vf.rename_device("", "NODEV")),
     "rename_device_missing": ("typical", lambda vf: vf.rename_device("Missing", "X")),
-    "rename_devices": ("typical",
-                       lambda vf: vf.rename_devices({"SNUADC": "A", "Solar8000": "B"})),
+    "rename_devices": ("typical", lambda vf: vf.rename_devices({"SNUADC": "A", "Solar8000": "B"})),
     "rename_device_of_blank_name": ("device_empty_name", lambda vf: vf.rename_device("", "X")),
     "rename_track_suffix": ("typical", lambda vf: vf.rename_track("HR", "PULSE")),
     "rename_track_no_device": ("typical", lambda vf: vf.rename_track("EVENT", "EV")),
     "rename_track_missing": ("typical", lambda vf: vf.rename_track("NoSuch", "X")),
-    "rename_track_blank_device": ("device_empty_name",
-                                  lambda vf: vf.rename_track("/HR", "PULSE")),
+    "rename_track_blank_device": ("device_empty_name", lambda vf: vf.rename_track("/HR", "PULSE")),
     "rename_track_repeated_in_order": ("track_order", lambda vf: vf.rename_track("A", "Z")),
-    "rename_tracks": ("typical",
-                      lambda vf: vf.rename_tracks({"HR": "PULSE", "ART": "ABP"})),
+    "rename_tracks": ("typical", lambda vf: vf.rename_tracks({"HR": "PULSE", "ART": "ABP"})),
     "remove_device": ("typical", lambda vf: vf.remove_device("SNUADC")),
     "remove_device_blank": ("typical", lambda vf: vf.remove_device("")),
     "remove_device_missing": ("typical", lambda vf: vf.remove_device("Missing")),
@@ -108,26 +108,39 @@ EDITS = {
     "del_tracks": ("typical", lambda vf: vf.del_tracks(["ECG_II"])),
     "add_device": ("typical", lambda vf: vf.add_device("Vent", "Servo-U", "COM9")),
     "add_device_replaces": ("typical", lambda vf: vf.add_device("SNUADC", "ADC")),
-    "add_track_numeric": ("typical", lambda vf: vf.add_track("Vent/PEEP", recs("num"),
-                                                             unit="cmH2O", maxdisp=20)),
+    "add_track_numeric": (
+        "typical",
+        lambda vf: vf.add_track("Vent/PEEP", recs("num"), unit="cmH2O", maxdisp=20),
+    ),
     "add_track_string": ("typical", lambda vf: vf.add_track("NOTE", recs("str"))),
-    "add_track_wave": ("typical", lambda vf: vf.add_track("SNUADC/CVP", recs("wave"), srate=4,
-                                                          mindisp=-1)),
+    "add_track_wave": (
+        "typical",
+        lambda vf: vf.add_track("SNUADC/CVP", recs("wave"), srate=4, mindisp=-1),
+    ),
     "add_track_known_colour": ("typical", lambda vf: vf.add_track("Vent/RR", recs("num"))),
-    "add_track_given_colour": ("typical", lambda vf: vf.add_track("Vent/X", recs("num"),
-                                                                  col=0x123456)),
+    "add_track_given_colour": (
+        "typical",
+        lambda vf: vf.add_track("Vent/X", recs("num"), col=0x123456),
+    ),
     "add_track_replaces": ("typical", lambda vf: vf.add_track("Solar8000/HR", recs("num"))),
-    "add_track_after": ("typical", lambda vf: vf.add_track("Solar8000/RR", recs("num"),
-                                                           after="SNUADC/ART")),
-    "add_track_after_without_order": ("track_no_device",
-                                      lambda vf: vf.add_track("Vent/RR", recs("num"),
-                                                              after="HR")),
-    "add_track_after_moves_it": ("typical", lambda vf: vf.add_track("EVENT", recs("str"),
-                                                                    after="Solar8000/HR")),
+    "add_track_after": (
+        "typical",
+        lambda vf: vf.add_track("Solar8000/RR", recs("num"), after="SNUADC/ART"),
+    ),
+    "add_track_after_without_order": (
+        "track_no_device",
+        lambda vf: vf.add_track("Vent/RR", recs("num"), after="HR"),
+    ),
+    "add_track_after_moves_it": (
+        "typical",
+        lambda vf: vf.add_track("EVENT", recs("str"), after="Solar8000/HR"),
+    ),
     "add_track_empty": ("typical", lambda vf: vf.add_track("Vent/X", [])),
     "anonymize": ("typical", lambda vf: vf.anonymize()),
-    "anonymize_datetime": ("typical",
-                           lambda vf: vf.anonymize(datetime.datetime(2020, 5, 5, 12, 30))),
+    "anonymize_datetime": (
+        "typical",
+        lambda vf: vf.anonymize(datetime.datetime(2020, 5, 5, 12, 30)),
+    ),
     "anonymize_timestamp": ("typical", lambda vf: vf.anonymize(1_600_000_000.5)),
     "anonymize_blank_device": ("device_empty_name", lambda vf: vf.anonymize()),
 }
@@ -148,13 +161,17 @@ def test_edit_matches_vitaldb(case):
 
 
 @pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.name)
-@pytest.mark.parametrize("call", [
-    lambda vf: vf.crop(10, -10),
-    lambda vf: vf.rename_device("Intellivue", "IV"),
-    lambda vf: vf.remove_tracks(["HR", "Intellivue/ABP"]),
-    lambda vf: vf.rename_track("ECG_II", "II"),
-    lambda vf: vf.anonymize(),
-], ids=["crop", "rename_device", "remove_tracks", "rename_track", "anonymize"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda vf: vf.crop(10, -10),
+        lambda vf: vf.rename_device("Intellivue", "IV"),
+        lambda vf: vf.remove_tracks(["HR", "Intellivue/ABP"]),
+        lambda vf: vf.rename_track("ECG_II", "II"),
+        lambda vf: vf.anonymize(),
+    ],
+    ids=["crop", "rename_device", "remove_tracks", "rename_track", "anonymize"],
+)
 @pytest.mark.usefixtures("vitaldb")
 def test_edit_real_files_match_vitaldb(path, call):
     ref, ours = reference(path), quiet_read(path, compat="vitaldb")
@@ -165,13 +182,17 @@ def test_edit_real_files_match_vitaldb(path, call):
     check_columns(our_after)
 
 
-@pytest.mark.parametrize("call", [
-    lambda vf: vf.rename_device("SNUADC", "A/B"),
-    lambda vf: vf.rename_device("SNUADC", "SNUADC"),
-    lambda vf: vf.rename_track("HR", "Dev/HR"),
-    lambda vf: vf.add_track("A/B/C", recs("num")),
-    lambda vf: vf.add_track("Vent/X", recs("num"), after="NoSuchTrack"),
-], ids=["device_slash", "device_same", "track_slash", "two_slashes", "after_unknown"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda vf: vf.rename_device("SNUADC", "A/B"),
+        lambda vf: vf.rename_device("SNUADC", "SNUADC"),
+        lambda vf: vf.rename_track("HR", "Dev/HR"),
+        lambda vf: vf.add_track("A/B/C", recs("num")),
+        lambda vf: vf.add_track("Vent/X", recs("num"), after="NoSuchTrack"),
+    ],
+    ids=["device_slash", "device_same", "track_slash", "two_slashes", "after_unknown"],
+)
 @pytest.mark.usefixtures("vitaldb")
 def test_value_errors_as_vitaldb(call):
     gz = FIXTURES["typical"]()
@@ -194,6 +215,7 @@ def test_mapping_must_be_a_dict():
 
 # ---- crop -------------------------------------------------------------------------------
 
+
 def test_crop_keeps_views_of_a_contiguous_run():
     vf = quiet_read(FIXTURES["typical"]())
     ecg = vf.trks["SNUADC/ECG_II"]
@@ -209,8 +231,13 @@ def test_crop_of_scattered_records():
     """Unsorted times keep a scattered subset: copied, offsets rebuilt."""
     vf = vitalproc.VitalFile()
     vf.dtstart, vf.dtend = T0, T0 + 10
-    vf.add_track("D/W", dt=[T0 + 1, T0 + 8, T0 + 2, T0 + 9], samples=np.arange(6, dtype=float),
-                 offsets=[0, 1, 3, 4, 6], srate=1)
+    vf.add_track(
+        "D/W",
+        dt=[T0 + 1, T0 + 8, T0 + 2, T0 + 9],
+        samples=np.arange(6, dtype=float),
+        offsets=[0, 1, 3, 4, 6],
+        srate=1,
+    )
     vf.add_track("D/S", dt=[T0 + 2, T0 + 9, T0 + 3], values=["a", "bb", "ccc"])
     vf.crop(T0, T0 + 5)
     w, s = vf.trks["D/W"], vf.trks["D/S"]
@@ -231,14 +258,17 @@ def test_crop_wave_without_rate_has_instant_records():
     assert trk.dt.tolist() == [T0 + 5]
 
 
-@pytest.mark.parametrize("window, argument", [
-    ((T0 - 100, T0 - 50), "dtfrom..dtend"),
-    ((T0 + 61, T0 + 70), "dtfrom..dtend"),
-    ((T0 + 5, T0 + 2), "dtend"),
-    ((float("nan"), None), "dtfrom"),
-    ((None, float("inf")), "dtend"),
-    (("2023-01-01", None), "dtfrom"),
-])
+@pytest.mark.parametrize(
+    "window, argument",
+    [
+        ((T0 - 100, T0 - 50), "dtfrom..dtend"),
+        ((T0 + 61, T0 + 70), "dtfrom..dtend"),
+        ((T0 + 5, T0 + 2), "dtend"),
+        ((float("nan"), None), "dtfrom"),
+        ((None, float("inf")), "dtend"),
+        (("2023-01-01", None), "dtfrom"),
+    ],
+)
 def test_crop_rejects_a_window_outside_the_file(window, argument):
     vf = quiet_read(FIXTURES["typical"]())  # T0 .. T0+10
     vf.dtend = T0 + 60
@@ -250,12 +280,17 @@ def test_crop_rejects_a_window_outside_the_file(window, argument):
 
 # ---- add_track: the columnar form, bad input --------------------------------------------
 
+
 def test_columnar_add_track_equals_records():
     a, b = vitalproc.VitalFile(), vitalproc.VitalFile()
     rows = recs("wave")
     a.add_track("SNUADC/CVP", rows, srate=4)
-    b.add_track("SNUADC/CVP", dt=[r["dt"] for r in rows],
-                samples=np.stack([r["val"] for r in rows]), srate=4)
+    b.add_track(
+        "SNUADC/CVP",
+        dt=[r["dt"] for r in rows],
+        samples=np.stack([r["val"] for r in rows]),
+        srate=4,
+    )
     a.add_track("Vent/PEEP", recs("num"))
     b.add_track("Vent/PEEP", dt=np.array([T0 + 4.5, T0 + 1]), values=[1.5, -2.25])
     a.add_track("NOTE", recs("str"))
@@ -277,32 +312,35 @@ def test_add_track_stores_the_declared_float32():
     assert wave.samples.dtype == np.float32 and wave.samples.tolist() == [1.0, 2.0, 3.0]
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    ({"recs": [{"t": T0, "val": 1.0}]}, "recs"),
-    ({"recs": [{"dt": T0, "val": None}]}, "recs"),
-    ({"recs": [{"dt": "noon", "val": 1.0}]}, "recs"),
-    ({"recs": [{"dt": T0, "val": np.ones(3)}]}, "recs"),
-    ({"recs": [{"dt": T0, "val": 1.0}], "srate": 100}, r"recs\[0\]"),
-    ({"recs": [{"dt": T0, "val": np.ones((2, 2))}], "srate": 100}, r"recs\[0\]"),
-    ({"recs": [{"dt": T0, "val": "a"}, {"dt": T0, "val": 2}]}, "recs"),
-    ({"recs": [{"dt": T0, "val": 1e300}]}, "recs"),
-    ({"dt": [[T0]], "values": [1.0]}, "dt"),
-    ({"dt": ["x"], "values": [1.0]}, "dt"),
-    ({"dt": [T0, T0 + 1], "values": [1.0]}, "values"),
-    ({"dt": [T0], "values": [[1.0]]}, "values"),
-    ({"dt": [T0], "values": np.array([1 + 2j])}, "values"),
-    ({"dt": [T0], "values": [b"x"]}, "values"),
-    ({"dt": [T0], "values": ["a", "b"]}, "values"),
-    ({"dt": [T0], "samples": np.ones((1, 4))}, "samples"),
-    ({"dt": [T0], "values": [1.0], "srate": 100}, "samples"),
-    ({"dt": [T0, T0 + 1], "samples": np.ones((3, 4)), "srate": 100}, "samples"),
-    ({"dt": [T0], "samples": np.ones(4), "offsets": [0, 3], "srate": 100}, "offsets"),
-    ({"dt": [T0], "samples": np.ones(4), "offsets": [0.0, 4.0], "srate": 100}, "offsets"),
-    ({"dt": [T0, T0], "samples": np.ones(4), "offsets": [0, 3, 2], "srate": 100}, "offsets"),
-    ({"dt": [T0], "samples": np.array(["a"]), "srate": 100}, "samples"),
-    ({"recs": [{"dt": T0, "val": 1.0}], "dt": [T0], "values": [1.0]}, "recs"),
-    ({}, "recs"),
-])
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"recs": [{"t": T0, "val": 1.0}]}, "recs"),
+        ({"recs": [{"dt": T0, "val": None}]}, "recs"),
+        ({"recs": [{"dt": "noon", "val": 1.0}]}, "recs"),
+        ({"recs": [{"dt": T0, "val": np.ones(3)}]}, "recs"),
+        ({"recs": [{"dt": T0, "val": 1.0}], "srate": 100}, r"recs\[0\]"),
+        ({"recs": [{"dt": T0, "val": np.ones((2, 2))}], "srate": 100}, r"recs\[0\]"),
+        ({"recs": [{"dt": T0, "val": "a"}, {"dt": T0, "val": 2}]}, "recs"),
+        ({"recs": [{"dt": T0, "val": 1e300}]}, "recs"),
+        ({"dt": [[T0]], "values": [1.0]}, "dt"),
+        ({"dt": ["x"], "values": [1.0]}, "dt"),
+        ({"dt": [T0, T0 + 1], "values": [1.0]}, "values"),
+        ({"dt": [T0], "values": [[1.0]]}, "values"),
+        ({"dt": [T0], "values": np.array([1 + 2j])}, "values"),
+        ({"dt": [T0], "values": [b"x"]}, "values"),
+        ({"dt": [T0], "values": ["a", "b"]}, "values"),
+        ({"dt": [T0], "samples": np.ones((1, 4))}, "samples"),
+        ({"dt": [T0], "values": [1.0], "srate": 100}, "samples"),
+        ({"dt": [T0, T0 + 1], "samples": np.ones((3, 4)), "srate": 100}, "samples"),
+        ({"dt": [T0], "samples": np.ones(4), "offsets": [0, 3], "srate": 100}, "offsets"),
+        ({"dt": [T0], "samples": np.ones(4), "offsets": [0.0, 4.0], "srate": 100}, "offsets"),
+        ({"dt": [T0, T0], "samples": np.ones(4), "offsets": [0, 3, 2], "srate": 100}, "offsets"),
+        ({"dt": [T0], "samples": np.array(["a"]), "srate": 100}, "samples"),
+        ({"recs": [{"dt": T0, "val": 1.0}], "dt": [T0], "values": [1.0]}, "recs"),
+        ({}, "recs"),
+    ],
+)
 def test_add_track_rejects_bad_data(kwargs, argument):
     vf = quiet_read(FIXTURES["typical"]())
     tracks = list(vf.trks)
@@ -312,6 +350,7 @@ def test_add_track_rejects_bad_data(kwargs, argument):
 
 
 # ---- anonymize, find_track ----------------------------------------------------------------
+
 
 def test_anonymize_copies_and_drops_raw_packets():
     vf = quiet_read(FIXTURES["raw_packets"]())
@@ -336,6 +375,7 @@ def test_find_track_takes_the_first_suffix_match():
 
 # ---- lists of paths -----------------------------------------------------------------------
 
+
 def part_file(start, devices, tracks, order=None, seconds=3):
     """A file starting at ``start``: ``tracks`` = [(tid, type, fmt, name, did), ...], one
     record per track per second for ``seconds`` s."""
@@ -358,15 +398,20 @@ def part_file(start, devices, tracks, order=None, seconds=3):
 
 
 PARTS = {
-    "first": part_file(T0, [(1, "SNUADC"), (2, "Solar8000")],
-                       [(1, WAVE, I16, "ECG", 1), (2, NUM, F32, "HR", 2),
-                        (3, STR, F32, "EVENT", 0)], order=[2, 1]),
-    "second": part_file(T0 + 10, [(5, "Solar8000"), (6, "BIS")],
-                        [(1, NUM, F32, "BIS", 6), (2, NUM, F32, "HR", 5),
-                         (3, WAVE, I16, "ECG", 0)], order=[1, 2, 3]),
+    "first": part_file(
+        T0,
+        [(1, "SNUADC"), (2, "Solar8000")],
+        [(1, WAVE, I16, "ECG", 1), (2, NUM, F32, "HR", 2), (3, STR, F32, "EVENT", 0)],
+        order=[2, 1],
+    ),
+    "second": part_file(
+        T0 + 10,
+        [(5, "Solar8000"), (6, "BIS")],
+        [(1, NUM, F32, "BIS", 6), (2, NUM, F32, "HR", 5), (3, WAVE, I16, "ECG", 0)],
+        order=[1, 2, 3],
+    ),
     "earlier": part_file(T0 - 20, [(1, "SNUADC")], [(1, WAVE, I16, "ECG", 1)], order=[1]),
-    "eight_days_later": part_file(T0 + 8 * 86400, [(1, "SNUADC")],
-                                  [(1, WAVE, I16, "ECG", 1)]),
+    "eight_days_later": part_file(T0 + 8 * 86400, [(1, "SNUADC")], [(1, WAVE, I16, "ECG", 1)]),
     "no_start": part_file(0.0, [(1, "Other")], [(1, NUM, F32, "X", 1)], seconds=0),
 }
 
@@ -380,14 +425,18 @@ def write_parts(tmp_path, names):
     return paths
 
 
-@pytest.mark.parametrize("names", [
-    ["first", "second"],
-    ["second", "first", "earlier"],
-    ["no_start", "first", "second"],
-    ["first", "no_start"],
-    ["first"],
-    [],
-], ids=lambda names: "+".join(names) or "none")
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["first", "second"],
+        ["second", "first", "earlier"],
+        ["no_start", "first", "second"],
+        ["first", "no_start"],
+        ["first"],
+        [],
+    ],
+    ids=lambda names: "+".join(names) or "none",
+)
 @pytest.mark.usefixtures("vitaldb")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -440,8 +489,9 @@ def test_list_of_paths_concatenates_in_file_order(tmp_path):
 
 def test_list_of_paths_with_other_track_types_or_formats(tmp_path):
     """vitaldb appends whatever records come; a column holds one type and one dtype."""
-    other = part_file(T0 + 10, [(1, "Solar8000")],
-                      [(1, STR, F32, "HR", 1), (2, NUM, I16, "SPO2", 1)])
+    other = part_file(
+        T0 + 10, [(1, "Solar8000")], [(1, STR, F32, "HR", 1), (2, NUM, I16, "SPO2", 1)]
+    )
     first = part_file(T0, [(1, "Solar8000")], [(1, NUM, F32, "HR", 1), (2, NUM, F32, "SPO2", 1)])
     paths = []
     for i, gz in enumerate((first, other)):
@@ -459,6 +509,7 @@ def test_list_of_paths_with_other_track_types_or_formats(tmp_path):
 
 
 # ---- Track.to_numpy -------------------------------------------------------------------------
+
 
 def test_track_to_numpy():
     b = VitalBuilder().header(dgmt=-540, dtstart=T0, dtend=T0 + 10, packed=1)

@@ -5,21 +5,22 @@ buffers are the model's (asserted by address): the samples, offsets, times, floa
 values and valid UTF-8 texts. ``tests/test_formats.py`` reads the same table back from
 the Parquet and Arrow IPC writers with ``check_long_table``.
 """
+
 from __future__ import annotations
 
 import functools
 
 import numpy as np
 import pytest
-from conftest import REAL_FILES, read_source
-from fixtures_catalog import FIXTURES, T0
-from vitalbytes import F32, I16, NUM, STR, U16, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
-from vitalproc.ops import frames
+from conftest import REAL_FILES, read_source
 from vitalproc._constants import FMT_DTYPE
+from vitalproc.ops import frames
 from vitalproc.ops import selection as _base
-from vitalproc.writers import arrow as arrow_writer
+
+from fixtures_catalog import FIXTURES, T0
+from vitalbytes import F32, I16, NUM, STR, U16, WAVE, VitalBuilder, gzip_bytes
 
 FIXED_COLUMNS = ["device", "track", "type", "unit", "dt", "value", "text"]
 KIND_COLUMN = {1: "samples", 2: "value", 5: "text"}
@@ -56,7 +57,7 @@ def check_long_table(table, vf, physical=False, names=None) -> None:
     assert table.column_names == columns
     meta = frames.metadata(table)
     assert meta["version"] == frames.VERSION
-    assert meta["samples_columns"] == columns[len(FIXED_COLUMNS):]
+    assert meta["samples_columns"] == columns[len(FIXED_COLUMNS) :]
     assert list(meta["tracks"]) == names
     at = 0
     for name in names:
@@ -71,14 +72,15 @@ def check_long_table(table, vf, physical=False, names=None) -> None:
         assert rows.column("device").unique().to_pylist() == [trk.dname]
         assert rows.column("unit").unique().to_pylist() == [trk.unit]
         assert rows.column("type").unique().to_pylist() == [
-            {1: "wave", 2: "numeric", 5: "string"}[trk.type]]
+            {1: "wave", 2: "numeric", 5: "string"}[trk.type]
+        ]
         assert rows.column("dt").to_numpy().tobytes() == trk.dt.tobytes()
         # Float formats hold physical values already: raw, their NaN payloads kept.
         physical_units = physical and trk.fmt > 2
         own = KIND_COLUMN[trk.type]
         if own == "samples":
             own = f"samples_{column_dtype(trk, physical).name}"
-        for column in columns[len(FIXED_COLUMNS) - 2:]:
+        for column in columns[len(FIXED_COLUMNS) - 2 :]:
             assert rows.column(column).null_count == (0 if column == own else n), column
         if trk.type == 2:
             with np.errstate(invalid="ignore"):  # signalling NaNs widened
@@ -90,12 +92,11 @@ def check_long_table(table, vf, physical=False, names=None) -> None:
             dtype = column_dtype(trk, physical)
             waves = rows.column(own).combine_chunks()
             assert waves.type == pa.large_list(pa.from_numpy_dtype(dtype))
-            np.testing.assert_array_equal(np.diff(waves.offsets.to_numpy()),
-                                          np.diff(trk.offsets))
+            np.testing.assert_array_equal(np.diff(waves.offsets.to_numpy()), np.diff(trk.offsets))
             got = waves.flatten().to_numpy(zero_copy_only=False)
             assert got.dtype == dtype
             with np.errstate(invalid="ignore"):  # signalling NaNs widened
-                want = trk.to_numpy(physical_units)[trk.offsets[0]:trk.offsets[-1]]
+                want = trk.to_numpy(physical_units)[trk.offsets[0] : trk.offsets[-1]]
             assert got.tobytes() == want.astype(dtype, copy=False).tobytes()
     assert at == table.num_rows
 
@@ -131,6 +132,7 @@ def is_utf8(trk) -> bool:
 
 # -- every kind of file -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("source", [p.name for p in REAL_FILES] + list(READABLE))
 def test_values_dtypes_and_buffers(source):
     vf = load(source)
@@ -156,11 +158,13 @@ def test_physical(source):
 def test_every_dtype_keeps_its_column():
     vf = load("wave_all_fmts")
     table = vf.to_arrow()
-    assert table.column_names[len(FIXED_COLUMNS):] == [f"samples_{d}" for d in FMT_ORDER]
+    assert table.column_names[len(FIXED_COLUMNS) :] == [f"samples_{d}" for d in FMT_ORDER]
     assert [str(table.schema.field(f"samples_{d}").type) for d in ("int8", "float64")] == [
-        "large_list<item: int8>", "large_list<item: double>"]
+        "large_list<item: int8>",
+        "large_list<item: double>",
+    ]
     physical = vf.to_arrow(physical=True)  # integer waves become float64; floats stay
-    assert physical.column_names[len(FIXED_COLUMNS):] == ["samples_float32", "samples_float64"]
+    assert physical.column_names[len(FIXED_COLUMNS) :] == ["samples_float32", "samples_float64"]
 
 
 def test_one_dtype_and_none():
@@ -182,7 +186,7 @@ def test_corpus_or_1h(corpus, tmp_path):
     check_long_table(table, vf)
     assert_zero_copy(table, vf)
     # The streaming writer cuts long waves into several batches: rebased offsets.
-    arrow_writer.write(vf, tmp_path / "or.arrow")
+    vitalproc.export(vf, tmp_path / "or.arrow", "arrow")
     with pa.memory_map(str(tmp_path / "or.arrow")) as source:
         reader = pa.ipc.open_file(source)
         assert reader.num_record_batches > len(vf.trks)
@@ -190,6 +194,7 @@ def test_corpus_or_1h(corpus, tmp_path):
 
 
 # -- empty tracks, strings, selection ---------------------------------------------------------
+
 
 def empty_tracks_file() -> bytes:
     """Tracks with no records of each kind, a wave record with no samples, and data."""
@@ -241,10 +246,15 @@ def test_selection():
     assert picked.column_names == FIXED_COLUMNS + ["samples_int16", "samples_uint16"]
     assert_zero_copy(picked, vf)
     assert frames.metadata(vf.to_arrow("W_U8,W_F32"))["samples_columns"] == [
-        "samples_float32", "samples_uint8"]
+        "samples_float32",
+        "samples_uint8",
+    ]
     assert list(frames.metadata(vf.to_arrow("SNUADC/*"))["tracks"]) == list(vf.trks)
     assert list(frames.metadata(vf.to_arrow("W_?32"))["tracks"]) == [
-        "SNUADC/W_F32", "SNUADC/W_I32", "SNUADC/W_U32"]
+        "SNUADC/W_F32",
+        "SNUADC/W_I32",
+        "SNUADC/W_U32",
+    ]
     nothing = vf.to_arrow(["Nope"])
     assert nothing.num_rows == 0 and nothing.column_names == FIXED_COLUMNS
 
@@ -256,8 +266,11 @@ def test_batches_equal_the_table():
     vf = load(REAL_FILES[0].name)
     long_table = frames.LongTable(_base.plan(vf))
     parts = long_table.plan.parts
-    batches = [long_table.batch(i, a, b) for i, p in enumerate(parts)
-               for a, b in p.ranges(samples=100, records=7)]
+    batches = [
+        long_table.batch(i, a, b)
+        for i, p in enumerate(parts)
+        for a, b in p.ranges(samples=100, records=7)
+    ]
     assert len(batches) > 2 * len(parts)
     check_long_table(pa.Table.from_batches(batches, schema=long_table.schema), vf)
 
@@ -269,16 +282,20 @@ def test_duckdb_on_the_table():
     vf = load("wave_all_fmts")
     con = duckdb.connect()
     con.register("long", vf.to_arrow("W_F32,W_U16"))
-    lengths = con.sql("SELECT track::VARCHAR, sum(len(coalesce(samples_float32, "
-                         "samples_uint16::FLOAT[]))) FROM long WHERE type = 'wave' "
-                         "GROUP BY 1 ORDER BY 1").fetchall()
+    lengths = con.sql(
+        "SELECT track::VARCHAR, sum(len(coalesce(samples_float32, "
+        "samples_uint16::FLOAT[]))) FROM long WHERE type = 'wave' "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     assert lengths == [(n, len(vf.trks[n].samples)) for n in ("SNUADC/W_F32", "SNUADC/W_U16")]
-    unnested = con.sql("SELECT unnest(samples_uint16) FROM long "
-                       "WHERE track = 'SNUADC/W_U16'").fetchall()
+    unnested = con.sql(
+        "SELECT unnest(samples_uint16) FROM long WHERE track = 'SNUADC/W_U16'"
+    ).fetchall()
     assert [v for (v,) in unnested] == vf.trks["SNUADC/W_U16"].samples.tolist()
 
 
 # -- polars -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("source", ["wave_all_fmts", REAL_FILES[0].name, "string_values"])
 def test_to_polars(source):
@@ -289,9 +306,16 @@ def test_to_polars(source):
     table = vf.to_arrow()
     assert frame.columns == table.column_names
     assert frame.schema["track"] == pl.Categorical
-    dtypes = {"float32": pl.Float32, "float64": pl.Float64, "int8": pl.Int8,
-              "uint8": pl.UInt8, "int16": pl.Int16, "uint16": pl.UInt16, "int32": pl.Int32,
-              "uint32": pl.UInt32}
+    dtypes = {
+        "float32": pl.Float32,
+        "float64": pl.Float64,
+        "int8": pl.Int8,
+        "uint8": pl.UInt8,
+        "int16": pl.Int16,
+        "uint16": pl.UInt16,
+        "int32": pl.Int32,
+        "uint32": pl.UInt32,
+    }
     for column in frames.metadata(table)["samples_columns"]:
         assert frame.schema[column] == pl.List(dtypes[column.removeprefix("samples_")])
     # polars keeps no schema metadata: the table's is put back to check the rows.
@@ -301,10 +325,12 @@ def test_to_polars(source):
     for trk in vf.trks.values():
         if trk.type == 1 and len(trk.data):
             column = frame[f"samples_{trk.data.dtype.name}"]
-            assert trk.data.ctypes.data in {c.to_arrow().values.buffers()[1].address
-                                            for c in column.get_chunks()}
+            assert trk.data.ctypes.data in {
+                c.to_arrow().values.buffers()[1].address for c in column.get_chunks()
+            }
     assert {c.to_arrow().buffers()[1].address for c in frame["dt"].get_chunks()} >= {
-        t.dt.ctypes.data for t in vf.trks.values() if len(t)}
+        t.dt.ctypes.data for t in vf.trks.values() if len(t)
+    }
 
 
 def test_track_metadata_table():
@@ -313,4 +339,5 @@ def test_track_metadata_table():
     assert table.column("name").to_pylist() == list(vf.trks)
     assert table.column("records_count").to_pylist() == [len(t) for t in vf.trks.values()]
     assert table.column("dtype").to_pylist() == [
-        "string" if t.type == 5 else t.data.dtype.name for t in vf.trks.values()]
+        "string" if t.type == 5 else t.data.dtype.name for t in vf.trks.values()
+    ]

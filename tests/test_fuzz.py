@@ -7,17 +7,18 @@ is well formed, every warning names its offset, strict mode raises exactly where
 default read warns, the streaming and whole-file paths agree, a selection loses nothing.
 The findings of the long atheris runs (``tests/data/fuzz/``) are replayed the same way.
 """
+
 from __future__ import annotations
 
 import pathlib
 import sys
 
 import pytest
-from conftest import REPO
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import vitalproc
+from conftest import REPO
 
 sys.path.insert(0, str(REPO))  # the fuzz package (a development tool beside src/)
 from fuzz import contract
@@ -49,18 +50,23 @@ def mutants(draw) -> tuple[str, str, bytes, int]:
         if op == "flip":
             data[pos] ^= 1 << draw(st.integers(0, 7))
         elif op == "lie":
-            data[pos:pos + 4] = draw(st.sampled_from(LIES)).to_bytes(4, "little")
+            data[pos : pos + 4] = draw(st.sampled_from(LIES)).to_bytes(4, "little")
         elif op == "insert":
             data[pos:pos] = draw(st.binary(min_size=1, max_size=16))
         elif op == "delete":
-            del data[pos:pos + draw(st.integers(1, 64))]
+            del data[pos : pos + draw(st.integers(1, 64))]
         else:
             del data[pos:]
     return name, kind, bytes(data), draw(st.integers(0, 255))
 
 
-@settings(derandomize=True, database=None, max_examples=1500, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    derandomize=True,
+    database=None,
+    max_examples=1500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(mutants())
 def test_mutated_files_keep_the_contract(case):
     name, kind, data, flags = case

@@ -1,5 +1,6 @@
 """The compiled cell writes of the object time grid (``_grid.pyx``) against numpy doing
 the same stores, and their reference counting (a miscount is a crash later, not now)."""
+
 from __future__ import annotations
 
 import gc
@@ -56,10 +57,16 @@ def test_put_floats_stores_what_numpy_stores(data):
     n = data.draw(st.integers(1, 60))
     count = data.draw(st.integers(0, n))
     # float32 bit patterns: repeats (the cache), NaNs with payloads, infinities, -0.0
-    bits = data.draw(st.lists(st.one_of(st.integers(0, 2**32 - 1),
-                                        st.sampled_from([0, 0x80000000, 0x7F800000,
-                                                         0x7FC00001, 0xFF800001, 0x3F800000])),
-                              min_size=count, max_size=count))
+    bits = data.draw(
+        st.lists(
+            st.one_of(
+                st.integers(0, 2**32 - 1),
+                st.sampled_from([0, 0x80000000, 0x7F800000, 0x7FC00001, 0xFF800001, 0x3F800000]),
+            ),
+            min_size=count,
+            max_size=count,
+        )
+    )
     values = np.array(bits, np.uint32).view(np.float32)
     dense = data.draw(st.booleans())
     if dense:
@@ -69,8 +76,9 @@ def test_put_floats_stores_what_numpy_stores(data):
         rows = np.array(data.draw(st.permutations(range(n)))[:count], np.int64)
     held = None
     if data.draw(st.booleans()):
-        held = np.array(data.draw(st.lists(st.integers(-1, 5), min_size=count,
-                                           max_size=count)), np.int64)
+        held = np.array(
+            data.draw(st.lists(st.integers(-1, 5), min_size=count, max_size=count)), np.int64
+        )
     keys = None
     if data.draw(st.booleans()) and count:
         # equal keys must mean equal values: key each distinct pattern
@@ -90,8 +98,7 @@ def test_put_floats_shares_equal_values_and_keeps_references_straight():
     assert out[100] is out[102]  # one float per distinct value
     assert refs(out[100]) == 400 + 2  # its cells, the subscript's result, refs' argument
     assert refs(nan) == before + 200
-    _grid.put_floats(out, 0, None, np.zeros(1000, np.float32),
-                     keys=np.zeros(1000, np.uint16))
+    _grid.put_floats(out, 0, None, np.zeros(1000, np.float32), keys=np.zeros(1000, np.uint16))
     assert refs(nan) == before and all(x == 0.0 for x in out)
     del out
     gc.collect()
@@ -132,8 +139,7 @@ def find_reference(positions, start, first, count):
 @given(st.data())
 def test_find_samples_is_the_run_holding_each_position(data):
     # disjoint runs in order, some empty, with gaps; positions sorted, with repeats
-    lengths = data.draw(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 4)),
-                                 max_size=12))
+    lengths = data.draw(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 4)), max_size=12))
     start, count, at = [], [], data.draw(st.integers(-3, 3))
     for gap, length in lengths:
         at += gap
@@ -143,16 +149,23 @@ def test_find_samples_is_the_run_holding_each_position(data):
     start = np.array(start, np.int64)
     count = np.array(count, np.int64)
     first = (np.cumsum(count) - count + data.draw(st.integers(0, 5))).astype(np.int64)
-    positions = np.sort(np.array(data.draw(st.lists(st.integers(-5, at + 5), max_size=40)),
-                                 np.int64))
-    assert np.array_equal(_grid.find_samples(positions, start, first, count),
-                          find_reference(positions, start, first, count))
+    positions = np.sort(
+        np.array(data.draw(st.lists(st.integers(-5, at + 5), max_size=40)), np.int64)
+    )
+    assert np.array_equal(
+        _grid.find_samples(positions, start, first, count),
+        find_reference(positions, start, first, count),
+    )
 
 
 def test_find_samples_checks_its_runs():
     with pytest.raises(ValueError):
-        _grid.find_samples(np.zeros(2, np.int64), np.zeros(2, np.int64),
-                           np.zeros(1, np.int64), np.zeros(2, np.int64))
+        _grid.find_samples(
+            np.zeros(2, np.int64),
+            np.zeros(2, np.int64),
+            np.zeros(1, np.int64),
+            np.zeros(2, np.int64),
+        )
 
 
 def test_copy_runs_places_each_run_and_refuses_runs_outside():
@@ -162,7 +175,7 @@ def test_copy_runs_places_each_run_and_refuses_runs_outside():
     _grid.copy_runs(dst, src, at, first, count)
     expect = np.full(12, np.nan, np.float32)
     for a, f, c in zip(at, first, count):
-        expect[a:a + c] = src[f:f + c]
+        expect[a : a + c] = src[f : f + c]
     assert expect.tobytes() == dst.tobytes()
     for bad in ([0, 5, 12], [-1, 5, 11]):
         with pytest.raises(IndexError):

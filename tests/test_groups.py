@@ -3,6 +3,7 @@
 The survey and the partial reads must see exactly what a full read holds, whatever the
 file's faults, and a grouped export must write the same bytes as a single-read one.
 """
+
 from __future__ import annotations
 
 import io
@@ -11,17 +12,18 @@ import subprocess
 import sys
 import warnings
 
-import fixtures_catalog
 import numpy as np
 import pytest
-from conftest import REAL_FILES
 
 import vitalproc
+from conftest import REAL_FILES
 from vitalproc.errors import VitalError, VitalWarning
 from vitalproc.io.reader import read_only, survey
-from vitalproc.writers import registry
 from vitalproc.ops.selection import Selection, plan
+from vitalproc.writers import registry
 from vitalproc.writers._groups import estimated_size, grouped_plan, needs_groups
+
+import fixtures_catalog
 
 FIXTURES = sorted(fixtures_catalog.FIXTURES)
 
@@ -60,9 +62,11 @@ def test_survey_sees_what_a_full_read_holds(name, compat):
         assert len(vf.trks[dtname]) == 0 and len(vf.trks[dtname].data) == 0
         if trk.offsets is not None:
             assert found.nval[dtname] == len(trk.data)
-        assert found.nbytes(dtname) == (trk.dt.nbytes + trk.data.nbytes
-                                        + (trk.offsets.nbytes - 8 if trk.offsets is not None
-                                           else 0)), dtname
+        assert found.nbytes(dtname) == (
+            trk.dt.nbytes
+            + trk.data.nbytes
+            + (trk.offsets.nbytes - 8 if trk.offsets is not None else 0)
+        ), dtname
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -93,9 +97,16 @@ def _write(fmt: str, plan_) -> bytes:
 
 
 GROUPED_SOURCES = [p.name for p in REAL_FILES] + [
-    "wave_all_fmts", "numeric_all_fmts", "string_values", "device_redeclared",
-    "tid_reused", "track_no_device", "redeclared_gain", "redeclared_interleaved",
-    "redeclared_new_rate_type"]
+    "wave_all_fmts",
+    "numeric_all_fmts",
+    "string_values",
+    "device_redeclared",
+    "tid_reused",
+    "track_no_device",
+    "redeclared_gain",
+    "redeclared_interleaved",
+    "redeclared_new_rate_type",
+]
 
 
 def _source(name: str, tmp_path):
@@ -152,8 +163,9 @@ def test_groups_respect_the_budget_and_the_file_order():
     assert parts.reads == len(groups)
 
 
-@pytest.mark.parametrize("name", ["wave_nsamp_mismatch", "zero_length_packet",
-                                  "redeclared_new_fmt", "record_over_1mb"])
+@pytest.mark.parametrize(
+    "name", ["wave_nsamp_mismatch", "zero_length_packet", "redeclared_new_fmt", "record_over_1mb"]
+)
 def test_a_grouped_export_warns_once(name, tmp_path):
     path = tmp_path / f"{name}.vital"
     path.write_bytes(fixtures_catalog.FIXTURES[name]())
@@ -188,9 +200,22 @@ def test_a_converted_case_is_exported_whole(tmp_path):
     case = next((tmp_path / "ds").glob("[!_]*.parquet"))
     assert estimated_size(str(case)) is None and not needs_groups(str(case), 1)
     out = tmp_path / "case.json"
-    run = subprocess.run([sys.executable, "-m", "vitalproc", "export", str(case), "-o",
-                          str(out), "--max-memory", "1"], capture_output=True, text=True,
-                         check=False)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vitalproc",
+            "export",
+            str(case),
+            "-o",
+            str(out),
+            "--max-memory",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     tracks = json.loads(out.read_text())["tracks"]
     assert set(tracks) == set(vitalproc.read(str(case)).trks)
@@ -202,9 +227,23 @@ def test_cli_grouped_export_of_a_big_recording_is_identical(corpus, tmp_path):
     outs = []
     for budget in ("0", "10"):
         out = tmp_path / f"or_{budget}.msgpack"
-        run = subprocess.run([sys.executable, "-m", "vitalproc", "export", src, "-o", str(out),
-                              "--max-memory", budget, "--verbose"],
-                             capture_output=True, text=True, check=False)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vitalproc",
+                "export",
+                src,
+                "-o",
+                str(out),
+                "--max-memory",
+                budget,
+                "--verbose",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert run.returncode == 0, run.stderr
         outs.append(out.read_bytes())
         grouped = "groups of at most 10 MB" in run.stderr

@@ -1,4 +1,5 @@
 """Defective inputs: each gives a clear error, or the data before the fault plus a warning."""
+
 from __future__ import annotations
 
 import gzip
@@ -7,12 +8,13 @@ import warnings
 import zlib
 
 import pytest
-from conftest import REAL_FILES, reference
-from parity import differences, same_value
-from vitalbytes import F32, NUM, REC, VitalBuilder, gzip_bytes, u16, u32
 
 import vitalproc
+from conftest import REAL_FILES, reference
 from vitalproc import VitalFormatError, VitalWarning
+
+from parity import differences, same_value
+from vitalbytes import F32, NUM, REC, VitalBuilder, gzip_bytes, u16, u32
 
 GOOD = REAL_FILES[0].read_bytes()
 T0 = 1_700_000_000.0
@@ -33,10 +35,18 @@ REJECTED = [
     ("text file", b"hello world\n" * 10, VitalFormatError, "not a gzip"),
     ("gzip, not VITA", gzip.compress(b"PK\x03\x04" + bytes(100)), VitalFormatError, "VITA"),
     ("gzip of nothing", gzip.compress(b""), VitalFormatError, "VITA"),
-    ("cut inside the header", gzip.compress(b"VITA\x03\x00\x00\x00\x1a\x00\xc4\xff"),
-     VitalFormatError, "header"),
-    ("header of 65535 bytes, file shorter",
-     gzip.compress(b"VITA\x03\x00\x00\x00\xff\xff" + bytes(100)), VitalFormatError, "header"),
+    (
+        "cut inside the header",
+        gzip.compress(b"VITA\x03\x00\x00\x00\x1a\x00\xc4\xff"),
+        VitalFormatError,
+        "header",
+    ),
+    (
+        "header of 65535 bytes, file shorter",
+        gzip.compress(b"VITA\x03\x00\x00\x00\xff\xff" + bytes(100)),
+        VitalFormatError,
+        "header",
+    ),
     ("gzip header only", GOOD[:10], VitalFormatError, "header"),
 ]
 
@@ -83,11 +93,11 @@ def _corrupt_mid_stream(gz: bytes) -> tuple[bytes, int]:
     Returns (bytes, first overwritten byte, byte where zlib reports the fault)."""
     for start in range(len(gz) // 3, 2 * len(gz) // 3, 61):
         bad = bytearray(gz)
-        bad[start:start + 64] = b"\xaa" * 64
+        bad[start : start + 64] = b"\xaa" * 64
         d = zlib.decompressobj(wbits=31)
         try:
             for i in range(len(bad)):
-                d.decompress(bytes(bad[i:i + 1]))
+                d.decompress(bytes(bad[i : i + 1]))
         except zlib.error:
             if i < len(gz) - 100:
                 return bytes(bad), start, i
@@ -132,9 +142,11 @@ def test_crc_mismatch_keeps_everything():
 
 
 def differences_of_prefix(short, long):
-    return [i for i, (a, b) in enumerate(zip(short, long))
-            if not (same_value(a["dt"], b["dt"]) and same_value(a["val"], b["val"]))] + (
-        ["missing"] if len(long) < len(short) else [])
+    return [
+        i
+        for i, (a, b) in enumerate(zip(short, long))
+        if not (same_value(a["dt"], b["dt"]) and same_value(a["val"], b["val"]))
+    ] + (["missing"] if len(long) < len(short) else [])
 
 
 def _with_lying_length(length: int) -> bytes:
@@ -179,7 +191,7 @@ def test_trailing_garbage_and_truncation_keep_data():
     with pytest.warns(VitalWarning, match="not a gzip member"):
         vf = vitalproc.read(GOOD + b"garbage!")
     assert differences(full, vf) == []
-    cut = GOOD[:len(GOOD) * 3 // 4]
+    cut = GOOD[: len(GOOD) * 3 // 4]
     with pytest.warns(VitalWarning, match="cut short") as caught:
         vf = vitalproc.read(cut)
     assert differences(reference(cut), vf) == []
@@ -200,11 +212,12 @@ def test_unknown_and_odd_packets_are_skipped():
 
 
 def test_strict_raises_at_the_first_fault():
-    cut = GOOD[:len(GOOD) // 2]
+    cut = GOOD[: len(GOOD) // 2]
     with pytest.raises(VitalFormatError, match="cut short") as err:
         vitalproc.read(cut, strict=True)
     assert err.value.where == "compressed" and err.value.offset > 0
     from fixtures_catalog import FIXTURES
+
     with pytest.raises(VitalFormatError, match="1,000,000"):
         vitalproc.read(FIXTURES["record_over_1mb"](), strict=True)
     assert vitalproc.read(GOOD, strict=True).warnings == []
@@ -245,8 +258,11 @@ def test_lying_trailer_size_is_not_allocated(monkeypatch):
     bad[-4:] = struct.pack("<I", 0xFFFFFFFF)
     called = []
     real = vitalproc.io._inflate._libdeflate.gzip_decompress
-    monkeypatch.setattr(vitalproc.io._inflate._libdeflate, "gzip_decompress",
-                        lambda data: called.append(1) or real(data))
+    monkeypatch.setattr(
+        vitalproc.io._inflate._libdeflate,
+        "gzip_decompress",
+        lambda data: called.append(1) or real(data),
+    )
     with pytest.warns(VitalWarning, match="check"):
         vf = vitalproc.read(bytes(bad))
     assert not called and sum(map(len, vf.trks.values())) > 0

@@ -1,5 +1,6 @@
 """Default reads lose no record: every file's records, counted by an independent walk of
 its packets (``packet_count.py``), are all in ``vitalproc.read``'s tracks."""
+
 from __future__ import annotations
 
 import re
@@ -8,13 +9,14 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import REAL_FILES
-from fixtures_catalog import FIXTURES
-from packet_count import count_records
-from test_parity import REJECTED
 
 import vitalproc
+from conftest import REAL_FILES
+from packet_count import count_records
+from test_parity import REJECTED
 from vitalproc.synth import shapes
+
+from fixtures_catalog import FIXTURES
 
 
 def held(vf: vitalproc.VitalFile) -> Counter:
@@ -47,6 +49,7 @@ def test_real_files(path):
 
 # ---- recordings shaped as real ones ------------------------------------------------------
 
+
 def _reconnecting_or(minutes: int = 10):
     """An operating-room recording whose ADC is recalibrated: ECG (500 Hz, I16) declared
     five times with other gains and offsets, PLETH (U16) twice, 34 numerics re-declared
@@ -73,8 +76,16 @@ def _reconnecting_or(minutes: int = 10):
         t = T0 + s
         if s in recal:  # the ADC recalibrated: a new declaration under a new id
             ecg = next(tid)
-            b.track(ecg, WAVE, I16, "ECG", srate=500.0, gain=0.002 * (1 + s % 7),
-                    offset=float(s % 3), did=1)
+            b.track(
+                ecg,
+                WAVE,
+                I16,
+                "ECG",
+                srate=500.0,
+                gain=0.002 * (1 + s % 7),
+                offset=float(s % 3),
+                did=1,
+            )
             if s == min(recal):
                 pleth = next(tid)
                 b.track(pleth, WAVE, U16, "PLETH", srate=100.0, gain=0.02, did=2)
@@ -84,7 +95,7 @@ def _reconnecting_or(minutes: int = 10):
         b.wave(ecg, t, rng.integers(-2000, 2000, 500).tolist())
         b.wave(pleth, t, rng.integers(0, 4000, 100).tolist())
         if s % 10 == 0:
-            for name, t_ in nums.items():
+            for t_ in nums.values():
                 b.number(t_, t, int(rng.integers(0, 200)))
             b.string(note, t, f"note {s}")
         if s < 60 and s % 7 == 0:
@@ -112,8 +123,9 @@ def test_a_recording_recalibrated_mid_case(reconnecting_or):
     assert [(s.stop - s.start, s.fmt) for s in ecg.segments] == [(120, 5)] * 5
     # the last declaration's records, in physical units, as vitaldb reads them
     last = compat.trks["SNUADC/ECG"]
-    np.testing.assert_allclose(ecg.data[-len(last.data):],
-                               last.data * last.gain + last.offset, rtol=1e-12)
+    np.testing.assert_allclose(
+        ecg.data[-len(last.data) :], last.data * last.gain + last.offset, rtol=1e-12
+    )
 
 
 def test_its_packed_copy_and_a_cut_stream(reconnecting_or, tmp_path):
@@ -128,6 +140,7 @@ def test_its_packed_copy_and_a_cut_stream(reconnecting_or, tmp_path):
 
 
 # ---- the generator's shapes ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", shapes.names())
 def test_generated_shapes(name):
@@ -144,6 +157,6 @@ def test_the_generated_redeclared_shape_keeps_every_record_in_physical_units():
     assert ecg.segments is not None and len(ecg) > len(compat.trks["SNUADC/ECG_II"])
     values = ecg.to_numpy(physical=True)
     # every declaration's samples are the same ECG in mV, whatever its gain and offset
-    assert -1.5 < np.nanmin(values) and np.nanmax(values) < 2.5
+    assert np.nanmin(values) > -1.5 and np.nanmax(values) < 2.5
     redeclared = {i.track for i in vf.warnings if i.code == "redeclared_track"}
     assert len(redeclared) == 34

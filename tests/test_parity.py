@@ -4,18 +4,20 @@
 none of the cases where vitaldb loses data; on those, vitaldb's result is contained in
 ours and the difference is exactly the recovered records (``RECOVERED``).
 """
+
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
 import pytest
-from conftest import REAL_FILES, reference
-from fixtures_catalog import FIXTURES, RECOVERY
-from parity import differences, same_value
 
 import vitalproc
+from conftest import REAL_FILES, reference
 from vitalproc._constants import FMT_DTYPE
+
+from fixtures_catalog import FIXTURES, RECOVERY
+from parity import differences, same_value
 
 # Reading options that every parity file is read with, as vitaldb's keyword arguments.
 OPTIONS = [
@@ -50,8 +52,10 @@ RECOVERED = {
     "redeclared_fmt": ("redeclared_track", {"SNUADC/ART": 2, "SNUADC/HR": 3}),
     "redeclared_five_times": ("redeclared_track", {"SNUADC/ECG": 15, "SNUADC/HR": 15}),
     "redeclared_interleaved": ("redeclared_track", {"SNUADC/ECG": 7}),
-    "redeclared_new_rate_type": ("redeclared_track", {"BIS/EEG": 1, "BIS/EEG#1": 2,
-                                                      "BIS/SQI": 1, "BIS/SQI#1": 1}),
+    "redeclared_new_rate_type": (
+        "redeclared_track",
+        {"BIS/EEG": 1, "BIS/EEG#1": 2, "BIS/SQI": 1, "BIS/SQI#1": 1},
+    ),
     "trkinfo_partial_field": ("malformed_packet", {"HR": 2, "RR": 1}),
     "order_count_overflow": ("malformed_packet", {"A": 2, "B": 1}),
     "length_lies_huge": ("short_packet", {"N": 2}),
@@ -59,14 +63,20 @@ RECOVERED = {
 
 #: Faults vitalproc reports with a warning in both modes (vitaldb's data kept as is).
 WARNED = {
-    "gzip_cut_mid_packet": "truncated", "gzip_truncated_raw": "truncated",
-    "gzip_no_trailer": "truncated", "gzip_bad_crc": "corrupt",
-    "gzip_trailing_garbage": "trailing", "inflated_ends_mid_body": "short_packet",
-    "inflated_ends_mid_header": "short_packet", "redeclared_new_fmt":
-    "redeclared_track_dropped", "redeclared_gain": "redeclared_track_dropped",
+    "gzip_cut_mid_packet": "truncated",
+    "gzip_truncated_raw": "truncated",
+    "gzip_no_trailer": "truncated",
+    "gzip_bad_crc": "corrupt",
+    "gzip_trailing_garbage": "trailing",
+    "inflated_ends_mid_body": "short_packet",
+    "inflated_ends_mid_header": "short_packet",
+    "redeclared_new_fmt": "redeclared_track_dropped",
+    "redeclared_gain": "redeclared_track_dropped",
     "record_over_1mb": "big_packet",
-    "header_27_flag_2": "big_packet", "length_lies_huge": "big_packet",
-    "zero_length_packet": "malformed_packet", "trkinfo_partial_field": "malformed_packet",
+    "header_27_flag_2": "big_packet",
+    "length_lies_huge": "big_packet",
+    "zero_length_packet": "malformed_packet",
+    "trkinfo_partial_field": "malformed_packet",
     "order_count_overflow": "malformed_packet",
 }
 
@@ -89,16 +99,17 @@ MISREAD_BY_VITALDB = {"redeclared_new_fmt", "redeclared_interleaved"}
 
 def is_subsequence(small, big, same=same_value) -> bool:
     it = iter(big)
-    return all(any(same_value(s["dt"], b["dt"]) and same(s["val"], b["val"])
-                   for b in it) for s in small)
+    return all(
+        any(same_value(s["dt"], b["dt"]) and same(s["val"], b["val"]) for b in it) for s in small
+    )
 
 
 def physical(trk):
     """``same`` for ``is_subsequence``: a vitaldb record of ``trk`` in physical units
     equals a value of a track held in physical units (declarations that differ)."""
+
     def scale(val):
-        one = vitalproc.Track(trk.name, trk.type, fmt=trk.fmt, gain=trk.gain,
-                              offset=trk.offset)
+        one = vitalproc.Track(trk.name, trk.type, fmt=trk.fmt, gain=trk.gain, offset=trk.offset)
         one.dt = np.zeros(np.size(val))
         one.data = np.atleast_1d(np.asarray(val, FMT_DTYPE[trk.fmt]))
         return one.to_numpy(physical=True)
@@ -135,7 +146,7 @@ def test_default_mode_keeps_what_vitaldb_loses(name):
     assert list(ref.trks) == [t for t in vf.trks if t in ref.trks]
     for tname, t in ref.trks.items():
         mine = vf.trks[tname]
-        same = (physical(t) if mine.segments is not None else same_value)
+        same = physical(t) if mine.segments is not None else same_value
         if name in MISREAD_BY_VITALDB:
             same = lambda a, b: True
         assert is_subsequence(list(t.recs), list(mine.recs), same), tname
@@ -155,8 +166,9 @@ def test_faults_are_reported(name):
         with pytest.warns(vitalproc.VitalWarning):
             vf = vitalproc.read(gz, compat=compat)
         codes = [w.code for w in vf.warnings]
-        assert WARNED[name] in codes or (compat is None and name in RECOVERED
-                                         and RECOVERED[name][0] in codes), codes
+        assert WARNED[name] in codes or (
+            compat is None and name in RECOVERED and RECOVERED[name][0] in codes
+        ), codes
 
 
 @pytest.mark.parametrize("name", sorted(REJECTED))
@@ -208,8 +220,12 @@ def test_corpus_packed_by_vitaldb(corpus, vitaldb, tmp_path):
     src = vitaldb.VitalFile(str(corpus["icu_1h"]))
     packed = tmp_path / "icu_1h_packed.vital"
     src.to_vital(str(packed), packed=True)
-    for kw in ({}, {"track_names": ["Bx50/HR", "Bx50/SPO2"]},
-               {"track_names": ["Bx50/ECG1"]}, {"header_only": True}):
+    for kw in (
+        {},
+        {"track_names": ["Bx50/HR", "Bx50/SPO2"]},
+        {"track_names": ["Bx50/ECG1"]},
+        {"header_only": True},
+    ):
         assert differences(reference(packed, **kw), ours(packed, "vitaldb", **kw)) == [], kw
         assert differences(reference(packed, **kw), ours(packed, None, **kw)) == [], kw
 

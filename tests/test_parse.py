@@ -1,4 +1,5 @@
 """The compiled walk on its own: constants agree with Python's, records land in columns."""
+
 from __future__ import annotations
 
 import struct
@@ -7,8 +8,7 @@ import numpy as np
 import pytest
 
 from vitalproc import _constants
-from vitalproc.io import _parse
-from vitalproc.io import reader
+from vitalproc.io import _parse, reader
 
 
 def test_status_codes_agree():
@@ -20,11 +20,15 @@ def test_packet_and_type_codes_agree():
     c = _parse.CODES
     assert c["REC"] == _constants.Packet.REC
     assert (c["WAVE"], c["NUMERIC"], c["STRING"]) == (
-        _constants.TrackType.WAVE, _constants.TrackType.NUMERIC, _constants.TrackType.STRING)
+        _constants.TrackType.WAVE,
+        _constants.TrackType.NUMERIC,
+        _constants.TrackType.STRING,
+    )
     assert c["MAX_UNPACKED_PACKET"] == _constants.MAX_UNPACKED_PACKET
-    assert c["NTIDS"] == 2 ** 16  # track ids are u16
-    assert {f: np.dtype(d).itemsize for f, d in _constants.FMT_DTYPE.items()} == \
-        _constants.FMT_ITEMSIZE
+    assert c["NTIDS"] == 2**16  # track ids are u16
+    assert {
+        f: np.dtype(d).itemsize for f, d in _constants.FMT_DTYPE.items()
+    } == _constants.FMT_ITEMSIZE
 
 
 def rec(tid, dt, payload, infolen=10):
@@ -42,11 +46,13 @@ def test_records_into_columns():
     w.map_tid(1, wave)
     w.map_tid(2, num)
     w.map_tid(3, text)
-    buf = (rec(1, 10.0, struct.pack("<I3h", 3, 1, -2, 3))
-           + rec(2, 10.5, struct.pack("<f", 72.5))
-           + rec(3, 11.0, struct.pack("<II", 0, 5) + b"hello")
-           + rec(9, 12.0, b"\x00" * 8)          # an undeclared track id: skipped
-           + rec(1, 13.0, struct.pack("<I2h", 2, 4, 5)))
+    buf = (
+        rec(1, 10.0, struct.pack("<I3h", 3, 1, -2, 3))
+        + rec(2, 10.5, struct.pack("<f", 72.5))
+        + rec(3, 11.0, struct.pack("<II", 0, 5) + b"hello")
+        + rec(9, 12.0, b"\x00" * 8)  # an undeclared track id: skipped
+        + rec(1, 13.0, struct.pack("<I2h", 2, 4, 5))
+    )
     status, pos, need = w.walk(buf, 0, False)
     assert (status, pos, need) == (_parse.END, len(buf), 5)
     assert (w.dtstart, w.dtend) == (10.0, 13.0 + 2 / 100.0)
@@ -96,3 +102,31 @@ def test_block_memory_is_shared_with_numpy():
     assert b[0] == 9 and a.flags.writeable
     del w, data  # the arrays keep the memory alive
     assert a.tolist() == [9, 2, 3]
+
+
+def test_big_columns_grow_without_losing_samples():
+    """Columns past 1 MB take the big-column path (a huge-page mapping grown by mremap
+    on Linux, the heap in a portable build): every sample lands, in order."""
+    w = _parse.Walker()
+    w.first_rec_pending = False
+    wave = w.add_slot(1, 4, 500.0)
+    w.map_tid(1, wave)
+    per_record = 50_000  # 200 kB of int32 per record: 3 MB over 15 records, so the
+    rng = np.random.default_rng(7)  # column grows past 1 MB and is grown again after
+    expected = rng.integers(-(2**31), 2**31, per_record * 15, dtype=np.int64).astype("<i4")
+    buf = b"".join(
+        rec(
+            1,
+            100.0 + i,
+            struct.pack("<I", per_record)
+            + expected[i * per_record : (i + 1) * per_record].tobytes(),
+        )
+        for i in range(15)
+    )
+    status, pos, _ = w.walk(buf, 0, False)
+    assert (status, pos) == (_parse.END, len(buf))
+    nrec, _dt, ends, data = w.take(wave)
+    assert nrec == 15
+    assert np.frombuffer(ends, np.int64)[-1] == expected.size
+    assert np.array_equal(np.frombuffer(data, "<i4"), expected)
+    assert isinstance(_parse.BIG_COLUMNS_MAPPED, bool)

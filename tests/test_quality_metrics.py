@@ -1,11 +1,13 @@
 """Quality metrics: the compiled pass against a plain numpy reference, injected faults
 found where they were put, edge cases with their documented values, the limits table."""
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
+
 from quality_reference import reference
 from quality_signals import (
     FAULTS,
@@ -17,7 +19,6 @@ from quality_signals import (
     pulse,
     wave_track,
 )
-
 from vitalproc import Track
 from vitalproc.quality import (
     QualityInputError,
@@ -65,7 +66,7 @@ def _shuffled_wave(seed):
     dt[rng.integers(0, n, 3)] = np.nan
     perm = rng.permutation(n)
     perm[:250] = np.sort(perm[:250])  # mostly in order
-    data = np.concatenate([values[offsets[i]:offsets[i + 1]] for i in perm])
+    data = np.concatenate([values[offsets[i] : offsets[i + 1]] for i in perm])
     offs = np.concatenate([[0], np.cumsum(per[perm])]).astype(np.int64)
     dt = dt[perm]
     dt[5] = dt[4]  # a duplicate time
@@ -111,7 +112,8 @@ def test_injected_faults_are_found_where_they_were_put():
     assert len(clips) > 20 and all(a <= s and e <= b for s, e in clips)
     hr = find_events(vf.trks["Solar8000/HR"], LIMITS)
     assert [(e.kind, e.start - T0, e.end - T0) for e in hr] == [
-        ("gap", *FAULTS[("gap", "Solar8000/HR")])]
+        ("gap", *FAULTS[("gap", "Solar8000/HR")])
+    ]
     row = track_metrics(vf.trks["SNUADC/ART"], LIMITS)
     assert row["spikes"] == 2 and row["gaps"] == 1 and row["max_gap_s"] == 30.0
     assert row["flatline"] == pytest.approx(2001 / row["samples"])
@@ -134,8 +136,15 @@ def test_numeric_cadence_and_window_coverage():
 
 def _empty(kind):
     if kind == "wave":
-        return Track("ART", 1, fmt=1, srate=100.0, dt=np.empty(0), data=np.empty(0, "<f4"),
-                     offsets=np.zeros(1, np.int64))
+        return Track(
+            "ART",
+            1,
+            fmt=1,
+            srate=100.0,
+            dt=np.empty(0),
+            data=np.empty(0, "<f4"),
+            offsets=np.zeros(1, np.int64),
+        )
     return Track("HR", 2, fmt=1, dt=np.empty(0), data=np.empty(0, "<f4"))
 
 
@@ -150,14 +159,29 @@ def test_edge_cases_have_their_documented_values(kind):
         assert math.isnan(empty[key]), key
     assert empty["spikes"] == 0 and empty["inverted"] is None
     if kind == "wave":
-        one = Track("ART", 1, fmt=1, srate=100.0, dt=np.array([T0]),
-                    data=np.full(50, 80, "<f4"), offsets=np.array([0, 50]))
-        nan = Track("ART", 1, fmt=1, srate=100.0, dt=np.array([T0, T0 + 1]),
-                    data=np.full(200, np.nan, "<f4"), offsets=np.array([0, 100, 200]))
+        one = Track(
+            "ART",
+            1,
+            fmt=1,
+            srate=100.0,
+            dt=np.array([T0]),
+            data=np.full(50, 80, "<f4"),
+            offsets=np.array([0, 50]),
+        )
+        nan = Track(
+            "ART",
+            1,
+            fmt=1,
+            srate=100.0,
+            dt=np.array([T0, T0 + 1]),
+            data=np.full(200, np.nan, "<f4"),
+            offsets=np.array([0, 100, 200]),
+        )
     else:
         one = Track("HR", 2, fmt=1, dt=np.array([T0]), data=np.array([80], "<f4"))
-        nan = Track("HR", 2, fmt=1, dt=np.array([T0, T0 + 2]),
-                    data=np.array([np.nan, np.nan], "<f4"))
+        nan = Track(
+            "HR", 2, fmt=1, dt=np.array([T0, T0 + 2]), data=np.array([np.nan, np.nan], "<f4")
+        )
     single = track_metrics(one, LIMITS, windows=windows)
     assert single["records"] == 1 and single["in_range"] == 1.0 and single["gaps"] == 0
     if kind == "wave":
@@ -171,8 +195,10 @@ def test_edge_cases_have_their_documented_values(kind):
     assert math.isnan(blank["in_range"]) and math.isnan(blank["flatline"])
     assert blank["records"] == 2 and blank["span_s"] > 0
     for trk in (_empty(kind), one, nan):
-        assert_matches(track_metrics(trk, LIMITS, windows=windows),
-                       reference(trk, LIMITS.kind_of(trk.name), Thresholds(), windows))
+        assert_matches(
+            track_metrics(trk, LIMITS, windows=windows),
+            reference(trk, LIMITS.kind_of(trk.name), Thresholds(), windows),
+        )
 
 
 def test_limits_table_is_packaged_and_matches_kinds():
@@ -188,9 +214,11 @@ def test_limits_table_is_packaged_and_matches_kinds():
 
 
 def test_a_limits_table_with_min_above_max_names_its_line(tmp_path):
-    text = ("# my limits\nkind,tracks,unit,min,max,flat_s,spike\n"
-            "arterial_pressure,ART,mmHg,20,300,2,40\n"
-            "heart_rate,HR,/min,250,20,,\n")
+    text = (
+        "# my limits\nkind,tracks,unit,min,max,flat_s,spike\n"
+        "arterial_pressure,ART,mmHg,20,300,2,40\n"
+        "heart_rate,HR,/min,250,20,,\n"
+    )
     with pytest.raises(QualityInputError, match=r"mine.csv, line 4: .*min 250 above max 20"):
         parse_limits(text, "mine.csv")
     path = tmp_path / "own.csv"

@@ -1,29 +1,39 @@
 """Quality metrics on recordings from the synthetic generator: every metric equals the
 numpy reference, and every fault the generator injected (its truth sidecar says which,
 where) is found there."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from quality_reference import reference
-from test_quality_metrics import assert_matches
 
 import vitalproc
+from quality_reference import reference
+from test_quality_metrics import assert_matches
 from vitalproc.quality import Thresholds, find_events, load_limits, track_metrics
 
 LIMITS = load_limits()
-ARTIFACTS = [("flatline", 100, 30, "SNUADC/ART"), ("spikes", 300, 20, "SNUADC/ART"),
-             ("gap", 400, 40, "SNUADC/PLETH"), ("inverted", 600, 60, "SNUADC/PLETH"),
-             ("clipping", 200, 30, "SNUADC/ECG_II")]
+ARTIFACTS = [
+    ("flatline", 100, 30, "SNUADC/ART"),
+    ("spikes", 300, 20, "SNUADC/ART"),
+    ("gap", 400, 40, "SNUADC/PLETH"),
+    ("inverted", 600, 60, "SNUADC/PLETH"),
+    ("clipping", 200, 30, "SNUADC/ECG_II"),
+]
 
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     path = tmp_path_factory.mktemp("synth") / "case.vital"
-    vitalproc.synth(path, profile="or", hours=0.25, seed=3, artifacts=ARTIFACTS,
-                    tracks=["SNUADC/ART", "SNUADC/ECG_II", "SNUADC/PLETH", "Solar8000/HR",
-                            "Solar8000/ART_MBP"])
+    vitalproc.synth(
+        path,
+        profile="or",
+        hours=0.25,
+        seed=3,
+        artifacts=ARTIFACTS,
+        tracks=["SNUADC/ART", "SNUADC/ECG_II", "SNUADC/PLETH", "Solar8000/HR", "Solar8000/ART_MBP"],
+    )
     truth = json.loads(path.with_name("case.truth.json").read_text())
     return vitalproc.read(path), truth
 
@@ -34,8 +44,10 @@ def test_every_metric_equals_the_reference_on_a_generated_recording(synthetic):
     measured = 0
     for name, trk in vf.trks.items():
         if trk.type in (1, 2):
-            assert_matches(track_metrics(trk, LIMITS, Thresholds(), windows),
-                           reference(trk, LIMITS.kind_of(name), Thresholds(), windows))
+            assert_matches(
+                track_metrics(trk, LIMITS, Thresholds(), windows),
+                reference(trk, LIMITS.kind_of(name), Thresholds(), windows),
+            )
             measured += 1
     assert measured == 5
 
@@ -49,8 +61,11 @@ def test_injected_faults_are_found_where_the_truth_says(synthetic):
     h = 1.5 / 500  # a sample of the 500 Hz waves (and float rounding of Unix times)
     found = 0
     for art in truth["artifacts"]:
-        events = [e for e in _events(vf, art["track"]) if e.kind == {
-            "spikes": "spike"}.get(art["kind"], art["kind"])]
+        events = [
+            e
+            for e in _events(vf, art["track"])
+            if e.kind == {"spikes": "spike"}.get(art["kind"], art["kind"])
+        ]
         if art["kind"] == "flatline":
             (e,) = events  # the held value starts one sample before: it is that value
             assert abs(e.start - art["start"]) <= h and abs(e.end - art["end"]) <= h
@@ -80,8 +95,14 @@ def test_generated_clipping_is_found_when_it_reaches_the_tracks_extreme(tmp_path
     clips the ECG below the R peaks of the rest of the recording; a recording that is
     clipped throughout has its extremes at the clip levels, and is found so."""
     path = tmp_path / "clipped.vital"
-    vitalproc.synth(path, profile="or", hours=0.05, seed=5, tracks=["SNUADC/ECG_II"],
-                    artifacts=[("clipping", 0, 180, "SNUADC/ECG_II")])
+    vitalproc.synth(
+        path,
+        profile="or",
+        hours=0.05,
+        seed=5,
+        tracks=["SNUADC/ECG_II"],
+        artifacts=[("clipping", 0, 180, "SNUADC/ECG_II")],
+    )
     truth = json.loads(path.with_name("clipped.truth.json").read_text())
     (art,) = truth["artifacts"]
     trk = vitalproc.read(path).trks["SNUADC/ECG_II"]

@@ -1,4 +1,5 @@
 """The public reading API: sources, arguments, the model's arrays, errors."""
+
 from __future__ import annotations
 
 import gzip
@@ -9,12 +10,13 @@ import warnings
 
 import numpy as np
 import pytest
+
+import vitalproc
 from conftest import REAL_FILES, reference
+
 from fixtures_catalog import FIXTURES
 from parity import differences
 from vitalbytes import F32, I16, NUM, STR, WAVE, VitalBuilder, gzip_bytes
-
-import vitalproc
 
 T0 = 1_700_000_000.0
 
@@ -44,8 +46,7 @@ def test_arrays_are_columns():
     assert ev.texts() == ["intubation"] and list(ev.values) == ["intubation"]
     assert len(art) == 2 and len(hr) == 2 and len(ev) == 1
     assert vf.dtend == T0 + 10  # the header's end, later than any record's
-    assert art.recs[1]["val"].tolist() == [4, 5] and hr.recs[-1] == {"dt": T0 + 2.5,
-                                                                       "val": 73.0}
+    assert art.recs[1]["val"].tolist() == [4, 5] and hr.recs[-1] == {"dt": T0 + 2.5, "val": 73.0}
     assert [r["dt"] for r in art.recs[::-1]] == [T0 + 1, T0]
     with pytest.raises(IndexError):
         hr.recs[2]
@@ -57,15 +58,22 @@ def test_arrays_are_writable_and_independent():
     assert b.trks["Solar8000/ART"].samples[0] == 1
 
 
-@pytest.mark.parametrize("kind", ["path", "str", "bytes", "bytearray", "memoryview", "file",
-                                  "unseekable"])
+@pytest.mark.parametrize(
+    "kind", ["path", "str", "bytes", "bytearray", "memoryview", "file", "unseekable"]
+)
 def test_sources(tmp_path, kind):
     gz = small_file()
     path = tmp_path / "x.vital"
     path.write_bytes(gz)
-    source = {"path": path, "str": str(path), "bytes": gz, "bytearray": bytearray(gz),
-              "memoryview": memoryview(gz), "file": io.BytesIO(gz),
-              "unseekable": _Unseekable(gz)}[kind]
+    source = {
+        "path": path,
+        "str": str(path),
+        "bytes": gz,
+        "bytearray": bytearray(gz),
+        "memoryview": memoryview(gz),
+        "file": io.BytesIO(gz),
+        "unseekable": _Unseekable(gz),
+    }[kind]
     vf = vitalproc.read(source)
     assert differences(reference(gz), vf) == []
 
@@ -79,7 +87,7 @@ class _Unseekable(io.RawIOBase):
 
     def readinto(self, b):
         chunk = self._data.read(min(len(b), 7))  # dribbles: every packet straddles reads
-        b[:len(chunk)] = chunk
+        b[: len(chunk)] = chunk
         return len(chunk)
 
 
@@ -90,7 +98,9 @@ def test_vitalfile_constructor_takes_vitaldb_arguments(tmp_path):
     assert list(vf.trks) == ["Solar8000/HR"] and len(vf.trks["Solar8000/HR"]) == 0
     assert vf.dtstart == T0 and vf.ipath == str(path)
     assert vitalproc.VitalFile(str(path), exclude="HR").get_track_names() == [
-        "Solar8000/ART", "EVENT"]
+        "Solar8000/ART",
+        "EVENT",
+    ]
 
 
 def test_empty_vitalfile_starts_now():
@@ -147,7 +157,7 @@ class _Server:
         sent = self.sent = {}
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the stdlib's name
+            def do_GET(self):
                 data = files.get(self.path)
                 if data is None:
                     self.send_error(404)
@@ -158,8 +168,8 @@ class _Server:
                 sent[self.path] = 0
                 try:
                     for i in range(0, len(data), 4096):
-                        self.wfile.write(data[i:i + 4096])
-                        sent[self.path] += len(data[i:i + 4096])
+                        self.wfile.write(data[i : i + 4096])
+                        sent[self.path] += len(data[i : i + 4096])
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
@@ -194,8 +204,11 @@ def _packed_big(vitaldb, tmp_path) -> bytes:
     rng = np.random.default_rng(1)
     vf.add_track("DEV/HR", [{"dt": T0 + i, "val": 70.0 + i % 5} for i in range(600)])
     vf.add_track("DEV/SPO2", [{"dt": T0 + i, "val": 97.0} for i in range(600)])
-    vf.add_track("DEV/ECG", [{"dt": T0 + i, "val": rng.normal(size=500).astype(np.float32)}
-                             for i in range(600)], srate=500)
+    vf.add_track(
+        "DEV/ECG",
+        [{"dt": T0 + i, "val": rng.normal(size=500).astype(np.float32)} for i in range(600)],
+        srate=500,
+    )
     path = tmp_path / "packed.vital"
     vf.to_vital(str(path), compresslevel=1, packed=True)
     return path.read_bytes()
@@ -254,3 +267,17 @@ def test_warnings_are_structured():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert [w.code for w in vitalproc.read(gz, compat="vitaldb").warnings] == ["big_packet"]
+
+
+def test_a_missing_optional_library_names_its_extra():
+    """Every optional import goes through one helper, whose error says what to install."""
+    from vitalproc import _deps
+
+    assert _deps.available("json", "os") and not _deps.available("json", "no_such_module_x")
+    with pytest.raises(
+        ImportError,
+        match=r"to_pandas needs no_such_module_x: "
+        r"pip install 'vitalproc\[frames\]'",
+    ):
+        _deps.require("no_such_module_x", "frames", "to_pandas")
+    assert _deps.require("json", "formats") is __import__("json")

@@ -1,22 +1,32 @@
 """A track declared again with other settings: every record kept, each with the meaning its
 own declaration gives it, through the grids, ``to_vital`` (read back by vitaldb and by
 vitalproc) and edits."""
+
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
 import pytest
-from conftest import reference
-from fixtures_catalog import FIXTURES, T0
-from packet_count import count_records
 
 import vitalproc
+from conftest import reference
+from packet_count import count_records
 from vitalproc.model import Segment
 
-REDECLARED = ["redeclared_gain", "redeclared_offset", "redeclared_fmt", "redeclared_new_fmt",
-              "redeclared_five_times", "redeclared_interleaved", "redeclared_new_rate_type",
-              "redeclared_wave_compatible", "redeclared_same_meta"]
+from fixtures_catalog import FIXTURES, T0
+
+REDECLARED = [
+    "redeclared_gain",
+    "redeclared_offset",
+    "redeclared_fmt",
+    "redeclared_new_fmt",
+    "redeclared_five_times",
+    "redeclared_interleaved",
+    "redeclared_new_rate_type",
+    "redeclared_wave_compatible",
+    "redeclared_same_meta",
+]
 
 
 def read(source, **kw):
@@ -45,7 +55,9 @@ def test_each_record_keeps_its_own_declarations_meaning():
     assert got[1:] == [[7 * 0.01, 8 * 0.01], [100 * 0.02, -100 * 0.02]]
     pleth = vf.trks["SNUADC/PLETH"]
     assert [v.tolist()[:2] for _, v in physical_records(pleth)] == [
-        [0 * 0.1 - 10, 100 * 0.1 - 10], [200 * 0.05 - 10, 400 * 0.05 - 10]]
+        [0 * 0.1 - 10, 100 * 0.1 - 10],
+        [200 * 0.05 - 10, 400 * 0.05 - 10],
+    ]
 
 
 def test_interleaved_records_stay_in_file_order():
@@ -54,7 +66,10 @@ def test_interleaved_records_stay_in_file_order():
     assert ecg.dt.tolist() == [T0, T0 + 1, T0 + 1.5, T0 + 2, T0 + 2.5, T0 + 3, T0 + 3.5]
     assert [s.gain for s in ecg.segments] == [0.01, 0.02] * 3 + [0.01]
     assert [v.tolist() for _, v in physical_records(ecg)][:3] == [
-        [1.0, 2.0], [0.02, -0.02, 1.0], [0.1]]
+        [1.0, 2.0],
+        [0.02, -0.02, 1.0],
+        [0.1],
+    ]
 
 
 def test_one_meaning_stays_raw_and_unsegmented():
@@ -99,7 +114,7 @@ def test_grid_holds_each_records_physical_values(name):
         want = np.full(len(grid), np.nan, np.float32)
         for dt, values in physical_records(trk):
             start = int(np.ceil((dt - vf.dtstart) * trk.srate))
-            want[start:start + len(values)] = values.astype(np.float32)
+            want[start : start + len(values)] = values.astype(np.float32)
         np.testing.assert_array_equal(grid, want)
 
 
@@ -120,14 +135,16 @@ def test_to_vital_reads_back_the_same_physical_values(tmp_path, name, packed):
             continue
         mine = physical_records(trk)
         for other in (back.trks[dtname], ref.trks[dtname]):
-            got = physical_records(other) if other is back.trks[dtname] else [
-                (r["dt"], _vitaldb_physical(other, r["val"])) for r in other.recs]
+            got = (
+                physical_records(other)
+                if other is back.trks[dtname]
+                else [(r["dt"], _vitaldb_physical(other, r["val"])) for r in other.recs]
+            )
             if packed and trk.type == 1:  # packed: one record of the whole span
                 got_all = np.concatenate([v for _, v in got]) if got else np.empty(0)
                 want_all = np.concatenate([v for _, v in mine]) if mine else np.empty(0)
                 finite = got_all[~np.isnan(got_all)]
-                np.testing.assert_allclose(finite, want_all[~np.isnan(want_all)],
-                                           rtol=1e-6)
+                np.testing.assert_allclose(finite, want_all[~np.isnan(want_all)], rtol=1e-6)
                 continue
             assert [d for d, _ in got] == [d for d, _ in mine], dtname
             for (_, a), (_, b) in zip(got, mine):
@@ -148,7 +165,10 @@ def test_crop_keeps_segments_true():
     # declarations 2 and 4 (gain 0.01, as the first) hold T0+10.., T0+30..; 3 (0.02) T0+20..
     assert ecg.dt.tolist() == [T0 + 11, T0 + 20, T0 + 21, T0 + 22, T0 + 30, T0 + 31]
     assert [(s.start, s.stop, s.gain) for s in ecg.segments] == [
-        (0, 1, 0.01), (1, 4, 0.02), (4, 6, 0.01)]
+        (0, 1, 0.01),
+        (1, 4, 0.02),
+        (4, 6, 0.01),
+    ]
 
 
 def test_empty_recording_times():
@@ -167,4 +187,6 @@ def test_the_independent_count_sees_what_vitaldb_loses():
     gz = FIXTURES["redeclared_five_times"]()
     assert count_records(gz) == {"SNUADC/ECG": 15, "SNUADC/HR": 15}
     assert {n: len(t) for n, t in read(gz, compat="vitaldb").trks.items()} == {
-        "SNUADC/ECG": 5, "SNUADC/HR": 5}
+        "SNUADC/ECG": 5,
+        "SNUADC/HR": 5,
+    }

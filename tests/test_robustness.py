@@ -7,6 +7,7 @@ a track id reused with another type, records that lie about their size, gzip mem
 fuzzer found trouble with, memory under a gzip bomb, many reads at once from many threads,
 and two processes converting into one dataset.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -20,13 +21,14 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+import vitalproc
 from conftest import REAL_FILES, REPO, reference
+from vitalproc import VitalFormatError, VitalWarning
+
 from fixtures_catalog import FIXTURES
 from parity import differences
 from vitalbytes import F32, I16, NUM, STR, WAVE, VitalBuilder, gzip_bytes, gzip_member
-
-import vitalproc
-from vitalproc import VitalFormatError, VitalWarning
 
 sys.path.insert(0, str(REPO))  # the fuzz package: its oracle compares models bit for bit
 from fuzz.contract import model_differences, records
@@ -62,11 +64,11 @@ def corrupt_mid_stream(gz: bytes) -> bytes:
     the trailer (many overwrites inflate as garbage and only fail the CRC)."""
     for start in range(len(gz) // 3, 2 * len(gz) // 3, 61):
         bad = bytearray(gz)
-        bad[start:start + 64] = b"\xaa" * 64
+        bad[start : start + 64] = b"\xaa" * 64
         d = zlib.decompressobj(wbits=31)
         try:
             for i in range(0, len(bad), 256):
-                d.decompress(bytes(bad[i:i + 256]))
+                d.decompress(bytes(bad[i : i + 256]))
         except zlib.error:
             if i < len(gz) - 512:
                 return bytes(bad)
@@ -84,8 +86,9 @@ def assert_strict_raises_at_first_warning(source, vf) -> None:
 
 # -- every fault class: default returns the data before the fault, strict raises there -----
 
+
 def _cut_gzip():
-    return GOOD[:len(GOOD) * 2 // 3]
+    return GOOD[: len(GOOD) * 2 // 3]
 
 
 def _corrupt_deflate():
@@ -154,14 +157,15 @@ FAULTS = {
     "CRC trailer mismatch": (_crc_mismatch, "corrupt", "all"),
     "length trailer mismatch": (_isize_mismatch, "corrupt", "all"),
     "trailing bytes": (_trailing_garbage, "trailing", "all"),
-    "last packet past the end": (_packet_past_the_end, "short_packet",
-                                 {"HR": 5, "W": 5, "S": 5}),
+    "last packet past the end": (_packet_past_the_end, "short_packet", {"HR": 5, "W": 5, "S": 5}),
     # The lying record itself is read (its bytes are there); the one after is swallowed.
     "length 0xFFFFFFFF": (_length_ffffffff, "big_packet", {"HR": 6, "W": 5, "S": 5}),
-    "packets of length 0": (_zero_length_packets, "malformed_packet",
-                            {"HR": 6, "W": 5, "S": 5}),
-    "wave sample count past its packet": (_sample_count_past_its_packet, "short_record",
-                                          {"HR": 6, "W": 5, "S": 5}),
+    "packets of length 0": (_zero_length_packets, "malformed_packet", {"HR": 6, "W": 5, "S": 5}),
+    "wave sample count past its packet": (
+        _sample_count_past_its_packet,
+        "short_record",
+        {"HR": 6, "W": 5, "S": 5},
+    ),
     "header length 0": (_header_length_0, "short_header", {"HR": 1}),
     "track declared again": (_redeclared, "redeclared_track", {"HR": 6, "W": 5, "S": 5}),
 }
@@ -200,6 +204,7 @@ def test_tiny_files_raise_in_both_modes(data):
 
 # -- truncation at any point ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
 def test_cut_anywhere_keeps_every_complete_packet_before_the_cut(stream, monkeypatch):
     """At 40 cut points: an error inside the file header, else a prefix of every track
@@ -221,7 +226,7 @@ def test_cut_anywhere_keeps_every_complete_packet_before_the_cut(stream, monkeyp
         assert (issue.code, issue.where, issue.offset) == ("truncated", "compressed", cut)
         for name, t in vf.trks.items():
             got = records(t)
-            assert got == whole[name][:len(got)], (cut, name)
+            assert got == whole[name][: len(got)], (cut, name)
         # What a clean file of the same inflated prefix reads, but for the split packet.
         prefix = zlib.decompressobj(wbits=31).decompress(part)
         clean = quiet_read(gzip.compress(prefix), compat="vitaldb")
@@ -229,6 +234,7 @@ def test_cut_anywhere_keeps_every_complete_packet_before_the_cut(stream, monkeyp
 
 
 # -- gzip trailer, header and packet edge cases ---------------------------------------
+
 
 def test_header_length_65535_is_read():
     """The largest header a u16 can declare, complete: the packets after it are read."""
@@ -264,8 +270,8 @@ def test_wave_sample_count_past_its_packet():
     b = VitalBuilder().header(dgmt=0, dtstart=T0, dtend=T0 + 10)
     b.track(1, WAVE, I16, "W", srate=100.0)
     b.wave(1, T0, [1, 2])
-    b.wave(1, T0 + 1, [3, 4, 5], nsamp=4)            # one sample short
-    b.wave(1, T0 + 2, [6], nsamp=0x7FFFFFFF)         # 4 GiB of int16 claimed
+    b.wave(1, T0 + 1, [3, 4, 5], nsamp=4)  # one sample short
+    b.wave(1, T0 + 2, [6], nsamp=0x7FFFFFFF)  # 4 GiB of int16 claimed
     b.wave(1, T0 + 3, [7, 8])
     gz = gzip_bytes(b.bytes())
     with pytest.warns(VitalWarning, match="2 records of wanted tracks"):
@@ -305,11 +311,16 @@ def test_string_length_past_its_packet():
 
 # -- gzip members (fuzz findings) ------------------------------------------------------
 
-@pytest.mark.parametrize("fields", [
-    {"header_crc": True},
-    {"fname": b"case.vital", "comment": b"copied"},
-    {"fname": b"case.vital", "extra": b"VD\x02\x00hi", "comment": b"x", "header_crc": True},
-], ids=["FHCRC", "FNAME+FCOMMENT", "all four"])
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"header_crc": True},
+        {"fname": b"case.vital", "comment": b"copied"},
+        {"fname": b"case.vital", "extra": b"VD\x02\x00hi", "comment": b"x", "header_crc": True},
+    ],
+    ids=["FHCRC", "FNAME+FCOMMENT", "all four"],
+)
 def test_member_header_split_across_chunks(fields, monkeypatch):
     """ISA-L rejects a valid member whose header (with a header CRC, or two optional
     fields) arrives in two pieces; the inflater holds a header back until it is whole."""
@@ -352,7 +363,7 @@ def test_many_small_members_cost_linear_work(monkeypatch):
     each member's end, grow linearly, not with the square of the members; and the walk
     gets a few gathered chunks, not one per member."""
     raw = small_recording().bytes()
-    gz = b"".join(gzip.compress(raw[i:i + 1], 1, mtime=0) for i in range(len(raw)))
+    gz = b"".join(gzip.compress(raw[i : i + 1], 1, mtime=0) for i in range(len(raw)))
     real = vitalproc.io._inflate._stream_zlib
     given = []
 
@@ -382,11 +393,13 @@ def test_many_small_members_cost_linear_work(monkeypatch):
 
 # -- gzip bombs and memory ------------------------------------------------------------
 
+
 def test_max_inflated_bytes_boundary():
     """The limit counts inflated bytes: exactly the stream's size passes, one less fails."""
     size = len(gzip.decompress(GOOD))
-    assert model_differences(vitalproc.read(GOOD), vitalproc.read(
-        GOOD, max_inflated_bytes=size)) == []
+    assert (
+        model_differences(vitalproc.read(GOOD), vitalproc.read(GOOD, max_inflated_bytes=size)) == []
+    )
     with pytest.raises(VitalFormatError, match=f"max_inflated_bytes={size - 1}") as err:
         vitalproc.read(GOOD, max_inflated_bytes=size - 1)
     assert err.value.where == "compressed"
@@ -417,8 +430,12 @@ _BOMB_SCRIPT = textwrap.dedent("""
 
 
 def _read_bomb(kind: str, limit: int) -> tuple[int, int, str]:
-    out = subprocess.run([sys.executable, "-c", _BOMB_SCRIPT, kind, str(limit)],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _BOMB_SCRIPT, kind, str(limit)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return int(out[0]), int(out[1]), out[2]
 
 
@@ -438,6 +455,7 @@ def test_lying_length_bomb_is_stopped_by_the_limit():
 
 
 # -- threads ----------------------------------------------------------------------------
+
 
 def long_recording(minutes: int = 12) -> bytes:
     """Waves at 500 Hz in 1 s records and a numeric: about 2 MB inflated, so that the
@@ -495,6 +513,7 @@ def _outcome(read, name):
 
 # -- two processes, one dataset -----------------------------------------------------------
 
+
 def test_two_processes_converting_into_one_dataset(tmp_path):
     """Two ``vitalproc convert`` runs into one folder at once, over overlapping inputs:
     the second to start is refused while the first holds the folder, or runs after it;
@@ -509,13 +528,26 @@ def test_two_processes_converting_into_one_dataset(tmp_path):
     for k in range(4):  # the slow part: the other process starts while these convert
         (inputs / f"long_{k}.vital").write_bytes(long)
     everything = sorted(inputs.glob("*.vital"))
-    halves = [everything[:len(everything) // 2 + 4], everything[len(everything) // 2 - 4:]]
+    halves = [everything[: len(everything) // 2 + 4], everything[len(everything) // 2 - 4 :]]
     dataset = tmp_path / "dataset"
 
     def convert(paths):
-        return subprocess.Popen([sys.executable, "-m", "vitalproc", "convert", "-o",
-                                 str(dataset), "-j", "1", "-q", *map(str, paths)],
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vitalproc",
+                "convert",
+                "-o",
+                str(dataset),
+                "-j",
+                "1",
+                "-q",
+                *map(str, paths),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     runs = [convert(half) for half in halves]
     outcomes = [(p.wait(timeout=600), p.stderr.read()) for p in runs]
@@ -528,9 +560,22 @@ def test_two_processes_converting_into_one_dataset(tmp_path):
             done += half
     assert done, outcomes
     _check_dataset(dataset, done)
-    rerun = subprocess.run([sys.executable, "-m", "vitalproc", "convert", "-o", str(dataset),
-                            "-j", "1", "-q", *map(str, everything)], capture_output=True,
-                           check=False)
+    rerun = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vitalproc",
+            "convert",
+            "-o",
+            str(dataset),
+            "-j",
+            "1",
+            "-q",
+            *map(str, everything),
+        ],
+        capture_output=True,
+        check=False,
+    )
     assert rerun.returncode == 0, rerun.stderr
     _check_dataset(dataset, everything)
 
@@ -555,6 +600,7 @@ def _check_dataset(dataset, sources) -> None:
 
 # ---- copies and pickles of a fresh recording ------------------------------------------
 
+
 @pytest.mark.parametrize("how", ["pickle", "deepcopy", "copy"])
 def test_a_fresh_recording_copies_and_pickles(how):
     """A recording just read holds the core's buffers (``Block``), not arrays yet. Cython's
@@ -571,8 +617,11 @@ def test_a_fresh_recording_copies_and_pickles(how):
     path = REAL_FILES[0]
     vf = vitalproc.read(path)
     assert any(t._columns is not None for t in vf.trks.values())  # not materialized yet
-    dup = {"pickle": lambda v: pickle.loads(pickle.dumps(v)), "deepcopy": copy.deepcopy,
-           "copy": lambda v: copy.copy(v)}[how](vf)
+    dup = {
+        "pickle": lambda v: pickle.loads(pickle.dumps(v)),
+        "deepcopy": copy.deepcopy,
+        "copy": lambda v: copy.copy(v),
+    }[how](vf)
     fresh = vitalproc.read(path)
     for name, trk in fresh.trks.items():
         got = dup.trks[name]

@@ -5,6 +5,7 @@ arrays: each element's type, floats by their bits, datetimes with their UTC offs
 Where vitaldb fails by accident, the documented result is checked instead, against a
 record-by-record oracle of vitaldb's own placement rule.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -15,18 +16,20 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import REAL_FILES, reference
-from fixtures_catalog import FIXTURES, T0
-from vitalbytes import F32, I16, NUM, STR, U8, WAVE, VitalBuilder, gzip_bytes
 
 import vitalproc
+from conftest import REAL_FILES, reference
 from vitalproc.ops import views
+
+from fixtures_catalog import FIXTURES, T0
+from vitalbytes import F32, I16, NUM, STR, U8, WAVE, VitalBuilder, gzip_bytes
 
 INTERVALS = [None, 1 / 500, 1 / 300, 1 / 128, 1 / 100, 1 / 62.5, 0.01, 0.1, 1, 2, 7.3, 60]
 TIME_OPTIONS = [{}, {"return_timestamp": True}, {"return_datetime": True}]
 
-vitaldb_calls = pytest.mark.filterwarnings("ignore::ResourceWarning",
-                                           "ignore::pytest.PytestUnraisableExceptionWarning")
+vitaldb_calls = pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
 
 _type_of = np.frompyfunc(type, 1, 1)
 _utcoffset = np.frompyfunc(lambda d: d.utcoffset(), 1, 1)
@@ -63,8 +66,9 @@ def vitaldb_file(source, **kwargs):
 def ours(source, compat="vitaldb", **kwargs) -> vitalproc.VitalFile:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", vitalproc.VitalWarning)
-        return vitalproc.read(FIXTURES[source]() if source in FIXTURES else source,
-                              compat=compat, **kwargs)
+        return vitalproc.read(
+            FIXTURES[source]() if source in FIXTURES else source, compat=compat, **kwargs
+        )
 
 
 def both_grids(ref, vf, names, interval, **options):
@@ -76,7 +80,8 @@ def both_grids(ref, vf, names, interval, **options):
     if interval is None and not any(t.srate > 0 for t in ref.trks.values()):
         ref_interval = 1
     return quietly(ref.to_numpy, ref_names, ref_interval, **options), vf.to_numpy(
-        names, interval, **options)
+        names, interval, **options
+    )
 
 
 def oracle_wave(vf, trk, interval, nan_gaps=False):
@@ -107,6 +112,7 @@ def oracle_wave(vf, trk, interval, nan_gaps=False):
 
 # ---- the real recordings --------------------------------------------------------------
 
+
 @vitaldb_calls
 @pytest.mark.parametrize("options", TIME_OPTIONS, ids=["plain", "timestamp", "datetime"])
 @pytest.mark.parametrize("interval", INTERVALS, ids=str)
@@ -117,12 +123,12 @@ def test_real_files_all_tracks(path, interval, options):
 
 
 SELECTIONS = {
-    "suffixes": ["HR", "ECG_II", "PLETH"],           # HR is NIBP_HR: the first suffix match
-    "device_glob": ["Intellivue/*"],                 # not expanded: a NaN column
+    "suffixes": ["HR", "ECG_II", "PLETH"],  # HR is NIBP_HR: the first suffix match
+    "device_glob": ["Intellivue/*"],  # not expanded: a NaN column
     "missing": ["Nope", "Intellivue/HR"],
     "duplicates": ["HR", "Intellivue/HR", "HR", "Intellivue/HR"],
     "comma_string": "PLETH,HR,EVENT",
-    "leading_comma": ",HR",                          # one name, not split
+    "leading_comma": ",HR",  # one name, not split
     "numerics": "numerics",
     "waves": "waves",
 }
@@ -157,11 +163,25 @@ def test_find_track_takes_the_first_suffix_match():
 
 # ---- the fixture catalog ---------------------------------------------------------------
 
-CATALOG = ["wave_all_fmts", "numeric_all_fmts", "string_values", "typical", "header_10",
-           "header_27_packed", "vitaldb_packed_many", "vitaldb_repacked_all_fmts",
-           "vitaldb_repacked_typical", "wave_nsamp_mismatch", "packed_record_over_1mb",
-           "same_track_two_devices", "track_no_device", "infolen_variants",
-           "redeclared_new_fmt", "record_over_1mb", "utf8_names"]
+CATALOG = [
+    "wave_all_fmts",
+    "numeric_all_fmts",
+    "string_values",
+    "typical",
+    "header_10",
+    "header_27_packed",
+    "vitaldb_packed_many",
+    "vitaldb_repacked_all_fmts",
+    "vitaldb_repacked_typical",
+    "wave_nsamp_mismatch",
+    "packed_record_over_1mb",
+    "same_track_two_devices",
+    "track_no_device",
+    "infolen_variants",
+    "redeclared_new_fmt",
+    "record_over_1mb",
+    "utf8_names",
+]
 
 
 @vitaldb_calls
@@ -175,9 +195,18 @@ def test_catalog_in_compat_mode(name, interval):
 
 @vitaldb_calls
 @pytest.mark.parametrize("interval", [None, 1 / 500, 0.1, 7.3], ids=str)
-@pytest.mark.parametrize("name", ["wave_all_fmts", "typical", "header_10", "infolen_variants",
-                                  "wave_nsamp_mismatch", "packed_record_over_1mb",
-                                  "vitaldb_packed_many"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "wave_all_fmts",
+        "typical",
+        "header_10",
+        "infolen_variants",
+        "wave_nsamp_mismatch",
+        "packed_record_over_1mb",
+        "vitaldb_packed_many",
+    ],
+)
 def test_catalog_default_mode(name, interval):
     """Files that are neither packed with gaps nor recovered read the same by default."""
     ref, vf = vitaldb_file(name), ours(name, compat=None)
@@ -237,10 +266,12 @@ def test_stray_timestamps_on_a_daily_grid():
 
 # ---- the packed writer's gap filler --------------------------------------------------
 
+
 @vitaldb_calls
 @pytest.mark.parametrize("interval", [None, 1 / 62.5, 0.1], ids=str)
-@pytest.mark.parametrize("name", ["vitaldb_repacked_all_fmts", "vitaldb_repacked_typical",
-                                  "vitaldb_packed_many"])
+@pytest.mark.parametrize(
+    "name", ["vitaldb_repacked_all_fmts", "vitaldb_repacked_typical", "vitaldb_packed_many"]
+)
 def test_gap_sentinel_is_nan_by_default(name, interval):
     ref = vitaldb_file(name)
     assert ref.packed
@@ -263,6 +294,7 @@ def test_gap_sentinel_is_nan_by_default(name, interval):
 
 
 # ---- wave placement ---------------------------------------------------------------------
+
 
 def wave_file(records, srate=100.0, fmt=F32, gain=1.0, offset=0.0, packed=False, span=10):
     """A 26-byte header over T0 .. T0+span, wave W (fmt, srate) with ``records``
@@ -299,8 +331,9 @@ def test_wave_placement(case, interval):
 
 
 @vitaldb_calls
-@pytest.mark.parametrize("window", [(0.5, 8), (1.004, 9.996), (-1, 4.5), (3, 20), (9.5, 9.9)],
-                         ids=str)
+@pytest.mark.parametrize(
+    "window", [(0.5, 8), (1.004, 9.996), (-1, 4.5), (3, 20), (9.5, 9.9)], ids=str
+)
 def test_records_before_and_after_the_span(window):
     """dtstart/dtend moved inside the records (as after a crop): records cut at either end.
     vitaldb raises on some of these (a record wholly before dtstart gives a negative slice
@@ -331,17 +364,27 @@ def test_wave_placement_random(seed):
         fmt = int(rng.choice([F32, I16, U8]))
         records = []
         for i in range(int(rng.integers(0, 10))):
-            t = float(rng.uniform(-1, 11)) if rng.random() < 0.5 else i + float(
-                rng.choice([0, 1e-7, -1e-7, 0.3]))
+            t = (
+                float(rng.uniform(-1, 11))
+                if rng.random() < 0.5
+                else i + float(rng.choice([0, 1e-7, -1e-7, 0.3]))
+            )
             n = int(rng.integers(0, int(srate * 1.5) + 2))
-            values = (rng.normal(0, 1, n).tolist() if fmt == F32
-                      else rng.integers(0, 250, n).tolist())
+            values = (
+                rng.normal(0, 1, n).tolist() if fmt == F32 else rng.integers(0, 250, n).tolist()
+            )
             if n and fmt != F32 and rng.random() < 0.3:
                 values[0] = 255 if fmt == U8 else -32768  # the packed writer's gap filler
             records.append((t, values))
         packed = bool(rng.integers(2))
-        gz = wave_file(records, srate, fmt, gain=float(rng.choice([1, 0.5])),
-                       offset=float(rng.choice([0, -3])), packed=packed)
+        gz = wave_file(
+            records,
+            srate,
+            fmt,
+            gain=float(rng.choice([1, 0.5])),
+            offset=float(rng.choice([0, -3])),
+            packed=packed,
+        )
         ref, vf, default = reference(gz), ours(gz), ours(gz, compat=None)
         for interval in (None, 1 / srate, 1 / 500, 0.01, 0.3, 2):
             grid = vf.to_numpy(["W", "N"], interval)
@@ -349,8 +392,10 @@ def test_wave_placement_random(seed):
             column = oracle_wave(vf, vf.trks["W"], resolved)
             if len(column) == len(grid):
                 assert_same_grid(column, grid[:, 0])
-            assert_same_grid(oracle_wave(vf, vf.trks["W"], resolved, nan_gaps=packed),
-                             default.get_track_samples("W", interval))
+            assert_same_grid(
+                oracle_wave(vf, vf.trks["W"], resolved, nan_gaps=packed),
+                default.get_track_samples("W", interval),
+            )
             try:
                 ref_grid = quietly(ref.to_numpy, ["W", "N"], interval)
             except ValueError:
@@ -372,8 +417,9 @@ def test_ragged_columns_are_aligned_onto_the_grid():
     grid = vf.to_numpy(["W", "N"], 2, return_timestamp=True)
     buffer = quietly(ref.get_track_samples, "W", 1)
     assert grid.shape == (5, 3)
-    assert_same_grid(np.take(buffer, np.linspace(0, 9, 5).astype(np.int64)).astype(np.float64),
-                     grid[:, 1])
+    assert_same_grid(
+        np.take(buffer, np.linspace(0, 9, 5).astype(np.int64)).astype(np.float64), grid[:, 1]
+    )
     assert_same_grid(quietly(ref.get_track_samples, "N", 2).astype(np.float64), grid[:, 2])
     columns, names = vf.get_samples(["W", "N"], 2)  # as vitaldb: the columns as they come
     ref_columns, ref_names = quietly(ref.get_samples, ["W", "N"], 2)
@@ -383,6 +429,7 @@ def test_ragged_columns_are_aligned_onto_the_grid():
 
 
 # ---- where vitaldb fails by accident, and bad input --------------------------------------
+
 
 @vitaldb_calls
 def test_tracks_of_other_types_are_nan_columns():
@@ -426,14 +473,16 @@ def test_nan_span_gives_no_rows():
 def test_empty_span_and_empty_names(options):
     ref, vf = vitaldb_file("typical"), ours("typical")
     for names in ([], ""):
-        assert_same_grid(quietly(ref.to_numpy, names, 1, **options),
-                         vf.to_numpy(names, 1, **options))
+        assert_same_grid(
+            quietly(ref.to_numpy, names, 1, **options), vf.to_numpy(names, 1, **options)
+        )
     ref, vf = reference(FIXTURES["typical"]()), ours("typical")
     for f in (ref, vf):
         f.dtend = f.dtstart
     for names in (["HR"], ["HR", "EVENT", "Nope"]):
-        assert_same_grid(quietly(ref.to_numpy, names, 1, **options),
-                         vf.to_numpy(names, 1, **options))
+        assert_same_grid(
+            quietly(ref.to_numpy, names, 1, **options), vf.to_numpy(names, 1, **options)
+        )
 
 
 @pytest.mark.parametrize("interval", [0, -1, -0.0, math.nan, math.inf, -math.inf])
@@ -453,6 +502,7 @@ def test_interval_of_the_wrong_type_raises_type_error():
 
 # ---- the other shapes of the grid -------------------------------------------------------
 
+
 @vitaldb_calls
 @pytest.mark.parametrize("interval", [None, 0.01, 1], ids=str)
 def test_get_samples_and_get_track_samples(interval):
@@ -465,8 +515,10 @@ def test_get_samples_and_get_track_samples(interval):
         for a, b in zip(ref_columns, columns, strict=True):
             assert_same_grid(np.asarray(a), b)
     for name in names:
-        assert_same_grid(quietly(ref.get_track_samples, name, interval or 1 / 500),
-                         vf.get_track_samples(name, interval))
+        assert_same_grid(
+            quietly(ref.get_track_samples, name, interval or 1 / 500),
+            vf.get_track_samples(name, interval),
+        )
 
 
 @vitaldb_calls
@@ -477,8 +529,11 @@ def test_to_pandas(selection, options):
 
     path = str(REAL_FILES[1])
     ref, vf = vitaldb_file(path), ours(path, compat=None)
-    names = {"numerics": [k for k, t in vf.trks.items() if t.type == 2],
-             "all": list(vf.trks), "missing": ["HR", "Nope"]}[selection]
+    names = {
+        "numerics": [k for k, t in vf.trks.items() if t.type == 2],
+        "all": list(vf.trks),
+        "missing": ["HR", "Nope"],
+    }[selection]
     expected = quietly(ref.to_pandas, names, 1, **options)
     frame = vf.to_pandas(names, 1, **options)
     assert list(frame.dtypes) == list(expected.dtypes)
@@ -494,8 +549,10 @@ def test_to_pandas_without_names():
     with pytest.raises(ValueError):  # vitaldb: no columns for a (0, 1) array
         quietly(ref.to_pandas, [], 1)
     assert vf.to_pandas([], 1).shape == (0, 0)
-    pd.testing.assert_frame_equal(vf.to_pandas([], 1, return_timestamp=True),
-                                  quietly(ref.to_pandas, [], 1, return_timestamp=True))
+    pd.testing.assert_frame_equal(
+        vf.to_pandas([], 1, return_timestamp=True),
+        quietly(ref.to_pandas, [], 1, return_timestamp=True),
+    )
 
 
 @vitaldb_calls
@@ -522,8 +579,9 @@ def test_to_polars_grid(interval):
         values = column.to_numpy()
         assert_same_grid(expected[:, j].astype(values.dtype), values)
     timestamps = vf.to_polars_grid(names, interval, return_timestamp=True)["Time"].to_numpy()
-    assert_same_grid(vf.to_numpy(names, interval, return_timestamp=True)[:, 0]
-                     .astype(np.float64), timestamps)
+    assert_same_grid(
+        vf.to_numpy(names, interval, return_timestamp=True)[:, 0].astype(np.float64), timestamps
+    )
 
 
 def test_polars_datetimes_in_utc_when_the_offset_is_not_whole_hours():
@@ -538,6 +596,7 @@ def test_polars_datetimes_in_utc_when_the_offset_is_not_whole_hours():
 
 
 # ---- the benchmark recordings -------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def icu(corpus):
@@ -574,6 +633,7 @@ def test_or_1h(corpus):
 
 
 # ---- dtypes, as vitaldb gives them --------------------------------------------------------
+
 
 def test_column_dtypes():
     vf = vitalproc.read(wave_file([(0, [1.0] * 10)]))

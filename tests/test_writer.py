@@ -6,6 +6,7 @@ read the same model from it; and a packed file's inflated bytes must be vitaldb'
 writer loses or garbles data (``as_vitaldb_writes`` undoes each of those differences,
 and ``EXPECTED_FIXES`` says where each must occur).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -16,18 +17,21 @@ import zlib
 
 import numpy as np
 import pytest
+
+import vitalproc
 from conftest import REAL_FILES, reference
+from vitalproc.io import vital_writer as vital
+
 from fixtures_catalog import FIXTURES
 from parity import differences
 from vitalbytes import F32, I8, I16, I32, NUM, STR, U8, WAVE, VitalBuilder, gzip_bytes
 
-import vitalproc
-from vitalproc.io import vital_writer as vital
-
 T0 = 1_700_000_000.0
 REJECTED = {"bad_magic", "ends_after_version"}  # not .vital files: nothing to write
-SOURCES = {**{name: build for name, build in FIXTURES.items() if name not in REJECTED},
-           **{p.name: p.read_bytes for p in REAL_FILES}}
+SOURCES = {
+    **{name: build for name, build in FIXTURES.items() if name not in REJECTED},
+    **{p.name: p.read_bytes for p in REAL_FILES},
+}
 
 
 def quiet_read(source, **kw):
@@ -54,31 +58,37 @@ def gzip_members(gz: bytes) -> int:
 
 # ---- reading the packets of an inflated stream ----------------------------------------------
 
+
 def split_packets(inflated: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
     (hlen,) = struct.unpack_from("<H", inflated, 8)
     pos, out = 10 + hlen, []
     while pos < len(inflated):
         ptype, plen = struct.unpack_from("<BI", inflated, pos)
-        out.append((ptype, inflated[pos + 5:pos + 5 + plen]))
+        out.append((ptype, inflated[pos + 5 : pos + 5 + plen]))
         pos += 5 + plen
     assert pos == len(inflated)
-    return inflated[:10 + hlen], out
+    return inflated[: 10 + hlen], out
 
 
 def vstr_at(body: bytes, pos: int) -> tuple[bytes, int]:
     (n,) = struct.unpack_from("<I", body, pos)
-    return body[pos + 4:pos + 4 + n], pos + 4 + n
+    return body[pos + 4 : pos + 4 + n], pos + 4 + n
 
 
 def trkinfo_did_pos(body: bytes) -> int:
-    _, pos = vstr_at(body, 4)      # name
-    _, pos = vstr_at(body, pos)    # unit
-    return pos + 33                # mindisp, maxdisp, col, srate, gain, offset, montype
+    _, pos = vstr_at(body, 4)  # name
+    _, pos = vstr_at(body, pos)  # unit
+    return pos + 33  # mindisp, maxdisp, col, srate, gain, offset, montype
 
 
 def raw_packet(p) -> tuple[int, bytes]:
-    body = (struct.pack("<d", p["dt"]) + struct.pack("<I", len(p["sport"].encode()))
-            + p["sport"].encode() + struct.pack("<BI", p["bsent"], len(p["buf"])) + p["buf"])
+    body = (
+        struct.pack("<d", p["dt"])
+        + struct.pack("<I", len(p["sport"].encode()))
+        + p["sport"].encode()
+        + struct.pack("<BI", p["bsent"], len(p["buf"]))
+        + p["buf"]
+    )
     return 10, body
 
 
@@ -89,13 +99,14 @@ def as_vitaldb_writes(packets, vf):
     packets = list(packets)
     # 1. vitaldb drops raw device packets; we write them last.
     if vf.packets:
-        tail = packets[-len(vf.packets):]
+        tail = packets[-len(vf.packets) :]
         assert tail == [raw_packet(p) for p in vf.packets]
-        packets = packets[:-len(vf.packets)]
+        packets = packets[: -len(vf.packets)]
         fixes.add("raw_packets")
     # 2. vitaldb drops a device named '' (its tracks then have no device).
-    blank = [i for i, (t, b) in enumerate(packets) if t == 9 and vstr_at(b, vstr_at(b, 4)[1])[0]
-             == b""]
+    blank = [
+        i for i, (t, b) in enumerate(packets) if t == 9 and vstr_at(b, vstr_at(b, 4)[1])[0] == b""
+    ]
     if blank:
         (i,) = blank
         (gone,) = struct.unpack_from("<I", packets[i][1], 0)
@@ -106,10 +117,11 @@ def as_vitaldb_writes(packets, vf):
             if pos is not None:
                 (did,) = struct.unpack_from("<I", b, pos)
                 did = 0 if did == gone else did - (did > gone)
-                packets[k] = (t, b[:pos] + struct.pack("<I", did) + b[pos + 4:])
+                packets[k] = (t, b[:pos] + struct.pack("<I", did) + b[pos + 4 :])
     # 3. vitaldb's struct round trip quiets signalling NaNs of float32 numerics.
-    f32_numerics = {struct.unpack_from("<H", b)[0] for t, b in packets
-                    if t == 0 and b[2] == NUM and b[3] == F32}
+    f32_numerics = {
+        struct.unpack_from("<H", b)[0] for t, b in packets if t == 0 and b[2] == NUM and b[3] == F32
+    }
     for k, (t, b) in enumerate(packets):
         if t == 1 and struct.unpack_from("<H", b, 10)[0] in f32_numerics:
             (bits,) = struct.unpack_from("<I", b, 12)
@@ -145,6 +157,7 @@ def assert_vitaldb_bytes(ref, ours, name, tmp_path, packed=True):
 
 # ---- round trips --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(SOURCES))
 def test_round_trip(name):
     """Unpacked, every record comes back as it was; packed, packing is idempotent."""
@@ -170,7 +183,9 @@ def test_vitaldb_reads_what_we_write(name, packed):
         # The 1,000,001-byte record kept from a packed file: vitaldb's reader stops at it
         # in an unpacked file, as it does in the files its own writer makes.
         assert differences(theirs, quiet_read(gz)) == [
-            "BIG: 0 records in vitaldb, 1 here", "AFTER: 0 records in vitaldb, 1 here"]
+            "BIG: 0 records in vitaldb, 1 here",
+            "AFTER: 0 records in vitaldb, 1 here",
+        ]
         return
     assert differences(theirs, quiet_read(gz)) == []
     if not packed:
@@ -195,8 +210,16 @@ def messy_waves() -> bytes:
     and strings, one numeric with a NaN time."""
     b = VitalBuilder().header(dgmt=-540, dtstart=T0, dtend=T0 + 10)
     b.device(1, "Dev", "Dev")
-    layout = [(T0 + 2.0, 10), (T0, 10), (T0 + 0.5, 10), (T0 + 0.5, 3), (T0 + 6.0, 0),
-              (T0 + 4.25, 5), (T0 + 4.05, 7), (T0 + 7.0, 4)]
+    layout = [
+        (T0 + 2.0, 10),
+        (T0, 10),
+        (T0 + 0.5, 10),
+        (T0 + 0.5, 3),
+        (T0 + 6.0, 0),
+        (T0 + 4.25, 5),
+        (T0 + 4.05, 7),
+        (T0 + 7.0, 4),
+    ]
     for tid, fmt in enumerate((I16, U8, F32, I32, I8), start=1):
         b.track(tid, WAVE, fmt, f"W{fmt}", srate=10.0, did=1)
         for k, (dt, n) in enumerate(layout):
@@ -234,8 +257,11 @@ def test_packing_hard_cases_as_vitaldb(block, monkeypatch, tmp_path):
 def test_packed_wave_fill_uses_the_format_sentinel():
     vf = vitalproc.VitalFile()
     vf.dtstart, vf.dtend = T0, T0 + 4
-    for name, samples in (("D/A", np.int16([1, 2])), ("D/B", np.uint8([1, 2])),
-                          ("D/C", np.float32([1, 2]))):
+    for name, samples in (
+        ("D/A", np.int16([1, 2])),
+        ("D/B", np.uint8([1, 2])),
+        ("D/C", np.float32([1, 2])),
+    ):
         trk = vf.add_track(name, dt=[T0, T0 + 2], samples=samples.reshape(2, 1), srate=1)
         trk.fmt, trk.data = {"i": 5, "u": 4, "f": 1}[samples.dtype.kind], samples
     back = quiet_read(written(vf))
@@ -251,11 +277,13 @@ def test_packed_wave_fill_uses_the_format_sentinel():
 def test_float64_samples_of_a_fmt1_track(vitaldb, tmp_path):
     """vitaldb's one writer bug that survives the FMT 7/8 fix: in an unpacked file it
     writes the bytes of a float64 array under fmt 1 (4-byte floats). Packed, it casts."""
+
     def build(module):
         vf = module.VitalFile()
         vf.dtstart, vf.dtend, vf.dgmt = T0, T0 + 3, -540
-        vf.add_track("D/W", [{"dt": T0 + s, "val": np.arange(4.0) + s + 0.1} for s in range(3)],
-                     srate=4)
+        vf.add_track(
+            "D/W", [{"dt": T0 + s, "val": np.arange(4.0) + s + 0.1} for s in range(3)], srate=4
+        )
         vf.add_track("D/N", [{"dt": T0 + 1, "val": 1.1}, {"dt": T0, "val": 2.2}])
         return vf
 
@@ -287,8 +315,12 @@ EDITS = {
     "add_tracks": lambda vf: (
         vf.add_track("Vent/PEEP", [{"dt": T0 + 3, "val": 5.0}, {"dt": T0 + 1, "val": 6.5}]),
         vf.add_track("NOTE", [{"dt": T0 + 2, "val": "note"}], after="SNUADC/ART"),
-        vf.add_track("SNUADC/CVP", [{"dt": T0 + s, "val": np.float32([s, s + 0.5])}
-                                    for s in (4, 1, 2)], srate=2)),
+        vf.add_track(
+            "SNUADC/CVP",
+            [{"dt": T0 + s, "val": np.float32([s, s + 0.5])} for s in (4, 1, 2)],
+            srate=2,
+        ),
+    ),
     "anonymize": lambda vf: vf.anonymize(),
 }
 
@@ -308,6 +340,7 @@ def test_edited_recording_written_as_vitaldb(edit, tmp_path):
 
 
 # ---- the stream: members, levels ---------------------------------------------------------
+
 
 @pytest.mark.usefixtures("vitaldb")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -344,6 +377,7 @@ def test_bad_compresslevel(level, tmp_path):
 
 # ---- files: temporary name, failures ---------------------------------------------------------
 
+
 def test_to_vital_writes_a_path(tmp_path):
     vf = quiet_read(FIXTURES["typical"]())
     target = tmp_path / "out.vital"
@@ -352,11 +386,14 @@ def test_to_vital_writes_a_path(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.vital"]
 
 
-@pytest.mark.parametrize("where, error", [
-    ("missing/out.vital", FileNotFoundError),
-    ("a_file/out.vital", NotADirectoryError),
-    ("a_dir", IsADirectoryError),
-])
+@pytest.mark.parametrize(
+    "where, error",
+    [
+        ("missing/out.vital", FileNotFoundError),
+        ("a_file/out.vital", NotADirectoryError),
+        ("a_dir", IsADirectoryError),
+    ],
+)
 def test_unwritable_path_leaves_nothing(tmp_path, where, error):
     (tmp_path / "a_file").write_bytes(b"keep")
     (tmp_path / "a_dir").mkdir()
@@ -378,6 +415,7 @@ def test_failure_mid_stream_keeps_the_old_file(tmp_path, monkeypatch):
             if len(calls) == 3:
                 raise OSError("disk full")
             return gzip.compress(bytes(data))
+
         return compress
 
     monkeypatch.setattr(vital, "MEMBER_BYTES", 1000)
@@ -396,15 +434,19 @@ def edited(change):
     return vf
 
 
-@pytest.mark.parametrize("vf, message", [
-    (edited(lambda vf: setattr(vf.trks["SNUADC/ECG_II"], "fmt", 9)), "fmt 9"),
-    (edited(lambda vf: setattr(vf.trks["Solar8000/HR"], "fmt", 0)), "fmt 0"),
-    (edited(lambda vf: setattr(vf, "dgmt", 40000)), "dgmt"),
-    (edited(lambda vf: setattr(vf.trks["EVENT"], "col", -1)), "EVENT"),
-    (edited(lambda vf: vf.trks["SNUADC/ART"].dt.__setitem__(3, np.nan)), "non-finite"),
-    (edited(lambda vf: setattr(vf.trks["SNUADC/ART"], "srate", float("nan"))), "NaN"),
-    (edited(lambda vf: vf.trks["SNUADC/ART"].dt.__setitem__(3, T0 + 1e9)), "span"),
-], ids=["wave_fmt", "numeric_fmt", "dgmt", "col", "nan_time", "nan_rate", "too_long"])
+@pytest.mark.parametrize(
+    "vf, message",
+    [
+        (edited(lambda vf: setattr(vf.trks["SNUADC/ECG_II"], "fmt", 9)), "fmt 9"),
+        (edited(lambda vf: setattr(vf.trks["Solar8000/HR"], "fmt", 0)), "fmt 0"),
+        (edited(lambda vf: setattr(vf, "dgmt", 40000)), "dgmt"),
+        (edited(lambda vf: setattr(vf.trks["EVENT"], "col", -1)), "EVENT"),
+        (edited(lambda vf: vf.trks["SNUADC/ART"].dt.__setitem__(3, np.nan)), "non-finite"),
+        (edited(lambda vf: setattr(vf.trks["SNUADC/ART"], "srate", float("nan"))), "NaN"),
+        (edited(lambda vf: vf.trks["SNUADC/ART"].dt.__setitem__(3, T0 + 1e9)), "span"),
+    ],
+    ids=["wave_fmt", "numeric_fmt", "dgmt", "col", "nan_time", "nan_rate", "too_long"],
+)
 def test_what_cannot_be_written_raises_before_writing(vf, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         vf.to_vital(tmp_path / "out.vital")
@@ -412,6 +454,7 @@ def test_what_cannot_be_written_raises_before_writing(vf, message, tmp_path):
 
 
 # ---- the corpus ---------------------------------------------------------------------------------
+
 
 @pytest.mark.corpus
 @pytest.mark.usefixtures("vitaldb")

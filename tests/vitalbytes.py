@@ -22,6 +22,7 @@ test can write the malformed files that readers must survive (a body length
 that lies, ``nsamp`` past the packet, a string running off its packet, an
 ``infolen`` other than 10, raw invalid UTF-8 ...).
 """
+
 import itertools
 import struct
 import zlib
@@ -40,30 +41,58 @@ STR = 5
 
 # Sample formats 1..8 and their little-endian struct codes.
 F32, F64, I8, U8, I16, U16, I32, U32 = range(1, 9)
-FMT_CODE = {F32: 'f', F64: 'd', I8: 'b', U8: 'B', I16: 'h', U16: 'H', I32: 'i', U32: 'I'}
-FMT_SIZE = {fmt: struct.calcsize('<' + code) for fmt, code in FMT_CODE.items()}
+FMT_CODE = {F32: "f", F64: "d", I8: "b", U8: "B", I16: "h", U16: "H", I32: "i", U32: "I"}
+FMT_SIZE = {fmt: struct.calcsize("<" + code) for fmt, code in FMT_CODE.items()}
 
 # Command codes carried by a CMD packet.
 CMD_ORDER = 5
 CMD_RESET_EVENTS = 6
 
 # Optional track-info fields, in wire order; track(upto=...) stops after one.
-TRACK_FIELDS = ('unit', 'mindisp', 'maxdisp', 'col', 'srate', 'gain', 'offset',
-                'montype', 'did', 'reclen', 'trk_dtstart', 'trk_dtend')
+TRACK_FIELDS = (
+    "unit",
+    "mindisp",
+    "maxdisp",
+    "col",
+    "srate",
+    "gain",
+    "offset",
+    "montype",
+    "did",
+    "reclen",
+    "trk_dtstart",
+    "trk_dtend",
+)
 
 
-def u8(v): return struct.pack('<B', v)
-def i16(v): return struct.pack('<h', v)
-def u16(v): return struct.pack('<H', v)
-def u32(v): return struct.pack('<I', v)
-def f32(v): return struct.pack('<f', v)
-def f64(v): return struct.pack('<d', v)
+def u8(v):
+    return struct.pack("<B", v)
+
+
+def i16(v):
+    return struct.pack("<h", v)
+
+
+def u16(v):
+    return struct.pack("<H", v)
+
+
+def u32(v):
+    return struct.pack("<I", v)
+
+
+def f32(v):
+    return struct.pack("<f", v)
+
+
+def f64(v):
+    return struct.pack("<d", v)
 
 
 def vstr(s, length=None):
     """A .vital string: u32 byte length + bytes. ``s`` may be raw bytes (e.g.
     invalid UTF-8); ``length`` overrides the prefix, e.g. to run past the packet."""
-    data = s if isinstance(s, bytes) else s.encode('utf-8')
+    data = s if isinstance(s, bytes) else s.encode("utf-8")
     return u32(len(data) if length is None else length) + data
 
 
@@ -72,7 +101,7 @@ def samples(fmt, values):
     payloads, odd lengths). struct refuses out-of-range values instead of wrapping."""
     if isinstance(values, bytes):
         return values
-    return struct.pack(f'<{len(values)}{FMT_CODE[fmt]}', *values)
+    return struct.pack(f"<{len(values)}{FMT_CODE[fmt]}", *values)
 
 
 class VitalBuilder:
@@ -83,7 +112,7 @@ class VitalBuilder:
     cutting the stream there.
     """
 
-    def __init__(self, magic=b'VITA', version=3):
+    def __init__(self, magic=b"VITA", version=3):
         self._magic = magic
         self._version = version
         self._header = None
@@ -96,18 +125,19 @@ class VitalBuilder:
 
     # ---- header -----------------------------------------------------------
 
-    def header(self, dgmt=-540, instance_id=0, prog_version=0,
-               dtstart=None, dtend=None, packed=None):
+    def header(
+        self, dgmt=-540, instance_id=0, prog_version=0, dtstart=None, dtend=None, packed=None
+    ):
         """10-byte header without times, 26 with dtstart/dtend, 27 with the
         packed flag too (``packed`` True/False or a raw byte value)."""
         h = i16(dgmt) + u32(instance_id) + u32(prog_version)
         if (dtstart is None) != (dtend is None):
-            raise ValueError('dtstart and dtend come together')
+            raise ValueError("dtstart and dtend come together")
         if dtstart is not None:
             h += f64(dtstart) + f64(dtend)
         if packed is not None:
             if dtstart is None:
-                raise ValueError('the packed flag is byte 26: give dtstart/dtend')
+                raise ValueError("the packed flag is byte 26: give dtstart/dtend")
             h += u8(int(packed))
         return self.raw_header(h)
 
@@ -124,30 +154,56 @@ class VitalBuilder:
         self._packets += u8(ptype) + u32(len(body) if length is None else length) + body
         return self
 
-    def device(self, did, typename, name='', port=None, length=None):
+    def device(self, did, typename, name="", port=None, length=None):
         """DEVINFO: u32 did, str typename, str name, [str port] (None: omitted)."""
         body = u32(did) + vstr(typename) + vstr(name)
         if port is not None:
             body += vstr(port)
         return self.packet(DEVINFO, body, length)
 
-    def track(self, tid, ttype, fmt, name, *, unit='', mindisp=0.0, maxdisp=0.0,
-              col=0xFFFFFFFF, srate=0.0, gain=1.0, offset=0.0, montype=0, did=0,
-              reclen=0, trk_dtstart=0.0, trk_dtend=0.0, upto='trk_dtend',
-              extra=b'', length=None):
+    def track(
+        self,
+        tid,
+        ttype,
+        fmt,
+        name,
+        *,
+        unit="",
+        mindisp=0.0,
+        maxdisp=0.0,
+        col=0xFFFFFFFF,
+        srate=0.0,
+        gain=1.0,
+        offset=0.0,
+        montype=0,
+        did=0,
+        reclen=0,
+        trk_dtstart=0.0,
+        trk_dtend=0.0,
+        upto="trk_dtend",
+        extra=b"",
+        length=None,
+    ):
         """TRKINFO: u16 tid, u8 type, u8 fmt, str name, then the optional
         TRACK_FIELDS in order up to and including ``upto`` ('name': none of
         them), then ``extra`` bytes no reader knows about."""
         fields = {
-            'unit': vstr(unit), 'mindisp': f32(mindisp), 'maxdisp': f32(maxdisp),
-            'col': u32(col), 'srate': f32(srate), 'gain': f64(gain),
-            'offset': f64(offset), 'montype': u8(montype), 'did': u32(did),
-            'reclen': u32(reclen), 'trk_dtstart': f64(trk_dtstart),
-            'trk_dtend': f64(trk_dtend),
+            "unit": vstr(unit),
+            "mindisp": f32(mindisp),
+            "maxdisp": f32(maxdisp),
+            "col": u32(col),
+            "srate": f32(srate),
+            "gain": f64(gain),
+            "offset": f64(offset),
+            "montype": u8(montype),
+            "did": u32(did),
+            "reclen": u32(reclen),
+            "trk_dtstart": f64(trk_dtstart),
+            "trk_dtend": f64(trk_dtend),
         }
-        keep = 0 if upto == 'name' else TRACK_FIELDS.index(upto) + 1
+        keep = 0 if upto == "name" else TRACK_FIELDS.index(upto) + 1
         body = u16(tid) + u8(ttype) + u8(fmt) + vstr(name)
-        body += b''.join(fields[f] for f in TRACK_FIELDS[:keep]) + extra
+        body += b"".join(fields[f] for f in TRACK_FIELDS[:keep]) + extra
         self._fmts[tid] = fmt
         return self.packet(TRKINFO, body, length)
 
@@ -167,7 +223,7 @@ class VitalBuilder:
         if nsamp is None:
             nsamp, rest = divmod(len(data), FMT_SIZE[fmt])
             if rest:
-                raise ValueError('raw samples are not a whole number of values: give nsamp')
+                raise ValueError("raw samples are not a whole number of values: give nsamp")
         return self.record(tid, dt, u32(nsamp) + data, **rec)
 
     def number(self, tid, dt, value, *, fmt=None, **rec):
@@ -181,13 +237,13 @@ class VitalBuilder:
         """String REC payload: u32 reserved (0), str (``strlen`` may lie)."""
         return self.record(tid, dt, u32(reserved) + vstr(text, strlen), **rec)
 
-    def command(self, cmd, payload=b'', length=None):
+    def command(self, cmd, payload=b"", length=None):
         """CMD: u8 command code + its payload."""
         return self.packet(CMD, u8(cmd) + payload, length)
 
     def order(self, tids, count=None, length=None):
         """CMD 5, track display order: u16 count (may lie) + count x u16 tid."""
-        payload = u16(len(tids) if count is None else count) + b''.join(u16(t) for t in tids)
+        payload = u16(len(tids) if count is None else count) + b"".join(u16(t) for t in tids)
         return self.command(CMD_ORDER, payload, length)
 
     def reset_events(self):
@@ -208,7 +264,7 @@ class VitalBuilder:
 
     def _prefix(self):
         if self._header is None:
-            raise ValueError('call header() or raw_header() first')
+            raise ValueError("call header() or raw_header() first")
         headerlen = len(self._header) if self._headerlen is None else self._headerlen
         return self._magic + u32(self._version) + u16(headerlen) + self._header
 
@@ -216,7 +272,7 @@ class VitalBuilder:
         if fmt is not None:
             return fmt
         if tid not in self._fmts:
-            raise ValueError(f'tid {tid} was never declared: give fmt=')
+            raise ValueError(f"tid {tid} was never declared: give fmt=")
         return self._fmts[tid]
 
 
@@ -225,8 +281,19 @@ class VitalBuilder:
 FHCRC, FEXTRA, FNAME, FCOMMENT = 2, 4, 8, 16  # RFC 1952 header flag bits
 
 
-def gzip_member(data, level=6, *, mtime=0, fname=None, comment=None, extra=None,
-                header_crc=False, finish=True, crc=None, isize=None):
+def gzip_member(
+    data,
+    level=6,
+    *,
+    mtime=0,
+    fname=None,
+    comment=None,
+    extra=None,
+    header_crc=False,
+    finish=True,
+    crc=None,
+    isize=None,
+):
     """One RFC 1952 gzip member holding ``data``.
 
     Optional header fields (FEXTRA, FNAME, FCOMMENT, FHCRC) exercise header
@@ -235,15 +302,19 @@ def gzip_member(data, level=6, *, mtime=0, fname=None, comment=None, extra=None,
     then inflates to exactly ``data``. ``crc``/``isize`` corrupt the trailer.
     mtime defaults to 0 so the bytes are reproducible.
     """
-    flags = ((FEXTRA if extra is not None else 0) | (FNAME if fname is not None else 0)
-             | (FCOMMENT if comment is not None else 0) | (FHCRC if header_crc else 0))
-    head = b'\x1f\x8b\x08' + u8(flags) + u32(mtime) + b'\x00\xff'  # XFL 0, OS unknown
+    flags = (
+        (FEXTRA if extra is not None else 0)
+        | (FNAME if fname is not None else 0)
+        | (FCOMMENT if comment is not None else 0)
+        | (FHCRC if header_crc else 0)
+    )
+    head = b"\x1f\x8b\x08" + u8(flags) + u32(mtime) + b"\x00\xff"  # XFL 0, OS unknown
     if extra is not None:
         head += u16(len(extra)) + extra
     if fname is not None:
-        head += fname + b'\x00'
+        head += fname + b"\x00"
     if comment is not None:
-        head += comment + b'\x00'
+        head += comment + b"\x00"
     if header_crc:
         head += u16(zlib.crc32(head) & 0xFFFF)
     deflate = zlib.compressobj(level, zlib.DEFLATED, -15)  # raw deflate, no zlib wrapper
@@ -260,7 +331,7 @@ def gzip_bytes(data, members=1, level=6):
     """gzip ``data`` as ``members`` concatenated members of near-equal inflated
     size; the splits land wherever they fall, mid-packet included."""
     cuts = [len(data) * i // members for i in range(members + 1)]
-    return b''.join(gzip_member(data[a:b], level) for a, b in itertools.pairwise(cuts))
+    return b"".join(gzip_member(data[a:b], level) for a, b in itertools.pairwise(cuts))
 
 
 def truncate(gz, n):

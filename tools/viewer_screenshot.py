@@ -3,6 +3,7 @@ Chromium, zoom to a few seconds, hover, and save a PNG.
 
     python tools/viewer_screenshot.py demo.vital docs/images/viewer.png [--at 890 --span 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,13 +26,16 @@ def main() -> None:
     tz = -60.0 * vf.dgmt
     a = (vf.dtstart + args.at + tz) * 1000
     with Viewer(args.recording) as v, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=args.chromium,
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=args.chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 760})
         page.goto(v.url)
         page.wait_for_function("window.VitalViewer && VitalViewer.state.ready")
-        page.evaluate("([a, b]) => VitalViewer.state.fig.x_range.setv({start: a, end: b})",
-                      [a, a + args.span * 1000])
+        page.evaluate(
+            "([a, b]) => VitalViewer.state.fig.x_range.setv({start: a, end: b})",
+            [a, a + args.span * 1000],
+        )
         page.wait_for_function("VitalViewer.state.fetches > 0")
         page.evaluate("VitalViewer.whenIdle()")
         box = page.locator("canvas").first.bounding_box()

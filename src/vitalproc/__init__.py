@@ -4,24 +4,25 @@
 >>> vf = vitalproc.read(vitalproc.SAMPLE)
 >>> vf.trks["Intellivue/HR"].values[:3]          # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import os as _os
 
+from . import _open  # noqa: F401  (plugs the readers into VitalFile(path) and read())
 from ._version import __version__
 from .errors import VitalError, VitalFormatError, VitalWarning
-from .model import Device, ReadIssue, Track, VitalFile
 from .io.reader import read
-from . import _open  # noqa: F401  (plugs the readers into VitalFile(path) and read())
+from .model import Device, ReadIssue, Track, VitalFile
 
 #: A small real recording shipped with the package (Philips Intellivue, MIT licence:
 #: see ``data/LICENSE-sample.txt``).
 SAMPLE = _os.path.join(_os.path.dirname(__file__), "data", "sample.vital")
 
 __all__ = [
+    "SAMPLE",
     "Device",
     "ReadIssue",
-    "SAMPLE",
     "Track",
     "VitalError",
     "VitalFile",
@@ -35,10 +36,13 @@ __all__ = [
 # it, the attribute; None: the module itself, as for the callable ``vitalproc.synth``)
 _LAZY: dict[str, tuple[str, str | None]] = {
     "convert": ("dataset.batch", "convert"),
+    "export": ("writers", "export"),
     "open_dataset": ("dataset.query", "open_dataset"),
     "synth": ("synth", None),
     "qc": ("quality.runner", "qc"),
     "cohort": ("quality.cohort", "cohort"),
+    "windows": ("windows", None),
+    "opendata": ("opendata", None),
 }
 __all__ += list(_LAZY)
 

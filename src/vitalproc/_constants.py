@@ -3,6 +3,7 @@
 The compiled core sees the same numbers through ``_parse.pxd``; ``tests/test_parse.py``
 checks that both agree, so nothing else in the package writes a bare packet or fmt code.
 """
+
 from __future__ import annotations
 
 from enum import IntEnum
@@ -74,4 +75,21 @@ FMT_GAP_SENTINEL: dict[int, float] = {
     8: 2**32 - 1,
 }
 
-TYPE_NAMES = {TrackType.WAVE: "wav", TrackType.NUMERIC: "num", TrackType.STRING: "str"}
+# -- names of the track types: every table of them derives from these two ------------
+#: vitaldb's short names (``Track.type_name``, a dataset's track table, the synth truth).
+TYPE_NAMES: dict[int, str] = {
+    TrackType.WAVE: "wav",
+    TrackType.NUMERIC: "num",
+    TrackType.STRING: "str",
+}
+#: The words (a long table's ``type`` column, ``--track-type``; upper case in the JSON
+#: document's ``type_name``).
+KIND_NAMES: dict[int, str] = {
+    TrackType.WAVE: "wave",
+    TrackType.NUMERIC: "numeric",
+    TrackType.STRING: "string",
+}
+
+#: The key under which vitalproc keeps its own metadata in the footer of the Parquet and
+#: Arrow files it writes (a long table's tracks, a dataset case's layout).
+METADATA_KEY = b"vitalproc"

@@ -9,6 +9,7 @@ two, whose interval is narrower below than above (so the closest decimal may fal
 where a farther one falls in), and a decimal whose nearest double is a float32 tie
 (rounding twice could go the wrong way), both settled with exact fractions.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,7 +24,7 @@ _F32 = struct.Struct("<f")
 _U32 = struct.Struct("<I")
 
 #: The smallest positive normal float32.
-SMALLEST_NORMAL = 2.0 ** -126
+SMALLEST_NORMAL = 2.0**-126
 
 #: orjson writes a float32 with decimal exponent E (d.ddd x 10^E) without an exponent when
 #: DECIMAL_MIN <= E <= DECIMAL_MAX (``0.000001``, ``1000000000000.0``), else as ``1e13``
@@ -123,7 +124,7 @@ def f32_text(value: float) -> str:
         return f"{sign}{digits[0]}{tail}e{plus}{exp}"
     if exp < 0:
         return f"{sign}0.{'0' * (-exp - 1)}{digits}"
-    whole, frac = digits[:exp + 1].ljust(exp + 1, "0"), digits[exp + 1:]
+    whole, frac = digits[: exp + 1].ljust(exp + 1, "0"), digits[exp + 1 :]
     return f"{sign}{whole}.{frac or '0'}"
 
 

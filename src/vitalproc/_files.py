@@ -3,6 +3,7 @@
 A file is written under a hidden temporary name in its folder, then renamed over its
 path; a reader never sees half a file, and an error leaves the old one in place.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -4,20 +4,23 @@
 Every reader, view and writer that selects tracks by name uses these, so the rule is
 written once.
 """
+
 from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
-class HasTracks(Protocol[T]):
+class HasTracks(Protocol[T_co]):
     """Anything holding tracks by ``Device/Track`` key, as ``VitalFile.trks`` does."""
 
     @property
-    def trks(self) -> Mapping[str, T]: ...
+    def trks(self) -> Mapping[str, T_co]: ...
+
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -30,7 +33,7 @@ def split_names(names: Any) -> list[str] | None:
     """
     if isinstance(names, str):
         return names.split(",") if names.find(",") else [names]
-    return names
+    return cast("list[str] | None", names)  # a list of names, as given
 
 
 def matches(dtname: str, dname: str, selectors: Iterable[str]) -> bool:
@@ -74,6 +77,7 @@ def close_names(selector: str, names: Sequence[str], n: int = 4) -> list[str]:
     for name in names:
         by_base.setdefault(name.rsplit("/", 1)[-1], name)
     found = difflib.get_close_matches(selector, list(names), n=n, cutoff=0.6)
-    found += [by_base[b] for b in difflib.get_close_matches(selector, list(by_base), n=n,
-                                                           cutoff=0.6)]
+    found += [
+        by_base[b] for b in difflib.get_close_matches(selector, list(by_base), n=n, cutoff=0.6)
+    ]
     return list(dict.fromkeys(found))[:n]

@@ -9,6 +9,7 @@ imported by ``vitalproc/__init__.py``, connects them:
   vitaldb's ``to_parquet``) is read by the dataset's case reader, for ``read()`` and
   ``VitalFile()`` alike.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,16 +24,30 @@ def _is_case(path: str) -> bool:
     return path.endswith(".parquet") and "://" not in path
 
 
-def _load_case(vf: VitalFile, path: str | os.PathLike[str], tracks: Any, exclude: Any,
-               header_only: bool, maxlen: float | None) -> None:
+def _load_case(
+    vf: VitalFile,
+    path: str | os.PathLike[str],
+    tracks: Any,
+    exclude: Any,
+    header_only: bool,
+    maxlen: float | None,
+) -> None:
     from .dataset.case_reader import load_case_into
 
     load_case_into(vf, path, tracks, exclude, header_only, maxlen)
 
 
-def _open(vf: VitalFile, ipath: Any, track_names: Any, exclude: Any, header_only: bool,
-          maxlen: float | None, compat: str | None, strict: bool,
-          max_inflated_bytes: int | None) -> None:
+def _open(
+    vf: VitalFile,
+    ipath: Any,
+    track_names: Any,
+    exclude: Any,
+    header_only: bool,
+    maxlen: float | None,
+    compat: str | None,
+    strict: bool,
+    max_inflated_bytes: int | None,
+) -> None:
     """Fill ``vf`` as ``VitalFile(ipath, ...)`` does."""
     # A list of paths is one recording (ops.merge); vitaldb ignores the selection
     # arguments then, and so does this.
@@ -42,8 +57,9 @@ def _open(vf: VitalFile, ipath: Any, track_names: Any, exclude: Any, header_only
         merge_paths(vf, ipath, compat, strict, max_inflated_bytes)
         vf.compat = compat  # the views follow it
         return
-    reader.load_into(vf, ipath, track_names, exclude, header_only, maxlen, compat, strict,
-                     max_inflated_bytes)
+    reader.load_into(
+        vf, ipath, track_names, exclude, header_only, maxlen, compat, strict, max_inflated_bytes
+    )
 
 
 reader.SOURCE_READERS.append((_is_case, _load_case))

@@ -1,4 +1,4 @@
-"""Drop-in for vitaldb's reading API: ``import vitalproc.compat as vitaldb``.
+"""Drop-in for vitaldb's reading and open-dataset API: ``import vitalproc.compat as vitaldb``.
 
 ``VitalFile``, ``vital_recs``, ``vital_trks`` and ``read_vital`` take vitaldb 1.7.2's
 arguments and return its results. By default they read with vitalproc's documented
@@ -7,31 +7,67 @@ pass ``compat="vitaldb"`` for vitaldb's result exactly. Where vitaldb fails by a
 (``track_names=None`` in ``vital_recs``, an interval on a file with no sampling rate),
 these do what the argument means instead: every track, a 1 s grid.
 
+Examples
+--------
 >>> import vitalproc
 >>> import vitalproc.compat as vitaldb
 >>> vitaldb.vital_trks(vitalproc.SAMPLE)[:2]
 ['Intellivue/NIBP_SYS', 'Intellivue/NIBP_DIA']
 >>> vitaldb.vital_recs(vitalproc.SAMPLE, "HR,ECG_II", 1 / 500).shape
 (13121, 2)
+
+The open dataset's functions (``load_case``, ``find_cases``, ``get_track_names``,
+``load_clinical_data``, ``load_lab_data``, ``load_trk``, ``load_trks``) and
+``VitalFile(caseid)`` are ``vitalproc.opendata``'s, cached; its settings (``api_url``,
+``DATASET_VERSION``, ``cache_dir``, ``offline``, ``mirror``) can be set here too.
 """
+
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
-from .model import VitalFile
+from .opendata import SettingsModule
+from .opendata.cases import VitalFile, load_case
 
-__all__ = ["VitalFile", "read_vital", "vital_recs", "vital_trks"]
+# vitaldb's table functions (they import pandas when called)
+_OPENDATA = (
+    "find_cases",
+    "get_track_names",
+    "load_clinical_data",
+    "load_lab_data",
+    "load_trk",
+    "load_trks",
+)
+
+__all__ = ["VitalFile", "load_case", "read_vital", "vital_recs", "vital_trks"]
+__all__ += list(_OPENDATA)
 
 
 def __dir__() -> list[str]:
-    return list(__all__)
+    return sorted(__all__)
 
 
-def vital_recs(ipath: Any, track_names: Any = None, interval: float | None = None,
-               return_timestamp: bool = False, return_datetime: bool = False,
-               return_pandas: bool = False, exclude: Any = None, *,
-               compat: str | None = None) -> Any:
+def __getattr__(name: str) -> Any:
+    if name in _OPENDATA:
+        from . import opendata
+
+        return getattr(opendata, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def vital_recs(
+    ipath: Any,
+    track_names: Any = None,
+    interval: float | None = None,
+    return_timestamp: bool = False,
+    return_datetime: bool = False,
+    return_pandas: bool = False,
+    exclude: Any = None,
+    *,
+    compat: str | None = None,
+) -> Any:
     """Read a recording and return its tracks on a time grid, as vitaldb's ``vital_recs``.
 
     Parameters
@@ -71,9 +107,15 @@ def vital_trks(ipath: Any, *, compat: str | None = None) -> list[str]:
     return VitalFile(ipath, header_only=True, compat=compat).get_track_names()
 
 
-def read_vital(ipath: Any, track_names: Any = None, exclude: Any = None,
-               header_only: bool = False, maxlen: float | None = None, *,
-               compat: str | None = None) -> VitalFile:
+def read_vital(
+    ipath: Any,
+    track_names: Any = None,
+    exclude: Any = None,
+    header_only: bool = False,
+    maxlen: float | None = None,
+    *,
+    compat: str | None = None,
+) -> VitalFile:
     """Read a .vital file, as vitaldb's ``read_vital``.
 
     Raises
@@ -84,5 +126,14 @@ def read_vital(ipath: Any, track_names: Any = None, exclude: Any = None,
     """
     if isinstance(ipath, (str, os.PathLike)) and os.path.splitext(ipath)[1] != ".vital":
         raise ValueError("Invalid file format")
-    return VitalFile(ipath, track_names=track_names, exclude=exclude,
-                     header_only=header_only, maxlen=maxlen, compat=compat)
+    return VitalFile(
+        ipath,
+        track_names=track_names,
+        exclude=exclude,
+        header_only=header_only,
+        maxlen=maxlen,
+        compat=compat,
+    )
+
+
+sys.modules[__name__].__class__ = SettingsModule

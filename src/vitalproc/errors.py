@@ -1,4 +1,5 @@
 """The exception and warning family of vitalproc."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,13 @@ class VitalFormatError(VitalError, ValueError):
     gzip faults (``where`` says which).
     """
 
-    def __init__(self, message: str, path: str | os.PathLike | None = None,
-                 offset: int | None = None, where: str = "inflated"):
+    def __init__(
+        self,
+        message: str,
+        path: str | os.PathLike[str] | None = None,
+        offset: int | None = None,
+        where: str = "inflated",
+    ):
         self.path = None if path is None else os.fspath(path)
         self.offset = offset
         self.where = where

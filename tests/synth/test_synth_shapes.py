@@ -1,5 +1,6 @@
 """The generator's files: deterministic, read by vitaldb exactly as by vitalproc's
 compatibility mode, and each shape really in the bytes (an independent packet walk)."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,11 +9,12 @@ import warnings
 
 import pytest
 import synth_packetwalk as pw
-from conftest import reference
-from parity import differences
 
 import vitalproc
+from conftest import reference
 from vitalproc.synth import shapes
+
+from parity import differences
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,12 @@ def quiet_read(data, **kwargs):
 
 @pytest.mark.parametrize("profile", ["or", "icu", "demo"])
 def test_same_arguments_same_bytes(profile):
-    kwargs = {"profile": profile, "hours": 0.05, "seed": 3, "artifacts": 2 if profile != "demo" else 0}
+    kwargs = {
+        "profile": profile,
+        "hours": 0.05,
+        "seed": 3,
+        "artifacts": 2 if profile != "demo" else 0,
+    }
     first = vitalproc.synth(**kwargs)
     again = vitalproc.synth(**kwargs)
     assert first.data == again.data
@@ -64,8 +71,9 @@ def test_records_in_the_file_are_the_truths(made, name):
     assert walk.records_by_name() == {k: n for k, n in per_track.items() if n}
     # and the default read keeps every one of them
     vf = quiet_read(synthesis.data)
-    assert {k: len(t) for k, t in vf.trks.items() if len(t)} == \
-        {k: n for k, n in per_track.items() if n}
+    assert {k: len(t) for k, t in vf.trks.items() if len(t)} == {
+        k: n for k, n in per_track.items() if n
+    }
 
 
 def test_demo_device_overlapping_records(made):
@@ -73,7 +81,13 @@ def test_demo_device_overlapping_records(made):
     walk = pw.walk(synthesis.data)
     assert sum(walk.records.values()) == 72
     assert {d["key"] for d in walk.declarations} == {
-        "Demo/ECG", "Demo/ART", "Demo/PLETH", "Demo/CVP", "Demo/CO2", "Demo/EEG"}
+        "Demo/ECG",
+        "Demo/ART",
+        "Demo/PLETH",
+        "Demo/CVP",
+        "Demo/CO2",
+        "Demo/EEG",
+    }
     vf = quiet_read(synthesis.data)
     for key, trk in vf.trks.items():
         assert trk.srate == 100
@@ -81,8 +95,11 @@ def test_demo_device_overlapping_records(made):
         assert max(counts) == 116_372
         assert sorted(counts)[:-1] == sorted(c for c in counts if 10 <= c <= 23)
         long_start = trk.dt[counts.index(max(counts))]
-        inside = [t for t, c in zip(trk.dt, counts)
-                  if c < 100 and long_start < t < long_start + 116_372 / 100]
+        inside = [
+            t
+            for t, c in zip(trk.dt, counts)
+            if c < 100 and long_start < t < long_start + 116_372 / 100
+        ]
         assert len(inside) == 4, key
         assert synthesis.truth["shapes"]["overlapping"][key]["overlapping"] >= 4
 
@@ -101,14 +118,16 @@ def test_redeclared_tracks(made):
     scales = [(d["gain"], d["offset"]) for d in ecg]
     changed = [a != b for a, b in itertools.pairwise(scales)]
     assert changed == [True, False, True, False]  # incompatible, identical, ...
-    assert next((d["gain"], d["offset"]) for d in by_name["SNUADC/ART"]) != \
-        [(d["gain"], d["offset"]) for d in by_name["SNUADC/ART"]][1]
+    assert (
+        next((d["gain"], d["offset"]) for d in by_name["SNUADC/ART"])
+        != [(d["gain"], d["offset"]) for d in by_name["SNUADC/ART"]][1]
+    )
     assert all(walk.records.get(d["tid"], 0) > 0 for d in ecg)
     # every declaration's samples mean the same physical signal: the ECG stays in mV
     vf = quiet_read(synthesis.data, compat="vitaldb")  # the last declaration's records
     trk = vf.trks["SNUADC/ECG_II"]
     values = trk.samples * trk.gain + trk.offset
-    assert -1.5 < float(values.min()) and float(values.max()) < 2.5
+    assert float(values.min()) > -1.5 and float(values.max()) < 2.5
     truth = {e["track"]: e for e in synthesis.truth["shapes"]["redeclared"]}
     assert [d["tid"] for d in truth["SNUADC/ECG_II"]["declarations"]] == [d["tid"] for d in ecg]
 
@@ -178,18 +197,21 @@ def test_vitalproc_synth_is_the_module_and_the_call():
     assert isinstance(vitalproc.synth(profile="icu", hours=0.01), module.Synthesis)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"profile": "ward"}, "unknown profile"),
-    ({"hours": 0}, "hours must be positive"),
-    ({"tracks": ["HR"], "hypotension": 1}, "arterial pressure wave"),
-    ({"artifacts": [("smudge", 10, 10)]}, "unknown artifact kind"),
-    ({"artifacts": [("flatline", 3000, 10)], "hours": 0.1}, "not inside the recording"),
-    ({"rhythm": [("XYZ", 10, 10)]}, "class"),
-    ({"tracks": ["NOPE"]}, "no track"),
-    ({"packed": True, "truncate": True}, "packed"),
-    ({"start": "yesterday"}, "ISO 8601"),
-    ({"hours": 0.01, "hypotension": 3}, "cannot place every episode"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"profile": "ward"}, "unknown profile"),
+        ({"hours": 0}, "hours must be positive"),
+        ({"tracks": ["HR"], "hypotension": 1}, "arterial pressure wave"),
+        ({"artifacts": [("smudge", 10, 10)]}, "unknown artifact kind"),
+        ({"artifacts": [("flatline", 3000, 10)], "hours": 0.1}, "not inside the recording"),
+        ({"rhythm": [("XYZ", 10, 10)]}, "class"),
+        ({"tracks": ["NOPE"]}, "no track"),
+        ({"packed": True, "truncate": True}, "packed"),
+        ({"start": "yesterday"}, "ISO 8601"),
+        ({"hours": 0.01, "hypotension": 3}, "cannot place every episode"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         vitalproc.synth(**{"hours": 0.05, **kwargs})

@@ -1,5 +1,6 @@
 """The ground truth holds: what the truth file says about an episode, an artifact or a
 rhythm is what the recording's samples and numerics show, found independently here."""
+
 from __future__ import annotations
 
 import csv
@@ -14,8 +15,14 @@ import vitalproc
 LEVEL = 65.0
 EPISODES = {
     "hypotension": [(600.0, 240.0, LEVEL)],
-    "artifacts": [("flatline", 1000, 30), ("clipping", 1100, 40), ("spikes", 1200, 20),
-               ("gap", 1300, 60), ("inverted", 1450, 90), ("zeroed", 1600, 40)],
+    "artifacts": [
+        ("flatline", 1000, 30),
+        ("clipping", 1100, 40),
+        ("spikes", 1200, 20),
+        ("gap", 1300, 60),
+        ("inverted", 1450, 90),
+        ("zeroed", 1600, 40),
+    ],
     "rhythm": [("AF", 120, 180), ("BRADY", 380, 90), ("PVC", 1680, 80), ("BAD", 1050, 30)],
 }
 
@@ -35,11 +42,16 @@ def samples(vf, key, start, end):
     """Physical samples of a wave with times in [start, end) (seconds from file start)."""
     trk = vf.trks[key]
     counts = np.diff(trk.offsets)
-    t = np.repeat(trk.dt, counts) + (np.arange(len(trk.samples))
-                                     - np.repeat(trk.offsets[:-1], counts)) / trk.srate
+    t = (
+        np.repeat(trk.dt, counts)
+        + (np.arange(len(trk.samples)) - np.repeat(trk.offsets[:-1], counts)) / trk.srate
+    )
     t -= vf.dtstart
-    x = trk.samples.astype(np.float64) * trk.gain + trk.offset if trk.fmt > 2 \
+    x = (
+        trk.samples.astype(np.float64) * trk.gain + trk.offset
+        if trk.fmt > 2
         else trk.samples.astype(np.float64)
+    )
     pick = (t >= start - 1e-6) & (t < end - 1e-6)
     return t[pick], x[pick], trk.samples[pick]
 
@@ -77,8 +89,9 @@ def test_truth_schema(case):
     jsonschema = pytest.importorskip("jsonschema")
     import pathlib
 
-    schema = json.loads((pathlib.Path(__file__).parents[2] / "docs"
-                         / "synth-truth.schema.json").read_text())
+    schema = json.loads(
+        (pathlib.Path(__file__).parents[2] / "docs" / "synth-truth.schema.json").read_text()
+    )
     jsonschema.validate(case[3], schema)
 
 
@@ -100,8 +113,9 @@ def test_hypotension(case):
     assert wave_inside.mean() == pytest.approx(inside.mean(), abs=2)
     # MAP below the level on the whole run of numerics outside the artifacts: only here
     t, mbp = numeric(vf, ep["numeric"], 0, truth["duration"])
-    ranges = [(x["start_s"] - 5, x["end_s"] + 5) for x in truth["artifacts"]
-              if x["track"] == "SNUADC/ART"]
+    ranges = [
+        (x["start_s"] - 5, x["end_s"] + 5) for x in truth["artifacts"] if x["track"] == "SNUADC/ART"
+    ]
     clean = ~np.any([(t >= lo) & (t < hi) for lo, hi in ranges], axis=0)
     low = t[clean & (mbp < LEVEL)]
     assert low.min() >= a and low.max() <= b + 5
@@ -192,8 +206,11 @@ def test_heart_rate_matches_the_ecg(case):
     t, x, _ = samples(vf, "SNUADC/ECG_II", 0, truth["duration"])
     peaks = r_peaks(t, x, 500)
     hr_t, hr = numeric(vf, "Solar8000/HR", 10, truth["duration"])
-    noisy = [(a["start_s"] - 10, a["end_s"] + 10) for a in truth["artifacts"]
-             if a["track"] == "SNUADC/ECG_II"]
+    noisy = [
+        (a["start_s"] - 10, a["end_s"] + 10)
+        for a in truth["artifacts"]
+        if a["track"] == "SNUADC/ECG_II"
+    ]
     keep = ~np.any([(hr_t >= lo) & (hr_t < hi) for lo, hi in noisy], axis=0)
     found = []
     for when in hr_t[keep]:
@@ -234,8 +251,9 @@ def test_numerics_agree_with_their_waves(case):
     _t, co2, _ = samples(vf, "Primus/CO2", 300, 360)
     _, etco2 = numeric(vf, "Primus/ETCO2", 310, 360)
     assert etco2.mean() == pytest.approx(np.percentile(co2, 99), abs=2)
-    assert np.array_equal(numeric(vf, "Solar8000/ETCO2", 0, 1800)[1],
-                          numeric(vf, "Primus/ETCO2", 0, 1800)[1])
+    assert np.array_equal(
+        numeric(vf, "Solar8000/ETCO2", 0, 1800)[1], numeric(vf, "Primus/ETCO2", 0, 1800)[1]
+    )
     # systolic / diastolic from the arterial wave's extremes
     _, art, _ = samples(vf, "SNUADC/ART", 200, 260)
     _, sbp = numeric(vf, "Solar8000/ART_SBP", 210, 260)

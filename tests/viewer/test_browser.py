@@ -1,6 +1,7 @@
 """The web viewer in a real browser: headless Chromium loads the page from the local
 server, the lanes of the sample recording are drawn, a zoom to 2 seconds shows the
 file's own samples, and the server outlives a closed tab."""
+
 from __future__ import annotations
 
 import io
@@ -74,18 +75,25 @@ def test_zoom_to_two_seconds_shows_the_files_samples(viewer, browser):
     t0 = float(track.dt[20])
     page, log = open_page(browser, viewer.url)
     try:
-        page.evaluate("([a, b]) => VitalViewer.state.fig.x_range.setv({start: a, end: b})",
-                      [(t0 + tz) * 1000, (t0 + 2 + tz) * 1000])
-        page.wait_for_function("VitalViewer.state.fetches > 0 && VitalViewer.state.last"
-                               f" && VitalViewer.state.last.start === {(t0 + tz) * 1000!r}",
-                               timeout=30_000)
+        page.evaluate(
+            "([a, b]) => VitalViewer.state.fig.x_range.setv({start: a, end: b})",
+            [(t0 + tz) * 1000, (t0 + 2 + tz) * 1000],
+        )
+        page.wait_for_function(
+            "VitalViewer.state.fetches > 0 && VitalViewer.state.last"
+            f" && VitalViewer.state.last.start === {(t0 + tz) * 1000!r}",
+            timeout=30_000,
+        )
         idle(page)
-        got = page.evaluate("""(i) => {
+        got = page.evaluate(
+            """(i) => {
             const d = VitalViewer.state.data[i];
             const m = VitalViewer.state.markers[i];
             return {mode: d.mode, x: Array.from(d.x), v: Array.from(d.v),
                     dots: m !== null && m.visible};
-        }""", index)
+        }""",
+            index,
+        )
         assert not log["errors"]
     finally:
         page.close()
@@ -94,8 +102,12 @@ def test_zoom_to_two_seconds_shows_the_files_samples(viewer, browser):
     v = np.array([np.nan if a is None else a for a in got["v"]], float)
     inside = (x >= t0) & (x < t0 + 2)
     # The file's samples in those 2 seconds, in physical units.
-    times = np.concatenate([track.dt[r] + np.arange(track.offsets[r + 1] - track.offsets[r])
-                            / track.srate for r in range(len(track.dt))])
+    times = np.concatenate(
+        [
+            track.dt[r] + np.arange(track.offsets[r + 1] - track.offsets[r]) / track.srate
+            for r in range(len(track.dt))
+        ]
+    )
     phys = track.to_numpy(physical=True)
     want = (times >= t0) & (times < t0 + 2)
     assert inside.sum() == want.sum() == 1000
@@ -141,8 +153,9 @@ def test_snapshot_is_self_contained(tmp_path, browser):
     try:
         page.goto(path.as_uri())
         page.wait_for_function(LOAD, timeout=30_000)
-        drawn = page.evaluate("VitalViewer.state.sources.filter((s) => s && "
-                              "s.data.x.length > 0).length")
+        drawn = page.evaluate(
+            "VitalViewer.state.sources.filter((s) => s && s.data.x.length > 0).length"
+        )
         fetches = page.evaluate("VitalViewer.state.fetches")
     finally:
         page.close()

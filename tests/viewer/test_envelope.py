@@ -1,6 +1,7 @@
 """The envelope of every pixel column holds exactly the min and max of the samples it
 covers: the compiled walk (with its block and record summaries) against the rule applied
 sample by sample."""
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,15 @@ def brute(track: vitalproc.Track, t0: float, t1: float, ncol: int):
     return [(min(v), max(v)) if v else None for v in out]
 
 
-def wave(rng, fmt: int, srate: float, counts: list[int], starts: list[float],
-         gain: float, sentinel_rate: float) -> vitalproc.Track:
+def wave(
+    rng,
+    fmt: int,
+    srate: float,
+    counts: list[int],
+    starts: list[float],
+    gain: float,
+    sentinel_rate: float,
+) -> vitalproc.Track:
     dtype = np.dtype(FMT_DTYPE[fmt])
     n = sum(counts)
     if dtype.kind == "f":
@@ -50,8 +58,17 @@ def wave(rng, fmt: int, srate: float, counts: list[int], starts: list[float],
         data[rng.random(n) < sentinel_rate] = FMT_GAP_SENTINEL[fmt]
     offsets = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return vitalproc.Track("W", type=1, fmt=fmt, srate=srate, gain=gain, offset=-3.5,
-                           dt=np.asarray(starts, np.float64), data=data, offsets=offsets)
+    return vitalproc.Track(
+        "W",
+        type=1,
+        fmt=fmt,
+        srate=srate,
+        gain=gain,
+        offset=-3.5,
+        dt=np.asarray(starts, np.float64),
+        data=data,
+        offsets=offsets,
+    )
 
 
 def check(track, t0, t1, ncol, block):
@@ -77,15 +94,21 @@ def compare(td, track, t0, t1, ncol):
 
 
 @settings(max_examples=120, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), fmt=st.sampled_from(sorted(FMT_DTYPE)),
-       srate=st.sampled_from([1.0, 62.5, 100.0, 500.0, 128.0]),
-       nrec=st.integers(0, 12), ncol=st.integers(1, 40),
-       gain=st.sampled_from([1.0, 0.25, -2.0]),
-       sentinel_rate=st.sampled_from([0.0, 0.05, 0.9]),
-       block=st.sampled_from([2, 4, 64]), span=st.floats(0.01, 30.0),
-       start=st.floats(-5.0, 20.0))
-def test_envelope_is_the_columns_min_and_max(seed, fmt, srate, nrec, ncol, gain,
-                                             sentinel_rate, block, span, start):
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    fmt=st.sampled_from(sorted(FMT_DTYPE)),
+    srate=st.sampled_from([1.0, 62.5, 100.0, 500.0, 128.0]),
+    nrec=st.integers(0, 12),
+    ncol=st.integers(1, 40),
+    gain=st.sampled_from([1.0, 0.25, -2.0]),
+    sentinel_rate=st.sampled_from([0.0, 0.05, 0.9]),
+    block=st.sampled_from([2, 4, 64]),
+    span=st.floats(0.01, 30.0),
+    start=st.floats(-5.0, 20.0),
+)
+def test_envelope_is_the_columns_min_and_max(
+    seed, fmt, srate, nrec, ncol, gain, sentinel_rate, block, span, start
+):
     rng = np.random.default_rng(seed)
     counts = rng.integers(0, 400, nrec).tolist()
     # Records abut, leave gaps, overlap, or come out of order.
@@ -96,8 +119,13 @@ def test_envelope_is_the_columns_min_and_max(seed, fmt, srate, nrec, ncol, gain,
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), ncol=st.integers(1, 60),
-       span=st.floats(1.0, 400.0), start=st.floats(-50.0, 200.0))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 300),
+    ncol=st.integers(1, 60),
+    span=st.floats(1.0, 400.0),
+    start=st.floats(-50.0, 200.0),
+)
 def test_numeric_envelope(seed, n, ncol, span, start):
     rng = np.random.default_rng(seed)
     dt = np.sort(rng.uniform(0, 300, n))

@@ -1,6 +1,7 @@
 """The picture: its arrays hold, per pixel column of the plot area, the min and max of
 the samples the column covers; the commands write PNG/SVG/PDF/HTML and refuse bad
 input with exit code 2."""
+
 from __future__ import annotations
 
 import math
@@ -33,22 +34,26 @@ def test_picture_columns_hold_each_columns_min_and_max():
     picture = vf.plot(width=4, dpi=50)  # a narrow picture: many samples per column
     assert picture.columns == round(4 * 50 * (0.99 - 0.12))
     assert [lp.lane.key for lp in picture.lanes][-3:] == [
-        "Intellivue/ECG_II", "Intellivue/PLETH", "Intellivue/ABP"]
+        "Intellivue/ECG_II",
+        "Intellivue/PLETH",
+        "Intellivue/ABP",
+    ]
     width = (picture.t1 - picture.t0) / picture.columns
     for lp in picture.lanes:
         track = vf.trks[lp.lane.key]
         s = lp.series
         want = brute_columns(track, picture.t0, width, picture.columns)
         ok = ~np.isnan(s.y)
-        col = np.floor(((s.x[ok] - picture.t0)) / width).astype(int)
+        col = np.floor((s.x[ok] - picture.t0) / width).astype(int)
         got: dict[int, list[float]] = {}
         for c, v in zip(col.tolist(), s.y[ok].tolist()):
             got.setdefault(c, []).append(v)
         if s.mode == "envelope":
             assert {c: (min(v), max(v)) for c, v in got.items()} == want, lp.lane.key
         else:  # raw: every sample is drawn
-            assert {c: (min(v), max(v)) for c, v in got.items()
-                    if 0 <= c < picture.columns} == want, lp.lane.key
+            assert {
+                c: (min(v), max(v)) for c, v in got.items() if 0 <= c < picture.columns
+            } == want, lp.lane.key
     assert any(lp.series.mode == "envelope" for lp in picture.lanes)
 
 
@@ -65,8 +70,13 @@ def test_plot_writes_each_format(tmp_path):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "vitalproc", *args], check=False,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "vitalproc", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_plot_command(tmp_path):
@@ -77,12 +87,13 @@ def test_plot_command(tmp_path):
     assert png.read_bytes().startswith(b"\x89PNG")
     text = html.read_text()
     assert "<script src=" not in text and "vitalproc-overview" in text
-    for bad, words in ((["-o", str(tmp_path / "a.gif")], "suffix"),
-                       (["-o", str(tmp_path / "a.png"), "-t", "NOPE"], "matches NOPE"),
-                       (["-o", str(tmp_path / "a.png"), "--start", "20", "--end", "5"],
-                        "nothing to draw"),
-                       (["-o", str(tmp_path / "no" / "a.png")], "no such folder"),
-                       ([], "give -o")):
+    for bad, words in (
+        (["-o", str(tmp_path / "a.gif")], "suffix"),
+        (["-o", str(tmp_path / "a.png"), "-t", "NOPE"], "matches NOPE"),
+        (["-o", str(tmp_path / "a.png"), "--start", "20", "--end", "5"], "nothing to draw"),
+        (["-o", str(tmp_path / "no" / "a.png")], "no such folder"),
+        ([], "give -o"),
+    ):
         r = run("plot", vitalproc.SAMPLE, *bad)
         assert r.returncode == 2 and words in r.stderr, (bad, r.stderr)
     r = run("plot", str(tmp_path / "missing.vital"), "-o", str(png))
@@ -97,9 +108,12 @@ def test_view_command_prints_its_url_and_stops_on_ctrl_c():
     import signal
     import urllib.request
 
-    proc = subprocess.Popen([sys.executable, "-m", "vitalproc", "view", vitalproc.SAMPLE,
-                             "--no-browser"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vitalproc", "view", vitalproc.SAMPLE, "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith("vitalproc view: http://127.0.0.1:"), line

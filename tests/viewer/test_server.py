@@ -1,5 +1,6 @@
 """The viewer's server without a browser: range queries answer what the scene holds,
 bad parameters get a 400 with a message, a dataset's cases are served."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ def get(url):
 
 def decode(body: bytes) -> dict:
     n = int.from_bytes(body[:4], "little")
-    head = json.loads(body[4:4 + n])
+    head = json.loads(body[4 : 4 + n])
     at = (4 + n + 7) // 8 * 8
     for e in head["lanes"]:
         e["x"] = np.frombuffer(body, "<f8", e["n"], at + e["xo"])
@@ -63,20 +64,23 @@ def test_tracks_and_view_binary_equals_json(viewer):
     assert set(ecg["v"][~np.isnan(ecg["v"])].tolist()) <= phys
 
 
-@pytest.mark.parametrize("query, words", [
-    ("start=abc&end=2", "'start' must be a number"),
-    ("start=1&end=nan", "'end' must be finite"),
-    ("start=5&end=2", "must be after"),
-    ("end=2", "'start' is missing"),
-    ("start=1&end=2&px=0", "'px' must be from 1"),
-    ("start=1&end=2&px=9999999", "'px' must be from 1"),
-    ("start=1&end=2&px=1.5", "'px' must be a whole number"),
-    ("start=1&end=2&lanes=99", "no lane 99"),
-    ("start=1&end=2&lanes=a,b", "'lanes' must be lane numbers"),
-    ("start=1&end=2&case=x", "no cases"),
-    ("start=1&end=2&format=xml", "'format' must be"),
-    ("start=1&start=2&end=3", "given 2 times"),
-])
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("start=abc&end=2", "'start' must be a number"),
+        ("start=1&end=nan", "'end' must be finite"),
+        ("start=5&end=2", "must be after"),
+        ("end=2", "'start' is missing"),
+        ("start=1&end=2&px=0", "'px' must be from 1"),
+        ("start=1&end=2&px=9999999", "'px' must be from 1"),
+        ("start=1&end=2&px=1.5", "'px' must be a whole number"),
+        ("start=1&end=2&lanes=99", "no lane 99"),
+        ("start=1&end=2&lanes=a,b", "'lanes' must be lane numbers"),
+        ("start=1&end=2&case=x", "no cases"),
+        ("start=1&end=2&format=xml", "'format' must be"),
+        ("start=1&start=2&end=3", "given 2 times"),
+    ],
+)
 def test_bad_parameters_are_a_400(viewer, query, words):
     status, ctype, body = get(viewer.url + "api/view?" + query)
     assert status == 400 and ctype == "application/json"

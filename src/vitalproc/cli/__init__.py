@@ -2,7 +2,8 @@
 
 The commands come in groups, one module each, listed in ``_GROUPS``: ``read`` (``info``,
 ``tracks``, ``devices``, ``export``, ``grid``), ``dataset`` (``convert``, ``query``),
-``synth``, ``quality`` (``qc``, ``cohort``) and ``viewer`` (``plot``, ``view``).
+``synth``, ``quality`` (``qc``, ``cohort``), ``viewer`` (``plot``, ``view``), ``windows``
+and ``opendata`` (``fetch``).
 A command line without a command is an ``export`` (the Go processor's form,
 ``vitalproc [flags] FILE``), and the Go processor's single-dash flags (``-tracks``,
 ``-format``...) are accepted as aliases.
@@ -31,6 +32,7 @@ parsers of the group that holds the command: a group module imports nothing heav
 module level (no numpy, pyarrow...), only inside its handlers. A group module that is
 missing is skipped. A library feature never imports this package.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,9 +59,10 @@ from ._common import (
 
 #: The command groups, one module of this package each, in the order ``--help`` lists
 #: their commands.
-_GROUPS = ("read", "dataset", "synth", "quality", "viewer")
+_GROUPS = ("read", "dataset", "synth", "quality", "viewer", "windows", "opendata")
 
 # -- the parser ------------------------------------------------------------------------------
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit code 2."""
@@ -86,10 +89,15 @@ def _group_of(command: str) -> ModuleType | None:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser: every command, or only ``command``'s group's parsers
     (what ``main`` builds to run it)."""
-    p = _Parser(prog=PROG, allow_abbrev=False, description=(
-        "Read VitalDB .vital recordings: list them, export them as JSON, MessagePack, "
-        "CSV, Parquet, Arrow or text, or resample them onto a time grid."),
-        epilog="Exit codes: 0 ok, 1 a data or format error, 2 a usage error.")
+    p = _Parser(
+        prog=PROG,
+        allow_abbrev=False,
+        description=(
+            "Read VitalDB .vital recordings: list them, export them as JSON, MessagePack, "
+            "CSV, Parquet, Arrow or text, or resample them onto a time grid."
+        ),
+        epilog="Exit codes: 0 ok, 1 a data or format error, 2 a usage error.",
+    )
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -105,6 +113,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 # -- entry point --------------------------------------------------------------------------------
+
 
 def _mistyped_command(word: str, commands: Sequence[str]) -> str | None:
     """The command ``word`` was probably meant to be, when it is no file but looks like one
@@ -138,8 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[0] not in commands and argv[0] not in ("-h", "--help", "--version"):
             typo = _mistyped_command(argv[0], commands)
             if typo:
-                print(f"{PROG}: error: unknown command {argv[0]!r} (did you mean "
-                      f"{typo!r}?)", file=sys.stderr)
+                print(
+                    f"{PROG}: error: unknown command {argv[0]!r} (did you mean {typo!r}?)",
+                    file=sys.stderr,
+                )
                 return EXIT_USAGE
             argv.insert(0, "export")  # the Go processor's form: `vitalproc [flags] FILE`
             parser = build_parser("export")
@@ -196,6 +207,7 @@ def _exit(code: int) -> None:
 
 
 # -- --cpuprofile, --memprofile -----------------------------------------------------------------
+
 
 def _profiled(args: argparse.Namespace, run: Any) -> int:
     """``run()`` under ``--cpuprofile``/``--memprofile`` (``_profiling``): a missing

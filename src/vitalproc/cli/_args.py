@@ -3,6 +3,7 @@
 Each is parsed before any file is read (a bad value is a usage error, exit 2); times
 are resolved per file (``TimeSpec.resolve``), since they may count from its start.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,7 +11,10 @@ import math
 import re
 from typing import Any, NamedTuple, cast
 
-TRACK_TYPES = {"wave": 1, "wav": 1, "numeric": 2, "num": 2, "string": 5, "str": 5}
+from .._constants import KIND_NAMES, TYPE_NAMES
+
+#: ``--track-type`` words: the types' words and vitaldb's short names.
+TRACK_TYPES = {name: int(t) for names in (KIND_NAMES, TYPE_NAMES) for t, name in names.items()}
 #: A bare number of seconds at least this big is a Unix time, not an offset (2001-09-09).
 ABSOLUTE_FROM = 1e9
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -39,9 +43,9 @@ class TimeSpec(NamedTuple):  # (a NamedTuple: a dataclass would cost 0.7 ms of s
 
 
 def parse_time(text: str, absolute: bool = False) -> TimeSpec | None:
-    """Parse a time argument (see ``TimeSpec``); None for the seed's "off" (``<= 0``).
+    """Parse a time argument (see ``TimeSpec``); None for the Go processor's "off" (``<= 0``).
 
-    ``absolute``: the seed's ``-start-time``/``-end-time``, where a number is always
+    ``absolute``: the Go processor's ``-start-time``/``-end-time``, where a number is always
     Unix seconds and 0 or less means no bound.
     """
     text = text.strip()
@@ -65,7 +69,8 @@ def parse_time(text: str, absolute: bool = False) -> TimeSpec | None:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"invalid time {text!r}: give seconds from the start (90, 5m, 2h; negative: "
-            f"from the end), a Unix time (@1700000000) or an ISO 8601 time") from None
+            f"from the end), a Unix time (@1700000000) or an ISO 8601 time"
+        ) from None
     if when.tzinfo is None:
         return TimeSpec("local", when, text)
     return TimeSpec("absolute", when.timestamp(), text)
@@ -73,10 +78,10 @@ def parse_time(text: str, absolute: bool = False) -> TimeSpec | None:
 
 def time_arg(text: str) -> TimeSpec:
     """``--start``/``--end``."""
-    return cast(TimeSpec, parse_time(text))  # None only in the seed's absolute form
+    return cast(TimeSpec, parse_time(text))  # None only in the Go processor's absolute form
 
 
-def seed_time_arg(text: str) -> TimeSpec | None:
+def go_time_arg(text: str) -> TimeSpec | None:
     """``-start-time``/``-end-time``: Unix seconds, 0 or less for no bound."""
     return parse_time(text, absolute=True)
 
@@ -87,11 +92,12 @@ def track_types(text: str) -> frozenset[int]:
         return frozenset(TRACK_TYPES[t.strip().lower()] for t in text.split(",") if t.strip())
     except KeyError as exc:
         raise argparse.ArgumentTypeError(
-            f"unknown track type {exc.args[0]!r} (wave, numeric, string)") from None
+            f"unknown track type {exc.args[0]!r} (wave, numeric, string)"
+        ) from None
 
 
 def count(text: str) -> int | None:
-    """A limit: a whole number; 0 or less means no limit (the seed's convention)."""
+    """A limit: a whole number; 0 or less means no limit (the Go processor's convention)."""
     try:
         value = int(text)
     except ValueError:
@@ -106,6 +112,7 @@ def interval(text: str) -> float:
     except ValueError:
         value = math.nan
     if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"interval must be a positive number of seconds, "
-                                         f"not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"interval must be a positive number of seconds, not {text!r}"
+        )
     return value

@@ -1,12 +1,13 @@
 """What every command group of ``vitalproc`` shares: the exit codes, the messages on
 stderr, and the flags several commands take (see ``vitalproc.cli``)."""
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 
-from ._args import count, seed_time_arg, time_arg, track_types
+from ._args import count, go_time_arg, time_arg, track_types
 
 #: The exit codes of every command: 0 ok, 1 a data or format error (in any input, or a
 #: failed query or conversion), 2 a usage error (bad flags, no such input or dataset).
@@ -36,8 +37,7 @@ class Reporter:
 
     def warn(self, where: str | None, message: str) -> None:
         if not self.quiet:
-            print(f"{PROG}: warning: {where + ': ' if where else ''}{message}",
-                  file=sys.stderr)
+            print(f"{PROG}: warning: {where + ': ' if where else ''}{message}", file=sys.stderr)
 
     def note(self, message: str) -> None:
         if self.verbose:
@@ -68,39 +68,81 @@ def describe(exc: BaseException) -> str:
 
 # -- flags several commands take --------------------------------------------------
 
+
 def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-q", "--quiet", "-quiet", action="store_true",
-                   help="no warnings, only errors")
-    p.add_argument("-v", "--verbose", "-verbose", action="store_true",
-                   help="say what is read and written; a traceback with an error")
-    p.add_argument("--compat", choices=("vitaldb",),
-                   help="read exactly what vitaldb 1.7.2 reads (default: recover more)")
+    p.add_argument("-q", "--quiet", "-quiet", action="store_true", help="no warnings, only errors")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        "-verbose",
+        action="store_true",
+        help="say what is read and written; a traceback with an error",
+    )
+    p.add_argument(
+        "--compat",
+        choices=("vitaldb",),
+        help="read exactly what vitaldb 1.7.2 reads (default: recover more)",
+    )
     g = p.add_argument_group("profiling")
-    g.add_argument("--cpuprofile", "-cpuprofile", metavar="FILE",
-                   help="write a cProfile profile of the run to FILE (pstats.Stats(FILE))")
-    g.add_argument("--memprofile", "-memprofile", metavar="FILE",
-                   help="trace Python's allocations: write a tracemalloc snapshot taken "
-                        "at the end of the run to FILE (tracemalloc.Snapshot.load(FILE)) "
-                        "and print the peaks on stderr")
+    g.add_argument(
+        "--cpuprofile",
+        "-cpuprofile",
+        metavar="FILE",
+        help="write a cProfile profile of the run to FILE (pstats.Stats(FILE))",
+    )
+    g.add_argument(
+        "--memprofile",
+        "-memprofile",
+        metavar="FILE",
+        help="trace Python's allocations: write a tracemalloc snapshot taken "
+        "at the end of the run to FILE (tracemalloc.Snapshot.load(FILE)) "
+        "and print the peaks on stderr",
+    )
 
 
 def add_track_flags(p: argparse.ArgumentParser) -> list[argparse.Action]:
     """Add the track selection flags; returns them."""
     add = p.add_argument_group("track selection").add_argument
     return [
-        add("-t", "--tracks", "-tracks", "--track-pattern", "-track-pattern",
-            action="append", metavar="NAMES",
+        add(
+            "-t",
+            "--tracks",
+            "-tracks",
+            "--track-pattern",
+            "-track-pattern",
+            action="append",
+            metavar="NAMES",
             help="comma-separated names or patterns: exact 'Device/Track', a suffix ('HR' "
-                 "also matches 'PLETH_HR'), 'Device/*', or a shell glob on the full or "
-                 "the track name ('*_HR', 'Bx50/ECG?'); repeatable"),
-        add("--track", action="append", metavar="NAME",
-            help="one name or pattern, not split on commas; repeatable"),
-        add("-x", "--exclude", action="append", metavar="NAMES",
-            help="names or patterns to leave out (as --tracks)"),
-        add("--track-type", "-track-type", type=track_types, metavar="TYPES",
-            help="wave, numeric, string (comma-separated)"),
-        add("--max-tracks", "-max-tracks", type=count, metavar="N",
-            help="the first N selected tracks, in file order"),
+            "also matches 'PLETH_HR'), 'Device/*', or a shell glob on the full or "
+            "the track name ('*_HR', 'Bx50/ECG?'); repeatable",
+        ),
+        add(
+            "--track",
+            action="append",
+            metavar="NAME",
+            help="one name or pattern, not split on commas; repeatable",
+        ),
+        add(
+            "-x",
+            "--exclude",
+            action="append",
+            metavar="NAMES",
+            help="names or patterns to leave out (as --tracks)",
+        ),
+        add(
+            "--track-type",
+            "-track-type",
+            type=track_types,
+            metavar="TYPES",
+            help="wave, numeric, string (comma-separated)",
+        ),
+        add(
+            "--max-tracks",
+            "-max-tracks",
+            type=count,
+            metavar="N",
+            help="the first N selected tracks, in file order",
+        ),
     ]
 
 
@@ -108,19 +150,48 @@ def add_record_flags(p: argparse.ArgumentParser) -> list[argparse.Action]:
     """Add the record selection flags; returns them."""
     add = p.add_argument_group("record selection").add_argument
     return [
-        add("--start", type=time_arg, metavar="TIME",
+        add(
+            "--start",
+            type=time_arg,
+            metavar="TIME",
             help="first record time: seconds from the file start (90, 5m, 2h; negative: "
-                 "from its end), a Unix time (@1700000000, or any number from 1e9), or "
-                 "ISO 8601 (file's timezone unless one is given)"),
-        add("--end", type=time_arg, metavar="TIME",
-            help="records before this time (exclusive); same forms as --start"),
-        add("-start-time", "--start-time", dest="start_time", type=seed_time_arg,
-            metavar="UNIX", help="the seed's --start: Unix seconds, 0 = no bound"),
-        add("-end-time", "--end-time", dest="end_time", type=seed_time_arg,
-            metavar="UNIX", help="the seed's --end: Unix seconds, 0 = no bound"),
-        add("--max-samples", "-max-samples", "--max-records", dest="max_records",
-            type=count, metavar="N",
-            help="the first N selected records of each track (default: all)"),
-        add("--physical", action="store_true",
-            help="apply gain and offset to integer samples and values (float64)"),
+            "from its end), a Unix time (@1700000000, or any number from 1e9), or "
+            "ISO 8601 (file's timezone unless one is given)",
+        ),
+        add(
+            "--end",
+            type=time_arg,
+            metavar="TIME",
+            help="records before this time (exclusive); same forms as --start",
+        ),
+        add(
+            "-start-time",
+            "--start-time",
+            dest="start_time",
+            type=go_time_arg,
+            metavar="UNIX",
+            help="the Go processor's form of --start: Unix seconds, 0 = no bound",
+        ),
+        add(
+            "-end-time",
+            "--end-time",
+            dest="end_time",
+            type=go_time_arg,
+            metavar="UNIX",
+            help="the Go processor's form of --end: Unix seconds, 0 = no bound",
+        ),
+        add(
+            "--max-samples",
+            "-max-samples",
+            "--max-records",
+            dest="max_records",
+            type=count,
+            metavar="N",
+            help="the first N selected records of each track (default: all)",
+        ),
+        add(
+            "--physical",
+            action="store_true",
+            help="apply gain and offset to integer samples and values (float64)",
+        ),
     ]

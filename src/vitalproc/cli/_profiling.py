@@ -1,9 +1,10 @@
-"""The command line's ``--cpuprofile`` and ``--memprofile`` (the seed's Go flags).
+"""The command line's ``--cpuprofile`` and ``--memprofile`` (flags of the Go processor).
 
 A cProfile profile of the run and a tracemalloc snapshot taken at its end are written
-also when the run fails (the seed lost its profile then). tracemalloc sees what Python
+also when the run fails (the Go processor lost its profile then). tracemalloc sees what Python
 allocates, not the reader's own column buffers, so the process's peak RSS is said too.
 """
+
 from __future__ import annotations
 
 import sys
@@ -14,9 +15,13 @@ from typing import Any
 MEMPROFILE_FRAMES = 16
 
 
-def profiled(run: Callable[[], int], cpuprofile: str | None, memprofile: str | None,
-             note: Callable[[str], None], say: Callable[[str], None]
-             ) -> tuple[int, OSError | None]:
+def profiled(
+    run: Callable[[], int],
+    cpuprofile: str | None,
+    memprofile: str | None,
+    note: Callable[[str], None],
+    say: Callable[[str], None],
+) -> tuple[int, OSError | None]:
     """``run()``'s exit code, profiled, and the error that kept a profile from being
     written (None when both were). ``note``: what ``--verbose`` shows; ``say``: the
     memory peaks, shown unless ``--quiet``."""
@@ -39,9 +44,14 @@ def profiled(run: Callable[[], int], cpuprofile: str | None, memprofile: str | N
     return code, error
 
 
-def _write(profiler: Any, cpuprofile: str | None,
-           memprofile: str | None, started: bool, note: Callable[[str], None],
-           say: Callable[[str], None]) -> OSError | None:
+def _write(
+    profiler: Any,
+    cpuprofile: str | None,
+    memprofile: str | None,
+    started: bool,
+    note: Callable[[str], None],
+    say: Callable[[str], None],
+) -> OSError | None:
     import tracemalloc
 
     try:
@@ -57,10 +67,12 @@ def _write(profiler: Any, cpuprofile: str | None,
                     tracemalloc.stop()
             snapshot.dump(memprofile)
             rss = peak_rss()
-            say(f"memory: peak {peak / 1e6:.1f} MB allocated through Python (tracemalloc; "
+            say(
+                f"memory: peak {peak / 1e6:.1f} MB allocated through Python (tracemalloc; "
                 f"the reader's own buffers are not traced)"
                 + (f", peak RSS {rss / 1e6:.1f} MB" if rss else "")
-                + f"; snapshot of the end of the run written to {memprofile}")
+                + f"; snapshot of the end of the run written to {memprofile}"
+            )
     except OSError as exc:
         return exc
     return None

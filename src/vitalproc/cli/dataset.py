@@ -3,6 +3,7 @@
 Exit codes: 0 ok, 1 some input failed (or the query failed), 2 a usage error (no such
 input or dataset, bad options, SQL that does not parse or bind).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,49 +22,90 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
     """Add ``convert`` and ``query`` to the ``vitalproc`` command's subparsers (both,
     whatever ``command``: they are few)."""
     conv = subparsers.add_parser(
-        "convert", help="convert recordings into a Parquet dataset",
+        "convert",
+        help="convert recordings into a Parquet dataset",
         description="Convert .vital recordings into a dataset folder: one Parquet file per "
-                    "recording (vitaldb's v1.7 long schema), a manifest "
-                    "(_manifest.parquet) and a track table (_tracks.parquet). Re-running "
-                    "converts only new or changed files.")
-    conv.add_argument("inputs", nargs="+", metavar="INPUT",
-                      help="a .vital file, a folder (every *.vital below it) or a glob")
-    conv.add_argument("-o", "--output", required=True, metavar="DATASET",
-                      help="the dataset folder (created if missing)")
-    conv.add_argument("-j", "--jobs", type=int, metavar="N",
-                      help="worker processes (default: the machine's cores)")
-    conv.add_argument("--engine", choices=("local", "dask"), default="local",
-                      help="a local process pool (default) or a dask.distributed cluster")
-    conv.add_argument("--scheduler", metavar="ADDRESS",
-                      help="the dask scheduler (with --engine dask; default: a local "
-                           "cluster of --jobs workers)")
-    conv.add_argument("--strict", action="store_true",
-                      help="fail a file at its first fault instead of reading around it")
-    conv.add_argument("--compression-level", type=int, metavar="N",
-                      help="zstd level of every column of the outputs (default: 1, "
-                           "and -1 for integer samples)")
-    conv.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                      help="a progress bar on stderr (default: when it is a terminal)")
-    conv.add_argument("-q", "--quiet", action="store_true",
-                      help="no summary line (failures are still reported)")
+        "recording (vitaldb's v1.7 long schema), a manifest "
+        "(_manifest.parquet) and a track table (_tracks.parquet). Re-running "
+        "converts only new or changed files.",
+    )
+    conv.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="a .vital file, a folder (every *.vital below it) or a glob",
+    )
+    conv.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DATASET",
+        help="the dataset folder (created if missing)",
+    )
+    conv.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes (default: the machine's cores)",
+    )
+    conv.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="a local process pool (default) or a dask.distributed cluster",
+    )
+    conv.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="the dask scheduler (with --engine dask; default: a local cluster of --jobs workers)",
+    )
+    conv.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail a file at its first fault instead of reading around it",
+    )
+    conv.add_argument(
+        "--compression-level",
+        type=int,
+        metavar="N",
+        help="zstd level of every column of the outputs (default: 1, and -1 for integer samples)",
+    )
+    conv.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar on stderr (default: when it is a terminal)",
+    )
+    conv.add_argument(
+        "-q", "--quiet", action="store_true", help="no summary line (failures are still reported)"
+    )
     conv.set_defaults(func=cmd_convert)
 
     query = subparsers.add_parser(
-        "query", help="run SQL (duckdb) over a dataset",
+        "query",
+        help="run SQL (duckdb) over a dataset",
         description="Run SQL over a dataset with the views recordings (the manifest), "
-                    "tracks (every track of every case) and samples (every record: "
-                    "caseid, dt, dname, tname, dtname, unit, ivals, fvals, nval, sval, "
-                    "srate, gain, bias). Example: vitalproc query DATASET \"SELECT caseid, "
-                    "avg(nval) FROM samples WHERE tname = 'HR' GROUP BY caseid\"")
+        "tracks (every track of every case) and samples (every record: "
+        "caseid, dt, dname, tname, dtname, unit, ivals, fvals, nval, sval, "
+        'srate, gain, bias). Example: vitalproc query DATASET "SELECT caseid, '
+        "avg(nval) FROM samples WHERE tname = 'HR' GROUP BY caseid\"",
+    )
     query.add_argument("dataset", metavar="DATASET")
     query.add_argument("sql", metavar="SQL")
-    query.add_argument("-o", "--output", metavar="PATH",
-                       help="write the result to a .csv or .parquet file")
-    query.add_argument("-f", "--format", choices=QUERY_FORMATS,
-                       help="table (default on stdout), csv, or parquet (needs -o); "
-                            "default with -o: from its suffix")
-    query.add_argument("--max-rows", type=int, default=40, metavar="N",
-                       help="rows a table shows (default 40)")
+    query.add_argument(
+        "-o", "--output", metavar="PATH", help="write the result to a .csv or .parquet file"
+    )
+    query.add_argument(
+        "-f",
+        "--format",
+        choices=QUERY_FORMATS,
+        help="table (default on stdout), csv, or parquet (needs -o); "
+        "default with -o: from its suffix",
+    )
+    query.add_argument(
+        "--max-rows", type=int, default=40, metavar="N", help="rows a table shows (default 40)"
+    )
     query.set_defaults(func=cmd_query)
 
 
@@ -82,9 +124,16 @@ def cmd_convert(args: argparse.Namespace) -> int:
         _error("convert", "--scheduler needs --engine dask")
         return EXIT_USAGE
     try:
-        report = convert(args.inputs, args.output, jobs=args.jobs, engine=args.engine,
-                         scheduler=args.scheduler, progress=args.progress,
-                         strict=args.strict, compression_level=args.compression_level)
+        report = convert(
+            args.inputs,
+            args.output,
+            jobs=args.jobs,
+            engine=args.engine,
+            scheduler=args.scheduler,
+            progress=args.progress,
+            strict=args.strict,
+            compression_level=args.compression_level,
+        )
     except FileNotFoundError as exc:
         _error("convert", exc)
         return EXIT_USAGE
@@ -107,12 +156,17 @@ def cmd_query(args: argparse.Namespace) -> int:
         suffix = os.path.splitext(args.output or "")[1].lower()
         fmt = {".csv": "csv", ".parquet": "parquet"}.get(suffix, "table")
         if args.output and fmt == "table":
-            _error("query", f"cannot tell the format of {args.output!r}: use a .csv or "
-                            ".parquet name, or --format")
+            _error(
+                "query",
+                f"cannot tell the format of {args.output!r}: use a .csv or "
+                ".parquet name, or --format",
+            )
             return EXIT_USAGE
-    if fmt == "parquet" and not args.output or fmt == "table" and args.output:
-        _error("query", f"--format {fmt} " + ("needs -o" if fmt == "parquet"
-                                              else "prints to stdout: drop -o"))
+    if (fmt == "parquet" and not args.output) or (fmt == "table" and args.output):
+        _error(
+            "query",
+            f"--format {fmt} " + ("needs -o" if fmt == "parquet" else "prints to stdout: drop -o"),
+        )
         return EXIT_USAGE
     try:
         dataset = open_dataset(args.dataset)

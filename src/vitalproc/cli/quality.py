@@ -3,6 +3,7 @@
 Exit codes: 0 ok, 1 some case failed (or a missing extra), 2 a usage error (a bad rule,
 limits table, clinical table, window or option).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,8 @@ def _window(text: str) -> tuple[str, tuple[str, str]]:
     start, comma, end = columns.partition(",")
     if not (sep and comma and name and start and end):
         raise argparse.ArgumentTypeError(
-            f"expected NAME=START_COLUMN,END_COLUMN (anaesthesia=anestart,aneend), "
-            f"not {text!r}")
+            f"expected NAME=START_COLUMN,END_COLUMN (anaesthesia=anestart,aneend), not {text!r}"
+        )
     return name, (start.strip(), end.strip())
 
 
@@ -39,58 +40,114 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
     """Add ``qc`` and ``cohort`` to the ``vitalproc`` command's subparsers (both,
     whatever ``command``: they are few)."""
     qc = subparsers.add_parser(
-        "qc", help="quality metrics of every track, from the native records",
+        "qc",
+        help="quality metrics of every track, from the native records",
         description="Measure every wave and numeric track of .vital recordings or of "
-                    "converted datasets: cadence, coverage, runs and gaps, range, "
-                    "flatline, clipping, spikes, polarity, record order (docs/quality.md). "
-                    "A dataset gets the table as its view 'qc' (vitalproc query DATASET "
-                    "\"SELECT * FROM qc\"). Re-running measures only what changed.")
-    qc.add_argument("sources", nargs="+", metavar="SOURCE",
-                    help="a .vital file, a folder (every *.vital below it), a glob, or a "
-                         "dataset folder (read from its Parquet files)")
-    qc.add_argument("-o", "--output", metavar="PATH",
-                    help="the metrics table (.parquet or .csv); needed unless every "
-                         "source is a dataset")
-    qc.add_argument("--clinical", metavar="TABLE",
-                    help="a clinical table (CSV or Parquet, one row per case) for --window")
-    qc.add_argument("--window", action="append", type=_window, default=[],
-                    metavar="NAME=START,END",
-                    help="coverage over a span per case from two clinical columns, as "
-                         "coverage_NAME (seconds from the recording's start); repeatable")
-    qc.add_argument("--caseid-column", default="caseid", metavar="NAME",
-                    help="the clinical table's case id column (default caseid)")
-    qc.add_argument("--absolute-windows", action="store_true",
-                    help="window columns hold Unix seconds")
-    qc.add_argument("--limits", metavar="CSV",
-                    help="your own limits table (its kinds replace the packaged ones)")
-    qc.add_argument("--gap", type=_seconds, default=5.0, metavar="S",
-                    help="a hole in the records longer than this is a counted gap (5)")
-    qc.add_argument("--clip", type=_seconds, default=0.02, metavar="S",
-                    help="a run at the track's minimum or maximum this long is "
-                         "clipping (0.02)")
-    qc.add_argument("--flat", type=_seconds, default=5.0, metavar="S",
-                    help="flatline duration for kinds whose limits give none (5)")
-    qc.add_argument("-j", "--jobs", type=int, metavar="N",
-                    help="worker processes (default: the machine's cores)")
+        "converted datasets: cadence, coverage, runs and gaps, range, "
+        "flatline, clipping, spikes, polarity, record order (docs/quality.md). "
+        "A dataset gets the table as its view 'qc' (vitalproc query DATASET "
+        '"SELECT * FROM qc"). Re-running measures only what changed.',
+    )
+    qc.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="a .vital file, a folder (every *.vital below it), a glob, or a "
+        "dataset folder (read from its Parquet files)",
+    )
+    qc.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="the metrics table (.parquet or .csv); needed unless every source is a dataset",
+    )
+    qc.add_argument(
+        "--clinical",
+        metavar="TABLE",
+        help="a clinical table (CSV or Parquet, one row per case) for --window",
+    )
+    qc.add_argument(
+        "--window",
+        action="append",
+        type=_window,
+        default=[],
+        metavar="NAME=START,END",
+        help="coverage over a span per case from two clinical columns, as "
+        "coverage_NAME (seconds from the recording's start); repeatable",
+    )
+    qc.add_argument(
+        "--caseid-column",
+        default="caseid",
+        metavar="NAME",
+        help="the clinical table's case id column (default caseid)",
+    )
+    qc.add_argument(
+        "--absolute-windows", action="store_true", help="window columns hold Unix seconds"
+    )
+    qc.add_argument(
+        "--limits",
+        metavar="CSV",
+        help="your own limits table (its kinds replace the packaged ones)",
+    )
+    qc.add_argument(
+        "--gap",
+        type=_seconds,
+        default=5.0,
+        metavar="S",
+        help="a hole in the records longer than this is a counted gap (5)",
+    )
+    qc.add_argument(
+        "--clip",
+        type=_seconds,
+        default=0.02,
+        metavar="S",
+        help="a run at the track's minimum or maximum this long is clipping (0.02)",
+    )
+    qc.add_argument(
+        "--flat",
+        type=_seconds,
+        default=5.0,
+        metavar="S",
+        help="flatline duration for kinds whose limits give none (5)",
+    )
+    qc.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes (default: the machine's cores)",
+    )
     qc.add_argument("--engine", choices=("local", "dask"), default="local")
     qc.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask")
-    qc.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                    help="a progress bar on stderr (default: when it is a terminal)")
+    qc.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar on stderr (default: when it is a terminal)",
+    )
     qc.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     qc.set_defaults(func=cmd_qc)
 
     co = subparsers.add_parser(
-        "cohort", help="apply inclusion rules: the cases kept, and the exclusion flow",
+        "cohort",
+        help="apply inclusion rules: the cases kept, and the exclusion flow",
         description="Apply the rules of a TOML file in order over a clinical table, track "
-                    "presence and qc metrics (docs/quality.md). Writes cases.csv (column "
-                    "caseid), excluded.csv, flow.txt, flow.md, flow.json, flow.png and "
-                    "flow.svg into the output folder, and prints the flow.")
+        "presence and qc metrics (docs/quality.md). Writes cases.csv (column "
+        "caseid), excluded.csv, flow.txt, flow.md, flow.json, flow.png and "
+        "flow.svg into the output folder, and prints the flow.",
+    )
     co.add_argument("rules", metavar="RULES", help="the rules file (.toml)")
-    co.add_argument("-o", "--output", required=True, metavar="DIR",
-                    help="the folder for the cohort's files (created if missing)")
+    co.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="the folder for the cohort's files (created if missing)",
+    )
     co.add_argument("--clinical", metavar="TABLE", help="instead of the rules' clinical")
-    co.add_argument("--qc", metavar="TABLE",
-                    help="instead of the rules' qc: a table or a dataset folder")
+    co.add_argument(
+        "--qc", metavar="TABLE", help="instead of the rules' qc: a table or a dataset folder"
+    )
     co.add_argument("--no-figure", action="store_true", help="no flow.png/flow.svg")
     co.add_argument("-q", "--quiet", action="store_true", help="do not print the flow")
     co.set_defaults(func=cmd_cohort)
@@ -120,11 +177,20 @@ def cmd_qc(args: argparse.Namespace) -> int:
         _error("qc", "a --window name is given twice")
         return EXIT_USAGE
     try:
-        report = qc(args.sources, args.output, clinical=args.clinical,
-                    windows=dict(args.window), caseid_column=args.caseid_column,
-                    absolute_windows=args.absolute_windows, limits=args.limits,
-                    thresholds=Thresholds(args.gap, args.clip, args.flat), jobs=args.jobs,
-                    engine=args.engine, scheduler=args.scheduler, progress=args.progress)
+        report = qc(
+            args.sources,
+            args.output,
+            clinical=args.clinical,
+            windows=dict(args.window),
+            caseid_column=args.caseid_column,
+            absolute_windows=args.absolute_windows,
+            limits=args.limits,
+            thresholds=Thresholds(args.gap, args.clip, args.flat),
+            jobs=args.jobs,
+            engine=args.engine,
+            scheduler=args.scheduler,
+            progress=args.progress,
+        )
     except (QualityInputError, FileNotFoundError) as exc:
         _error("qc", exc)
         return EXIT_USAGE
@@ -144,8 +210,13 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     from ..quality.errors import QualityInputError
 
     try:
-        result = cohort(args.rules, args.output, clinical=args.clinical, qc=args.qc,
-                        figure=False if args.no_figure else None)
+        result = cohort(
+            args.rules,
+            args.output,
+            clinical=args.clinical,
+            qc=args.qc,
+            figure=False if args.no_figure else None,
+        )
     except (QualityInputError, FileNotFoundError) as exc:
         _error("cohort", exc)
         return EXIT_USAGE

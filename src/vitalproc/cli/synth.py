@@ -5,6 +5,7 @@ written, 2 a usage error (an option value that does not parse or does not fit th
 recording, named in the message). What it generates: ``vitalproc.synth``
 (``docs/synth.md``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,7 @@ FAST_EXIT = True
 def _parts(text: str, what: str, names: tuple[str, ...]) -> list[str]:
     parts = text.split(":")
     if not len(names) - sum(n.startswith("[") for n in names) <= len(parts) <= len(names):
-        raise argparse.ArgumentTypeError(
-            f"{what} {text!r}: give {':'.join(names)}")
+        raise argparse.ArgumentTypeError(f"{what} {text!r}: give {':'.join(names)}")
     return parts
 
 
@@ -48,10 +48,8 @@ def artifact_arg(text: str) -> tuple[Any, ...]:
     kind, _, rest = text.partition(":")
     parts = rest.split(":", 2)
     if not kind or len(parts) < 2:
-        raise argparse.ArgumentTypeError(
-            f"--artifact {text!r}: give KIND:START:DURATION[:TRACK]")
-    item: tuple[Any, ...] = (kind, _number(parts[0], "--artifact"),
-                             _number(parts[1], "--artifact"))
+        raise argparse.ArgumentTypeError(f"--artifact {text!r}: give KIND:START:DURATION[:TRACK]")
+    item: tuple[Any, ...] = (kind, _number(parts[0], "--artifact"), _number(parts[1], "--artifact"))
     return item + ((parts[2],) if len(parts) == 3 else ())
 
 
@@ -69,61 +67,122 @@ def count_arg(text: str) -> int:
 def add_commands(subparsers: Any, command: str | None = None) -> None:
     """Add ``synth`` to the ``vitalproc`` command's subparsers."""
     p = subparsers.add_parser(
-        "synth", help="write a synthetic recording with its ground truth",
+        "synth",
+        help="write a synthetic recording with its ground truth",
         description="Write a realistic synthetic .vital recording (VitalDB devices and "
-                    "tracks, waves and the numerics computed from them) with injected "
-                    "episodes and artifacts, and its ground truth beside it: "
-                    "<stem>.truth.json and, with a rhythm option, <stem>.rhythm.csv. "
-                    "Times are seconds from the recording's start.",
+        "tracks, waves and the numerics computed from them) with injected "
+        "episodes and artifacts, and its ground truth beside it: "
+        "<stem>.truth.json and, with a rhythm option, <stem>.rhythm.csv. "
+        "Times are seconds from the recording's start.",
         epilog="Exit codes: 0 ok, 1 the files could not be written, 2 a usage error. "
-               "See docs/synth.md.")
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="the .vital file to write (required unless --list-shapes)")
-    p.add_argument("--profile", choices=("or", "icu", "demo"),
-                   help="operating room (VitalDB devices), ICU bedside monitor (GE Bx50) "
-                        "or Vital Recorder's simulator device (default: or)")
+        "See docs/synth.md.",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="the .vital file to write (required unless --list-shapes)",
+    )
+    p.add_argument(
+        "--profile",
+        choices=("or", "icu", "demo"),
+        help="operating room (VitalDB devices), ICU bedside monitor (GE Bx50) "
+        "or Vital Recorder's simulator device (default: or)",
+    )
     p.add_argument("--hours", type=float, help="length (default 1)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="seed of every random draw: the same options give the same bytes")
-    p.add_argument("--start", metavar="TIME",
-                   help="recording start: Unix seconds or ISO 8601 (UTC unless it says); "
-                        "default 2024-03-22T13:59:59.1Z")
-    p.add_argument("--dgmt", type=int, metavar="MINUTES",
-                   help="the header's time zone field (default -540, UTC+9)")
-    e = p.add_argument_group("episodes and artifacts (counts are placed from the seed)")
-    e.add_argument("--hypotension", action="append", type=hypotension_arg, metavar="N|S:D[:L]",
-                   help="a count of episodes, or START:DURATION[:MAP_LEVEL] (repeatable)")
-    e.add_argument("--artifacts", type=count_arg, metavar="N",
-                   help="a count of artifacts, kinds in turn on their default tracks")
-    e.add_argument("--artifact", action="append", type=artifact_arg,
-                   metavar="KIND:S:D[:TRACK]",
-                   help="flatline, clipping, spikes, gap, inverted or zeroed at START for "
-                        "DURATION seconds, on TRACK or the kind's default (repeatable)")
-    e.add_argument("--rhythm", action="store_true",
-                   help="rhythm changes: one span each of AF, PVC, BRADY and BAD")
-    e.add_argument("--rhythm-span", action="append", type=rhythm_arg,
-                   metavar="CLASS:S:D", help="AF, PVC, BRADY or BAD from START for DURATION "
-                                              "seconds (repeatable)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of every random draw: the same options give the same bytes",
+    )
+    p.add_argument(
+        "--start",
+        metavar="TIME",
+        help="recording start: Unix seconds or ISO 8601 (UTC unless it says); "
+        "default 2024-03-22T13:59:59.1Z",
+    )
+    p.add_argument(
+        "--dgmt",
+        type=int,
+        metavar="MINUTES",
+        help="the header's time zone field (default -540, UTC+9)",
+    )
+    e = p.add_argument_group("episodes and artifacts (counts are placed from the random seed)")
+    e.add_argument(
+        "--hypotension",
+        action="append",
+        type=hypotension_arg,
+        metavar="N|S:D[:L]",
+        help="a count of episodes, or START:DURATION[:MAP_LEVEL] (repeatable)",
+    )
+    e.add_argument(
+        "--artifacts",
+        type=count_arg,
+        metavar="N",
+        help="a count of artifacts, kinds in turn on their default tracks",
+    )
+    e.add_argument(
+        "--artifact",
+        action="append",
+        type=artifact_arg,
+        metavar="KIND:S:D[:TRACK]",
+        help="flatline, clipping, spikes, gap, inverted or zeroed at START for "
+        "DURATION seconds, on TRACK or the kind's default (repeatable)",
+    )
+    e.add_argument(
+        "--rhythm",
+        action="store_true",
+        help="rhythm changes: one span each of AF, PVC, BRADY and BAD",
+    )
+    e.add_argument(
+        "--rhythm-span",
+        action="append",
+        type=rhythm_arg,
+        metavar="CLASS:S:D",
+        help="AF, PVC, BRADY or BAD from START for DURATION seconds (repeatable)",
+    )
     s = p.add_argument_group("shapes of real recordings")
-    s.add_argument("--shape", metavar="NAME",
-                   help="a named shape (see --list-shapes); other options change it")
+    s.add_argument(
+        "--shape", metavar="NAME", help="a named shape (see --list-shapes); other options change it"
+    )
     s.add_argument("--list-shapes", action="store_true", help="list the named shapes")
-    s.add_argument("--redeclare", nargs="?", const=34, type=count_arg, metavar="N",
-                   help="N track names (default 34) declared again mid-file")
-    s.add_argument("--outliers", action="store_true",
-                   help="two stray timestamps stretching the file to 13 hours")
-    s.add_argument("--string-tracks", type=count_arg, metavar="N",
-                   help="N extra string tracks (monitor messages)")
-    s.add_argument("--tracks", metavar="NAMES",
-                   help="only these tracks (comma-separated, full or short names)")
+    s.add_argument(
+        "--redeclare",
+        nargs="?",
+        const=34,
+        type=count_arg,
+        metavar="N",
+        help="N track names (default 34) declared again mid-file",
+    )
+    s.add_argument(
+        "--outliers",
+        action="store_true",
+        help="two stray timestamps stretching the file to 13 hours",
+    )
+    s.add_argument(
+        "--string-tracks",
+        type=count_arg,
+        metavar="N",
+        help="N extra string tracks (monitor messages)",
+    )
+    s.add_argument(
+        "--tracks", metavar="NAMES", help="only these tracks (comma-separated, full or short names)"
+    )
     s.add_argument("--oversize", action="store_true", help="wave records over 1 MB")
-    s.add_argument("--truncate", action="store_true",
-                   help="cut the stream inside a record packet near the end")
+    s.add_argument(
+        "--truncate", action="store_true", help="cut the stream inside a record packet near the end"
+    )
     s.add_argument("--packed", action="store_true", help="vitaldb's packed layout")
-    s.add_argument("--compress-level", type=int, metavar="N",
-                   help="gzip level 0-9 (default 1; 0-3 ISA-L, above zlib)")
-    p.add_argument("--progress", action="store_true",
-                   help="a progress bar even when stderr is not a terminal")
+    s.add_argument(
+        "--compress-level",
+        type=int,
+        metavar="N",
+        help="gzip level 0-9 (default 1; 0-3 ISA-L, above zlib)",
+    )
+    p.add_argument(
+        "--progress", action="store_true", help="a progress bar even when stderr is not a terminal"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)
 
@@ -138,8 +197,16 @@ def _arguments(args: argparse.Namespace) -> dict[str, Any]:
     if args.hours is not None or args.shape is None:
         kw["hours"] = 1.0 if args.hours is None else args.hours
     kw["seed"] = args.seed
-    for name in ("start", "dgmt", "oversize", "truncate", "packed", "outliers",
-                 "string_tracks", "redeclare"):
+    for name in (
+        "start",
+        "dgmt",
+        "oversize",
+        "truncate",
+        "packed",
+        "outliers",
+        "string_tracks",
+        "redeclare",
+    ):
         if name in given:
             kw[name] = given[name]
     if args.compress_level is not None:
@@ -149,8 +216,9 @@ def _arguments(args: argparse.Namespace) -> dict[str, Any]:
     if args.hypotension:
         counts = [h for h in args.hypotension if isinstance(h, int)]
         if counts and len(args.hypotension) > 1:
-            raise ValueError("--hypotension: give one count or START:DURATION[:LEVEL] items, "
-                             "not both")
+            raise ValueError(
+                "--hypotension: give one count or START:DURATION[:LEVEL] items, not both"
+            )
         kw["hypotension"] = counts[0] if counts else args.hypotension
     if args.artifacts is not None and args.artifact:
         raise ValueError("--artifacts N and --artifact KIND:...: give one or the other")
@@ -195,8 +263,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"{PROG}: error: cannot write {args.output!r}: {exc.strerror or exc}",
-              file=sys.stderr)
+        print(
+            f"{PROG}: error: cannot write {args.output!r}: {exc.strerror or exc}", file=sys.stderr
+        )
         return EXIT_DATA
     finally:
         if bar is not None:
@@ -206,10 +275,13 @@ def run(args: argparse.Namespace) -> int:
         extras = [synth_module.sidecar_paths(args.output)[0]]
         if rec.rhythm:
             extras.append(synth_module.sidecar_paths(args.output)[1])
-        print(f"{PROG}: wrote {args.output} ({len(rec.data) / 1e6:.1f} MB, "
-              f"{len(truth['tracks'])} tracks, {truth['records']:,} records, "
-              f"{len(truth['episodes'])} episodes, {len(truth['artifacts'])} artifacts) "
-              f"and {', '.join(extras)}", file=sys.stderr)
+        print(
+            f"{PROG}: wrote {args.output} ({len(rec.data) / 1e6:.1f} MB, "
+            f"{len(truth['tracks'])} tracks, {truth['records']:,} records, "
+            f"{len(truth['episodes'])} episodes, {len(truth['artifacts'])} artifacts) "
+            f"and {', '.join(extras)}",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

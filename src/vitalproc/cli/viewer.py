@@ -5,6 +5,7 @@ A command group of ``vitalproc.cli`` (see its docstring). Exit codes: 0 ok, 1 a 
 error (a file that cannot be read), 2 a usage error (no such file, no such track, a bad
 range, size or suffix, a port in use).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,52 +44,89 @@ def _port(text: str) -> int:
 def add_commands(subparsers: Any, command: str | None = None) -> None:
     """Add ``plot`` and ``view`` to the ``vitalproc`` command's subparsers."""
     plot = subparsers.add_parser(
-        "plot", help="draw a recording (PNG, SVG, PDF; or a self-contained HTML page)",
+        "plot",
+        help="draw a recording (PNG, SVG, PDF; or a self-contained HTML page)",
         description="Draw a recording as Vital Recorder shows it: one lane per track in "
-                    "the recording's order, grouped by device; waves as min/max "
-                    "envelopes (one column per pixel: every excursion of hours of "
-                    "500 Hz shows), numerics over time, strings and events as labelled "
-                    "marks, on the recording's local time.")
-    plot.add_argument("file", metavar="FILE", help="a .vital file or a converted case's "
-                                                   ".parquet")
-    plot.add_argument("-o", "--output", metavar="PATH",
-                      help="the picture: .png, .svg or .pdf (by the suffix)")
-    plot.add_argument("--html", metavar="PATH",
-                      help="also (or only) a self-contained HTML snapshot that zooms and "
-                           "pans, no server needed")
-    plot.add_argument("-t", "--tracks", action="append", metavar="NAMES",
-                      help="comma-separated names: exact 'Device/Track', a suffix ('HR'), "
-                           "or 'Device/*'; repeatable (default: every track)")
-    plot.add_argument("--start", type=time_arg, metavar="TIME",
-                      help="seconds from the start (90, 5m, 2h; negative: from the end), "
-                           "a Unix time (@1700000000) or ISO 8601 in the file's timezone")
+        "the recording's order, grouped by device; waves as min/max "
+        "envelopes (one column per pixel: every excursion of hours of "
+        "500 Hz shows), numerics over time, strings and events as labelled "
+        "marks, on the recording's local time.",
+    )
+    plot.add_argument("file", metavar="FILE", help="a .vital file or a converted case's .parquet")
+    plot.add_argument(
+        "-o", "--output", metavar="PATH", help="the picture: .png, .svg or .pdf (by the suffix)"
+    )
+    plot.add_argument(
+        "--html",
+        metavar="PATH",
+        help="also (or only) a self-contained HTML snapshot that zooms and pans, no server needed",
+    )
+    plot.add_argument(
+        "-t",
+        "--tracks",
+        action="append",
+        metavar="NAMES",
+        help="comma-separated names: exact 'Device/Track', a suffix ('HR'), "
+        "or 'Device/*'; repeatable (default: every track)",
+    )
+    plot.add_argument(
+        "--start",
+        type=time_arg,
+        metavar="TIME",
+        help="seconds from the start (90, 5m, 2h; negative: from the end), "
+        "a Unix time (@1700000000) or ISO 8601 in the file's timezone",
+    )
     plot.add_argument("--end", type=time_arg, metavar="TIME", help="as --start")
-    plot.add_argument("--width", type=_positive, default=16.0, metavar="IN",
-                      help="inches (default 16)")
-    plot.add_argument("--height", type=_positive, metavar="IN",
-                      help="inches (default: what the lanes need)")
-    plot.add_argument("--dpi", type=_positive, default=100.0, metavar="N",
-                      help="pixels per inch (default 100; with --width, the envelope's "
-                           "columns)")
-    plot.add_argument("--theme", choices=("dark", "light"), default="dark",
-                      help="dark (default, the track colours as recorded) or light")
-    plot.add_argument("--columns", type=int, default=1600, metavar="N",
-                      help="envelope columns of the HTML snapshot (default 1600)")
+    plot.add_argument(
+        "--width", type=_positive, default=16.0, metavar="IN", help="inches (default 16)"
+    )
+    plot.add_argument(
+        "--height", type=_positive, metavar="IN", help="inches (default: what the lanes need)"
+    )
+    plot.add_argument(
+        "--dpi",
+        type=_positive,
+        default=100.0,
+        metavar="N",
+        help="pixels per inch (default 100; with --width, the envelope's columns)",
+    )
+    plot.add_argument(
+        "--theme",
+        choices=("dark", "light"),
+        default="dark",
+        help="dark (default, the track colours as recorded) or light",
+    )
+    plot.add_argument(
+        "--columns",
+        type=int,
+        default=1600,
+        metavar="N",
+        help="envelope columns of the HTML snapshot (default 1600)",
+    )
     plot.set_defaults(func=cmd_plot)
 
     view = subparsers.add_parser(
-        "view", help="look at a recording or a dataset in the browser (local web viewer)",
+        "view",
+        help="look at a recording or a dataset in the browser (local web viewer)",
         description="Serve a recording, a converted case or a dataset folder on "
-                    "127.0.0.1 and open it in the browser: lanes, zoom and pan from the "
-                    "whole case to single samples, a track picker, values under the "
-                    "cursor. Nothing leaves the machine. Ctrl-C stops it.")
+        "127.0.0.1 and open it in the browser: lanes, zoom and pan from the "
+        "whole case to single samples, a track picker, values under the "
+        "cursor. Nothing leaves the machine. Ctrl-C stops it.",
+    )
     view.add_argument("path", metavar="FILE_OR_DATASET")
-    view.add_argument("-p", "--port", type=_port, default=0, metavar="N",
-                      help="the port (default: any free one)")
-    view.add_argument("--no-browser", action="store_true",
-                      help="print the URL, do not open a browser")
-    view.add_argument("-t", "--tracks", action="append", metavar="NAMES",
-                      help="only these tracks (as plot's --tracks)")
+    view.add_argument(
+        "-p", "--port", type=_port, default=0, metavar="N", help="the port (default: any free one)"
+    )
+    view.add_argument(
+        "--no-browser", action="store_true", help="print the URL, do not open a browser"
+    )
+    view.add_argument(
+        "-t",
+        "--tracks",
+        action="append",
+        metavar="NAMES",
+        help="only these tracks (as plot's --tracks)",
+    )
     view.add_argument("-v", "--verbose", action="store_true", help="log every request")
     view.set_defaults(func=cmd_view)
 
@@ -144,8 +182,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
         if args.output:
             from ..viewer.static import render
 
-            picture = render(vf, width=args.width, height=args.height, dpi=args.dpi,
-                             theme=args.theme, **options)
+            picture = render(
+                vf, width=args.width, height=args.height, dpi=args.dpi, theme=args.theme, **options
+            )
             picture.save(args.output)
         if args.html:
             from ..viewer.snapshot import write_html
@@ -186,8 +225,13 @@ def cmd_view(args: argparse.Namespace) -> int:
     try:
         from ..viewer.server import serve
 
-        serve(args.path, port=args.port, open_browser=not args.no_browser,
-              tracks=_tracks(args), verbose=args.verbose)
+        serve(
+            args.path,
+            port=args.port,
+            open_browser=not args.no_browser,
+            tracks=_tracks(args),
+            verbose=args.verbose,
+        )
     except OSError as exc:
         if getattr(exc, "errno", None) in (98, 48, 10048):  # address in use
             _error(f"view: port {args.port} is in use (try --port 0)")

@@ -15,6 +15,7 @@ one ``FileResult``: a failure is that file's record, never the run's end.
 - A worker that dies (killed, out of memory) fails only the files it held: those are
   retried one at a time, and a file that still kills its worker is recorded as failed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .._deps import available, require
 from .._files import TMP_SUFFIX, atomic_file
 from . import manifest
 from .case_reader import read_layout
@@ -112,12 +114,15 @@ class ConversionReport:
 
     def summary(self) -> str:
         """One line: how many files were converted, unchanged, failed, and how fast."""
-        return (f"{self.count('ok', 'warned')} converted ({self.count('warned')} with "
-                f"warnings), {self.count('skipped', 'unchanged')} unchanged, "
-                f"{self.count('failed')} failed in {self.seconds:.1f} s")
+        return (
+            f"{self.count('ok', 'warned')} converted ({self.count('warned')} with "
+            f"warnings), {self.count('skipped', 'unchanged')} unchanged, "
+            f"{self.count('failed')} failed in {self.seconds:.1f} s"
+        )
 
 
 # ---- one file, in a worker -------------------------------------------------------------
+
 
 def convert_file(task: Task) -> FileResult:
     """Convert one recording into ``<task.dataset>/<task.caseid>.parquet`` (in a worker).
@@ -153,10 +158,16 @@ def convert_file(task: Task) -> FileResult:
             vf = read(task.source, strict=task.strict, compat=task.compat)
         span = _header_span(task.source)
         output = f"{task.caseid}.parquet"
-        source = {"path": task.source, "size": result.size, "mtime_ns": result.mtime_ns,
-                  "hash": result.hash, "caseid": task.caseid}
-        options = ({} if task.compression_level is None
-                   else {"compression_level": task.compression_level})
+        source = {
+            "path": task.source,
+            "size": result.size,
+            "mtime_ns": result.mtime_ns,
+            "hash": result.hash,
+            "caseid": task.caseid,
+        }
+        options = (
+            {} if task.compression_level is None else {"compression_level": task.compression_level}
+        )
         with atomic_file(os.path.join(task.dataset, output)) as f:
             vp.write(vf, f, header_span=span, source=source, **options)
         result.output = output
@@ -165,7 +176,7 @@ def convert_file(task: Task) -> FileResult:
         result.status = "warned" if vf.warnings else "ok"
     except (OSError, VitalFormatError, ValueError, MemoryError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
-    except Exception as exc:  # noqa: BLE001 - the isolation boundary: a bug in one file's
+    except Exception as exc:
         # conversion is that file's failure, and the other files go on
         result.error = f"internal error, please report: {type(exc).__name__}: {exc}"
     finally:
@@ -211,8 +222,9 @@ def _header_span(path: str) -> tuple[float, float] | None:
 Work = Callable[[Task], FileResult]
 
 
-def run_local(work: Work, tasks: Iterable[Task], jobs: int,
-              done: Callable[[FileResult], None]) -> None:
+def run_local(
+    work: Work, tasks: Iterable[Task], jobs: int, done: Callable[[FileResult], None]
+) -> None:
     """Run ``work`` on every task in a local process pool, handing each result to
     ``done`` as it comes. When a worker dies, the tasks it may have held are retried one
     at a time in a fresh pool; one that kills its worker again is a failed result."""
@@ -224,8 +236,9 @@ def run_local(work: Work, tasks: Iterable[Task], jobs: int,
     # hold threads (a notebook, a dask client).
     context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has imported what every conversion needs.
-    context.set_forkserver_preload(["vitalproc.dataset.batch", "vitalproc.io.reader", "numpy",
-                                    "pyarrow.parquet"])
+    context.set_forkserver_preload(
+        ["vitalproc.dataset.batch", "vitalproc.io.reader", "numpy", "pyarrow.parquet"]
+    )
     queue, suspects = deque(tasks), deque()
     while queue or suspects:
         alone = bool(suspects)
@@ -253,41 +266,58 @@ def run_local(work: Work, tasks: Iterable[Task], jobs: int,
 
 
 def _died(task: Task) -> FileResult:
-    return FileResult(task.source, task.caseid, "failed",
-                      error="the worker process died converting this file (killed, or out "
-                            "of memory)")
+    return FileResult(
+        task.source,
+        task.caseid,
+        "failed",
+        error="the worker process died converting this file (killed, or out of memory)",
+    )
 
 
-def run_dask(work: Work, tasks: list[Task], scheduler: str | None, jobs: int,
-             done: Callable[[FileResult], None]) -> None:
+def run_dask(
+    work: Work,
+    tasks: list[Task],
+    scheduler: str | None,
+    jobs: int,
+    done: Callable[[FileResult], None],
+) -> None:
     """Run ``work`` on every task on a dask.distributed cluster (a local one of ``jobs``
     workers without a scheduler address). A task the cluster fails (a worker killed
     too often, a lost connection) is a failed result."""
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:
-        raise ImportError("engine='dask' needs dask.distributed: "
-                          "pip install 'vitalproc[dataset]'") from exc
+    distributed = require("distributed", "dataset", "engine='dask'")
+    Client, LocalCluster, as_completed = (
+        distributed.Client,
+        distributed.LocalCluster,
+        distributed.as_completed,
+    )
     with contextlib.ExitStack() as stack:
         if scheduler:
             client = stack.enter_context(Client(scheduler))
         else:
-            cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1,
-                                                       processes=True))
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True)
+            )
             client = stack.enter_context(Client(cluster))
         futures = client.map(work, tasks, pure=False)
         owner = {f.key: t for f, t in zip(futures, tasks)}
         for future in as_completed(futures):
             try:
                 done(future.result())
-            except Exception as exc:  # noqa: BLE001 - KilledWorker, lost connections...:
+            except Exception as exc:
                 # whatever the cluster raises for one file is that file's failure
                 task = owner[future.key]
-                done(FileResult(task.source, task.caseid, "failed",
-                                error=f"{type(exc).__name__} on the cluster: {exc}"))
+                done(
+                    FileResult(
+                        task.source,
+                        task.caseid,
+                        "failed",
+                        error=f"{type(exc).__name__} on the cluster: {exc}",
+                    )
+                )
 
 
 # ---- the run -----------------------------------------------------------------------------
+
 
 def find_inputs(inputs: Iterable[str | os.PathLike]) -> list[str]:
     """Absolute paths of the recordings named by files, folders (every ``*.vital`` below
@@ -305,8 +335,11 @@ def find_inputs(inputs: Iterable[str | os.PathLike]) -> list[str]:
             raise FileNotFoundError(f"no such file, folder or match: {item!r}")
         for path in paths:
             if os.path.isdir(path):
-                found.update(p for p in glob.glob(os.path.join(path, "**", "*"), recursive=True)
-                             if p.lower().endswith(".vital") and os.path.isfile(p))
+                found.update(
+                    p
+                    for p in glob.glob(os.path.join(path, "**", "*"), recursive=True)
+                    if p.lower().endswith(".vital") and os.path.isfile(p)
+                )
             else:
                 found.add(path)
     return sorted({os.path.abspath(p) for p in found})
@@ -317,7 +350,7 @@ def _new_caseid(source: str, taken: set[str]) -> str:
     start the dataset's own files) gets a suffix from its path's hash."""
     stem = os.path.basename(source)
     if stem.lower().endswith(".vital"):
-        stem = stem[:-len(".vital")]
+        stem = stem[: -len(".vital")]
     stem = stem.lstrip("_.") or "case"
     name = stem
     if name in taken:
@@ -333,15 +366,11 @@ class _Progress:
         self.bar = None
         self.bytes = 0
         self.start = time.perf_counter()
-        if not total or enabled is False or enabled is None and not sys.stderr.isatty():
+        if not total or enabled is False or (enabled is None and not sys.stderr.isatty()):
             return
-        try:
-            from tqdm import tqdm
-        except ImportError as exc:
-            if enabled is None:
-                return  # a bar nobody asked for is not worth an error
-            raise ImportError("a progress bar needs tqdm: pip install 'vitalproc[dataset]'"
-                              ) from exc
+        if enabled is None and not available("tqdm"):
+            return  # a bar nobody asked for is not worth an error
+        tqdm = require("tqdm", "dataset", "a progress bar").tqdm
         self.bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
 
     def update(self, result: FileResult) -> None:
@@ -357,11 +386,18 @@ class _Progress:
             self.bar.close()
 
 
-def convert(inputs: Iterable[str | os.PathLike] | str | os.PathLike,
-            dataset: str | os.PathLike, *, jobs: int | None = None, engine: str = "local",
-            scheduler: str | None = None, progress: bool | None = None,
-            strict: bool = False, compat: str | None = None,
-            compression_level: int | None = None) -> ConversionReport:
+def convert(
+    inputs: Iterable[str | os.PathLike] | str | os.PathLike,
+    dataset: str | os.PathLike,
+    *,
+    jobs: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    strict: bool = False,
+    compat: str | None = None,
+    compression_level: int | None = None,
+) -> ConversionReport:
     """Convert recordings into a dataset: one Parquet file each, a manifest, a track table.
 
     Parameters
@@ -414,9 +450,18 @@ def convert(inputs: Iterable[str | os.PathLike] | str | os.PathLike,
     with _locked(folder):
         _remove_stale_temporaries(folder)
         rows, tracks = manifest.reconcile(folder)
-        plan = _Plan(folder, rows, tracks)
-        tasks = plan.tasks(sources, Task(source="", caseid="", dataset=folder, strict=strict,
-                                         compat=compat, compression_level=compression_level))
+        plan = _Conversion(folder, rows, tracks)
+        tasks = plan.tasks(
+            sources,
+            Task(
+                source="",
+                caseid="",
+                dataset=folder,
+                strict=strict,
+                compat=compat,
+                compression_level=compression_level,
+            ),
+        )
         bar = _Progress(len(tasks), progress)
 
         def done(result: FileResult) -> None:
@@ -456,7 +501,7 @@ def _remove_stale_temporaries(folder: str) -> None:
             os.unlink(path)
 
 
-class _Plan:
+class _Conversion:
     """The manifest as it stands, what to convert, and the results as they come.
 
     A converted file's manifest row and track rows are made from its output's footer
@@ -466,10 +511,10 @@ class _Plan:
 
     def __init__(self, folder: str, rows: dict[str, dict], tracks: Any):
         self.folder = folder
-        self.rows = rows              # source -> manifest row
-        self.tracks = tracks          # the track table as it was (Arrow)
+        self.rows = rows  # source -> manifest row
+        self.tracks = tracks  # the track table as it was (Arrow)
         self.new_tracks: dict[str, Any] = {}  # caseid -> its new rows (Arrow)
-        self.dropped: set[str] = set()        # cases whose old rows go
+        self.dropped: set[str] = set()  # cases whose old rows go
         self.results: list[FileResult] = []
 
     def tasks(self, sources: list[str], template: Task) -> list[Task]:
@@ -481,19 +526,30 @@ class _Plan:
             try:
                 stat = os.stat(source)
             except OSError as exc:
-                self.record(FileResult(source, caseid, "failed",
-                                       error=f"{type(exc).__name__}: {exc}"))
+                self.record(
+                    FileResult(source, caseid, "failed", error=f"{type(exc).__name__}: {exc}")
+                )
                 continue
-            have = (row is not None and row["status"] in manifest.CONVERTED
-                    and os.path.exists(os.path.join(self.folder, row["output"])))
+            have = (
+                row is not None
+                and row["status"] in manifest.CONVERTED
+                and os.path.exists(os.path.join(self.folder, row["output"]))
+            )
             if have and row["size"] == stat.st_size and row["mtime"] == stat.st_mtime_ns:
-                self.results.append(FileResult(source, caseid, "skipped", size=row["size"],
-                                               mtime_ns=row["mtime"], hash=row["hash"],
-                                               output=row["output"]))
+                self.results.append(
+                    FileResult(
+                        source,
+                        caseid,
+                        "skipped",
+                        size=row["size"],
+                        mtime_ns=row["mtime"],
+                        hash=row["hash"],
+                        output=row["output"],
+                    )
+                )
                 continue
             expected = row["hash"] if have and row["size"] == stat.st_size else None
-            tasks.append(replace(template, source=source, caseid=caseid,
-                                 expected_hash=expected))
+            tasks.append(replace(template, source=source, caseid=caseid, expected_hash=expected))
         return tasks
 
     def record(self, result: FileResult) -> None:
@@ -508,10 +564,17 @@ class _Plan:
         if result.converted:
             layout = read_layout(os.path.join(self.folder, result.output))
             self.rows[result.source] = manifest.manifest_row(
-                result.caseid, result.output, result.status, None, layout,
-                result.output_bytes, result.seconds)
+                result.caseid,
+                result.output,
+                result.status,
+                None,
+                layout,
+                result.output_bytes,
+                result.seconds,
+            )
             self.new_tracks[result.caseid] = pa.Table.from_pylist(
-                manifest.track_rows(result.caseid, layout), schema=manifest.tracks_schema())
+                manifest.track_rows(result.caseid, layout), schema=manifest.tracks_schema()
+            )
             return
         # Failed: an older output no longer stands for this source.
         if old is not None and old.get("output"):
@@ -519,14 +582,26 @@ class _Plan:
                 os.unlink(os.path.join(self.folder, old["output"]))
         self.new_tracks.pop(result.caseid, None)
         self.rows[result.source] = manifest.failed_row(
-            result.caseid, result.source, result.error or "", result.size, result.mtime_ns,
-            result.hash, result.seconds)
+            result.caseid,
+            result.source,
+            result.error or "",
+            result.size,
+            result.mtime_ns,
+            result.hash,
+            result.seconds,
+        )
 
     def save(self) -> None:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        kept = self.tracks.filter(pc.invert(pc.is_in(
-            self.tracks.column("caseid"), pa.array(sorted(self.dropped), pa.string()))))
-        manifest.write_tables(self.folder, list(self.rows.values()),
-                        pa.concat_tables([kept, *self.new_tracks.values()]))
+        kept = self.tracks.filter(
+            pc.invert(
+                pc.is_in(self.tracks.column("caseid"), pa.array(sorted(self.dropped), pa.string()))
+            )
+        )
+        manifest.write_tables(
+            self.folder,
+            list(self.rows.values()),
+            pa.concat_tables([kept, *self.new_tracks.values()]),
+        )

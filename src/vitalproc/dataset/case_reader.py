@@ -2,6 +2,7 @@
 written by ``vitalproc convert`` (its layout in the file's metadata lets a read fetch only
 the row groups and columns asked for) or by vitaldb's own ``to_parquet``.
 """
+
 from __future__ import annotations
 
 import math
@@ -9,8 +10,9 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .._constants import FMT_DTYPE, TrackType
-from ..model import Device, ReadIssue, Segment, Track, VitalFile
 from .._names import matches, split_names
+from ..model import Device, ReadIssue, Segment, Track, VitalFile
+from ..ops.edit import find_color
 from . import schema as vp
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ PARALLEL_READ_BYTES = 1 << 20
 
 # ---- one case ------------------------------------------------------------------------
 
+
 def read_layout(path: str | os.PathLike) -> dict[str, Any] | None:
     """The layout a case file's footer holds (see ``vitaldb_parquet.write``), or None for
     a file vitaldb's own ``to_parquet`` wrote. Reads only the footer."""
@@ -38,8 +41,13 @@ def read_layout(path: str | os.PathLike) -> dict[str, Any] | None:
     return json.loads(raw) if raw is not None else None
 
 
-def read_case(path: str | os.PathLike, tracks: Any = None, exclude: Any = None,
-              header_only: bool = False, maxlen: float | None = None) -> VitalFile:
+def read_case(
+    path: str | os.PathLike,
+    tracks: Any = None,
+    exclude: Any = None,
+    header_only: bool = False,
+    maxlen: float | None = None,
+) -> VitalFile:
     """Read one recording of a dataset (or a Parquet file vitaldb's ``to_parquet`` wrote).
 
     ``vitalproc.read(path)`` and ``VitalFile(path)`` call this for a ``.parquet`` path.
@@ -81,8 +89,14 @@ def read_case(path: str | os.PathLike, tracks: Any = None, exclude: Any = None,
     return vf
 
 
-def load_case_into(vf: VitalFile, path: str | os.PathLike, tracks: Any, exclude: Any,
-                   header_only: bool, maxlen: float | None) -> None:
+def load_case_into(
+    vf: VitalFile,
+    path: str | os.PathLike,
+    tracks: Any,
+    exclude: Any,
+    header_only: bool,
+    maxlen: float | None,
+) -> None:
     """``read_case`` into an existing, blank ``VitalFile``."""
     vp.require_pyarrow()
     import pyarrow.parquet as pq
@@ -94,15 +108,20 @@ def load_case_into(vf: VitalFile, path: str | os.PathLike, tracks: Any, exclude:
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         if isinstance(exc, (FileNotFoundError, IsADirectoryError)):
             raise
-        raise VitalFormatError(f"not a Parquet file ({exc})", os.fspath(path), None,
-                               "compressed") from exc
+        raise VitalFormatError(
+            f"not a Parquet file ({exc})", os.fspath(path), None, "compressed"
+        ) from exc
     names = split_names(tracks)
     excluded = split_names(exclude)
     raw = (pf.metadata.metadata or {}).get(vp.METADATA_KEY)
     if raw is None:
         if not {"ivals", "fvals", "dt", "tname"} <= set(pf.schema_arrow.names):
-            raise VitalFormatError("a Parquet file without vitaldb's long-schema columns",
-                                   os.fspath(path), None, "compressed")
+            raise VitalFormatError(
+                "a Parquet file without vitaldb's long-schema columns",
+                os.fspath(path),
+                None,
+                "compressed",
+            )
         _load_vitaldb_written(vf, pf, names, excluded)
         import numpy as np
 
@@ -116,8 +135,11 @@ def load_case_into(vf: VitalFile, path: str | os.PathLike, tracks: Any, exclude:
 
     layout = json.loads(raw)
     # A track kept apart from a name declared again ("Name#k") goes with that name.
-    entries = [e for e in layout["tracks"]
-               if _wanted(e.get("apart_from") or e["dtname"], e["dname"], names, excluded)]
+    entries = [
+        e
+        for e in layout["tracks"]
+        if _wanted(e.get("apart_from") or e["dtname"], e["dname"], names, excluded)
+    ]
     # A packed file read with a selection stops after the last selected track's block,
     # before the order command vitaldb's packed writer puts last.
     _load_recording(vf, layout, entries, keep_order=not (layout["packed"] and names))
@@ -125,48 +147,59 @@ def load_case_into(vf: VitalFile, path: str | os.PathLike, tracks: Any, exclude:
     # read without records (header_only) or one skipping them (maxlen) does not widen
     # the span by wave record ends.
     complete = not header_only and maxlen is None
-    vf.dtstart, vf.dtend = _span(layout, entries, len(entries) == len(layout["tracks"]),
-                                 wave_ends=complete)
+    vf.dtstart, vf.dtend = _span(
+        layout, entries, len(entries) == len(layout["tracks"]), wave_ends=complete
+    )
     if not header_only:
         _load_records(vf, pf, path, entries, maxlen)
 
 
-def _wanted(dtname: str, dname: str, names: list[str] | None,
-            excluded: list[str] | None) -> bool:
+def _wanted(dtname: str, dname: str, names: list[str] | None, excluded: list[str] | None) -> bool:
     if names and not matches(dtname, dname, names):
         return False
     return not (excluded and matches(dtname, dname, set(excluded)))
 
 
-def _load_recording(vf: VitalFile, layout: dict[str, Any], entries: list[dict[str, Any]],
-                    keep_order: bool) -> None:
+def _load_recording(
+    vf: VitalFile, layout: dict[str, Any], entries: list[dict[str, Any]], keep_order: bool
+) -> None:
     vf.dgmt, vf.packed = layout["dgmt"], layout["packed"]
     vf.compat = layout["compat"]
-    vf.devs = {name: Device(name, typename, port)
-               for name, typename, port in layout["devices"]}
+    vf.devs = {name: Device(name, typename, port) for name, typename, port in layout["devices"]}
     # The .vital reader keeps only the order entries of the tracks it selected.
     kept = {e["dtname"] for e in entries} if keep_order else set()
     vf.order = [name for name in layout["order"] if name in kept]
     vf.warnings = [ReadIssue(**w) for w in layout["warnings"]]
     for e in entries:
         vf.trks[e["dtname"]] = Track(
-            e["name"], e["type"], col=e["col"], montype=e["montype"], dname=e["dname"],
-            unit=e["unit"], fmt=e["fmt"], srate=e["srate"], gain=e["gain"],
-            offset=e["offset"], mindisp=e["mindisp"], maxdisp=e["maxdisp"])
+            e["name"],
+            e["type"],
+            col=e["col"],
+            montype=e["montype"],
+            dname=e["dname"],
+            unit=e["unit"],
+            fmt=e["fmt"],
+            srate=e["srate"],
+            gain=e["gain"],
+            offset=e["offset"],
+            mindisp=e["mindisp"],
+            maxdisp=e["maxdisp"],
+        )
         trk = vf.trks[e["dtname"]]
         if e.get("segments") is not None:
             trk.segments = [Segment(*s) for s in e["segments"]]
         trk.apart_from = e.get("apart_from")
 
 
-def _span(layout: dict[str, Any], entries: list[dict[str, Any]], everything: bool,
-          wave_ends: bool) -> tuple[float, float]:
+def _span(
+    layout: dict[str, Any], entries: list[dict[str, Any]], everything: bool, wave_ends: bool
+) -> tuple[float, float]:
     """The span a .vital read of the selected tracks has: the header's span, widened by
     their records as the walk widens it (the first non-zero time if the start is still
     0, else any earlier positive time; any later time, and with ``wave_ends`` any wave
     record end). Records the reader could not parse widen a .vital read's span too:
     only the stored span of the full read counts them."""
-    if layout["header_span"] is None or everything and wave_ends:
+    if layout["header_span"] is None or (everything and wave_ends):
         return layout["dtstart"], layout["dtend"]
     start, end = layout["header_span"]
     spans = [e["span"] for e in entries if e["records"]]
@@ -197,15 +230,23 @@ def _same(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
-def _load_records(vf: VitalFile, pf: Any, path: str | os.PathLike,
-                  entries: list[dict[str, Any]], maxlen: float | None) -> None:
+def _load_records(
+    vf: VitalFile,
+    pf: Any,
+    path: str | os.PathLike,
+    entries: list[dict[str, Any]],
+    maxlen: float | None,
+) -> None:
     """Read the selected tracks' row groups, one read per column kind."""
     for column in ("ivals", "fvals", "nval", "sval"):
         group = [e for e in entries if e["column"] == column and e["records"]]
         if not group:
             continue
-        groups = [g for e in group for g in range(e["row_groups"][0],
-                                                  e["row_groups"][0] + e["row_groups"][1])]
+        groups = [
+            g
+            for e in group
+            for g in range(e["row_groups"][0], e["row_groups"][0] + e["row_groups"][1])
+        ]
         table = _read_row_groups(pf, path, groups, ["dt", column])
         row = 0
         for e in group:
@@ -219,8 +260,9 @@ def _load_records(vf: VitalFile, pf: Any, path: str | os.PathLike,
                 vf.dtend = _later_end(trk, vf.dtend)
 
 
-def _read_row_groups(pf: Any, path: str | os.PathLike, groups: list[int],
-                     columns: list[str]) -> pa.Table:
+def _read_row_groups(
+    pf: Any, path: str | os.PathLike, groups: list[int], columns: list[str]
+) -> pa.Table:
     """``columns`` of the row groups ``groups``, in order, the row groups split over
     up to ``pyarrow.cpu_count()`` threads in runs of about equal size.
 
@@ -233,8 +275,9 @@ def _read_row_groups(pf: Any, path: str | os.PathLike, groups: list[int],
 
     meta = pf.metadata
     threads = min(len(groups), pa.cpu_count())
-    leaves = [c for c in range(meta.num_columns)
-              if meta.schema.column(c).path.split(".")[0] in columns]
+    leaves = [
+        c for c in range(meta.num_columns) if meta.schema.column(c).path.split(".")[0] in columns
+    ]
     sizes = [_inflated_size(meta.row_group(g), leaves) for g in groups] if threads > 1 else []
     if threads < 2 or sum(sizes) < PARALLEL_READ_BYTES:
         return pf.read_row_groups(groups, columns=columns, use_threads=True)
@@ -242,7 +285,8 @@ def _read_row_groups(pf: Any, path: str | os.PathLike, groups: list[int],
 
     def read(run: list[int]) -> pa.Table:
         return pq.ParquetFile(path, metadata=meta).read_row_groups(
-            run, columns=columns, use_threads=False)
+            run, columns=columns, use_threads=False
+        )
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -270,8 +314,7 @@ def _balanced_runs(items: list[int], sizes: list[int], parts: int) -> list[list[
 _STORED_DTYPE = {"int16": "<i2", "int32": "<i4", "float": "<f4", "double": "<f8"}
 
 
-def _fill_track(trk: Track, e: dict[str, Any], dt: list[pa.Array],
-                values: list[pa.Array]) -> None:
+def _fill_track(trk: Track, e: dict[str, Any], dt: list[pa.Array], values: list[pa.Array]) -> None:
     """The track's arrays, back in their on-disk dtypes, from its rows (one chunk per
     row group, each converted straight into the track's arrays: one pass, no copy of
     the column first)."""
@@ -289,14 +332,15 @@ def _fill_track(trk: Track, e: dict[str, Any], dt: list[pa.Array],
     np.cumsum(lengths, out=offsets[1:])
     trk.offsets = offsets
     if e["column"] == "sval":  # (no data buffer when every text is empty)
-        trk.data = np.concatenate([np.frombuffer(c.buffers()[2] or b"", np.uint8)[o[0]:o[-1]]
-                                   for o, c in spans])
+        trk.data = np.concatenate(
+            [np.frombuffer(c.buffers()[2] or b"", np.uint8)[o[0] : o[-1]] for o, c in spans]
+        )
         return
     out = np.empty(int(offsets[-1]), dtype)
     pos = 0
     for o, c in spans:
-        flat = vp.numpy_view(c.values, _STORED_DTYPE[str(c.type.value_type)])[o[0]:o[-1]]
-        part = out[pos:pos + len(flat)]
+        flat = vp.numpy_view(c.values, _STORED_DTYPE[str(c.type.value_type)])[o[0] : o[-1]]
+        part = out[pos : pos + len(flat)]
         pos += len(flat)
         if e["shift"]:  # the top bit was flipped to fit a signed column
             unsigned = flat.view(flat.dtype.str.replace("i", "u"))
@@ -312,8 +356,9 @@ def _offsets(arr: pa.Array) -> np.ndarray:
     """The int32 offsets of a list or string array (its slice of them), as int64."""
     import numpy as np
 
-    return np.frombuffer(arr.buffers()[1], np.int32, count=len(arr) + 1,
-                         offset=arr.offset * 4).astype(np.int64)
+    return np.frombuffer(
+        arr.buffers()[1], np.int32, count=len(arr) + 1, offset=arr.offset * 4
+    ).astype(np.int64)
 
 
 def _later_end(trk: Track, end: float) -> float:
@@ -345,30 +390,19 @@ def _keep(trk: Track, keep: np.ndarray) -> None:
 
 # ---- a file vitaldb wrote --------------------------------------------------------------
 
-#: vitaldb's ``Track.find_color``: the colour its parquet reader gives a track by name.
-_VITALDB_COLORS = {
-    **dict.fromkeys(("I", "II", "III", "V", "V1", "V2", "V3", "V4", "V5", "V6", "aVR",
-                     "aVL", "aVF", "MLII", "DeltaQTc", "HR", "PVC", "QT", "QT-HR", "QTc",
-                     "ST-I", "ST-II", "ST-III", "ST-V", "PULSE"), 4278255360),
-    **dict.fromkeys(("ABPSys", "ABPDias", "ABPMean", "PAPSys", "PAPDias", "PAPMean"),
-                    4294901760),
-    **dict.fromkeys(("Pleth", "SpO2", "Pulse (SpO2)"), 4287090426),
-    "CVP": 4294944000,
-    **dict.fromkeys(("CO", "CI", "SV", "SVI"), 4294951115),
-    **dict.fromkeys(("Resp", "RR", "RESP"), 4294967040),
-}
 
-
-def _load_vitaldb_written(vf: VitalFile, pf: Any, names: list[str] | None,
-                          excluded: list[str] | None) -> None:
+def _load_vitaldb_written(
+    vf: VitalFile, pf: Any, names: list[str] | None, excluded: list[str] | None
+) -> None:
     """vitaldb's ``_load_parquet_new``, on whole columns: tracks in order of first row,
     each kind from its first row holding data, waves as float32 physical values (fmt 1,
     gain 1, offset 0), the span from the smallest and largest ``dt`` of all rows."""
     import numpy as np
     import pyarrow.compute as pc
 
-    table = pf.read(columns=[c for c in vp.COLUMNS if c in pf.schema_arrow.names],
-                    use_threads=True).combine_chunks()
+    table = pf.read(
+        columns=[c for c in vp.COLUMNS if c in pf.schema_arrow.names], use_threads=True
+    ).combine_chunks()
     if not table.num_rows:
         return
     dt = _floats(table.column("dt"))
@@ -390,7 +424,7 @@ def _load_vitaldb_written(vf: VitalFile, pf: Any, names: list[str] | None,
     any_data = has_list | kinds["nval"] | kinds["sval"]
     for g, joined in enumerate(codes.dictionary.to_pylist()):
         dev, name = joined.split("\x00", 1)
-        rows = order[bounds[g]:bounds[g + 1]]
+        rows = order[bounds[g] : bounds[g + 1]]
         dtname = f"{dev}/{name}" if dev else name
         if not name or not _wanted(dtname, dev, names, excluded):
             continue
@@ -402,16 +436,32 @@ def _load_vitaldb_written(vf: VitalFile, pf: Any, names: list[str] | None,
         if dev and dev not in vf.devs:
             vf.devs[dev] = Device(dev)
         unit = table.column("unit")[first].as_py() or ""
-        col = _VITALDB_COLORS.get(name, 0xFFFFFF)
+        col = find_color(name)  # vitaldb's parquet reader: the colour by name
         if has_list[first]:
             srate = table.column("srate")[first].as_py()
-            trk = Track(name, int(TrackType.WAVE), col=col, dname=dev, unit=unit, fmt=1,
-                        srate=0.0 if srate is None or math.isnan(srate) else float(srate),
-                        gain=1.0, offset=0.0)
+            trk = Track(
+                name,
+                int(TrackType.WAVE),
+                col=col,
+                dname=dev,
+                unit=unit,
+                fmt=1,
+                srate=0.0 if srate is None or math.isnan(srate) else float(srate),
+                gain=1.0,
+                offset=0.0,
+            )
             _foreign_wave(trk, table, rows[has_list[rows]], kinds["ivals"], dt)
         elif kinds["nval"][first]:
-            trk = Track(name, int(TrackType.NUMERIC), col=col, dname=dev, unit=unit, srate=0,
-                        mindisp=0, maxdisp=0)
+            trk = Track(
+                name,
+                int(TrackType.NUMERIC),
+                col=col,
+                dname=dev,
+                unit=unit,
+                srate=0,
+                mindisp=0,
+                maxdisp=0,
+            )
             keep = rows[kinds["nval"][rows]]
             values = nval[keep]
             with np.errstate(over="ignore"):  # a float64 beyond float32's range
@@ -419,8 +469,16 @@ def _load_vitaldb_written(vf: VitalFile, pf: Any, names: list[str] | None,
             trk.fmt = 1 if exact else 2  # no value rounded; fmt 1 as vitaldb says if none is
             trk.dt, trk.data = dt[keep], values.astype(FMT_DTYPE[trk.fmt])
         else:
-            trk = Track(name, int(TrackType.STRING), col=col, dname=dev, unit=unit, srate=0,
-                        mindisp=0, maxdisp=0)
+            trk = Track(
+                name,
+                int(TrackType.STRING),
+                col=col,
+                dname=dev,
+                unit=unit,
+                srate=0,
+                mindisp=0,
+                maxdisp=0,
+            )
             keep = rows[kinds["sval"][rows]]
             texts = table.column("sval").take(keep).to_pylist()
             encoded = [t.encode("utf-8") for t in texts]
@@ -454,8 +512,9 @@ def _valid(table: pa.Table, column: str) -> np.ndarray:
     return vp.numpy_view(valid, np.uint8).astype(bool)
 
 
-def _foreign_wave(trk: Track, table: pa.Table, rows: np.ndarray, from_ivals: np.ndarray,
-                  dt: np.ndarray) -> None:
+def _foreign_wave(
+    trk: Track, table: pa.Table, rows: np.ndarray, from_ivals: np.ndarray, dt: np.ndarray
+) -> None:
     """One record per row: ``ivals * gain + bias`` in float64 rounded to float32 (as
     vitaldb computes it), else ``fvals``; null samples are NaN."""
     import numpy as np

@@ -3,12 +3,13 @@ it held, how its conversion went) and the track table (one row per track of ever
 converted recording), their schemas, rows, atomic writing, and reconciling them with the
 folder's files.
 """
+
 from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any
 
-from .._constants import TrackType
+from .._constants import TYPE_NAMES
 from . import schema as vp
 from .case_reader import read_layout
 
@@ -25,47 +26,61 @@ CONVERTED = ("ok", "warned")
 
 # ---- the manifest and the track table -------------------------------------------------
 
+
 def manifest_schema() -> pa.Schema:
     """``_manifest.parquet``: one row per source file."""
     pa = vp.require_pyarrow()
-    return pa.schema([
-        ("caseid", pa.string()),            # the output's name: <caseid>.parquet
-        ("source", pa.string()),            # absolute path of the .vital file
-        ("output", pa.string()),            # file name in the dataset; null when failed
-        ("status", pa.string()),            # ok, warned (read with recoveries), failed
-        ("error", pa.string()),
-        ("size", pa.int64()),
-        ("mtime", pa.timestamp("ns", "UTC")),
-        ("hash", pa.string()),              # sha256:<hex> of the file's bytes
-        ("dtstart", pa.float64()),          # recording span, Unix seconds (vitaldb's)
-        ("dtend", pa.float64()),
-        ("dgmt", pa.int32()),               # minutes, UTC minus local time (vitaldb's)
-        ("timezone", pa.string()),          # the same as an offset, "+09:00"
-        ("tracks", pa.int32()),
-        ("records", pa.int64()),
-        ("warnings", pa.list_(pa.string())),
-        ("output_bytes", pa.int64()),
-        ("seconds", pa.float64()),          # conversion time
-        ("converted_at", pa.timestamp("us", "UTC")),
-        ("vitalproc_version", pa.string()),
-    ])
+    return pa.schema(
+        [
+            ("caseid", pa.string()),  # the output's name: <caseid>.parquet
+            ("source", pa.string()),  # absolute path of the .vital file
+            ("output", pa.string()),  # file name in the dataset; null when failed
+            ("status", pa.string()),  # ok, warned (read with recoveries), failed
+            ("error", pa.string()),
+            ("size", pa.int64()),
+            ("mtime", pa.timestamp("ns", "UTC")),
+            ("hash", pa.string()),  # sha256:<hex> of the file's bytes
+            ("dtstart", pa.float64()),  # recording span, Unix seconds (vitaldb's)
+            ("dtend", pa.float64()),
+            ("dgmt", pa.int32()),  # minutes, UTC minus local time (vitaldb's)
+            ("timezone", pa.string()),  # the same as an offset, "+09:00"
+            ("tracks", pa.int32()),
+            ("records", pa.int64()),
+            ("warnings", pa.list_(pa.string())),
+            ("output_bytes", pa.int64()),
+            ("seconds", pa.float64()),  # conversion time
+            ("converted_at", pa.timestamp("us", "UTC")),
+            ("vitalproc_version", pa.string()),
+        ]
+    )
 
 
 def tracks_schema() -> pa.Schema:
     """``_tracks.parquet``: one row per track of every converted recording."""
     pa = vp.require_pyarrow()
-    return pa.schema([
-        ("caseid", pa.string()), ("dtname", pa.string()), ("dname", pa.string()),
-        ("name", pa.string()), ("kind", pa.string()), ("type", pa.int8()),
-        ("fmt", pa.int8()), ("unit", pa.string()), ("srate", pa.float64()),
-        ("gain", pa.float64()), ("offset", pa.float64()), ("mindisp", pa.float64()),
-        ("maxdisp", pa.float64()), ("col", pa.int64()), ("montype", pa.int32()),
-        ("records", pa.int64()), ("values", pa.int64()),
-        ("dtstart", pa.float64()), ("dtend", pa.float64()),  # its records' span
-    ])
-
-
-_KINDS = {TrackType.WAVE: "wav", TrackType.NUMERIC: "num", TrackType.STRING: "str"}
+    return pa.schema(
+        [
+            ("caseid", pa.string()),
+            ("dtname", pa.string()),
+            ("dname", pa.string()),
+            ("name", pa.string()),
+            ("kind", pa.string()),
+            ("type", pa.int8()),
+            ("fmt", pa.int8()),
+            ("unit", pa.string()),
+            ("srate", pa.float64()),
+            ("gain", pa.float64()),
+            ("offset", pa.float64()),
+            ("mindisp", pa.float64()),
+            ("maxdisp", pa.float64()),
+            ("col", pa.int64()),
+            ("montype", pa.int32()),
+            ("records", pa.int64()),
+            ("values", pa.int64()),
+            ("dtstart", pa.float64()),
+            ("dtend", pa.float64()),  # its records' span
+        ]
+    )
 
 
 def _timezone(dgmt: int) -> str:
@@ -74,38 +89,70 @@ def _timezone(dgmt: int) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def manifest_row(caseid: str, output: str, status: str, error: str | None,
-                 layout: dict[str, Any], output_bytes: int | None,
-                 seconds: float | None) -> dict[str, Any]:
+def manifest_row(
+    caseid: str,
+    output: str,
+    status: str,
+    error: str | None,
+    layout: dict[str, Any],
+    output_bytes: int | None,
+    seconds: float | None,
+) -> dict[str, Any]:
     """A converted recording's manifest row, from its output's layout."""
     import time
 
     source = layout["source"]
     return {
-        "caseid": caseid, "source": source["path"], "output": output, "status": status,
-        "error": error, "size": source["size"], "mtime": source["mtime_ns"],
-        "hash": source["hash"], "dtstart": layout["dtstart"], "dtend": layout["dtend"],
-        "dgmt": layout["dgmt"], "timezone": _timezone(layout["dgmt"]),
+        "caseid": caseid,
+        "source": source["path"],
+        "output": output,
+        "status": status,
+        "error": error,
+        "size": source["size"],
+        "mtime": source["mtime_ns"],
+        "hash": source["hash"],
+        "dtstart": layout["dtstart"],
+        "dtend": layout["dtend"],
+        "dgmt": layout["dgmt"],
+        "timezone": _timezone(layout["dgmt"]),
         "tracks": len(layout["tracks"]),
         "records": sum(t["records"] for t in layout["tracks"]),
         "warnings": [w["message"] for w in layout["warnings"]],
-        "output_bytes": output_bytes, "seconds": seconds,
-        "converted_at": time.time_ns() // 1000, "vitalproc_version": layout["vitalproc"],
+        "output_bytes": output_bytes,
+        "seconds": seconds,
+        "converted_at": time.time_ns() // 1000,
+        "vitalproc_version": layout["vitalproc"],
     }
 
 
-def failed_row(caseid: str, source: str, error: str, size: int | None,
-               mtime_ns: int | None, hash: str | None, seconds: float | None
-               ) -> dict[str, Any]:
+def failed_row(
+    caseid: str,
+    source: str,
+    error: str,
+    size: int | None,
+    mtime_ns: int | None,
+    hash: str | None,
+    seconds: float | None,
+) -> dict[str, Any]:
     """The manifest row of an input that could not be converted."""
     import time
 
     from .._version import __version__
 
     row = dict.fromkeys(manifest_schema().names)
-    row.update(caseid=caseid, source=source, status="failed", error=error, size=size,
-               mtime=mtime_ns, hash=hash, warnings=[], seconds=seconds,
-               converted_at=time.time_ns() // 1000, vitalproc_version=__version__)
+    row.update(
+        caseid=caseid,
+        source=source,
+        status="failed",
+        error=error,
+        size=size,
+        mtime=mtime_ns,
+        hash=hash,
+        warnings=[],
+        seconds=seconds,
+        converted_at=time.time_ns() // 1000,
+        vitalproc_version=__version__,
+    )
     return row
 
 
@@ -115,14 +162,29 @@ def track_rows(caseid: str, layout: dict[str, Any]) -> list[dict[str, Any]]:
     for t in layout["tracks"]:
         _, earliest, latest, last_end = t["span"]
         ends = [v for v in (latest, last_end) if v is not None]
-        rows.append({"caseid": caseid, "dtname": t["dtname"], "dname": t["dname"],
-                     "name": t["name"], "kind": _KINDS.get(t["type"], str(t["type"])),
-                     "type": t["type"], "fmt": t["fmt"], "unit": t["unit"],
-                     "srate": t["srate"], "gain": t["gain"], "offset": t["offset"],
-                     "mindisp": t["mindisp"], "maxdisp": t["maxdisp"], "col": t["col"],
-                     "montype": t["montype"], "records": t["records"],
-                     "values": t["values"], "dtstart": earliest,
-                     "dtend": max(ends) if ends else None})
+        rows.append(
+            {
+                "caseid": caseid,
+                "dtname": t["dtname"],
+                "dname": t["dname"],
+                "name": t["name"],
+                "kind": TYPE_NAMES.get(t["type"], str(t["type"])),
+                "type": t["type"],
+                "fmt": t["fmt"],
+                "unit": t["unit"],
+                "srate": t["srate"],
+                "gain": t["gain"],
+                "offset": t["offset"],
+                "mindisp": t["mindisp"],
+                "maxdisp": t["maxdisp"],
+                "col": t["col"],
+                "montype": t["montype"],
+                "records": t["records"],
+                "values": t["values"],
+                "dtstart": earliest,
+                "dtend": max(ends) if ends else None,
+            }
+        )
     return rows
 
 
@@ -156,11 +218,13 @@ def write_tables(folder: str, manifest: list[dict[str, Any]], tracks: pa.Table) 
     import pyarrow.compute as pc
 
     schema = manifest_schema()
-    plain = pa.schema([pa.field(f.name, pa.int64()) if pa.types.is_timestamp(f.type) else f
-                       for f in schema])  # timestamps are kept as integers in the rows
+    plain = pa.schema(
+        [pa.field(f.name, pa.int64()) if pa.types.is_timestamp(f.type) else f for f in schema]
+    )  # timestamps are kept as integers in the rows
     rows = sorted(manifest, key=lambda r: (r["caseid"], r["source"]))
-    _write_table(os.path.join(folder, MANIFEST_NAME),
-                 pa.Table.from_pylist(rows, schema=plain).cast(schema))
+    _write_table(
+        os.path.join(folder, MANIFEST_NAME), pa.Table.from_pylist(rows, schema=plain).cast(schema)
+    )
     order = pc.sort_indices(tracks, [("caseid", "ascending")])  # a stable sort
     _write_table(os.path.join(folder, TRACKS_NAME), tracks.take(order))
 
@@ -187,8 +251,7 @@ def reconcile(folder: str) -> tuple[dict[str, dict], pa.Table]:
     tracks = _read_tracks(folder)
     gone = set()
     for source, row in list(rows.items()):
-        if row["status"] in CONVERTED and not os.path.exists(os.path.join(folder,
-                                                                          row["output"])):
+        if row["status"] in CONVERTED and not os.path.exists(os.path.join(folder, row["output"])):
             del rows[source]
             gone.add(row["caseid"])
     listed = {r["output"] for r in rows.values() if r["status"] in CONVERTED}
@@ -202,10 +265,17 @@ def reconcile(folder: str) -> tuple[dict[str, dict], pa.Table]:
             continue  # not written by convert: not ours to list
         caseid = layout["source"]["caseid"]
         rows[layout["source"]["path"]] = manifest_row(
-            caseid, name, "warned" if layout["warnings"] else "ok", None, layout,
-            os.path.getsize(path), None)
+            caseid,
+            name,
+            "warned" if layout["warnings"] else "ok",
+            None,
+            layout,
+            os.path.getsize(path),
+            None,
+        )
         gone.add(caseid)
         found.append(pa.Table.from_pylist(track_rows(caseid, layout), schema=tracks.schema))
-    kept = tracks.filter(pc.invert(pc.is_in(tracks.column("caseid"),
-                                            pa.array(sorted(gone), pa.string()))))
+    kept = tracks.filter(
+        pc.invert(pc.is_in(tracks.column("caseid"), pa.array(sorted(gone), pa.string())))
+    )
     return rows, pa.concat_tables([kept, *found])

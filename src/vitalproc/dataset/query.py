@@ -7,15 +7,17 @@ recording (vitaldb's v1.7 long schema, see ``writers/vitaldb_parquet``), the man
 of every converted recording). Files whose names start with ``_`` or ``.`` are not
 recordings (the convention pyarrow and Spark follow).
 """
+
 from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any
 
-from .case_reader import read_case
-from .manifest import CONVERTED, MANIFEST_NAME, TRACKS_NAME, read_rows
+from .._deps import require
 from ..model import VitalFile
 from . import schema as vp
+from .case_reader import read_case
+from .manifest import CONVERTED, MANIFEST_NAME, TRACKS_NAME, read_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 # ---- a dataset --------------------------------------------------------------------------
+
 
 class Dataset:
     """A folder ``vitalproc.convert`` wrote (see ``open_dataset``)."""
@@ -75,8 +78,9 @@ class Dataset:
         except KeyError:
             raise KeyError(f"no converted case {caseid!r} in {self.path}") from None
 
-    def read(self, caseid: str, tracks: Any = None, exclude: Any = None,
-             header_only: bool = False) -> VitalFile:
+    def read(
+        self, caseid: str, tracks: Any = None, exclude: Any = None, header_only: bool = False
+    ) -> VitalFile:
         """One case as a ``VitalFile``, reading only the selected tracks.
 
         Parameters
@@ -97,8 +101,9 @@ class Dataset:
         """
         return read_case(self.case_path(caseid), tracks, exclude, header_only)
 
-    def load(self, caseid: str, tracks: Any = None, interval: float | None = None
-             ) -> VitalFile | np.ndarray:
+    def load(
+        self, caseid: str, tracks: Any = None, interval: float | None = None
+    ) -> VitalFile | np.ndarray:
         """One case's tracks, as vitaldb's ``load_case`` gives them.
 
         Parameters
@@ -130,16 +135,16 @@ class Dataset:
         (the track table) and ``samples`` (every row of every case: vitaldb's columns
         plus ``caseid`` and ``dtname``; the span rows left out), and one per table of
         ``tables()`` (``qc``: the quality metrics, once ``vitalproc qc`` has run)."""
-        try:
-            import duckdb
-        except ImportError as exc:
-            raise ImportError("queries need duckdb: pip install 'vitalproc[dataset]'"
-                              ) from exc
+        duckdb = require("duckdb", "dataset", "a query")
         con = duckdb.connect()
-        con.execute(f"CREATE VIEW recordings AS SELECT * FROM "
-                    f"read_parquet({_sql_str(os.path.join(self.path, MANIFEST_NAME))})")
-        con.execute(f"CREATE VIEW tracks AS SELECT * FROM "
-                    f"read_parquet({_sql_str(os.path.join(self.path, TRACKS_NAME))})")
+        con.execute(
+            f"CREATE VIEW recordings AS SELECT * FROM "
+            f"read_parquet({_sql_str(os.path.join(self.path, MANIFEST_NAME))})"
+        )
+        con.execute(
+            f"CREATE VIEW tracks AS SELECT * FROM "
+            f"read_parquet({_sql_str(os.path.join(self.path, TRACKS_NAME))})"
+        )
         con.execute(f"CREATE VIEW samples AS {_samples_sql(self)}")
         for name, path in self.tables().items():
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_sql_str(path)})")
@@ -152,9 +157,12 @@ class Dataset:
 
         found = {}
         for path in sorted(glob.glob(os.path.join(self.path, "_*.parquet"))):
-            name = os.path.basename(path)[1:-len(".parquet")]
-            if path.endswith((MANIFEST_NAME, TRACKS_NAME)) or not name.isidentifier() or \
-                    name in ("recordings", "tracks", "samples"):
+            name = os.path.basename(path)[1 : -len(".parquet")]
+            if (
+                path.endswith((MANIFEST_NAME, TRACKS_NAME))
+                or not name.isidentifier()
+                or name in ("recordings", "tracks", "samples")
+            ):
                 continue
             found[name] = path
         return found
@@ -192,19 +200,25 @@ def _sql_str(text: str) -> str:
 
 
 def _samples_sql(dataset: Dataset) -> str:
-    columns = ("dt, dname, tname, CASE WHEN dname = '' THEN tname ELSE dname || '/' || tname "
-               "END AS dtname, unit, ivals, fvals, nval, sval, srate, gain, bias")
+    columns = (
+        "dt, dname, tname, CASE WHEN dname = '' THEN tname ELSE dname || '/' || tname "
+        "END AS dtname, unit, ivals, fvals, nval, sval, srate, gain, bias"
+    )
     files = [dataset.case_path(c) for c in dataset.cases]
     if not files:
-        return (f"SELECT NULL::VARCHAR AS caseid, {columns} FROM (SELECT NULL::DOUBLE AS dt, "
-                "''::VARCHAR AS dname, ''::VARCHAR AS tname, ''::VARCHAR AS unit, "
-                "NULL::SMALLINT[] AS ivals, NULL::FLOAT[] AS fvals, NULL::DOUBLE AS nval, "
-                "NULL::VARCHAR AS sval, NULL::DOUBLE AS srate, NULL::DOUBLE AS gain, "
-                "NULL::DOUBLE AS bias) WHERE false")
+        return (
+            f"SELECT NULL::VARCHAR AS caseid, {columns} FROM (SELECT NULL::DOUBLE AS dt, "
+            "''::VARCHAR AS dname, ''::VARCHAR AS tname, ''::VARCHAR AS unit, "
+            "NULL::SMALLINT[] AS ivals, NULL::FLOAT[] AS fvals, NULL::DOUBLE AS nval, "
+            "NULL::VARCHAR AS sval, NULL::DOUBLE AS srate, NULL::DOUBLE AS gain, "
+            "NULL::DOUBLE AS bias) WHERE false"
+        )
     listed = ", ".join(_sql_str(f) for f in files)
-    return (f"SELECT regexp_extract(filename, '([^/\\\\]+)\\.parquet$', 1) AS caseid, {columns} "
-            f"FROM read_parquet([{listed}], filename = true, union_by_name = true) "
-            "WHERE NOT (ivals IS NULL AND fvals IS NULL AND nval IS NULL AND sval IS NULL)")
+    return (
+        f"SELECT regexp_extract(filename, '([^/\\\\]+)\\.parquet$', 1) AS caseid, {columns} "
+        f"FROM read_parquet([{listed}], filename = true, union_by_name = true) "
+        "WHERE NOT (ivals IS NULL AND fvals IS NULL AND nval IS NULL AND sval IS NULL)"
+    )
 
 
 def open_dataset(path: str | os.PathLike) -> Dataset:

@@ -28,14 +28,15 @@ Each track is one row group (several past ``ROWS_PER_GROUP`` records or
 ``SAMPLES_PER_GROUP`` samples), so ``tname`` statistics prune row groups in any Parquet
 engine too. ``docs/datasets.md`` describes the format for its readers.
 """
+
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .._constants import TrackType
-from .._version import __version__
+from .._constants import METADATA_KEY, TrackType
 from .._deps import available, require
+from .._version import __version__
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,13 +46,22 @@ if TYPE_CHECKING:
 
 REQUIRES = ("pyarrow",)
 
-COLUMNS = ("dt", "dname", "tname", "unit", "ivals", "fvals", "nval", "sval", "srate",
-           "gain", "bias")
+COLUMNS = (
+    "dt",
+    "dname",
+    "tname",
+    "unit",
+    "ivals",
+    "fvals",
+    "nval",
+    "sval",
+    "srate",
+    "gain",
+    "bias",
+)
 #: The Parquet columns (leaves) of ``COLUMNS``, as the writer's options name them.
 _LEAVES = tuple(f"{c}.list.element" if c in ("ivals", "fvals") else c for c in COLUMNS)
 
-#: Footer key of the JSON layout (see ``write``); vitaldb and pandas ignore it.
-METADATA_KEY = b"vitalproc"
 LAYOUT_VERSION = 1
 
 #: A track is split over several row groups past this many records or this many wave
@@ -94,21 +104,33 @@ def schema(wide_ints: bool = False, wide_floats: bool = False) -> pa.Schema:
     about a fifth of the time of reading a wave.
     """
     pa = require_pyarrow()
-    return pa.schema([
-        ("dt", pa.float64()),
-        ("dname", pa.string()),
-        ("tname", pa.string()),
-        ("unit", pa.string()),
-        ("ivals", pa.list_(pa.field("element", pa.int32() if wide_ints else pa.int16(),
-                                    nullable=False))),
-        ("fvals", pa.list_(pa.field("element", pa.float64() if wide_floats else pa.float32(),
-                                    nullable=False))),
-        ("nval", pa.float64()),
-        ("sval", pa.string()),
-        ("srate", pa.float64()),
-        ("gain", pa.float64()),
-        ("bias", pa.float64()),
-    ])
+    return pa.schema(
+        [
+            ("dt", pa.float64()),
+            ("dname", pa.string()),
+            ("tname", pa.string()),
+            ("unit", pa.string()),
+            (
+                "ivals",
+                pa.list_(
+                    pa.field("element", pa.int32() if wide_ints else pa.int16(), nullable=False)
+                ),
+            ),
+            (
+                "fvals",
+                pa.list_(
+                    pa.field(
+                        "element", pa.float64() if wide_floats else pa.float32(), nullable=False
+                    )
+                ),
+            ),
+            ("nval", pa.float64()),
+            ("sval", pa.string()),
+            ("srate", pa.float64()),
+            ("gain", pa.float64()),
+            ("bias", pa.float64()),
+        ]
+    )
 
 
 def column_of(trk: Track) -> str | None:
@@ -131,6 +153,7 @@ def int_shift(fmt: int, wide_ints: bool) -> int:
 # The FPU quiets a signalling NaN when it widens or narrows one (and numpy warns);
 # these keep every NaN payload, so a float32 track stored as float64 comes back exact.
 
+
 def widen_f32(a: np.ndarray) -> np.ndarray:
     """float32 -> float64, NaN payloads and signalling NaNs kept."""
     import numpy as np
@@ -140,8 +163,9 @@ def widen_f32(a: np.ndarray) -> np.ndarray:
     nan = np.isnan(a)
     if nan.any():
         bits = a.view(np.uint32)[nan].astype(np.uint64)
-        out.view(np.uint64)[nan] = (((bits & 0x80000000) << 32) | (0x7FF << 52)
-                                    | ((bits & 0x7FFFFF) << 29))
+        out.view(np.uint64)[nan] = (
+            ((bits & 0x80000000) << 32) | (0x7FF << 52) | ((bits & 0x7FFFFF) << 29)
+        )
     return out
 
 
@@ -154,14 +178,16 @@ def narrow_f64(a: np.ndarray) -> np.ndarray:
     nan = np.isnan(a)
     if nan.any():
         bits = a.view(np.uint64)[nan]
-        out.view(np.uint32)[nan] = (((bits >> 32) & 0x80000000) | 0x7F800000
-                                    | ((bits >> 29) & 0x7FFFFF)).astype(np.uint32)
+        out.view(np.uint32)[nan] = (
+            ((bits >> 32) & 0x80000000) | 0x7F800000 | ((bits >> 29) & 0x7FFFFF)
+        ).astype(np.uint32)
     return out
 
 
 # ---- numpy <-> Arrow without pandas -------------------------------------------------
 # pa.array() and Array.to_numpy() import pandas when it is installed (0.2 s, 45 MB per
 # worker); building arrays from buffers does not, and shares the memory.
+
 
 def arrow_array(values: np.ndarray, type: pa.DataType) -> pa.Array:
     """A primitive Arrow array over ``values``' memory (no nulls, no copy)."""
@@ -180,8 +206,9 @@ def arrow_strings(texts: list[str]) -> pa.Array:
     encoded = [t.encode("utf-8") for t in texts]
     offsets = np.zeros(len(encoded) + 1, np.int32)
     np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    return pa.Array.from_buffers(pa.string(), len(encoded),
-                                 [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+    return pa.Array.from_buffers(
+        pa.string(), len(encoded), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    )
 
 
 def arrow_repeat(value: str | float, n: int) -> pa.Array:
@@ -192,8 +219,9 @@ def arrow_repeat(value: str | float, n: int) -> pa.Array:
     if isinstance(value, str):
         raw = value.encode("utf-8")
         offsets = np.arange(n + 1, dtype=np.int64) * len(raw)
-        return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(
-            offsets.astype(np.int32)), pa.py_buffer(raw * n)])
+        return pa.Array.from_buffers(
+            pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(raw * n)]
+        )
     return arrow_array(np.full(n, value, np.float64), pa.float64())
 
 
@@ -202,11 +230,13 @@ def numpy_view(arr: pa.Array, dtype: Any) -> np.ndarray:
     import numpy as np
 
     dtype = np.dtype(dtype)
-    return np.frombuffer(arr.buffers()[1], dtype, count=len(arr),
-                         offset=arr.offset * dtype.itemsize)
+    return np.frombuffer(
+        arr.buffers()[1], dtype, count=len(arr), offset=arr.offset * dtype.itemsize
+    )
 
 
 # ---- one track's rows ----------------------------------------------------------------
+
 
 def _wave_values(trk: Track, wide_ints: bool, wide_floats: bool) -> tuple[np.ndarray, int]:
     """Samples as the column stores them, and the shift applied to them."""
@@ -243,45 +273,57 @@ def _span(trk: Track) -> list[float | None]:
         ends = dt + np.diff(trk.offsets) / trk.srate
         ends = ends[~np.isnan(ends)]
         end = float(ends.max()) if len(ends) else None
-    return [float(dt[nonzero[0]]) if len(nonzero) else None,
-            float(positive.min()) if len(positive) else None, latest, end]
+    return [
+        float(dt[nonzero[0]]) if len(nonzero) else None,
+        float(positive.min()) if len(positive) else None,
+        latest,
+        end,
+    ]
 
 
-def _track_table(trk: Track, sch: pa.Schema, wide_ints: bool, wide_floats: bool
-                 ) -> tuple[pa.Table, int]:
+def _track_table(
+    trk: Track, sch: pa.Schema, wide_ints: bool, wide_floats: bool
+) -> tuple[pa.Table, int]:
     """A track's rows (one per record) and the shift of its integer samples."""
     import numpy as np
     import pyarrow as pa
 
     n = len(trk)
     column = column_of(trk)
-    cols: dict[str, pa.Array] = {"dt": arrow_array(trk.dt, pa.float64()),
-                                 "dname": arrow_repeat(trk.dname, n),
-                                 "tname": arrow_repeat(trk.name, n),
-                                 "unit": arrow_repeat(trk.unit, n)}
+    cols: dict[str, pa.Array] = {
+        "dt": arrow_array(trk.dt, pa.float64()),
+        "dname": arrow_repeat(trk.dname, n),
+        "tname": arrow_repeat(trk.name, n),
+        "unit": arrow_repeat(trk.unit, n),
+    }
     shift = 0
     if column in ("ivals", "fvals"):
         values, shift = _wave_values(trk, wide_ints, wide_floats)
         offsets = trk.offsets
         if offsets[-1] >= 2**31:
-            raise ValueError(f"{trk.dtname!r} holds {offsets[-1]} samples: over the 2**31 "
-                             "a Parquet list column can index")
+            raise ValueError(
+                f"{trk.dtname!r} holds {offsets[-1]} samples: over the 2**31 "
+                "a Parquet list column can index"
+            )
         list_type = sch.field(column).type
         cols[column] = pa.ListArray.from_arrays(
             arrow_array(offsets.astype(np.int32), pa.int32()),
-            arrow_array(values, list_type.value_type), type=list_type)
+            arrow_array(values, list_type.value_type),
+            type=list_type,
+        )
         cols["srate"] = arrow_repeat(float(trk.srate), n)
         if column == "ivals":
             cols["gain"] = arrow_repeat(float(trk.gain), n)
             cols["bias"] = arrow_repeat(float(trk.offset) + shift * float(trk.gain), n)
     elif column == "nval":
         values = trk.data
-        cols["nval"] = arrow_array(widen_f32(values) if trk.fmt == 1
-                                   else values.astype(np.float64, copy=False), pa.float64())
+        cols["nval"] = arrow_array(
+            widen_f32(values) if trk.fmt == 1 else values.astype(np.float64, copy=False),
+            pa.float64(),
+        )
     elif column == "sval":
         cols["sval"] = arrow_strings(trk.texts())
-    arrays = [cols[name] if name in cols else pa.nulls(n, sch.field(name).type)
-              for name in COLUMNS]
+    arrays = [cols[name] if name in cols else pa.nulls(n, sch.field(name).type) for name in COLUMNS]
     return pa.Table.from_arrays(arrays, schema=sch), shift
 
 
@@ -290,11 +332,15 @@ def _span_rows(vf: VitalFile, sch: pa.Schema) -> pa.Table:
     import numpy as np
     import pyarrow as pa
 
-    cols = {"dt": arrow_array(np.array([vf.dtstart, vf.dtend], np.float64), pa.float64()),
-            "dname": arrow_repeat("", 2), "tname": arrow_repeat("", 2),
-            "unit": arrow_repeat("", 2)}
-    return pa.Table.from_arrays([cols.get(name, pa.nulls(2, sch.field(name).type))
-                                 for name in COLUMNS], schema=sch)
+    cols = {
+        "dt": arrow_array(np.array([vf.dtstart, vf.dtend], np.float64), pa.float64()),
+        "dname": arrow_repeat("", 2),
+        "tname": arrow_repeat("", 2),
+        "unit": arrow_repeat("", 2),
+    }
+    return pa.Table.from_arrays(
+        [cols.get(name, pa.nulls(2, sch.field(name).type)) for name in COLUMNS], schema=sch
+    )
 
 
 def _rows_per_group(trk: Track) -> int:
@@ -314,10 +360,16 @@ def _stored(trk: Track) -> bool:
 
 # ---- the file ------------------------------------------------------------------------
 
-def write(vf: VitalFile, dest: str | BinaryIO, *, compression: str = "zstd",
-          compression_level: int | None = None,
-          header_span: tuple[float, float] | None = None,
-          source: dict[str, Any] | None = None) -> dict[str, Any]:
+
+def write(
+    vf: VitalFile,
+    dest: str | BinaryIO,
+    *,
+    compression: str = "zstd",
+    compression_level: int | None = None,
+    header_span: tuple[float, float] | None = None,
+    source: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Write ``vf`` as one Parquet file in vitaldb's v1.7 long schema.
 
     Parameters
@@ -362,35 +414,56 @@ def write(vf: VitalFile, dest: str | BinaryIO, *, compression: str = "zstd",
     wide_floats = any(t.type == TrackType.WAVE and t.fmt == 2 for t in stored)
     sch = schema(wide_ints, wide_floats)
     layout: dict[str, Any] = {
-        "layout": LAYOUT_VERSION, "vitalproc": __version__, "compat": vf.compat,
-        "dtstart": vf.dtstart, "dtend": vf.dtend, "dgmt": vf.dgmt, "packed": vf.packed,
-        "order": list(vf.order), "header_span": list(header_span) if header_span else None,
+        "layout": LAYOUT_VERSION,
+        "vitalproc": __version__,
+        "compat": vf.compat,
+        "dtstart": vf.dtstart,
+        "dtend": vf.dtend,
+        "dgmt": vf.dgmt,
+        "packed": vf.packed,
+        "order": list(vf.order),
+        "header_span": list(header_span) if header_span else None,
         "devices": [[d.name, d.type, d.port] for d in vf.devs.values()],
         "warnings": [w._asdict() for w in vf.warnings],
-        "packets_dropped": len(vf.packets), "source": source or {}, "tracks": [],
+        "packets_dropped": len(vf.packets),
+        "source": source or {},
+        "tracks": [],
     }
     if compression_level is None and compression == "zstd":
         levels: int | dict[str, int] | None = {
             leaf: IVALS_COMPRESSION_LEVEL if leaf.startswith("ivals.") else COMPRESSION_LEVEL
-            for leaf in _LEAVES}
+            for leaf in _LEAVES
+        }
     else:
         levels = compression_level
-    options = {"compression": compression, "compression_level": levels,
-               "use_dictionary": ["dname", "tname", "unit"],
-               "write_statistics": ["dt", "dname", "tname"],
-               "column_encoding": {"dt": "BYTE_STREAM_SPLIT", "nval": "BYTE_STREAM_SPLIT",
-                                   "ivals.list.element": "DELTA_BINARY_PACKED",
-                                   "fvals.list.element": "BYTE_STREAM_SPLIT"}}
+    options = {
+        "compression": compression,
+        "compression_level": levels,
+        "use_dictionary": ["dname", "tname", "unit"],
+        "write_statistics": ["dt", "dname", "tname"],
+        "column_encoding": {
+            "dt": "BYTE_STREAM_SPLIT",
+            "nval": "BYTE_STREAM_SPLIT",
+            "ivals.list.element": "DELTA_BINARY_PACKED",
+            "fvals.list.element": "BYTE_STREAM_SPLIT",
+        },
+    }
     with pq.ParquetWriter(dest, sch, **options) as writer:
         writer.write_table(_span_rows(vf, sch))
         group = 1
         for dtname, trk in vf.trks.items():
-            entry = {"dtname": dtname, **trk.metadata(), "records": len(trk),
-                     "values": len(trk.data), "column": column_of(trk), "shift": 0,
-                     "row_groups": [group, 0], "span": _span(trk),
-                     "segments": (None if trk.segments is None
-                                  else [list(s) for s in trk.segments]),
-                     "apart_from": trk.apart_from}
+            entry = {
+                "dtname": dtname,
+                **trk.metadata(),
+                "records": len(trk),
+                "values": len(trk.data),
+                "column": column_of(trk),
+                "shift": 0,
+                "row_groups": [group, 0],
+                "span": _span(trk),
+                "segments": (None if trk.segments is None else [list(s) for s in trk.segments]),
+                "apart_from": trk.apart_from,
+            }
             if _stored(trk):
                 table, entry["shift"] = _track_table(trk, sch, wide_ints, wide_floats)
                 rows = _rows_per_group(trk)
@@ -402,4 +475,3 @@ def write(vf: VitalFile, dest: str | BinaryIO, *, compression: str = "zstd",
             layout["tracks"].append(entry)
         writer.add_key_value_metadata({METADATA_KEY: json.dumps(layout)})
     return layout
-

@@ -9,6 +9,7 @@ Two ways through, same bytes out:
   URLs and anything the fast path refuses: several members, a stream cut short, a
   corrupt block (everything before the fault is delivered), trailing bytes.
 """
+
 from __future__ import annotations
 
 import struct
@@ -45,12 +46,12 @@ PADDING_STEP = 4096
 SALVAGE_STEP = 4096
 
 # How a stream ended.
-COMPLETE = "complete"          # every member ended with its trailer
-TRUNCATED = "truncated"        # the input stopped inside a member
-CORRUPT = "corrupt"            # the deflate data or a trailer is invalid
-TRAILING = "trailing"          # bytes after the last member are not a gzip member
-NOT_GZIP = "not-gzip"          # the first bytes are not a gzip header
-TOO_BIG = "too-big"            # more inflated bytes than the caller allows
+COMPLETE = "complete"  # every member ended with its trailer
+TRUNCATED = "truncated"  # the input stopped inside a member
+CORRUPT = "corrupt"  # the deflate data or a trailer is invalid
+TRAILING = "trailing"  # bytes after the last member are not a gzip member
+NOT_GZIP = "not-gzip"  # the first bytes are not a gzip header
+TOO_BIG = "too-big"  # more inflated bytes than the caller allows
 
 
 class Inflater:
@@ -62,12 +63,15 @@ class Inflater:
     fault (a fast inflate step that fails returns nothing of what it did inflate).
     """
 
-    def __init__(self, chunks: Iterable[bytes],
-                 rewind: Callable[[], Iterable[bytes]] | None = None,
-                 limit: int | None = None):
+    def __init__(
+        self,
+        chunks: Iterable[bytes],
+        rewind: Callable[[], Iterable[bytes]] | None = None,
+        limit: int | None = None,
+    ):
         self._chunks = chunks
         self._rewind = rewind
-        self._limit = limit          # max inflated bytes; None: no limit
+        self._limit = limit  # max inflated bytes; None: no limit
         self.inflated = 0
         self.state = COMPLETE
         self.error = ""
@@ -94,9 +98,9 @@ class Inflater:
     def _steps(self) -> Iterator[bytes]:
         """Inflated pieces as the inflater gives them, member after member."""
         d = None
-        fed = 0              # compressed bytes consumed so far
-        member_start = 0     # compressed offset of the current member
-        member_out = 0       # bytes the current member has given
+        fed = 0  # compressed bytes consumed so far
+        member_start = 0  # compressed offset of the current member
+        member_out = 0  # bytes the current member has given
         pending = b""
         for chunk in self._chunks:
             # A view, advanced by what each step consumed: slicing bytes would copy the
@@ -105,7 +109,7 @@ class Inflater:
             pending = b""
             while data:
                 if d is None:
-                    if len(data) < 2:       # too short to tell a member header yet
+                    if len(data) < 2:  # too short to tell a member header yet
                         pending = bytes(data)
                         break
                     if bytes(data[:2]) != GZIP_MAGIC:
@@ -117,8 +121,11 @@ class Inflater:
                         head = bytes(data[:PADDING_STEP])
                         zeros = len(head) - len(head.lstrip(b"\0"))
                         if not zeros:
-                            self._fail(TRAILING, "bytes after the last gzip member are not "
-                                       "a gzip member", fed)
+                            self._fail(
+                                TRAILING,
+                                "bytes after the last gzip member are not a gzip member",
+                                fed,
+                            )
                             return
                         fed += zeros
                         data = data[zeros:]
@@ -135,29 +142,31 @@ class Inflater:
                 except (_stream_zlib.error, zlib.error) as exc:
                     yield from self._salvage(member_start, member_out, str(exc), fed)
                     return
-                used = (len(piece) - len(d.unconsumed_tail)
-                        - (len(d.unused_data) if d.eof else 0))
+                used = len(piece) - len(d.unconsumed_tail) - (len(d.unused_data) if d.eof else 0)
                 fed += used
                 data = data[used:]
                 if out:
                     member_out += len(out)
                     self.inflated += len(out)
                     if self._limit is not None and self.inflated > self._limit:
-                        self._fail(TOO_BIG, f"inflates to more than max_inflated_bytes="
-                                   f"{self._limit} bytes", fed)
+                        self._fail(
+                            TOO_BIG,
+                            f"inflates to more than max_inflated_bytes={self._limit} bytes",
+                            fed,
+                        )
                         return
                     yield out
                 if d.eof:
                     d = None
         if pending:
             if bytes(pending[:2]) == GZIP_MAGIC:  # held back above: cut inside its header
-                self._fail(TRUNCATED, "gzip stream cut short (inside a member header)",
-                           fed + len(pending))
+                self._fail(
+                    TRUNCATED, "gzip stream cut short (inside a member header)", fed + len(pending)
+                )
             elif not self.members:
                 self._fail(NOT_GZIP, "not a gzip file", 0)
             elif any(pending):
-                self._fail(TRAILING, "bytes after the last gzip member are not a gzip member",
-                           fed)
+                self._fail(TRAILING, "bytes after the last gzip member are not a gzip member", fed)
         elif d is not None:
             self._fail(TRUNCATED, "gzip stream cut short (no end-of-stream trailer)", fed)
         elif not self.members:
@@ -177,10 +186,10 @@ class Inflater:
             if pos + len(view) <= start:
                 pos += len(view)
                 continue
-            view = view[max(0, start - pos):]
+            view = view[max(0, start - pos) :]
             pos = max(pos, start)
             for i in range(0, len(view), SALVAGE_STEP):
-                piece = view[i:i + SALVAGE_STEP]
+                piece = view[i : i + SALVAGE_STEP]
                 saved = d.copy()
                 try:
                     out = d.decompress(piece)
@@ -188,7 +197,7 @@ class Inflater:
                     d = saved  # replay the failing piece byte by byte
                     for k in range(len(piece)):
                         try:
-                            out = d.decompress(piece[k:k + 1])
+                            out = d.decompress(piece[k : k + 1])
                         except zlib.error:
                             self.offset = pos + i + k
                             return
@@ -259,8 +268,7 @@ def inflate_whole(data: bytes, limit: int | None = None) -> bytes | None:
     # libdeflate allocates the trailer's size up front: never trust it beyond what the
     # compressed size can hold (or the caller's limit); the streaming way is bounded.
     (declared,) = struct.unpack_from("<I", data, len(data) - 4)
-    if declared > WHOLE_MAX_RATIO * len(data) + 65536 or (limit is not None
-                                                           and declared > limit):
+    if declared > WHOLE_MAX_RATIO * len(data) + 65536 or (limit is not None and declared > limit):
         return None
     try:
         out = _libdeflate.gzip_decompress(data)

@@ -18,14 +18,13 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memcpy, memset
 
-cdef extern from "<sys/mman.h>" nogil:
-    void* mmap(void* addr, size_t length, int prot, int flags, int fd, long offset)
-    void* mremap(void* old, size_t old_size, size_t new_size, int flags, ...)
-    int munmap(void* addr, size_t length)
-    int madvise(void* addr, size_t length, int advice)
-    int PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MREMAP_MAYMOVE
-    void* MAP_FAILED
-    int MADV_HUGEPAGE
+# Big columns: anonymous mappings with huge pages on Linux, the heap elsewhere or in a
+# portable build (VITALPROC_PORTABLE=1); see _bigmem.h.
+cdef extern from "_bigmem.h" nogil:
+    const int VP_MAPPED
+    void* vp_map(size_t size)
+    void* vp_remap(void* p, size_t old_size, size_t size)
+    void vp_unmap(void* p, size_t size)
 
 # Walk outcomes, mirrored as ``Status`` in reader.py (a test checks they agree).
 cpdef enum:
@@ -79,11 +78,15 @@ cdef struct Slot:
                           # that share a track name (declarations read apart)
 
 
-# Columns past this size move to an anonymous mapping with transparent huge pages: first
-# touch of fresh memory (a page fault per 4 kB) otherwise costs more than the walk itself,
-# and mremap grows a mapping without copying it.
-DEF BIG_COLUMN = 1 << 20
-DEF HUGE_PAGE = 2 << 20
+# Columns past BIG_COLUMN bytes move to an anonymous mapping with transparent huge pages
+# (where VP_MAPPED): first touch of fresh memory (a page fault per 4 kB) otherwise costs
+# more than the walk itself, and mremap grows a mapping without copying it.
+cdef enum:
+    BIG_COLUMN = 1 << 20
+    HUGE_PAGE = 2 << 20
+
+#: Whether big columns are mapped (False in a portable build or off Linux).
+BIG_COLUMNS_MAPPED = bool(VP_MAPPED)
 
 
 cdef int grow(Column* c, Py_ssize_t extra) noexcept nogil:
@@ -98,19 +101,18 @@ cdef int grow(Column* c, Py_ssize_t extra) noexcept nogil:
         cap = need
     if cap < 256:
         cap = 256
-    if cap < BIG_COLUMN:
+    if cap < BIG_COLUMN or not VP_MAPPED:
         p = realloc(c.data, cap)
         if p == NULL:
             return -1
     else:
         cap = (cap + HUGE_PAGE - 1) & ~(<Py_ssize_t>HUGE_PAGE - 1)
         if c.mapped:
-            p = mremap(c.data, c.cap, cap, MREMAP_MAYMOVE)
+            p = vp_remap(c.data, c.cap, cap)
         else:
-            p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        if p == MAP_FAILED:
+            p = vp_map(cap)
+        if p == NULL:
             return -1
-        madvise(p, cap, MADV_HUGEPAGE)
         if not c.mapped:
             if c.size:
                 memcpy(p, c.data, c.size)
@@ -123,7 +125,7 @@ cdef int grow(Column* c, Py_ssize_t extra) noexcept nogil:
 
 cdef void release(char* data, Py_ssize_t cap, bint mapped) noexcept nogil:
     if mapped:
-        munmap(data, cap)
+        vp_unmap(data, cap)
     else:
         free(data)
 

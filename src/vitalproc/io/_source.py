@@ -3,6 +3,7 @@
 A source yields compressed chunks; ``whole()`` returns all of them at once for the
 small-file fast path. Nothing here knows about gzip or packets.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,7 @@ class ReadableBuffer(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
-SourceLike = Union[str, os.PathLike, bytes, bytearray, memoryview, ReadableBuffer]
+SourceLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, ReadableBuffer]
 
 
 def is_url(text: str) -> bool:
@@ -72,7 +73,7 @@ class BytesSource(Source):
     def chunks(self) -> Iterator[bytes]:
         view = memoryview(self.data)
         for start in range(0, len(view), CHUNK):
-            yield view[start:start + CHUNK]
+            yield view[start : start + CHUNK]
 
     def whole(self) -> bytes:
         return self.data
@@ -84,8 +85,13 @@ class BytesSource(Source):
 class StreamSource(Source):
     """A binary file object or an HTTP response, read in chunks; closed by us if we opened it."""
 
-    def __init__(self, stream: IO[bytes] | ReadableBuffer, name: str,
-                 size: int | None = None, owned: bool = False):
+    def __init__(
+        self,
+        stream: IO[bytes] | ReadableBuffer,
+        name: str,
+        size: int | None = None,
+        owned: bool = False,
+    ):
         super().__init__(name, size)
         self.stream = stream
         self.owned = owned
@@ -128,6 +134,7 @@ class FileSource(StreamSource):
             with open(self.name, "rb") as f:
                 while chunk := f.read(CHUNK):
                     yield chunk
+
         return again
 
     def chunks(self) -> Iterator[bytes]:
@@ -167,7 +174,8 @@ def open_source(source: SourceLike) -> Source:
         return StreamSource(source, name if isinstance(name, str) else "<stream>")
     raise TypeError(
         f"cannot read a .vital recording from {type(source).__name__}: give a path, "
-        "a URL, bytes or a binary file object")
+        "a URL, bytes or a binary file object"
+    )
 
 
 def _open_url(url: str) -> StreamSource:

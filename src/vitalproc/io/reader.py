@@ -7,17 +7,17 @@ early stop of packed files. It also owns the recovery policy: by default vitalpr
 what vitaldb silently drops and says so in ``VitalFile.warnings``; ``compat="vitaldb"``
 reproduces vitaldb exactly.
 """
+
 from __future__ import annotations
 
 import os
 import struct
 import sys
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
-from . import _inflate
 from .._constants import (
     FLOAT_FMTS,
     FMT_ITEMSIZE,
@@ -29,11 +29,12 @@ from .._constants import (
     Packet,
     TrackType,
 )
-from ._parse import KEEP_ALL, KEEP_DT, KEEP_NONE, Walker
-from ._source import SourceLike, open_source
 from .._names import matches, split_names
 from ..errors import VitalFormatError, VitalWarning
 from ..model import Device, ReadIssue, Track, VitalFile
+from . import _inflate
+from ._parse import KEEP_ALL, KEEP_DT, KEEP_NONE, Walker
+from ._source import SourceLike, open_source
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,7 +88,7 @@ def _str(buf: bytes, pos: int) -> tuple[str, int]:
     """vitaldb's ``_unpack_str``: u32 length + UTF-8, bad bytes dropped, slice clamped."""
     (n,) = _u32(buf, pos)
     pos += 4
-    return buf[pos:pos + n].decode("utf-8", "ignore"), pos + n
+    return buf[pos : pos + n].decode("utf-8", "ignore"), pos + n
 
 
 #: Track-info fields after the unit: mindisp, maxdisp, col, srate, gain, offset, montype,
@@ -96,11 +97,20 @@ _TRK_FIELDS = struct.Struct("<ffIfddBI")
 
 
 #: The same fields one by one (unpacker, size) with vitaldb's defaults when absent.
-_OPTIONAL_FIELDS = ((_f32, 4, 0.0), (_f32, 4, 0.0), (_u32, 4, 0), (_f32, 4, 0.0),
-                    (_f64, 8, 0.0), (_f64, 8, 0.0), (_u8, 1, 0), (_u32, 4, 0), (_u32, 4, 0))
+_OPTIONAL_FIELDS = (
+    (_f32, 4, 0.0),
+    (_f32, 4, 0.0),
+    (_u32, 4, 0),
+    (_f32, 4, 0.0),
+    (_f64, 8, 0.0),
+    (_f64, 8, 0.0),
+    (_u8, 1, 0),
+    (_u32, 4, 0),
+    (_u32, 4, 0),
+)
 
 
-def _optional_track_fields(b: bytes, pos: int, plen: int) -> tuple:
+def _optional_track_fields(b: bytes, pos: int, plen: int) -> tuple[Any, ...]:
     """mindisp .. reclen, each read only while the declared length says there is more
     (vitaldb's ``packet_len > pos`` tests; once one fails, so do the rest), then ``pos``."""
     values = []
@@ -124,14 +134,25 @@ def same_meaning(old: Track, new: Track) -> bool:
         return False
     if old.type != _WAVE and old.type != _NUMERIC:
         return True
-    return old.fmt == new.fmt and (old.fmt in FLOAT_FMTS or (
-        old.gain == new.gain and old.offset == new.offset))
+    return old.fmt == new.fmt and (
+        old.fmt in FLOAT_FMTS or (old.gain == new.gain and old.offset == new.offset)
+    )
 
 
-def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
-         header_only: bool = False, maxlen: float | None = None,
-         compat: str | None = None, strict: bool = False,
-         max_inflated_bytes: int | None = None) -> VitalFile:
+#: Track names as ``read`` takes them: a list, or one string split on commas.
+TrackNames = Union[Sequence[str], str, None]
+
+
+def read(
+    source: SourceLike,
+    tracks: TrackNames = None,
+    exclude: TrackNames = None,
+    header_only: bool = False,
+    maxlen: float | None = None,
+    compat: str | None = None,
+    strict: bool = False,
+    max_inflated_bytes: int | None = None,
+) -> VitalFile:
     """Read a .vital recording.
 
     Parameters
@@ -180,8 +201,7 @@ def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
     ['Intellivue']
     """
     vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
-    load_into(vf, source, tracks, exclude, header_only, maxlen, compat, strict,
-              max_inflated_bytes)
+    load_into(vf, source, tracks, exclude, header_only, maxlen, compat, strict, max_inflated_bytes)
     return vf
 
 
@@ -192,9 +212,17 @@ def read(source: SourceLike, tracks: Any = None, exclude: Any = None,
 SOURCE_READERS: list[tuple[Callable[[str], bool], Callable[..., None]]] = []
 
 
-def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
-              header_only: bool, maxlen: float | None, compat: str | None,
-              strict: bool = False, max_inflated_bytes: int | None = None) -> None:
+def load_into(
+    vf: VitalFile,
+    source: SourceLike,
+    tracks: Any,
+    exclude: Any,
+    header_only: bool,
+    maxlen: float | None,
+    compat: str | None,
+    strict: bool = False,
+    max_inflated_bytes: int | None = None,
+) -> None:
     _check(compat, max_inflated_bytes)
     vf.compat = compat  # the views follow the same policy (views.py)
     # Another kind of source (a dataset case, .parquet): its reader, registered by a
@@ -204,8 +232,9 @@ def load_into(vf: VitalFile, source: SourceLike, tracks: Any, exclude: Any,
             if accepts(os.fspath(source)):
                 load(vf, source, tracks, exclude, header_only, maxlen)
                 return
-    _Loader(vf, tracks, exclude, header_only, maxlen, compat, strict,
-            max_inflated_bytes).load(source)
+    _Loader(vf, tracks, exclude, header_only, maxlen, compat, strict, max_inflated_bytes).load(
+        source
+    )
 
 
 def _check(compat: str | None, max_inflated_bytes: int | None = None) -> None:
@@ -238,8 +267,12 @@ class Survey(NamedTuple):
         return 16 * n + self.nval[dtname]
 
 
-def survey(source: SourceLike, tracks: Any = None, exclude: Any = None,
-           compat: str | None = None) -> Survey:
+def survey(
+    source: SourceLike,
+    tracks: TrackNames = None,
+    exclude: TrackNames = None,
+    compat: str | None = None,
+) -> Survey:
     """Walk a recording as ``read`` does, keeping only each track's record times.
 
     One pass over the stream, memory of 8 bytes per record: what an export needs to
@@ -249,35 +282,50 @@ def survey(source: SourceLike, tracks: Any = None, exclude: Any = None,
 
     loader = _load_keeping(source, tracks, exclude, compat, lambda name: KEEP_DT)
     kept = loader.kept
-    return Survey(loader.vf,
-                  {k: np.frombuffer(dt, np.float64) for k, (dt, _, _) in kept.items()},
-                  {k: nval for k, (_, _, nval) in kept.items()})
+    return Survey(
+        loader.vf,
+        {k: np.frombuffer(dt, np.float64) for k, (dt, _, _) in kept.items()},
+        {k: nval for k, (_, _, nval) in kept.items()},
+    )
 
 
-def read_only(source: SourceLike, names: Collection[str], tracks: Any = None,
-              exclude: Any = None, compat: str | None = None) -> VitalFile:
+def read_only(
+    source: SourceLike,
+    names: Collection[str],
+    tracks: TrackNames = None,
+    exclude: TrackNames = None,
+    compat: str | None = None,
+) -> VitalFile:
     """``read(source, tracks, exclude, compat=compat)`` holding the records of the tracks
     named in ``names`` only (full names); the other tracks are walked, checked and
     counted alike, so what is held equals a full read's, whatever the file's quirks."""
     # A track kept apart for a declaration of another type or sampling rate ("Name#k",
     # model/_segments.py) is read with its name's records: those walk keeps them all.
     joined = {name.rpartition("#")[0] for name in names if "#" in name}
-    return _load_keeping(source, tracks, exclude, compat,
-                         lambda name: KEEP_ALL if name in names else KEEP_NONE,
-                         lambda name: KEEP_ALL if name in names or name in joined
-                         else KEEP_NONE).vf
+    return _load_keeping(
+        source,
+        tracks,
+        exclude,
+        compat,
+        lambda name: KEEP_ALL if name in names else KEEP_NONE,
+        lambda name: KEEP_ALL if name in names or name in joined else KEEP_NONE,
+    ).vf
 
 
-def _load_keeping(source: SourceLike, tracks: Any, exclude: Any, compat: str | None,
-                  keep: Callable[[str], int],
-                  keep_walked: Callable[[str], int] | None = None) -> _Loader:
+def _load_keeping(
+    source: SourceLike,
+    tracks: Any,
+    exclude: Any,
+    compat: str | None,
+    keep: Callable[[str], int],
+    keep_walked: Callable[[str], int] | None = None,
+) -> _Loader:
     """A full walk of ``source`` whose tracks keep what ``keep(dtname)`` says
     (``keep_walked``: what the walk keeps of a name's records until then)."""
     _check(compat)
     vf = VitalFile.blank(source if isinstance(source, (str, os.PathLike)) else None)
     vf.compat = compat
-    loader = _Loader(vf, tracks, exclude, False, None, compat, keep=keep,
-                     keep_walked=keep_walked)
+    loader = _Loader(vf, tracks, exclude, False, None, compat, keep=keep, keep_walked=keep_walked)
     loader.load(source)
     return loader
 
@@ -285,10 +333,19 @@ def _load_keeping(source: SourceLike, tracks: Any, exclude: Any, compat: str | N
 class _Loader:
     """One read: the state vitaldb keeps in ``load_vital``'s locals, and the walk."""
 
-    def __init__(self, vf: VitalFile, tracks: Any, exclude: Any, header_only: bool,
-                 maxlen: float | None, compat: str | None, strict: bool = False,
-                 limit: int | None = None, keep: Callable[[str], int] | None = None,
-                 keep_walked: Callable[[str], int] | None = None):
+    def __init__(
+        self,
+        vf: VitalFile,
+        tracks: Any,
+        exclude: Any,
+        header_only: bool,
+        maxlen: float | None,
+        compat: str | None,
+        strict: bool = False,
+        limit: int | None = None,
+        keep: Callable[[str], int] | None = None,
+        keep_walked: Callable[[str], int] | None = None,
+    ):
         self.vf = vf
         self.keep = keep  # what to keep of each track's records (None: everything)
         self.keep_walked = keep_walked or keep  # what the walk keeps, by track name
@@ -313,20 +370,20 @@ class _Loader:
         # (their records cannot share one column): [(slot, declaration)], first slot first.
         self.decl_slots: dict[str, list[tuple[int, Track]]] = {}
         # Default mode: names declared again while holding records: [track ids, offset]
-        self.redeclared: dict[str, list] = {}
+        self.redeclared: dict[str, list[Any]] = {}
         self.header_times = False  # the header holds dtstart/dtend
         self.raw_fields: dict[str, Any] = {}  # vitaldb's locals that outlive a RAW packet
-        self.pos = 0         # walk position in the current buffer
-        self.base = 0        # stream offset of the current buffer's first byte
-        self.carry: list[bytes] = []   # the start of a packet the last chunk ended inside
+        self.pos = 0  # walk position in the current buffer
+        self.base = 0  # stream offset of the current buffer's first byte
+        self.carry: list[bytes] = []  # the start of a packet the last chunk ended inside
         self.carry_len = 0
-        self.need = 0        # bytes that packet needs in all
+        self.need = 0  # bytes that packet needs in all
         self.header_done = False
         self.done = False
         self.n_malformed = 0
-        self.strict = strict            # raise at the first fault instead of warning
-        self.limit = limit              # max inflated bytes (None: no limit)
-        self.packet_offset = 0          # stream offset of the packet being handled
+        self.strict = strict  # raise at the first fault instead of warning
+        self.limit = limit  # max inflated bytes (None: no limit)
+        self.packet_offset = 0  # stream offset of the packet being handled
 
     # -- the driver ---------------------------------------------------------------------
 
@@ -336,14 +393,14 @@ class _Loader:
         try:
             small = src.size is not None and src.size <= WHOLE_FILE_LIMIT
             whole = src.whole() if small and src.whole_is_cheap else None
-            inflated = (_inflate.inflate_whole(whole, self.limit) if whole is not None
-                        else None)
+            inflated = _inflate.inflate_whole(whole, self.limit) if whole is not None else None
             if inflated is not None:
                 self._feed(inflated)
                 self._end(_inflate.COMPLETE, "", None)
             else:
                 inflater = _inflate.Inflater(
-                    (whole,) if whole is not None else src.chunks(), src.rewind(), self.limit)
+                    (whole,) if whole is not None else src.chunks(), src.rewind(), self.limit
+                )
                 self._walk_stream(inflater)
         finally:
             src.close()
@@ -375,7 +432,7 @@ class _Loader:
                 self.carry.append(chunk[off:])
                 self.carry_len += len(chunk) - off
                 return
-            small = b"".join([*self.carry, chunk[off:off + room]])
+            small = b"".join([*self.carry, chunk[off : off + room]])
             off += room
             base = self.base
             self.carry, self.carry_len = [], 0
@@ -414,18 +471,26 @@ class _Loader:
             start = self.base
             self._walk_buffer(tail, 0, start, final=True)
             if self.header_done and not self.done and self.pos != len(tail):
-                self._note("short_packet", "the stream ends inside a packet (gzip itself is "
-                           "complete); its available bytes were read as vitaldb reads them",
-                           offset=start)
+                self._note(
+                    "short_packet",
+                    "the stream ends inside a packet (gzip itself is "
+                    "complete); its available bytes were read as vitaldb reads them",
+                    offset=start,
+                )
             return
         if not self.header_done:
-            raise VitalFormatError(f"{error}, inside the file header", self.name, offset,
-                                   "compressed")
+            raise VitalFormatError(
+                f"{error}, inside the file header", self.name, offset, "compressed"
+            )
         # vitaldb's reader raises inside read() here: a partial last packet is lost.
-        self._note(state, f"{error} at compressed byte {offset}; every complete packet "
-                   "before it was read" + (f", {len(tail)} inflated bytes of a partial "
-                                           "packet dropped" if tail else ""),
-                   offset=offset, where="compressed")
+        self._note(
+            state,
+            f"{error} at compressed byte {offset}; every complete packet "
+            "before it was read"
+            + (f", {len(tail)} inflated bytes of a partial packet dropped" if tail else ""),
+            offset=offset,
+            where="compressed",
+        )
 
     def _advance(self, buf: bytes, final: bool) -> int:
         """Walk ``buf``; returns how many bytes the next packet needs from ``self.pos``."""
@@ -441,8 +506,12 @@ class _Loader:
             elif status == _STOP:
                 self.done = True
             elif status == _BIG:
-                self._stop("big_packet", "a packet over 1,000,000 bytes in an unpacked file: "
-                           "vitaldb stops reading the file here", self.base + self.pos)
+                self._stop(
+                    "big_packet",
+                    "a packet over 1,000,000 bytes in an unpacked file: "
+                    "vitaldb stops reading the file here",
+                    self.base + self.pos,
+                )
             elif status == _EMPTY:  # compat mode only: the default walk steps over them
                 self._malformed(self.pos, "a packet of length 0")
             else:
@@ -454,29 +523,32 @@ class _Loader:
     def _header(self, buf: bytes, final: bool = False) -> bool:
         """Parse the file header; False when more bytes are needed."""
         if len(buf) < 4:
-            if final or len(buf) and not MAGIC.startswith(bytes(buf[:4])):
+            if final or (len(buf) and not MAGIC.startswith(bytes(buf[:4]))):
                 raise VitalFormatError("not a .vital file (no VITA signature)", self.name, 0)
             return False
         if bytes(buf[:4]) != MAGIC:
             raise VitalFormatError("not a .vital file (no VITA signature)", self.name, 0)
         if len(buf) < 10:
             if final:
-                raise VitalFormatError("the stream ends inside the file header", self.name,
-                                       len(buf))
+                raise VitalFormatError(
+                    "the stream ends inside the file header", self.name, len(buf)
+                )
             return False
         (hlen,) = _u16(buf, 8)
         if len(buf) < 10 + hlen:
             if final:
                 raise VitalFormatError(
-                    f"the stream ends inside the {hlen}-byte file header", self.name, len(buf))
+                    f"the stream ends inside the {hlen}-byte file header", self.name, len(buf)
+                )
             return False
-        header = bytes(buf[10:10 + hlen])
+        header = bytes(buf[10 : 10 + hlen])
         vf, w = self.vf, self.walker
         if hlen >= 2:
             vf.dgmt = _i16(header, 0)[0]
         else:
-            self._note("short_header", f"file header of {hlen} bytes has no time zone; "
-                       "dgmt is 0", offset=8)
+            self._note(
+                "short_header", f"file header of {hlen} bytes has no time zone; dgmt is 0", offset=8
+            )
         if hlen >= HEADER_DTSTART_LEN:
             w.dtstart = _f64(header, 10)[0]
             w.dtend = _f64(header, 18)[0]
@@ -492,7 +564,7 @@ class _Loader:
 
     def _packet(self, buf: bytes, pos: int, plen: int) -> None:
         ptype = buf[pos]
-        body = bytes(buf[pos + 5:pos + 5 + plen])
+        body = bytes(buf[pos + 5 : pos + 5 + plen])
         handler = self._HANDLERS.get(ptype)
         self.pos = pos + 5 + plen
         if handler is None:
@@ -530,16 +602,18 @@ class _Loader:
             unit, pos = _str(b, pos)
         if plen >= pos + _TRK_FIELDS.size and len(b) >= pos + _TRK_FIELDS.size:
             # All of them present (the usual case): one unpack instead of nine.
-            (mindisp, maxdisp, col, srate, gain, offset, montype,
-             did) = _TRK_FIELDS.unpack_from(b, pos)
+            (mindisp, maxdisp, col, srate, gain, offset, montype, did) = _TRK_FIELDS.unpack_from(
+                b, pos
+            )
             pos += _TRK_FIELDS.size
             reclen = 0
             if plen > pos:
                 reclen = _u32(b, pos)[0]
                 pos += 4
         else:
-            mindisp, maxdisp, col, srate, gain, offset, montype, did, reclen, pos = \
+            mindisp, maxdisp, col, srate, gain, offset, montype, did, reclen, pos = (
                 _optional_track_fields(b, pos, plen)
+            )
         if plen > pos:  # the track's own span: read (and length-checked) but not kept
             _f64(b, pos)
             pos += 8
@@ -569,9 +643,20 @@ class _Loader:
         if not matched:
             return
         self.tid_dtnames[tid] = dtname
-        track = Track(tname, trktype, fmt=fmt, unit=unit, srate=srate, mindisp=mindisp,
-                      maxdisp=maxdisp, col=col, montype=montype, gain=gain, offset=offset,
-                      dname=dname)
+        track = Track(
+            tname,
+            trktype,
+            fmt=fmt,
+            unit=unit,
+            srate=srate,
+            mindisp=mindisp,
+            maxdisp=maxdisp,
+            col=col,
+            montype=montype,
+            gain=gain,
+            offset=offset,
+            dname=dname,
+        )
         itemsize = FMT_ITEMSIZE[fmt] if trktype == _WAVE or trktype == _NUMERIC else 0
         slot = self.slot_of.get(dtname)
         if slot is None:
@@ -616,17 +701,22 @@ class _Loader:
             w.order_records(s)
         return new_slot
 
-    def _redeclare_as_vitaldb(self, dtname: str, slot: int, new: Track, tid: int,
-                              itemsize: int) -> None:
+    def _redeclare_as_vitaldb(
+        self, dtname: str, slot: int, new: Track, tid: int, itemsize: int
+    ) -> None:
         """compat="vitaldb": the track starts afresh, and its old track ids now read
         their records with the new declaration."""
         held = self.walker.slot_nrec(slot)
         self.walker.set_slot(slot, new.type, itemsize, new.srate, True)
         if held:
-            self._note("redeclared_track_dropped",
-                       f"{dtname!r} is declared again (track id {tid}); the {held} records "
-                       "read before were dropped as vitaldb does", offset=self.packet_offset,
-                       track=dtname, count=held)
+            self._note(
+                "redeclared_track_dropped",
+                f"{dtname!r} is declared again (track id {tid}); the {held} records "
+                "read before were dropped as vitaldb does",
+                offset=self.packet_offset,
+                track=dtname,
+                count=held,
+            )
 
     def _command(self, b: bytes, plen: int) -> None:
         cmd = b[0]
@@ -658,8 +748,14 @@ class _Loader:
         if "buflen" not in f or "sport" not in f or "bsent" not in f:
             raise _Malformed("raw packet without port or length")
         if plen >= pos + f["buflen"]:
-            self.vf.packets.append({"dt": dt, "sport": f["sport"], "bsent": f["bsent"],
-                                    "buf": b[pos:pos + f["buflen"]]})
+            self.vf.packets.append(
+                {
+                    "dt": dt,
+                    "sport": f["sport"],
+                    "bsent": f["bsent"],
+                    "buf": b[pos : pos + f["buflen"]],
+                }
+            )
 
     def _join(self, dtname: str) -> list[Track]:
         """A name declared with different meanings: its slots joined, in file order, into
@@ -679,26 +775,38 @@ class _Loader:
                 t._set_columns(0, b"", bytes(8), b"")  # no records, as other tracks
         return tracks[1:]
 
-    def _note_redeclared(self, dtname: str, tids: list[int], offset: int,
-                         siblings: list[Track]) -> None:
+    def _note_redeclared(
+        self, dtname: str, tids: list[int], offset: int, siblings: list[Track]
+    ) -> None:
         trk = self.vf.trks[dtname]
-        kept = sum(self.kept[t.dtname][1] if t.dtname in self.kept else len(t)
-                   for t in (trk, *siblings))
-        msg = (f"{dtname!r} is declared {len(tids) + 1} times (last as track id "
-               f"{tids[-1]}); all {kept} records of its declarations are kept, in file order "
-               "(vitaldb keeps only what its last declaration reads)")
+        kept = sum(
+            self.kept[t.dtname][1] if t.dtname in self.kept else len(t) for t in (trk, *siblings)
+        )
+        msg = (
+            f"{dtname!r} is declared {len(tids) + 1} times (last as track id "
+            f"{tids[-1]}); all {kept} records of its declarations are kept, in file order "
+            "(vitaldb keeps only what its last declaration reads)"
+        )
         if trk.segments is not None:
-            msg += ("; the declarations give samples different meanings (format, gain or "
-                    f"offset), so its values, in {len(trk.segments)} segments, are held in "
-                    "physical units (float64, fmt 2, gain 1, offset 0)")
+            msg += (
+                "; the declarations give samples different meanings (format, gain or "
+                f"offset), so its values, in {len(trk.segments)} segments, are held in "
+                "physical units (float64, fmt 2, gain 1, offset 0)"
+            )
         for t in siblings:
-            msg += (f"; {self.kept[t.dtname][1] if t.dtname in self.kept else len(t)} "
-                    "records of a declaration of another type or sampling rate are kept as "
-                    f"the track {t.dtname!r}")
+            msg += (
+                f"; {self.kept[t.dtname][1] if t.dtname in self.kept else len(t)} "
+                "records of a declaration of another type or sampling rate are kept as "
+                f"the track {t.dtname!r}"
+            )
         self._note("redeclared_track", msg, offset=offset, track=dtname, count=kept)
 
-    _HANDLERS = {int(Packet.DEVINFO): _devinfo, int(Packet.TRKINFO): _trkinfo,
-                 int(Packet.CMD): _command, int(Packet.RAW): _raw}
+    _HANDLERS = {
+        int(Packet.DEVINFO): _devinfo,
+        int(Packet.TRKINFO): _trkinfo,
+        int(Packet.CMD): _command,
+        int(Packet.RAW): _raw,
+    }
 
     def _first_rec(self) -> None:
         """vitaldb's early stop: in a packed file, each track's records form one block of
@@ -710,7 +818,7 @@ class _Loader:
         order = self.trk_order_tids
         wanted = [i for i, t in enumerate(order) if t in self.tid_dtnames]
         if wanted and all(self.tid_reclens.get(t, 0) > 0 for t in order):
-            w.stop_offset = sum(self.tid_reclens[t] for t in order[:wanted[-1] + 1])
+            w.stop_offset = sum(self.tid_reclens[t] for t in order[: wanted[-1] + 1])
 
     # -- policy -----------------------------------------------------------------------
 
@@ -718,19 +826,29 @@ class _Loader:
         if self.recover:
             self.n_malformed += 1
             if self.n_malformed <= MAX_MALFORMED_NOTES:  # garbage can hold millions
-                self._note("malformed_packet", f"{what}: skipped; vitaldb stops reading the "
-                           "file here", offset=self.base + pos)
+                self._note(
+                    "malformed_packet",
+                    f"{what}: skipped; vitaldb stops reading the file here",
+                    offset=self.base + pos,
+                )
         else:
-            self._stop("malformed_packet", f"{what}: vitaldb stops reading the file here",
-                       self.base + pos)
+            self._stop(
+                "malformed_packet", f"{what}: vitaldb stops reading the file here", self.base + pos
+            )
 
     def _stop(self, code: str, message: str, offset: int) -> None:
         self._note(code, message + " (compat='vitaldb')", offset=offset)
         self.done = True
 
-    def _note(self, code: str, message: str, offset: int | None = None,
-              where: str = "inflated", track: str | None = None,
-              count: int | None = None) -> None:
+    def _note(
+        self,
+        code: str,
+        message: str,
+        offset: int | None = None,
+        where: str = "inflated",
+        track: str | None = None,
+        count: int | None = None,
+    ) -> None:
         if self.strict:
             raise VitalFormatError(message, self.name, offset, where)
         issue = ReadIssue(code, message, offset, where, track, count)
@@ -741,20 +859,36 @@ class _Loader:
     def _finish(self) -> None:
         vf, w = self.vf, self.walker
         if self.n_malformed > MAX_MALFORMED_NOTES:
-            self._note("malformed_packet", f"{self.n_malformed - MAX_MALFORMED_NOTES} more "
-                       "malformed packets skipped", count=self.n_malformed - MAX_MALFORMED_NOTES)
+            self._note(
+                "malformed_packet",
+                f"{self.n_malformed - MAX_MALFORMED_NOTES} more malformed packets skipped",
+                count=self.n_malformed - MAX_MALFORMED_NOTES,
+            )
         if w.n_short:
-            self._note("short_record", f"{w.n_short} records of wanted tracks hold fewer "
-                       "bytes than they declare (sample count, value or text length) and were "
-                       "skipped, as vitaldb skips them", offset=w.first_short, count=w.n_short)
+            self._note(
+                "short_record",
+                f"{w.n_short} records of wanted tracks hold fewer "
+                "bytes than they declare (sample count, value or text length) and were "
+                "skipped, as vitaldb skips them",
+                offset=w.first_short,
+                count=w.n_short,
+            )
         if w.n_empty:
-            self._note("malformed_packet", f"{w.n_empty} packets of length 0 skipped; vitaldb "
-                       "stops reading the file at the first", offset=w.first_empty,
-                       count=w.n_empty)
+            self._note(
+                "malformed_packet",
+                f"{w.n_empty} packets of length 0 skipped; vitaldb "
+                "stops reading the file at the first",
+                offset=w.first_empty,
+                count=w.n_empty,
+            )
         if w.n_big and not vf.packed and self.recover:
-            self._note("big_packet", f"{w.n_big} packets over 1,000,000 bytes in an unpacked "
-                       "file were read; vitaldb stops reading the file at the first",
-                       offset=w.first_big, count=w.n_big)
+            self._note(
+                "big_packet",
+                f"{w.n_big} packets over 1,000,000 bytes in an unpacked "
+                "file were read; vitaldb stops reading the file at the first",
+                offset=w.first_big,
+                count=w.n_big,
+            )
         siblings: dict[str, list[Track]] = {}
         for dtname, slot in self.slot_of.items():
             if dtname in self.decl_slots:

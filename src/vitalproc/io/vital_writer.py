@@ -29,6 +29,7 @@ memory stays at the model plus a few members; any gzip reader, vitaldb's include
 the members as one stream. A path is written under a temporary name in its folder and
 renamed once complete.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,30 +56,30 @@ if TYPE_CHECKING:
 
     from ..model import Track, VitalFile
 
-VERSION = 3                # what vitaldb writes
-INFOLEN = 10               # a record's info after its infolen field: dt (8) + tid (2)
+VERSION = 3  # what vitaldb writes
+INFOLEN = 10  # a record's info after its infolen field: dt (8) + tid (2)
 U32_MAX = 0xFFFFFFFF
-MEMBER_BYTES = 4 << 20     # inflated bytes per gzip member
-PACK_BLOCK = 1 << 19       # samples per block when a packed wave has gaps or overlaps
-MAX_WORKERS = 4            # compressing threads (at most the CPU count)
+MEMBER_BYTES = 4 << 20  # inflated bytes per gzip member
+PACK_BLOCK = 1 << 19  # samples per block when a packed wave has gaps or overlaps
+MAX_WORKERS = 4  # compressing threads (at most the CPU count)
 COMPRESS_LEVELS = range(10)
 
-_head = struct.Struct("<4sIHhIIddB")      # magic, version, header length, header
-_packet = struct.Struct("<BI")            # packet type, body length
+_head = struct.Struct("<4sIHhIIddB")  # magic, version, header length, header
+_packet = struct.Struct("<BI")  # packet type, body length
 _u8, _u16, _u32 = struct.Struct("<B"), struct.Struct("<H"), struct.Struct("<I")
-_trk_head = struct.Struct("<HBB")         # tid, type, fmt
+_trk_head = struct.Struct("<HBB")  # tid, type, fmt
 _trk_tail = struct.Struct("<ffIfddBIIdd")  # mindisp .. montype, did, reclen, span
-_rec_head = struct.Struct("<BIHdH")       # packet type, length, infolen, dt, tid
+_rec_head = struct.Struct("<BIHdH")  # packet type, length, infolen, dt, tid
 _raw_head = struct.Struct("<d")
 
 #: Leading fields of every record packet, as numpy structure fields (the record dtypes
 #: add the payload's own).
-_REC_FIELDS = [("type", "u1"), ("length", "<u4"), ("infolen", "<u2"), ("dt", "<f8"),
-               ("tid", "<u2")]
+_REC_FIELDS = [("type", "u1"), ("length", "<u4"), ("infolen", "<u2"), ("dt", "<f8"), ("tid", "<u2")]
 
 
-def write(vf: VitalFile, dest: str | os.PathLike | IO[bytes], compresslevel: int = 9,
-          packed: bool = True) -> None:
+def write(
+    vf: VitalFile, dest: str | os.PathLike | IO[bytes], compresslevel: int = 9, packed: bool = True
+) -> None:
     """Write ``vf`` as a .vital file.
 
     Parameters
@@ -127,14 +128,14 @@ def _write_stream(layout: _Layout, out: IO[bytes], level: int) -> None:
 
 # ---- output: gzip members, a temporary file -------------------------------------------
 
+
 @contextlib.contextmanager
 def _atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     """A new file beside ``path``, renamed to it on success and removed on failure."""
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
     temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                 0o666)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -221,6 +222,7 @@ class _GzipMembers:
 
 # ---- the stream -------------------------------------------------------------------------
 
+
 def _vstr(text: str) -> bytes:
     """A .vital string: u32 byte length, then UTF-8."""
     data = text.encode("utf-8")
@@ -255,8 +257,9 @@ class _Layout:
         self.vf, self.packed = vf, packed
         keys = list(vf.trks)
         if packed:  # numerics and strings first, waves last (vitaldb)
-            keys = ([k for k in keys if vf.trks[k].type != TrackType.WAVE]
-                    + [k for k in keys if vf.trks[k].type == TrackType.WAVE])
+            keys = [k for k in keys if vf.trks[k].type != TrackType.WAVE] + [
+                k for k in keys if vf.trks[k].type == TrackType.WAVE
+            ]
         if len(keys) > 0xFFFF:
             raise ValueError(f"{len(keys)} tracks: a .vital file holds at most 65,535")
         self.dids = _device_ids(vf)
@@ -268,8 +271,19 @@ class _Layout:
     def _head(self) -> bytes:
         vf = self.vf
         try:
-            parts = [_head.pack(MAGIC, VERSION, HEADER_PACKED_LEN, vf.dgmt, 0, 0,
-                                vf.dtstart, vf.dtend, 1 if self.packed else 0)]
+            parts = [
+                _head.pack(
+                    MAGIC,
+                    VERSION,
+                    HEADER_PACKED_LEN,
+                    vf.dgmt,
+                    0,
+                    0,
+                    vf.dtstart,
+                    vf.dtend,
+                    1 if self.packed else 0,
+                )
+            ]
         except (struct.error, OverflowError) as exc:
             raise ValueError(f"dgmt/dtstart/dtend do not fit the file header: {exc}") from None
         for name, did in self.dids.items():
@@ -279,16 +293,28 @@ class _Layout:
         for block in self.blocks:
             trk = block.trk
             try:
-                body = (_trk_head.pack(block.tid, trk.type, trk.fmt) + _vstr(trk.name)
-                        + _vstr(trk.unit)
-                        + _trk_tail.pack(trk.mindisp, trk.maxdisp, trk.col, trk.srate,
-                                         trk.gain, trk.offset, trk.montype,
-                                         _track_device(block.key, trk, self.dids),
-                                         block.reclen if block.reclen <= U32_MAX else 0,
-                                         block.dtstart, block.dtend))
+                body = (
+                    _trk_head.pack(block.tid, trk.type, trk.fmt)
+                    + _vstr(trk.name)
+                    + _vstr(trk.unit)
+                    + _trk_tail.pack(
+                        trk.mindisp,
+                        trk.maxdisp,
+                        trk.col,
+                        trk.srate,
+                        trk.gain,
+                        trk.offset,
+                        trk.montype,
+                        _track_device(block.key, trk, self.dids),
+                        block.reclen if block.reclen <= U32_MAX else 0,
+                        block.dtstart,
+                        block.dtend,
+                    )
+                )
             except (struct.error, OverflowError) as exc:
-                raise ValueError(f"track {block.key!r}: metadata does not fit the track "
-                                 f"info ({exc})") from None
+                raise ValueError(
+                    f"track {block.key!r}: metadata does not fit the track info ({exc})"
+                ) from None
             parts.append(_packet_bytes(Packet.TRKINFO, body))
         return b"".join(parts)
 
@@ -300,13 +326,21 @@ class _Layout:
             tids = [self.tids[n] for n in names if n in self.tids]
             if len(tids) > 0xFFFF:
                 raise ValueError(f"order lists {len(tids)} tracks; a file holds 65,535")
-            body = (_u8.pack(Command.ORDER) + _u16.pack(len(tids))
-                    + struct.pack(f"<{len(tids)}H", *tids))
+            body = (
+                _u8.pack(Command.ORDER)
+                + _u16.pack(len(tids))
+                + struct.pack(f"<{len(tids)}H", *tids)
+            )
             parts.append(_packet_bytes(Packet.CMD, body))
         for p in vf.packets:
             buf = bytes(p["buf"])
-            body = (_raw_head.pack(p["dt"]) + _vstr(p["sport"]) + _u8.pack(p["bsent"])
-                    + _u32.pack(len(buf)) + buf)
+            body = (
+                _raw_head.pack(p["dt"])
+                + _vstr(p["sport"])
+                + _u8.pack(p["bsent"])
+                + _u32.pack(len(buf))
+                + buf
+            )
             parts.append(_packet_bytes(Packet.RAW, body))
         return b"".join(parts)
 
@@ -319,11 +353,20 @@ class _Layout:
 
 # ---- one track's records ----------------------------------------------------------------
 
+
 class _Block:
     """A track's records as written: their byte length, span and bytes."""
 
-    def __init__(self, key: str, trk: Track, tid: int, reclen: int, dtstart: float,
-                 dtend: float, chunks: Callable[[], Iterator[Any]]):
+    def __init__(
+        self,
+        key: str,
+        trk: Track,
+        tid: int,
+        reclen: int,
+        dtstart: float,
+        dtend: float,
+        chunks: Callable[[], Iterator[Any]],
+    ):
         self.key, self.trk, self.tid = key, trk, tid
         self.reclen, self.dtstart, self.dtend = reclen, dtstart, dtend
         self.chunks = chunks
@@ -353,8 +396,9 @@ def _time_order(dt: np.ndarray) -> np.ndarray | None:
     return np.argsort(dt, kind="stable")
 
 
-def _span(dt: np.ndarray, order: np.ndarray | None, sizes: np.ndarray | None,
-          srate: float) -> tuple[float, float]:
+def _span(
+    dt: np.ndarray, order: np.ndarray | None, sizes: np.ndarray | None, srate: float
+) -> tuple[float, float]:
     """vitaldb's track span: the first record's time, the last's (plus its duration for
     a wave with a positive rate), in write order."""
     if len(dt) == 0:
@@ -375,25 +419,51 @@ def _block(key: str, trk: Track, tid: int, packed: bool) -> _Block:
         if packed and trk.srate > 0 and len(dt):
             return _packed_wave(key, trk, tid, dt, dtype)
         if packed and math.isnan(trk.srate) and len(dt):
-            raise ValueError(f"track {key!r}: a wave with sampling rate NaN cannot be "
-                             "packed; write it with packed=False")
+            raise ValueError(
+                f"track {key!r}: a wave with sampling rate NaN cannot be "
+                "packed; write it with packed=False"
+            )
         samples = np.ascontiguousarray(trk.data, dtype)  # the declared dtype, always
         counts = np.diff(trk.offsets)
-        return _variable_block(key, trk, tid, dt, None, samples.view(np.uint8),
-                               trk.offsets * dtype.itemsize, counts, [("nsamp", "<u4")])
+        return _variable_block(
+            key,
+            trk,
+            tid,
+            dt,
+            None,
+            samples.view(np.uint8),
+            trk.offsets * dtype.itemsize,
+            counts,
+            [("nsamp", "<u4")],
+        )
     order = _time_order(dt) if packed else None
     if trk.type == TrackType.STRING:
         payload, bounds = _utf8_column(trk)
-        return _variable_block(key, trk, tid, dt, order, payload, bounds, None,
-                               [("reserved", "<u4"), ("strlen", "<u4")])
+        return _variable_block(
+            key,
+            trk,
+            tid,
+            dt,
+            order,
+            payload,
+            bounds,
+            None,
+            [("reserved", "<u4"), ("strlen", "<u4")],
+        )
     values = None
     if trk.type == TrackType.NUMERIC:
         values = np.ascontiguousarray(trk.data, _declared_dtype(key, trk))
     return _fixed_block(key, trk, tid, dt, order, values)
 
 
-def _fixed_block(key: str, trk: Track, tid: int, dt: np.ndarray, order: np.ndarray | None,
-                 values: np.ndarray | None) -> _Block:
+def _fixed_block(
+    key: str,
+    trk: Track,
+    tid: int,
+    dt: np.ndarray,
+    order: np.ndarray | None,
+    values: np.ndarray | None,
+) -> _Block:
     """Records of one size: numerics (a value each) and tracks of other types (none)."""
     import numpy as np
 
@@ -404,7 +474,7 @@ def _fixed_block(key: str, trk: Track, tid: int, dt: np.ndarray, order: np.ndarr
 
     def chunks() -> Iterator[Any]:
         for a in range(0, n, step):
-            pick = slice(a, min(n, a + step)) if order is None else order[a:a + step]
+            pick = slice(a, min(n, a + step)) if order is None else order[a : a + step]
             out = np.empty(len(dt[pick]), rec)
             out["type"] = Packet.REC
             out["length"] = rec.itemsize - 5
@@ -415,8 +485,7 @@ def _fixed_block(key: str, trk: Track, tid: int, dt: np.ndarray, order: np.ndarr
                 out["val"] = values[pick]  # same dtype: the bits are copied as they are
             yield out.view(np.uint8)
 
-    return _Block(key, trk, tid, n * rec.itemsize, *_span(dt, order, None, trk.srate),
-                  chunks)
+    return _Block(key, trk, tid, n * rec.itemsize, *_span(dt, order, None, trk.srate), chunks)
 
 
 def _utf8_column(trk: Track) -> tuple[np.ndarray, np.ndarray]:
@@ -446,13 +515,22 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     import numpy as np
 
     ends = np.cumsum(lengths)
-    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - ends + lengths,
-                                                                     lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+        starts - ends + lengths, lengths
+    )
 
 
-def _variable_block(key: str, trk: Track, tid: int, dt: np.ndarray, order: np.ndarray | None,
-                    payload: np.ndarray, bounds: np.ndarray, counts: np.ndarray | None,
-                    extra: list[tuple[str, str]]) -> _Block:
+def _variable_block(
+    key: str,
+    trk: Track,
+    tid: int,
+    dt: np.ndarray,
+    order: np.ndarray | None,
+    payload: np.ndarray,
+    bounds: np.ndarray,
+    counts: np.ndarray | None,
+    extra: list[tuple[str, str]],
+) -> _Block:
     """Records of their own sizes: waves (u32 count + samples) and strings (u32 0, u32
     length, UTF-8). ``bounds`` are byte offsets into ``payload``; ``counts`` the wave
     sample counts (None: a string's byte length goes in its last header field)."""
@@ -470,8 +548,9 @@ def _variable_block(key: str, trk: Track, tid: int, dt: np.ndarray, order: np.nd
     def chunks() -> Iterator[Any]:
         a = 0
         while a < n:
-            b = max(a + 1, int(np.searchsorted(ends, ends[a] - per_record[a] + MEMBER_BYTES,
-                                               "right")))
+            b = max(
+                a + 1, int(np.searchsorted(ends, ends[a] - per_record[a] + MEMBER_BYTES, "right"))
+            )
             pick = slice(a, b) if order is None else order[a:b]
             heads = np.empty(b - a, head)
             heads["type"] = Packet.REC
@@ -486,7 +565,7 @@ def _variable_block(key: str, trk: Track, tid: int, dt: np.ndarray, order: np.nd
             else:
                 heads["nsamp"] = counts[pick]
             if order is None:
-                body = payload[bounds[a]:bounds[b]]
+                body = payload[bounds[a] : bounds[b]]
             else:
                 body = payload[_ranges(bounds[:-1][pick], lens)]
             yield _interleave(heads.view(np.uint8).reshape(b - a, head.itemsize), body, lens)
@@ -525,8 +604,10 @@ def _packed_wave(key: str, trk: Track, tid: int, dt: np.ndarray, dtype: Any) -> 
 
     srate = float(trk.srate)
     if not np.isfinite(dt).all():
-        raise ValueError(f"track {key!r}: a wave record with a non-finite time cannot be "
-                         "packed; write it with packed=False")
+        raise ValueError(
+            f"track {key!r}: a wave record with a non-finite time cannot be "
+            "packed; write it with packed=False"
+        )
     samples = np.ascontiguousarray(trk.data, dtype)
     offsets = trk.offsets
     counts = np.diff(offsets)
@@ -538,30 +619,36 @@ def _packed_wave(key: str, trk: Track, tid: int, dt: np.ndarray, dtype: Any) -> 
     t_end = float((times + counts / srate).max())
     total = (t_end - t0) * srate
     if not total < (U32_MAX - 16) / dtype.itemsize:
-        raise ValueError(f"track {key!r}: its records span {t_end - t0!r} s, more samples "
-                         "than one record holds; write it with packed=False")
+        raise ValueError(
+            f"track {key!r}: its records span {t_end - t0!r} s, more samples "
+            "than one record holds; write it with packed=False"
+        )
     n = int(round(total))
     start = np.rint((times - t0) * srate).astype(np.int64)
     stop = np.minimum(start + counts, n)
     head = _rec_head.pack(Packet.REC, 12 + 4 + n * dtype.itemsize, INFOLEN, t0, tid)
     head += _u32.pack(n)
-    whole = (order is None and n == len(samples)
-             and bool((start == src)[counts > 0].all()))
+    whole = order is None and n == len(samples) and bool((start == src)[counts > 0].all())
 
     def chunks() -> Iterator[Any]:
         yield head
         if whole:  # records back to back on the grid: the samples as they are
             yield samples.view(np.uint8)
             return
-        yield from _fill_gaps(samples, src, start, stop, n, dtype,
-                              FMT_GAP_SENTINEL[trk.fmt])
+        yield from _fill_gaps(samples, src, start, stop, n, dtype, FMT_GAP_SENTINEL[trk.fmt])
 
-    return _Block(key, trk, tid, 5 + 12 + 4 + n * dtype.itemsize, t0, t0 + n / srate,
-                  chunks)
+    return _Block(key, trk, tid, 5 + 12 + 4 + n * dtype.itemsize, t0, t0 + n / srate, chunks)
 
 
-def _fill_gaps(samples: np.ndarray, src: np.ndarray, start: np.ndarray, stop: np.ndarray,
-               n: int, dtype: Any, sentinel: float) -> Iterator[Any]:
+def _fill_gaps(
+    samples: np.ndarray,
+    src: np.ndarray,
+    start: np.ndarray,
+    stop: np.ndarray,
+    n: int,
+    dtype: Any,
+    sentinel: float,
+) -> Iterator[Any]:
     """The packed grid in blocks of ``PACK_BLOCK`` samples: the sentinel, overwritten by
     each record's samples in order (the last record wins where records overlap)."""
     import numpy as np

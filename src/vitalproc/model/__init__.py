@@ -3,6 +3,7 @@
 ``vitalfile`` holds ``VitalFile``, ``Track``, ``Device`` and ``ReadIssue``; ``_recs`` the
 lazy vitaldb-style ``recs`` view of a track.
 """
+
 from __future__ import annotations
 
 from .vitalfile import Device, ReadIssue, Segment, Track, VitalFile

@@ -5,18 +5,21 @@ exactly those values (wave samples as numpy views in the on-disk dtype, numbers 
 ``float``/``int`` as ``struct.unpack`` returns them, texts decoded with UTF-8 ignoring bad
 bytes) without materialising a dict per record until one is asked for.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from .._constants import TrackType
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .vitalfile import Track
 
 
-class Records(Sequence):
+class Records(Sequence[dict[str, Any]]):
     __slots__ = ("_track",)
 
     def __init__(self, track: Track):
@@ -31,7 +34,7 @@ class Records(Sequence):
     @overload
     def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
         n = len(self)
@@ -40,10 +43,11 @@ class Records(Sequence):
         if not 0 <= i < n:
             raise IndexError("record index out of range")
         t = self._track
+        offsets = cast("np.ndarray", t.offsets)  # waves and strings have boundaries
         if t.type == TrackType.WAVE:
-            val: Any = t.data[t.offsets[i]:t.offsets[i + 1]]
+            val: Any = t.data[offsets[i] : offsets[i + 1]]
         elif t.type == TrackType.STRING:
-            val = t.data[t.offsets[i]:t.offsets[i + 1]].tobytes().decode("utf-8", "ignore")
+            val = t.data[offsets[i] : offsets[i + 1]].tobytes().decode("utf-8", "ignore")
         else:
             val = t.data[i].item()
         return {"dt": float(t.dt[i]), "val": val}
@@ -52,7 +56,7 @@ class Records(Sequence):
         t = self._track
         dts = t.dt.tolist()
         if t.type == TrackType.WAVE:
-            ends = t.offsets.tolist()
+            ends = cast("np.ndarray", t.offsets).tolist()
             data = t.data
             vals: Any = (data[a:b] for a, b in zip(ends, ends[1:]))
         elif t.type == TrackType.STRING:

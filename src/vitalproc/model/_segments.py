@@ -15,9 +15,10 @@ stream; ``join`` makes the track from them:
   records make a track of their own, named ``Name#k`` (``k``: its first declaration's
   number in the file, from 1).
 """
+
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from .vitalfile import Segment, Track
 Part = tuple[Track, int, Any, Any, Any, Any, int]
 
 
-def _key(t: Track) -> tuple:
+def _key(t: Track) -> tuple[Any, ...]:
     return (t.type, t.srate if t.type == TrackType.WAVE else None)
 
 
@@ -38,17 +39,27 @@ def join(track: Track, parts: list[Part]) -> tuple[list[Track], list[tuple[int, 
     Returns the tracks made, ``track`` first, then one per other type or sampling rate,
     and for each the records and samples (waves) or text bytes (strings) walked.
     """
-    groups: dict[tuple, list[tuple[int, Part]]] = {}
+    groups: dict[tuple[Any, ...], list[tuple[int, Part]]] = {}
     for i, part in enumerate(parts):
         groups.setdefault(_key(part[0]), []).append((i, part))
     main = groups.pop(_key(track))
     tracks, counts = [track], [_fill(track, [p for _, p in main])]
     for members in groups.values():
         first, last = members[0][0], members[-1][1][0]
-        extra = Track(f"{last.name}#{first + 1}", last.type, col=last.col,
-                      montype=last.montype, dname=last.dname, unit=last.unit, fmt=last.fmt,
-                      srate=last.srate, gain=last.gain, offset=last.offset,
-                      mindisp=last.mindisp, maxdisp=last.maxdisp)
+        extra = Track(
+            f"{last.name}#{first + 1}",
+            last.type,
+            col=last.col,
+            montype=last.montype,
+            dname=last.dname,
+            unit=last.unit,
+            fmt=last.fmt,
+            srate=last.srate,
+            gain=last.gain,
+            offset=last.offset,
+            mindisp=last.mindisp,
+            maxdisp=last.maxdisp,
+        )
         extra.apart_from = track.dtname
         tracks.append(extra)
         counts.append(_fill(extra, [p for _, p in members]))
@@ -68,8 +79,9 @@ def _fill(track: Track, parts: list[Part]) -> tuple[int, int]:
     ones, seqs = [], []
     meanings = [(p[0].fmt, p[0].gain, p[0].offset) for p in held]  # before track changes
     for decl, nrec, dt, ends, data, seq, _ in held:
-        one = Track(decl.name, decl.type, fmt=decl.fmt, srate=decl.srate, gain=decl.gain,
-                    offset=decl.offset)
+        one = Track(
+            decl.name, decl.type, fmt=decl.fmt, srate=decl.srate, gain=decl.gain, offset=decl.offset
+        )
         one._set_columns(nrec, dt, ends, data)
         ones.append(one)
         seqs.append(np.frombuffer(seq, np.int64))
@@ -77,13 +89,15 @@ def _fill(track: Track, parts: list[Part]) -> tuple[int, int]:
     samples = np.empty(sum(len(one.data) for one in ones), np.float64)
     at = 0
     for one in ones:
-        one._physical_into(samples[at:at + len(one.data)])
+        one._physical_into(samples[at : at + len(one.data)])
         at += len(one.data)
     seq = np.concatenate(seqs)
     which = np.repeat(np.arange(len(ones)), [len(one.dt) for one in ones])
     dt = np.concatenate([one.dt for one in ones])
     wave = track.type == TrackType.WAVE
-    n = np.concatenate([np.diff(one.offsets) for one in ones]) if wave else None
+    n: Any = (
+        np.concatenate([np.diff(cast(np.ndarray, one.offsets)) for one in ones]) if wave else None
+    )
     if len(seq) > 1 and (seq[1:] < seq[:-1]).any():  # records interleave: file order
         # Stable: records a slot held before the name was read apart share one position.
         order = np.argsort(seq, kind="stable")
@@ -114,7 +128,7 @@ def segments_of(segments: list[Segment], index: np.ndarray) -> list[Segment]:
     return _runs(which, [s[2:] for s in segments])
 
 
-def _runs(which: np.ndarray, meanings: list[tuple]) -> list[Segment]:
+def _runs(which: np.ndarray, meanings: list[tuple[Any, ...]]) -> list[Segment]:
     """Segments of the runs of equal ``which`` (each record's declaration), with that
     declaration's (fmt, gain, offset)."""
     if not len(which):  # (a walk that keeps no times)

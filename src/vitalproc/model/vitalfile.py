@@ -4,11 +4,12 @@ Attribute names and value types follow vitaldb (``devs``, ``trks``, ``dtstart``,
 ``dtend``, ``dgmt``, ``order``, ``packed``; a track's ``type``, ``fmt``, ``srate``,
 ``gain``...), so code written against vitaldb reads the same fields.
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TYPE_NAMES, TrackType
 from ._recs import Records
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 class Device:
     """A device: ``name`` (key in ``VitalFile.devs``), ``type`` and ``port``."""
 
-    __slots__ = ("name", "type", "port")
+    __slots__ = ("name", "port", "type")
 
     def __init__(self, name: str, typename: str = "", port: str = ""):
         self.name = name
@@ -31,8 +32,11 @@ class Device:
         return f"Device({self.name!r}, type={self.type!r}, port={self.port!r})"
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Device) and (self.name, self.type, self.port)
-                == (other.name, other.type, other.port))
+        return isinstance(other, Device) and (self.name, self.type, self.port) == (
+            other.name,
+            other.type,
+            other.port,
+        )
 
 
 class Track:
@@ -52,11 +56,24 @@ class Track:
     ``recs`` is a lazy, vitaldb-shaped view (``[{'dt': float, 'val': ...}, ...]``).
     """
 
-    def __init__(self, name: str, type: int = 2, col: int | None = None, montype: int = 0,
-                 dname: str = "", unit: str = "", fmt: int = 1, srate: float = 0,
-                 gain: float = 1.0, offset: float = 0.0, mindisp: float = 0,
-                 maxdisp: float = 0, dt: np.ndarray | None = None,
-                 data: np.ndarray | None = None, offsets: np.ndarray | None = None):
+    def __init__(
+        self,
+        name: str,
+        type: int = 2,
+        col: int | None = None,
+        montype: int = 0,
+        dname: str = "",
+        unit: str = "",
+        fmt: int = 1,
+        srate: float = 0,
+        gain: float = 1.0,
+        offset: float = 0.0,
+        mindisp: float = 0,
+        maxdisp: float = 0,
+        dt: np.ndarray | None = None,
+        data: np.ndarray | None = None,
+        offsets: np.ndarray | None = None,
+    ):
         self.type = type
         self.fmt = fmt
         self.name = name
@@ -80,7 +97,7 @@ class Track:
         self.apart_from: str | None = None
         # The reader hands over raw column buffers; numpy views of them are made on
         # first use, so listing a file's tracks never imports numpy.
-        self._columns: tuple | None = None
+        self._columns: tuple[int, Any, Any, Any] | None = None
 
     def _set_columns(self, nrec: int, dt: Any, ends: Any, data: Any) -> None:
         self._columns = (nrec, dt, ends, data)
@@ -103,14 +120,20 @@ class Track:
         import numpy as np
 
         cols, self._columns = self._columns, None
-        value_dtype = (FMT_DTYPE.get(self.fmt, "<f4")
-                       if self.type in (TrackType.WAVE, TrackType.NUMERIC) else np.uint8)
+        value_dtype = (
+            FMT_DTYPE.get(self.fmt, "<f4")
+            if self.type in (TrackType.WAVE, TrackType.NUMERIC)
+            else np.uint8
+        )
         if cols is not None:
             _, dt, ends, data = cols
             self._dt = np.frombuffer(dt, np.float64)
             self._data = np.frombuffer(data, value_dtype)
-            self._offsets = (np.frombuffer(ends, np.int64)
-                             if self.type in (TrackType.WAVE, TrackType.STRING) else None)
+            self._offsets = (
+                np.frombuffer(ends, np.int64)
+                if self.type in (TrackType.WAVE, TrackType.STRING)
+                else None
+            )
             return
         if self._dt is None:
             self._dt = np.empty(0, np.float64)
@@ -126,7 +149,7 @@ class Track:
         """float64[n]: each record's time (Unix seconds), in file order."""
         if self._columns is not None or self._dt is None:
             self._arrays()
-        return self._dt
+        return cast("np.ndarray", self._dt)  # _arrays() set it
 
     @dt.setter
     def dt(self, value: np.ndarray) -> None:
@@ -138,7 +161,7 @@ class Track:
         """Samples (waves), values (numerics) or UTF-8 bytes (strings), as on disk."""
         if self._columns is not None or self._data is None:
             self._arrays()
-        return self._data
+        return cast("np.ndarray", self._data)  # _arrays() set it
 
     @data.setter
     def data(self, value: np.ndarray) -> None:
@@ -159,7 +182,8 @@ class Track:
 
     def __len__(self) -> int:
         if self._columns is not None:
-            return self._columns[0]
+            nrec: int = self._columns[0]
+            return nrec
         return 0 if self._dt is None else len(self._dt)
 
     @property
@@ -182,7 +206,7 @@ class Track:
     def texts(self) -> list[str]:
         """A string track's texts, decoded as vitaldb does (UTF-8, bad bytes dropped)."""
         raw = self.data.tobytes()
-        ends = self.offsets.tolist()
+        ends = cast("np.ndarray", self.offsets).tolist()  # strings have boundaries
         return [raw[a:b].decode("utf-8", "ignore") for a, b in zip(ends, ends[1:])]
 
     @property
@@ -245,8 +269,10 @@ class Track:
     # -- end of editing and writing -------------------------------------------------------
 
     def __repr__(self) -> str:
-        return (f"Track({self.dtname!r}, type={self.type_name}, fmt={self.fmt}, "
-                f"srate={self.srate}, records={len(self)})")
+        return (
+            f"Track({self.dtname!r}, type={self.type_name}, fmt={self.fmt}, "
+            f"srate={self.srate}, records={len(self)})"
+        )
 
 
 class Segment(NamedTuple):
@@ -261,8 +287,20 @@ class Segment(NamedTuple):
 
 
 #: vitaldb's ``Track`` fields, in the order its constructor lists them.
-TRACK_FIELDS = ("name", "type", "col", "montype", "dname", "unit", "fmt", "srate", "gain",
-                "offset", "mindisp", "maxdisp")
+TRACK_FIELDS = (
+    "name",
+    "type",
+    "col",
+    "montype",
+    "dname",
+    "unit",
+    "fmt",
+    "srate",
+    "gain",
+    "offset",
+    "mindisp",
+    "maxdisp",
+)
 
 
 class ReadIssue(NamedTuple):
@@ -276,7 +314,7 @@ class ReadIssue(NamedTuple):
     offset: int | None = None
     where: str = "inflated"
     track: str | None = None
-    count: int | None = None
+    count: int | None = None  # type: ignore[assignment]  # (shadows tuple.count)
 
 
 #: What ``VitalFile(path, ...)`` calls to fill the new recording from ``path`` (a list of
@@ -300,11 +338,19 @@ class VitalFile:
     result exactly, including where it silently loses data (see ``vitalproc.read``).
     """
 
-    def __init__(self, ipath: Any = None, track_names: Any = None, header_only: bool = False,
-                 skip_records: bool | None = None, exclude: Any = None,
-                 maxlen: float | None = None, interval: float | None = None,
-                 compat: str | None = None, strict: bool = False,
-                 max_inflated_bytes: int | None = None):
+    def __init__(
+        self,
+        ipath: Any = None,
+        track_names: Any = None,
+        header_only: bool = False,
+        skip_records: bool | None = None,
+        exclude: Any = None,
+        maxlen: float | None = None,
+        interval: float | None = None,
+        compat: str | None = None,
+        strict: bool = False,
+        max_inflated_bytes: int | None = None,
+    ):
         self._clear(ipath)
         if skip_records is not None:
             header_only = skip_records
@@ -314,8 +360,17 @@ class VitalFile:
         if _opener is None:  # pragma: no cover - set when the package is imported
             raise RuntimeError("no reader is registered: import vitalproc")
         # the model itself never parses bytes: the readers fill it (vitalproc._open)
-        _opener(self, ipath, track_names, exclude, header_only, maxlen, compat, strict,
-                max_inflated_bytes)
+        _opener(
+            self,
+            ipath,
+            track_names,
+            exclude,
+            header_only,
+            maxlen,
+            compat,
+            strict,
+            max_inflated_bytes,
+        )
 
     @classmethod
     def blank(cls, ipath: Any = None) -> VitalFile:
@@ -333,7 +388,7 @@ class VitalFile:
         self.packed = False
         self.order: list[str] = []
         self.ipath = ipath
-        self.packets: list[dict] = []
+        self.packets: list[dict[str, Any]] = []
         self.warnings: list[ReadIssue] = []
         # How it was read (None or "vitaldb"); the views follow it (views.py).
         self.compat: str | None = None
@@ -418,15 +473,23 @@ class VitalFile:
 
         add_device(self, dname, typename, port)
 
-    def add_track(self, dtname: str, recs: Any = None, srate: float = 0, unit: str = "",
-                  mindisp: float = 0, maxdisp: float = 0, after: str | None = None,
-                  col: int | None = None, **columns: Any) -> Track | None:
+    def add_track(
+        self,
+        dtname: str,
+        recs: Any = None,
+        srate: float = 0,
+        unit: str = "",
+        mindisp: float = 0,
+        maxdisp: float = 0,
+        after: str | None = None,
+        col: int | None = None,
+        **columns: Any,
+    ) -> Track | None:
         """Add a track from vitaldb's ``recs`` or from columns ``dt=``, ``values=``,
         ``samples=``, ``offsets=`` (``vitalproc.ops.edit.add_track``)."""
         from ..ops.edit import add_track
 
-        return add_track(self, dtname, recs, srate, unit, mindisp, maxdisp, after, col,
-                         **columns)
+        return add_track(self, dtname, recs, srate, unit, mindisp, maxdisp, after, col, **columns)
 
     def anonymize(self, dt: Any = None) -> VitalFile:
         """A copy moved to start at ``dt`` (default 2100-01-01), dgmt 0
@@ -458,31 +521,49 @@ class VitalFile:
 
         return get_track_samples(self, dtname, interval)
 
-    def get_samples(self, track_names: Any = None, interval: float | None = None,
-                    return_datetime: bool = False, return_timestamp: bool = False
-                    ) -> tuple[list, list[str]]:
+    def get_samples(
+        self,
+        track_names: Any = None,
+        interval: float | None = None,
+        return_datetime: bool = False,
+        return_timestamp: bool = False,
+    ) -> tuple[list[Any], list[str]]:
         """Columns of the time grid and their names (``vitalproc.ops.views.get_samples``)."""
         from ..ops.views import get_samples
 
         return get_samples(self, track_names, interval, return_datetime, return_timestamp)
 
-    def to_numpy(self, track_names: Any = None, interval: float | None = None,
-                 return_datetime: bool = False, return_timestamp: bool = False
-                 ) -> np.ndarray:
+    def to_numpy(
+        self,
+        track_names: Any = None,
+        interval: float | None = None,
+        return_datetime: bool = False,
+        return_timestamp: bool = False,
+    ) -> np.ndarray:
         """Tracks on a time grid, as vitaldb's ``to_numpy`` (``vitalproc.ops.views.to_numpy``)."""
         from ..ops.views import to_numpy
 
         return to_numpy(self, track_names, interval, return_datetime, return_timestamp)
 
-    def to_pandas(self, track_names: Any = None, interval: float | None = None,
-                  return_datetime: bool = False, return_timestamp: bool = False) -> Any:
+    def to_pandas(
+        self,
+        track_names: Any = None,
+        interval: float | None = None,
+        return_datetime: bool = False,
+        return_timestamp: bool = False,
+    ) -> Any:
         """``to_numpy`` as a pandas DataFrame, as vitaldb's (``vitalproc.ops.views.to_pandas``)."""
         from ..ops.views import to_pandas
 
         return to_pandas(self, track_names, interval, return_datetime, return_timestamp)
 
-    def to_polars_grid(self, track_names: Any = None, interval: float | None = None,
-                       return_datetime: bool = False, return_timestamp: bool = False) -> Any:
+    def to_polars_grid(
+        self,
+        track_names: Any = None,
+        interval: float | None = None,
+        return_datetime: bool = False,
+        return_timestamp: bool = False,
+    ) -> Any:
         """The same grid as a wide polars DataFrame (``vitalproc.ops.views.to_polars_grid``)."""
         from ..ops.views import to_polars_grid
 

@@ -17,6 +17,7 @@ from cpython.ref cimport Py_XDECREF, PyObject
 from libc.stdint cimport int64_t, uint16_t, uint32_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
+from libc.math cimport ceil
 
 import threading
 
@@ -37,8 +38,11 @@ cdef extern from "numpy/arrayobject.h":
 
 # Floats made so far, by key (8/16-bit raw samples: one slot per raw value) or, for
 # other values, by float32 bit pattern (direct-mapped: a collision makes a new float).
-DEF KEY_SLOTS = 65536
-DEF CACHE_BITS = 14
+cdef enum:
+    KEY_SLOTS = 65536
+    CACHE_BITS = 14
+
+
 cdef struct Slot:
     uint32_t bits
     PyObject* obj
@@ -205,3 +209,273 @@ def copy_runs(float[::1] dst, const float[::1] src, const int64_t[::1] at,
     for r in range(nruns):
         if count[r]:
             memcpy(&dst[at[r]], &src[first[r]], count[r] * sizeof(float))
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def paint_samples(const int64_t[::1] positions, const int64_t[::1] start,
+                  const int64_t[::1] first, const int64_t[::1] count):
+    """``find_samples`` for runs that may overlap and come in any order: each run, in
+    its order, paints the positions it covers (``first[r] + position - start[r]``), so a
+    later run overwrites an earlier one, as vitaldb writes records into its buffer in
+    file order. -1 where no run covers a position. ``positions`` do not decrease; each
+    run finds its first position by bisection, so the cost is the number of positions
+    painted plus a logarithm per run, never a sort of every sample."""
+    cdef Py_ssize_t n = positions.shape[0], nruns = start.shape[0], i, r, lo, hi, mid
+    if first.shape[0] != nruns or count.shape[0] != nruns:
+        raise ValueError("start, first and count differ in length")
+    found = np.full(n, -1, np.int64)
+    cdef int64_t[::1] out = found
+    cdef int64_t s, e, f
+    with nogil:
+        for r in range(nruns):
+            s = start[r]
+            e = s + count[r]
+            f = first[r]
+            lo, hi = 0, n
+            while lo < hi:  # the first position >= s
+                mid = (lo + hi) >> 1
+                if positions[mid] < s:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            i = lo
+            while i < n and positions[i] < e:
+                out[i] = f + (positions[i] - s)
+                i += 1
+    return found
+
+
+ctypedef fused value_t:
+    float
+    double
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef inline Py_ssize_t _row(double t, double dtstart, double interval, double top) noexcept nogil:
+    # vitaldb's int((dt - dtstart) / interval), clamped in floating point first (huge
+    # and infinite times stay in range); -1 for a NaN time, which shows nowhere.
+    cdef double x = (t - dtstart) / interval
+    if x != x:
+        return -1
+    if x < 0:
+        x = 0
+    if x > top:
+        x = top
+    return <Py_ssize_t>x
+
+
+def record_rows(const double[::1] dt, double dtstart, double interval, Py_ssize_t nret):
+    """The grid row of each record of a numeric or string track (``_row``), -1 for a
+    record with a NaN time. ``nret`` > 0."""
+    cdef Py_ssize_t n = dt.shape[0], i
+    rows = np.empty(n, np.int64)
+    cdef int64_t[::1] out = rows
+    cdef double top = <double>(nret - 1)
+    with nogil:
+        for i in range(n):
+            out[i] = _row(dt[i], dtstart, interval, top)
+    return rows
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef void _put_records(float* out, Py_ssize_t nret, const double* dt, const value_t* values,
+                       Py_ssize_t n, double dtstart, double interval) noexcept nogil:
+    cdef double top = <double>(nret - 1)
+    cdef Py_ssize_t i, r
+    cdef float v
+    cdef uint32_t bits
+    for i in range(n):
+        r = _row(dt[i], dtstart, interval, top)
+        if r < 0:
+            continue
+        if value_t is float:
+            v = values[i]
+            if v != v:  # float -> double -> float sets the quiet bit of a NaN
+                memcpy(&bits, &v, 4)
+                bits |= 0x00400000u
+                memcpy(&v, &bits, 4)
+            out[r] = v
+        else:
+            out[r] = <float>values[i]
+
+
+cdef int _put_track(float* o, Py_ssize_t nret, object dt, object values, double dtstart,
+                    double interval) except -1:
+    cdef cnp.ndarray t = np.ascontiguousarray(dt, np.float64)
+    cdef cnp.ndarray v = values
+    if v.ndim != 1 or t.ndim != 1 or v.shape[0] != t.shape[0]:
+        raise ValueError("dt and values must be 1-d, one value per record")
+    cdef int typenum = cnp.PyArray_TYPE(v)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64 or \
+            not cnp.PyArray_ISNOTSWAPPED(v):
+        v = np.ascontiguousarray(v, np.float64)  # integers exactly
+        typenum = cnp.NPY_FLOAT64
+    else:
+        v = np.ascontiguousarray(v)
+    if typenum == cnp.NPY_FLOAT32:
+        _put_records(o, nret, <const double*>cnp.PyArray_DATA(t),
+                     <const float*>cnp.PyArray_DATA(v), t.shape[0], dtstart, interval)
+    else:
+        _put_records(o, nret, <const double*>cnp.PyArray_DATA(t),
+                     <const double*>cnp.PyArray_DATA(v), t.shape[0], dtstart, interval)
+    return 0
+
+
+def put_records(cnp.ndarray out, dt, values, double dtstart, double interval):
+    """A numeric track onto its grid row ``out`` (float32, ``len(out)`` rows): each
+    record's value as float32 at its row ``int((dt - dtstart) / interval)`` (clamped,
+    none for a NaN time), in file order, so the last record of a row wins (vitaldb's
+    rule) without sorting. float32 values go through a double as vitaldb's do (a
+    signalling NaN comes back quiet); others are rounded from float64 to float32."""
+    if out.ndim != 1 or cnp.PyArray_TYPE(out) != cnp.NPY_FLOAT32 or \
+            not cnp.PyArray_IS_C_CONTIGUOUS(out) or not cnp.PyArray_ISWRITEABLE(out):
+        raise TypeError("out must be a writable contiguous 1-d float32 array")
+    if out.shape[0]:
+        _put_track(<float*>cnp.PyArray_DATA(out), out.shape[0], dt, values, dtstart,
+                   interval)
+
+
+def put_numerics(cnp.ndarray block, list rows, list dts, list values, double dtstart,
+                 double interval):
+    """``put_records`` of several numeric tracks onto rows of a C-ordered 2-d float32
+    ``block``: track ``k`` onto row ``rows[k]``. One call for all of a grid's numeric
+    tracks: on a small file, per-track calls would be most of ``to_numpy``."""
+    if block.ndim != 2 or cnp.PyArray_TYPE(block) != cnp.NPY_FLOAT32 or \
+            not cnp.PyArray_IS_C_CONTIGUOUS(block) or not cnp.PyArray_ISWRITEABLE(block):
+        raise TypeError("block must be a writable C-ordered 2-d float32 array")
+    if not len(rows) == len(dts) == len(values):
+        raise ValueError("rows, dts and values differ in length")
+    cdef Py_ssize_t nrow = block.shape[0], nret = block.shape[1], k, j
+    cdef float* base = <float*>cnp.PyArray_DATA(block)
+    if nret == 0:
+        return
+    for k in range(len(rows)):
+        j = rows[k]
+        if not 0 <= j < nrow:
+            raise IndexError("row outside the block")
+        _put_track(base + j * nret, nret, dts[k], values[k], dtstart, interval)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def wave_runs(const double[::1] dt, const int64_t[::1] offsets, double dtstart, double srate,
+              int64_t nsamp):
+    """vitaldb's placement of a wave's records in its buffer of ``nsamp`` samples: record
+    ``i`` starts at ``ceil((dt[i] - dtstart) * srate)`` and is cut to the buffer; a record
+    with no sample, a NaN time or nothing inside the buffer does not show.
+
+    Returns ``(start, first, count, ordered)``: the buffer position, first sample index
+    and sample count of each record that shows, in file order, and whether both their
+    starts and their ends never decrease."""
+    cdef Py_ssize_t n = dt.shape[0], i, k = 0
+    if offsets.shape[0] != n + 1:
+        raise ValueError("offsets must hold one more item than dt")
+    start_a = np.empty(n, np.int64)
+    first_a = np.empty(n, np.int64)
+    count_a = np.empty(n, np.int64)
+    cdef int64_t[::1] start = start_a, first = first_a, count = count_a
+    cdef double s
+    cdef int64_t c, b, f, cut
+    cdef bint ordered = True
+    with nogil:
+        for i in range(n):
+            c = offsets[i + 1] - offsets[i]
+            s = ceil((dt[i] - dtstart) * srate)
+            if not (c > 0 and s < nsamp and s + c > 0):  # False for a NaN start too
+                continue
+            b = <int64_t>s
+            f = offsets[i]
+            if b < 0:  # samples before the buffer's start
+                cut = -b
+                b, f, c = 0, f + cut, c - cut
+            if b + c > nsamp:  # ... and after its end
+                c = nsamp - b
+            if k and (b < start[k - 1] or b + c < start[k - 1] + count[k - 1]):
+                ordered = False
+            start[k], first[k], count[k] = b, f, c
+            k += 1
+    return start_a[:k], first_a[:k], count_a[:k], ordered
+
+
+cdef inline float _as_float32(float v) noexcept nogil:
+    # float -> double -> float, as vitaldb's values go: a signalling NaN comes back quiet
+    cdef uint32_t bits
+    if v != v:
+        memcpy(&bits, &v, 4)
+        bits |= 0x00400000u
+        memcpy(&v, &bits, 4)
+    return v
+
+
+cdef int _store(PyObject** cell, Py_ssize_t r, PyObject* obj) except -1:
+    # A new reference into a cell; the old one released.
+    cdef PyObject* old = cell[r]
+    cell[r] = obj
+    Py_XDECREF(old)
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def put_record_floats(cnp.ndarray out, dt, values, double dtstart, double interval):
+    """``put_records`` onto a row of an object grid (contiguous 1-d object ``out``): each
+    record's value as float32, stored as a Python float, in file order (the last record
+    of a row wins)."""
+    cdef Py_ssize_t nret = out.shape[0], n, i, r
+    cdef PyObject** cell = _cells(out, 0, 0, None)
+    if nret == 0:
+        return
+    cdef cnp.ndarray t = np.ascontiguousarray(dt, np.float64)
+    cdef cnp.ndarray v = values
+    if cnp.PyArray_TYPE(v) != cnp.NPY_FLOAT32 or not cnp.PyArray_ISNOTSWAPPED(v):
+        v = np.ascontiguousarray(v, np.float64)
+    else:
+        v = np.ascontiguousarray(v)
+    n = t.shape[0]
+    if v.ndim != 1 or t.ndim != 1 or v.shape[0] != n:
+        raise ValueError("dt and values must be 1-d, one value per record")
+    cdef const double* times = <const double*>cnp.PyArray_DATA(t)
+    cdef bint single = cnp.PyArray_TYPE(v) == cnp.NPY_FLOAT32
+    cdef const float* f32 = <const float*>cnp.PyArray_DATA(v)
+    cdef const double* f64 = <const double*>cnp.PyArray_DATA(v)
+    cdef double top = <double>(nret - 1)
+    cdef float x
+    cdef PyObject* obj
+    for i in range(n):
+        r = _row(times[i], dtstart, interval, top)
+        if r < 0:
+            continue
+        x = _as_float32(f32[i]) if single else <float>f64[i]
+        obj = new_float(<double>x)
+        if obj == NULL:
+            raise MemoryError()
+        _store(cell, r, obj)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def put_record_objects(cnp.ndarray out, dt, list values, double dtstart, double interval):
+    """Each record's object (a string track's texts) at its grid row of a contiguous 1-d
+    object ``out``, in file order (the last record of a row wins)."""
+    cdef Py_ssize_t nret = out.shape[0], n, i, r
+    cdef PyObject** cell = _cells(out, 0, 0, None)
+    if nret == 0:
+        return
+    cdef cnp.ndarray t = np.ascontiguousarray(dt, np.float64)
+    n = t.shape[0]
+    if t.ndim != 1 or len(values) != n:
+        raise ValueError("dt and values must be 1-d, one value per record")
+    cdef const double* times = <const double*>cnp.PyArray_DATA(t)
+    cdef double top = <double>(nret - 1)
+    cdef object item
+    for i in range(n):
+        r = _row(times[i], dtstart, interval, top)
+        if r < 0:
+            continue
+        item = values[i]
+        cnp.Py_INCREF(item)
+        _store(cell, r, <PyObject*>item)

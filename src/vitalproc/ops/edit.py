@@ -8,6 +8,7 @@ Python loop over records. Where vitaldb fails by accident or silently ignores ba
 (a crop window outside the file, ``add_track`` data of the wrong shape), these raise
 ``ValueError`` naming the argument; each docstring says where.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -28,9 +29,36 @@ RELATIVE_TIME_LIMIT = 946684800
 
 #: vitaldb's ``Track.find_color``: display colours (ARGB) by track name.
 _COLORS = (
-    (0xFF00FF00, {"I", "II", "III", "V", "V1", "V2", "V3", "V4", "V5", "V6", "aVR", "aVL",
-                  "aVF", "MLII", "DeltaQTc", "HR", "PVC", "QT", "QT-HR", "QTc", "ST-I",
-                  "ST-II", "ST-III", "ST-V", "PULSE"}),
+    (
+        0xFF00FF00,
+        {
+            "I",
+            "II",
+            "III",
+            "V",
+            "V1",
+            "V2",
+            "V3",
+            "V4",
+            "V5",
+            "V6",
+            "aVR",
+            "aVL",
+            "aVF",
+            "MLII",
+            "DeltaQTc",
+            "HR",
+            "PVC",
+            "QT",
+            "QT-HR",
+            "QTc",
+            "ST-I",
+            "ST-II",
+            "ST-III",
+            "ST-V",
+            "PULSE",
+        },
+    ),
     (0xFFFF0000, {"ABPSys", "ABPDias", "ABPMean", "PAPSys", "PAPDias", "PAPMean"}),
     (0xFF87CEFA, {"Pleth", "SpO2", "Pulse (SpO2)"}),
     (0xFFFFA500, {"CVP"}),
@@ -52,6 +80,7 @@ def find_color(name: str) -> int:
 
 
 # ---- crop -----------------------------------------------------------------------------
+
 
 def _window_edge(t: Any, default: float, vf: VitalFile, name: str) -> float:
     """vitaldb's reading of a crop bound: None is the file's edge, a negative time
@@ -101,7 +130,7 @@ def keep_records(trk: Track, keep: np.ndarray) -> None:
         else:
             start, stop = offsets[lo], offsets[hi]
             trk.data = data[start:stop]
-            trk.offsets = offsets[lo:hi + 1] - start
+            trk.offsets = offsets[lo : hi + 1] - start
         return
     trk.dt = dt[index]
     if offsets is None:
@@ -143,11 +172,14 @@ def crop(vf: VitalFile, dtfrom: float | None = None, dtend: float | None = None)
     start = _window_edge(dtfrom, vf.dtstart, vf, "dtfrom")
     end = _window_edge(dtend, vf.dtend, vf, "dtend")
     if end < start:
-        raise ValueError(f"crop window ends (dtend -> {end!r}) before it starts "
-                         f"(dtfrom -> {start!r})")
+        raise ValueError(
+            f"crop window ends (dtend -> {end!r}) before it starts (dtfrom -> {start!r})"
+        )
     if end < vf.dtstart or start > vf.dtend:
-        raise ValueError(f"crop window dtfrom..dtend ({start!r} .. {end!r}) lies outside "
-                         f"the recording ({vf.dtstart!r} .. {vf.dtend!r})")
+        raise ValueError(
+            f"crop window dtfrom..dtend ({start!r} .. {end!r}) lies outside "
+            f"the recording ({vf.dtstart!r} .. {vf.dtend!r})"
+        )
     for trk in vf.trks.values():
         dt = trk.dt
         ends = record_ends(trk)
@@ -159,6 +191,7 @@ def crop(vf: VitalFile, dtfrom: float | None = None, dtend: float | None = None)
 
 
 # ---- renaming and removing --------------------------------------------------------------
+
 
 def _replace_first(items: list[str], old: str, new: str) -> None:
     """vitaldb's ``order[order.index(old)] = new``: the first occurrence only."""
@@ -310,6 +343,7 @@ def remove_tracks(vf: VitalFile, dtnames: str | Iterable[str]) -> None:
 
 # ---- adding ----------------------------------------------------------------------------
 
+
 def add_device(vf: VitalFile, dname: str, typename: str = "", port: str = "") -> None:
     """Add (or replace, in place) the device ``dname``."""
     vf.devs[dname] = Device(dname, typename, port)
@@ -323,8 +357,10 @@ def _times(dt: Any, argument: str) -> np.ndarray:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{argument}: record times must be numbers ({exc})") from None
     if times.ndim != 1 or times.dtype.kind not in "iuf":
-        raise ValueError(f"{argument} must be a 1-D array of times in seconds, got "
-                         f"shape {times.shape} and dtype {times.dtype}")
+        raise ValueError(
+            f"{argument} must be a 1-D array of times in seconds, got "
+            f"shape {times.shape} and dtype {times.dtype}"
+        )
     return times.astype(np.float64)
 
 
@@ -357,8 +393,9 @@ def _text_column(texts: Sequence[Any], argument: str) -> tuple[np.ndarray, np.nd
     return np.frombuffer(b"".join(encoded), np.uint8).copy(), offsets
 
 
-def _from_records(recs: Any, srate: float) -> tuple[int, np.ndarray, np.ndarray,
-                                                     np.ndarray | None] | None:
+def _from_records(
+    recs: Any, srate: float
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray | None] | None:
     """vitaldb's ``recs`` (``[{'dt': t, 'val': v}, ...]``) as (type, dt, data, offsets);
     None when vitaldb adds nothing (no records)."""
     import numpy as np
@@ -376,8 +413,10 @@ def _from_records(recs: Any, srate: float) -> tuple[int, np.ndarray, np.ndarray,
         for i, v in enumerate(vals):
             part = _numbers(v, f"recs[{i}]['val']")
             if part.ndim != 1:
-                raise ValueError(f"recs[{i}]['val'] of a wave track must be a 1-D array "
-                                 f"of samples, got shape {part.shape}")
+                raise ValueError(
+                    f"recs[{i}]['val'] of a wave track must be a 1-D array "
+                    f"of samples, got shape {part.shape}"
+                )
             parts.append(part)
         offsets = np.zeros(len(parts) + 1, np.int64)
         np.cumsum([len(p) for p in parts], out=offsets[1:])
@@ -395,14 +434,13 @@ def _looks_like_texts(values: Any) -> bool:
     """A string track's values: str elements (vitaldb looks at the first record)."""
     kind = getattr(getattr(values, "dtype", None), "kind", None)
     if kind is not None:
-        return kind == "U" or (kind == "O" and values.size > 0
-                               and isinstance(values.flat[0], str))
+        return kind == "U" or (kind == "O" and values.size > 0 and isinstance(values.flat[0], str))
     return isinstance(values, Sequence) and len(values) > 0 and isinstance(values[0], str)
 
 
-def _from_columns(dt: Any, values: Any, samples: Any, offsets: Any,
-                  srate: float) -> tuple[int, np.ndarray, np.ndarray,
-                                         np.ndarray | None] | None:
+def _from_columns(
+    dt: Any, values: Any, samples: Any, offsets: Any, srate: float
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray | None] | None:
     """The columnar form as (type, dt, data, offsets); None when there are no records."""
     import numpy as np
 
@@ -410,30 +448,38 @@ def _from_columns(dt: Any, values: Any, samples: Any, offsets: Any,
     n = len(times)
     if srate > 0:
         if values is not None or samples is None:
-            raise ValueError("a wave track (srate > 0) takes its data as samples=, "
-                             "not values=")
+            raise ValueError("a wave track (srate > 0) takes its data as samples=, not values=")
         data = _numbers(samples, "samples")
         if offsets is None:
             if data.ndim != 2 or data.shape[0] != n:
-                raise ValueError(f"samples must have shape (len(dt), samples per record) "
-                                 f"= ({n}, k), or be 1-D with offsets=; got {data.shape}")
+                raise ValueError(
+                    f"samples must have shape (len(dt), samples per record) "
+                    f"= ({n}, k), or be 1-D with offsets=; got {data.shape}"
+                )
             bounds = np.arange(n + 1, dtype=np.int64) * data.shape[1]
             data = data.reshape(-1)
         else:
             bounds = np.asarray(offsets)
-            if (data.ndim != 1 or bounds.ndim != 1 or bounds.dtype.kind not in "iu"
-                    or len(bounds) != n + 1):
-                raise ValueError(f"offsets must be {n + 1} integer record boundaries into "
-                                 f"1-D samples; got samples {data.shape}, offsets "
-                                 f"{bounds.shape} {bounds.dtype}")
-            if n and (bounds[0] != 0 or bounds[-1] != len(data)
-                      or (np.diff(bounds) < 0).any()):
+            if (
+                data.ndim != 1
+                or bounds.ndim != 1
+                or bounds.dtype.kind not in "iu"
+                or len(bounds) != n + 1
+            ):
+                raise ValueError(
+                    f"offsets must be {n + 1} integer record boundaries into "
+                    f"1-D samples; got samples {data.shape}, offsets "
+                    f"{bounds.shape} {bounds.dtype}"
+                )
+            if n and (bounds[0] != 0 or bounds[-1] != len(data) or (np.diff(bounds) < 0).any()):
                 raise ValueError("offsets must rise from 0 to len(samples)")
             bounds = bounds.astype(np.int64)
         return (TrackType.WAVE, times, data, bounds) if n else None
     if samples is not None or offsets is not None or values is None:
-        raise ValueError("a numeric or string track (srate 0) takes values=; samples= "
-                         "and offsets= need srate > 0")
+        raise ValueError(
+            "a numeric or string track (srate 0) takes values=; samples= "
+            "and offsets= need srate > 0"
+        )
     if _looks_like_texts(values):
         texts = list(values)
         if len(texts) != n:
@@ -446,10 +492,22 @@ def _from_columns(dt: Any, values: Any, samples: Any, offsets: Any,
     return (TrackType.NUMERIC, times, data, None) if n else None
 
 
-def add_track(vf: VitalFile, dtname: str, recs: Any = None, srate: float = 0,
-              unit: str = "", mindisp: float = 0, maxdisp: float = 0,
-              after: str | None = None, col: int | None = None, *, dt: Any = None,
-              values: Any = None, samples: Any = None, offsets: Any = None) -> Track | None:
+def add_track(
+    vf: VitalFile,
+    dtname: str,
+    recs: Any = None,
+    srate: float = 0,
+    unit: str = "",
+    mindisp: float = 0,
+    maxdisp: float = 0,
+    after: str | None = None,
+    col: int | None = None,
+    *,
+    dt: Any = None,
+    values: Any = None,
+    samples: Any = None,
+    offsets: Any = None,
+) -> Track | None:
     """Add a track, as vitaldb's ``add_track``; records as vitaldb's ``recs`` or as columns.
 
     The track is declared as vitaldb declares it: fmt 1 (values stored as float32),
@@ -495,8 +553,10 @@ def add_track(vf: VitalFile, dtname: str, recs: Any = None, srate: float = 0,
     mindisp = float(mindisp)
     maxdisp = float(maxdisp)
     if (recs is None) == (dt is None):
-        raise ValueError("give the records either as recs=[{'dt': .., 'val': ..}, ...] or "
-                         "as dt= with values= (or samples=)")
+        raise ValueError(
+            "give the records either as recs=[{'dt': .., 'val': ..}, ...] or "
+            "as dt= with values= (or samples=)"
+        )
     if recs is not None:
         if values is not None or samples is not None or offsets is not None:
             raise ValueError("values=, samples= and offsets= go with dt=, not with recs=")
@@ -511,9 +571,20 @@ def add_track(vf: VitalFile, dtname: str, recs: Any = None, srate: float = 0,
     dname, _, tname = dtname.rpartition("/")
     if dname not in vf.devs:
         vf.devs[dname] = Device(dname)
-    trk = Track(tname, int(ttype), fmt=ADDED_FMT, srate=srate, unit=unit, mindisp=mindisp,
-                maxdisp=maxdisp, dname=dname, col=find_color(tname) if col is None else col,
-                dt=times, data=data, offsets=bounds)
+    trk = Track(
+        tname,
+        int(ttype),
+        fmt=ADDED_FMT,
+        srate=srate,
+        unit=unit,
+        mindisp=mindisp,
+        maxdisp=maxdisp,
+        dname=dname,
+        col=find_color(tname) if col is None else col,
+        dt=times,
+        data=data,
+        offsets=bounds,
+    )
     vf.trks[dtname] = trk
     if after is not None:
         if not vf.order:
@@ -527,19 +598,25 @@ def add_track(vf: VitalFile, dtname: str, recs: Any = None, srate: float = 0,
 
 # ---- anonymize -------------------------------------------------------------------------
 
+
 def _copy_track(trk: Track, dt: np.ndarray) -> Track:
     """A new track with ``trk``'s metadata, the times ``dt`` and copies of its arrays."""
     import numpy as np
 
-    new = Track(**trk.metadata(), dt=dt, data=np.array(trk.data),
-                offsets=None if trk.offsets is None else np.array(trk.offsets))
+    new = Track(
+        **trk.metadata(),
+        dt=dt,
+        data=np.array(trk.data),
+        offsets=None if trk.offsets is None else np.array(trk.offsets),
+    )
     new.dtname = trk.dtname  # may differ from dname/name (a device named '')
     new.segments, new.apart_from = trk.segments, trk.apart_from
     return new
 
 
-def anonymize(vf: VitalFile,
-              dt: datetime.datetime | float = datetime.datetime(2100, 1, 1)) -> VitalFile:
+def anonymize(
+    vf: VitalFile, dt: datetime.datetime | float = datetime.datetime(2100, 1, 1)
+) -> VitalFile:
     """A copy of the recording moved to start at ``dt``, as vitaldb's ``anonymize``.
 
     Every record time moves by ``dt - vf.dtstart``; ``dtstart`` becomes ``dt``,

@@ -26,6 +26,7 @@ columns of a track's chunk are all null, built over one shared zero-filled buffe
 Per-track metadata and the file's span are JSON in the schema metadata under
 ``b"vitalproc"``; ``track_table`` gives the same metadata as a table.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._constants import FMT_DTYPE
+from .._constants import FMT_DTYPE, KIND_NAMES, METADATA_KEY
 from .._deps import require
 from .._names import split_names
 from .selection import Part, Plan, Selection, plan
@@ -45,11 +46,9 @@ if TYPE_CHECKING:
 
     from ..model import VitalFile
 
-#: Key of the schema metadata holding the file's and the tracks' metadata.
-METADATA_KEY = b"vitalproc"
 #: Version of the layout (2: one samples column per wave dtype, none promoted).
 VERSION = 2
-TYPE_VALUES = ("wave", "numeric", "string", "other")
+TYPE_VALUES = (*KIND_NAMES.values(), "other")
 #: Wave columns are named this prefix plus the samples' numpy dtype name.
 SAMPLES_PREFIX = "samples_"
 
@@ -98,18 +97,26 @@ class LongTable:
             "samples_columns": list(self.samples_columns.values()),
             "tracks": {p.name: {**p.metadata(), "records_count": len(p)} for p in parts},
         }
-        self.schema = pa.schema([
-            pa.field("device", pa.dictionary(pa.int32(), pa.string()), nullable=False),
-            pa.field("track", pa.dictionary(pa.int32(), pa.string()), nullable=False),
-            pa.field("type", pa.dictionary(pa.int8(), pa.string()), nullable=False),
-            pa.field("unit", pa.dictionary(pa.int32(), pa.string()), nullable=False),
-            pa.field("dt", pa.float64(), nullable=False),
-            pa.field("value", pa.float64()),
-            pa.field("text", pa.large_string()),
-            *(pa.field(column, pa.large_list(pa.from_numpy_dtype(dtype)))
-              for dtype, column in self.samples_columns.items()),
-        ], metadata={METADATA_KEY: json.dumps(_jsonable(meta), ensure_ascii=False,
-                                              allow_nan=False).encode()})
+        self.schema = pa.schema(
+            [
+                pa.field("device", pa.dictionary(pa.int32(), pa.string()), nullable=False),
+                pa.field("track", pa.dictionary(pa.int32(), pa.string()), nullable=False),
+                pa.field("type", pa.dictionary(pa.int8(), pa.string()), nullable=False),
+                pa.field("unit", pa.dictionary(pa.int32(), pa.string()), nullable=False),
+                pa.field("dt", pa.float64(), nullable=False),
+                pa.field("value", pa.float64()),
+                pa.field("text", pa.large_string()),
+                *(
+                    pa.field(column, pa.large_list(pa.from_numpy_dtype(dtype)))
+                    for dtype, column in self.samples_columns.items()
+                ),
+            ],
+            metadata={
+                METADATA_KEY: json.dumps(
+                    _jsonable(meta), ensure_ascii=False, allow_nan=False
+                ).encode()
+            },
+        )
         self._zeros = pa.py_buffer(b"")
 
     def _null_buffer(self, n: int) -> pa.Buffer:
@@ -130,8 +137,7 @@ class LongTable:
         zeros = self._null_buffer(n)
         if pa.types.is_large_list(type_):
             empty = pa.Array.from_buffers(type_.value_type, 0, [None, zeros])
-            return pa.Array.from_buffers(type_, n, [zeros, zeros], null_count=n,
-                                         children=[empty])
+            return pa.Array.from_buffers(type_, n, [zeros, zeros], null_count=n, children=[empty])
         buffers = [zeros, zeros, zeros] if pa.types.is_large_string(type_) else [zeros, zeros]
         return pa.Array.from_buffers(type_, n, buffers, null_count=n)
 
@@ -141,8 +147,9 @@ class LongTable:
         pa = _pa()
         index_type = np.int8 if column == "type" else np.int32
         # safe=False: the codes are ours and in range; checking them costs a pass.
-        return pa.DictionaryArray.from_arrays(_primitive(np.full(n, code, index_type)),
-                                              self.dicts[column], safe=False)
+        return pa.DictionaryArray.from_arrays(
+            _primitive(np.full(n, code, index_type)), self.dicts[column], safe=False
+        )
 
     def batch(self, index: int, a: int, b: int) -> pa.RecordBatch:
         """Records ``[a, b)`` of the plan's ``index``-th track as one record batch."""
@@ -165,8 +172,11 @@ class LongTable:
             # keeps the child's type that of the column should a track be built otherwise.
             data = data.astype(part.dtype, copy=False)
             filled[column] = pa.Array.from_buffers(
-                self.schema.field(column).type, n, [None, pa.py_buffer(offsets)],
-                children=[_primitive(data)])
+                self.schema.field(column).type,
+                n,
+                [None, pa.py_buffer(offsets)],
+                children=[_primitive(data)],
+            )
         columns = [
             self._dictionary("device", self.devices.index(part.track.dname), n),
             self._dictionary("track", index, n),
@@ -174,8 +184,10 @@ class LongTable:
             self._dictionary("unit", self.units.index(part.track.unit), n),
             _primitive(part.dt[a:b]),
         ]
-        columns += [filled[name] if name in filled else self._nulls(name, n)
-                    for name in self.schema.names[len(columns):]]
+        columns += [
+            filled[name] if name in filled else self._nulls(name, n)
+            for name in self.schema.names[len(columns) :]
+        ]
         return pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
@@ -199,17 +211,19 @@ def _primitive(values: np.ndarray) -> pa.Array:
 
     pa = _pa()
     values = np.ascontiguousarray(values)
-    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values),
-                                 [None, pa.py_buffer(values)])
+    return pa.Array.from_buffers(
+        pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)]
+    )
 
 
 def _texts(part: Part, a: int, b: int) -> pa.Array:
     """String records as large_string: the model's UTF-8 bytes when they are valid text,
     else decoded as vitaldb decodes them (invalid bytes dropped)."""
     pa = _pa()
-    offsets = part.offsets[a:b + 1]
-    arr = pa.Array.from_buffers(pa.large_string(), b - a,
-                                [None, pa.py_buffer(offsets), pa.py_buffer(part.data)])
+    offsets = part.offsets[a : b + 1]
+    arr = pa.Array.from_buffers(
+        pa.large_string(), b - a, [None, pa.py_buffer(offsets), pa.py_buffer(part.data)]
+    )
     try:
         arr.validate(full=True)
     except pa.ArrowInvalid:
@@ -296,11 +310,23 @@ def track_table(plan_: Plan) -> pa.Table:
 def track_table_schema() -> pa.Schema:
     """The columns of ``track_table``."""
     pa = _pa()
-    return pa.schema([
-        ("name", pa.string()), ("type", pa.uint8()), ("type_name", pa.string()),
-        ("fmt", pa.uint8()), ("dtype", pa.string()), ("unit", pa.string()),
-        ("sample_rate", pa.float64()), ("gain", pa.float64()), ("offset", pa.float64()),
-        ("min_display", pa.float64()), ("max_display", pa.float64()),
-        ("color", pa.uint32()), ("monitor_type", pa.uint8()), ("device_name", pa.string()),
-        ("physical", pa.bool_()), ("records_count", pa.int64()),
-    ])
+    return pa.schema(
+        [
+            ("name", pa.string()),
+            ("type", pa.uint8()),
+            ("type_name", pa.string()),
+            ("fmt", pa.uint8()),
+            ("dtype", pa.string()),
+            ("unit", pa.string()),
+            ("sample_rate", pa.float64()),
+            ("gain", pa.float64()),
+            ("offset", pa.float64()),
+            ("min_display", pa.float64()),
+            ("max_display", pa.float64()),
+            ("color", pa.uint32()),
+            ("monitor_type", pa.uint8()),
+            ("device_name", pa.string()),
+            ("physical", pa.bool_()),
+            ("records_count", pa.int64()),
+        ]
+    )

@@ -8,6 +8,7 @@ seen yet (at the end), append their records to the tracks already there, and app
 to ``order`` the names not in it yet (so the first file's order is not used). Raw
 device packets are not merged and ``packed`` stays False, as in vitaldb.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,13 @@ from ..model import ReadIssue, Track, VitalFile
 MAX_START_DISTANCE = 7 * 24 * 3600
 
 
-def merge_paths(vf: VitalFile, paths: Iterable[Any], compat: str | None = None,
-                strict: bool = False, max_inflated_bytes: int | None = None) -> None:
+def merge_paths(
+    vf: VitalFile,
+    paths: Iterable[Any],
+    compat: str | None = None,
+    strict: bool = False,
+    max_inflated_bytes: int | None = None,
+) -> None:
     """Read every path and merge them into ``vf`` (blank) as vitaldb does.
 
     Parameters
@@ -45,8 +51,7 @@ def merge_paths(vf: VitalFile, paths: Iterable[Any], compat: str | None = None,
 
     later: dict[str, list[Track]] = {}  # key -> the same track in later files, in order
     for path in paths:
-        part = read(path, compat=compat, strict=strict,
-                    max_inflated_bytes=max_inflated_bytes)
+        part = read(path, compat=compat, strict=strict, max_inflated_bytes=max_inflated_bytes)
         vf.warnings.extend(part.warnings)
         if vf.dtstart == 0:  # vitaldb: "open the first file", again while the start is 0
             vf.devs, vf.trks = part.devs, part.trks
@@ -54,8 +59,13 @@ def merge_paths(vf: VitalFile, paths: Iterable[Any], compat: str | None = None,
             later = {}
             continue
         if abs(vf.dtstart - part.dtstart) > MAX_START_DISTANCE:
-            _note(vf, strict, "merge_skipped", f"{_name(path)} starts more than 7 days "
-                  "from the recording it would join; skipped, as vitaldb skips it")
+            _note(
+                vf,
+                strict,
+                "merge_skipped",
+                f"{_name(path)} starts more than 7 days "
+                "from the recording it would join; skipped, as vitaldb skips it",
+            )
             continue
         vf.dtstart = min(vf.dtstart, part.dtstart)
         vf.dtend = max(vf.dtend, part.dtend)
@@ -78,16 +88,23 @@ def _name(path: Any) -> str:
     return repr(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else "a source"
 
 
-def _note(vf: VitalFile, strict: bool, code: str, message: str, track: str | None = None,
-          count: int | None = None) -> None:
+def _note(
+    vf: VitalFile,
+    strict: bool,
+    code: str,
+    message: str,
+    track: str | None = None,
+    count: int | None = None,
+) -> None:
     if strict:
         raise VitalError(message)
     vf.warnings.append(ReadIssue(code, message, track=track, count=count))
     warnings.warn(message, VitalWarning, stacklevel=4)
 
 
-def _append_records(vf: VitalFile, strict: bool, key: str, base: Track,
-                    tracks: list[Track]) -> None:
+def _append_records(
+    vf: VitalFile, strict: bool, key: str, base: Track, tracks: list[Track]
+) -> None:
     """Concatenate the records of ``tracks`` after those of ``base`` (one copy in all).
 
     vitaldb appends record dicts whatever their format; a column holds one dtype, so
@@ -99,16 +116,26 @@ def _append_records(vf: VitalFile, strict: bool, key: str, base: Track,
     joining = []
     for trk in tracks:
         if trk.type != base.type:
-            _note(vf, strict, "merge_type_mismatch",
-                  f"{key!r} is a track of type {trk.type} in a later file but of type "
-                  f"{base.type} in the first: its {len(trk)} records there were dropped",
-                  track=key, count=len(trk))
+            _note(
+                vf,
+                strict,
+                "merge_type_mismatch",
+                f"{key!r} is a track of type {trk.type} in a later file but of type "
+                f"{base.type} in the first: its {len(trk)} records there were dropped",
+                track=key,
+                count=len(trk),
+            )
             continue
         if trk.data.dtype != base.data.dtype:
-            _note(vf, strict, "merge_format_mismatch",
-                  f"{key!r} has fmt {trk.fmt} in a later file but fmt {base.fmt} in the "
-                  f"first: its {len(trk)} records there were converted to fmt {base.fmt}",
-                  track=key, count=len(trk))
+            _note(
+                vf,
+                strict,
+                "merge_format_mismatch",
+                f"{key!r} has fmt {trk.fmt} in a later file but fmt {base.fmt} in the "
+                f"first: its {len(trk)} records there were converted to fmt {base.fmt}",
+                track=key,
+                count=len(trk),
+            )
         joining.append(trk)
     if not joining:
         return
@@ -118,6 +145,8 @@ def _append_records(vf: VitalFile, strict: bool, key: str, base: Track,
     offsets = None
     if base.offsets is not None:
         bases = np.cumsum([0] + [len(t.data) for t in everything[:-1]])
-        offsets = np.concatenate([everything[0].offsets[:1]] + [
-            t.offsets[1:] + b for t, b in zip(everything, bases, strict=True)])
+        offsets = np.concatenate(
+            [everything[0].offsets[:1]]
+            + [t.offsets[1:] + b for t, b in zip(everything, bases, strict=True)]
+        )
     base.dt, base.data, base.offsets = dt, data, offsets

@@ -6,15 +6,16 @@ tracks in file order, each a ``Part`` whose arrays are views of the model's arra
 the records selected are contiguous (the usual case). Writers walk ``Part.ranges()``, so
 no writer holds more than one batch of formatted output at a time.
 """
+
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TrackType
-from .._names import is_glob, name_matches
+from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, KIND_NAMES
 from .._f32 import shortest_f32
+from .._names import is_glob, name_matches
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,13 +27,13 @@ if TYPE_CHECKING:
 BATCH_SAMPLES = 1 << 20
 BATCH_RECORDS = 1 << 16
 
-#: Output names of the track types (the seed document's ``type_name`` values).
-TYPE_NAMES = {TrackType.WAVE: "WAVE", TrackType.NUMERIC: "NUMERIC",
-              TrackType.STRING: "STRING"}
-KINDS = {TrackType.WAVE: "wave", TrackType.NUMERIC: "numeric", TrackType.STRING: "string"}
+#: Output names of the track types (the Go processor's ``type_name`` values).
+TYPE_NAMES = {t: word.upper() for t, word in KIND_NAMES.items()}
+KINDS = KIND_NAMES
 
 #: Sections of a document, in output order.
 SECTIONS = ("file_info", "devices", "tracks")
+
 
 class Selection(NamedTuple):
     """What to export: the command line's selection flags, resolved to plain values.
@@ -83,6 +84,7 @@ class Selection(NamedTuple):
     def pushdown(self) -> tuple[list[str] | None, list[str] | None]:
         """The ``tracks``/``exclude`` arguments ``vitalproc.read`` can apply itself
         (vitaldb's rule, no globs), so unselected records are never stored."""
+
         def plain(names: Sequence[str] | None) -> list[str] | None:
             if not names or any(is_glob(n) for n in names):
                 return None
@@ -104,8 +106,15 @@ class Part:
     they are first used (``pending.load``).
     """
 
-    def __init__(self, name: str, track: Track, index: Any, physical: bool,
-                 times: np.ndarray | None = None, pending: Any = None):
+    def __init__(
+        self,
+        name: str,
+        track: Track,
+        index: Any,
+        physical: bool,
+        times: np.ndarray | None = None,
+        pending: Any = None,
+    ):
         self.name = name
         self.track = track
         self.index = index
@@ -130,8 +139,7 @@ class Part:
         self.pending = None
         if isinstance(index, slice):
             self._data = data if offsets is not None else data[index]
-            self._offsets = (offsets[index.start:index.stop + 1] if offsets is not None
-                             else None)
+            self._offsets = offsets[index.start : index.stop + 1] if offsets is not None else None
         elif offsets is None:  # records picked out of order (a time window over
             self._data, self._offsets = data[index], None  # unsorted times): gather
         else:
@@ -181,8 +189,9 @@ class Part:
         """``int16``, ``float32``... for waves and numerics, ``string`` for strings."""
         return "string" if self.kind == "string" else self.dtype.name
 
-    def ranges(self, samples: int | None = None, records: int | None = None
-               ) -> Iterator[tuple[int, int]]:
+    def ranges(
+        self, samples: int | None = None, records: int | None = None
+    ) -> Iterator[tuple[int, int]]:
         """Record ranges ``[a, b)`` of at most ``samples`` samples (at least one record)
         and ``records`` records (default: ``BATCH_SAMPLES``, ``BATCH_RECORDS``).
 
@@ -223,22 +232,24 @@ class Part:
 
     def samples(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Samples of wave records ``[a, b)`` and their offsets, rebased to start at 0."""
-        offsets = self.offsets[a:b + 1]
+        offsets = self.offsets[a : b + 1]
         base = int(offsets[0])
         if base:
             offsets = offsets - base
-        return self.convert(self.data[base:int(offsets[-1]) + base]), offsets
+        return self.convert(self.data[base : int(offsets[-1]) + base]), offsets
 
     def texts(self, a: int, b: int) -> list[str]:
         """Texts of string records ``[a, b)``, decoded as vitaldb does (bad bytes dropped)."""
-        offsets = self.offsets[a:b + 1].tolist()
-        raw = self.data[offsets[0]:offsets[-1]].tobytes()
+        offsets = self.offsets[a : b + 1].tolist()
+        raw = self.data[offsets[0] : offsets[-1]].tobytes()
         base = offsets[0]
-        return [raw[s - base:e - base].decode("utf-8", "ignore")
-                for s, e in zip(offsets, offsets[1:])]
+        return [
+            raw[s - base : e - base].decode("utf-8", "ignore") for s, e in zip(offsets, offsets[1:])
+        ]
 
     def metadata(self) -> dict[str, Any]:
-        """The seed document's track keys (before ``records_count``), in its order."""
+        """The export document's track keys (the Go processor's), before ``records_count``,
+        in its order."""
         t = self.track
         return {
             "name": self.name,
@@ -268,9 +279,16 @@ class Plan:
     line's).
     """
 
-    def __init__(self, vf: VitalFile, selection: Selection, parts: Sequence[Part],
-                 devices: list[Device], unmatched: list[str] | None = None,
-                 source: str | None = None, release: bool = False):
+    def __init__(
+        self,
+        vf: VitalFile,
+        selection: Selection,
+        parts: Sequence[Part],
+        devices: list[Device],
+        unmatched: list[str] | None = None,
+        source: str | None = None,
+        release: bool = False,
+    ):
         self.vf = vf
         self.selection = selection
         self.parts = parts
@@ -293,7 +311,8 @@ class Plan:
             part.dt = part.data = part.offsets = None  # type: ignore[assignment]
 
     def file_info(self) -> dict[str, Any]:
-        """The seed's ``file_info`` keys; the counts are those of this document."""
+        """The export document's ``file_info`` keys (the Go processor's); the counts are
+        those of this document."""
         vf = self.vf
         info = {
             "dt_start": vf.dtstart,
@@ -308,8 +327,7 @@ class Plan:
         return info
 
     def devices_info(self) -> dict[str, dict[str, str]]:
-        return {d.name: {"name": d.name, "type_name": d.type, "port": d.port}
-                for d in self.devices}
+        return {d.name: {"name": d.name, "type_name": d.type, "port": d.port} for d in self.devices}
 
 
 def listing(plan_: Plan) -> tuple[str, list[dict[str, Any]]]:
@@ -327,8 +345,10 @@ def listing(plan_: Plan) -> tuple[str, list[dict[str, Any]]]:
     sections = plan_.selection.sections
     kind = "tracks" if plan_.selection.summary else sections[0] if len(sections) == 1 else ""
     if not kind:
-        raise ValueError("a table format holds one table: choose one of --info-only, "
-                         "--list-devices, --list-tracks or --summary")
+        raise ValueError(
+            "a table format holds one table: choose one of --info-only, "
+            "--list-devices, --list-tracks or --summary"
+        )
     if kind == "file_info":
         return kind, [plan_.file_info()]
     if kind == "devices":
@@ -383,7 +403,7 @@ def choose(vf: VitalFile, sel: Selection) -> tuple[list[tuple[str, Track]], list
             continue
         chosen.append((name, trk))
     if sel.max_tracks is not None:
-        chosen = chosen[:max(sel.max_tracks, 0)]
+        chosen = chosen[: max(sel.max_tracks, 0)]
     return chosen, [s for s in dict.fromkeys(sel.tracks or ()) if s not in hit]
 
 
@@ -410,8 +430,11 @@ def record_index(dt: np.ndarray, sel: Selection) -> Any:
             index = picked
     if sel.max_records is not None:
         limit = max(sel.max_records, 0)
-        index = (slice(index.start, min(index.stop, index.start + limit))
-                 if isinstance(index, slice) else index[:limit])
+        index = (
+            slice(index.start, min(index.stop, index.start + limit))
+            if isinstance(index, slice)
+            else index[:limit]
+        )
     return index
 
 
@@ -421,4 +444,3 @@ def devices_of(vf: VitalFile, parts: Sequence[Part], sel: Selection) -> list[Dev
         owners = {p.track.dname for p in parts}
         return [d for d in vf.devs.values() if d.name in owners]
     return list(vf.devs.values())
-

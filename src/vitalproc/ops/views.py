@@ -6,27 +6,38 @@ is done on whole arrays instead of one record at a time. Where vitaldb fails by 
 these functions return what the rule means; where vitaldb returns the packed writer's gap
 filler as a value, they return NaN unless the file was read with ``compat="vitaldb"``.
 """
+
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
-from . import _grid
 from .._constants import FMT_GAP_SENTINEL, TrackType
+from .._deps import require
 from .._names import find_track
+from . import _grid
 
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
+    from numpy.typing import NDArray
 
     from ..model import Track, VitalFile
 
-__all__ = ["find_track", "get_samples", "get_track_samples", "resolve_interval",
-           "to_numpy", "to_pandas", "to_polars_grid"]
+__all__ = [
+    "find_track",
+    "get_samples",
+    "get_track_samples",
+    "resolve_interval",
+    "to_numpy",
+    "to_pandas",
+    "to_polars_grid",
+]
 
 #: vitaldb's wave rule: after gain/offset, samples above this (and +-inf) become NaN.
 WAVE_MAX = 4e9
@@ -38,11 +49,18 @@ TIME_COLUMN = "Time"
 
 # Column kinds, each with the dtype vitaldb gives it.
 _WAVE, _NUMERIC, _STRING, _MISSING = "wave", "numeric", "string", "missing"
-_KIND_DTYPE = {_WAVE: np.dtype(np.float32), _NUMERIC: np.dtype(np.float32),
-               _STRING: np.dtype(object), _MISSING: np.dtype(np.float64)}
+_KIND_DTYPE = {
+    _WAVE: np.dtype(np.float32),
+    _NUMERIC: np.dtype(np.float32),
+    _STRING: np.dtype(object),
+    _MISSING: np.dtype(np.float64),
+}
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT32_KINDS = frozenset((_WAVE, _NUMERIC))
 
 
 # ---- arguments --------------------------------------------------------------------------
+
 
 def resolve_interval(vf: VitalFile, interval: Any) -> float:
     """The grid step in seconds: ``interval``, or for None ``1 / max(srate)`` over every
@@ -63,11 +81,9 @@ def resolve_interval(vf: VitalFile, interval: Any) -> float:
     try:
         value = float(interval)
     except (TypeError, ValueError):
-        raise TypeError(f"interval must be a number of seconds or None, not {interval!r}"
-                        ) from None
+        raise TypeError(f"interval must be a number of seconds or None, not {interval!r}") from None
     if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"interval must be a positive, finite number of seconds, "
-                         f"not {interval!r}")
+        raise ValueError(f"interval must be a positive, finite number of seconds, not {interval!r}")
     return value
 
 
@@ -84,6 +100,7 @@ def split_track_names(vf: VitalFile, track_names: Any) -> list[str]:
 
 
 # ---- the grid and its columns -----------------------------------------------------------
+
 
 @dataclass
 class _Grid:
@@ -112,7 +129,7 @@ class _Grid:
         span = vf.dtend - vf.dtstart
         # vitaldb: `dtend <= dtstart` gives empty columns; a NaN or infinite span makes it
         # raise (int of NaN/inf): here it is empty as well.
-        nret = int(np.ceil(span / interval)) if span > 0 and math.isfinite(span) else 0
+        nret = math.ceil(span / interval) if span > 0 and math.isfinite(span) else 0
         nan_gaps = bool(vf.packed) and getattr(vf, "compat", None) != "vitaldb"
         return cls(vf.dtstart, vf.dtend, interval, nret, nan_gaps)
 
@@ -125,7 +142,7 @@ class _Column:
     track: Track | None
     kind: str
     length: int
-    nsamp: int = 0          # waves: vitaldb's buffer of ceil(span * srate) samples
+    nsamp: int = 0  # waves: vitaldb's buffer of ceil(span * srate) samples
     resample: bool = False  # waves: decimated by np.take/linspace onto the grid
 
     @property
@@ -133,16 +150,21 @@ class _Column:
         return _KIND_DTYPE[self.kind]
 
 
-def _plan(vf: VitalFile, name: str, grid: _Grid) -> _Column:
-    trk = find_track(vf, name)
-    if trk is None or trk.type not in (TrackType.WAVE, TrackType.NUMERIC, TrackType.STRING):
+_TYPE_KIND = {int(TrackType.NUMERIC): _NUMERIC, int(TrackType.STRING): _STRING}
+_WAVE_TYPE = int(TrackType.WAVE)
+
+
+def _column_for(vf: VitalFile, name: str, grid: _Grid) -> _Column:
+    trk = vf.trks.get(name)
+    if trk is None:
+        trk = find_track(vf, name)
+    ttype = None if trk is None else trk.type
+    if ttype != _WAVE_TYPE:
         # An unknown name gives vitaldb a float64 NaN column; a track of another type
         # gives it None (and np.transpose then fails): a NaN column here too.
-        return _Column(name, None, _MISSING, grid.nret)
-    if trk.type == TrackType.NUMERIC:
-        return _Column(name, trk, _NUMERIC, grid.nret)
-    if trk.type == TrackType.STRING:
-        return _Column(name, trk, _STRING, grid.nret)
+        kind = _MISSING if ttype is None else _TYPE_KIND.get(ttype, _MISSING)
+        return _Column(name, None if kind is _MISSING else trk, kind, grid.nret)
+    assert trk is not None  # (a wave)
     srate = trk.srate
     nsamp = 0
     if srate > 0 and math.isfinite(srate) and grid.nret:
@@ -174,49 +196,38 @@ def _row_indices(trk: Track, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
     record in file order winning. Clamping in floating point first keeps huge or
     infinite times in range; a NaN time (vitaldb: ValueError) shows nowhere.
     """
-    x = (trk.dt - grid.dtstart) / grid.interval
-    recs = np.arange(len(x))
-    nan = np.isnan(x)
-    if nan.any():
-        recs = np.flatnonzero(~nan)
-        x = x[recs]
-    rows = np.clip(x, 0, grid.nret - 1).astype(np.int64)  # truncates, like int()
+    rows = _grid.record_rows(_float64(trk.dt), grid.dtstart, grid.interval, grid.nret)
+    recs = np.arange(len(rows))
+    if len(rows) and rows.min() < 0:
+        recs = np.flatnonzero(rows >= 0)
+        rows = rows[recs]
     win = _last_wins(rows)
     return rows[win], recs[win]
 
 
-def _expand(start: np.ndarray, first: np.ndarray, count: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Runs -> (buffer position, sample index) of every sample of every run."""
-    pos = _ranges(start, count)
-    return pos, pos + np.repeat(first - start, count)
+def _float64(a: np.ndarray) -> np.ndarray:
+    """``a`` as contiguous native float64 (no copy when it is already)."""
+    return np.ascontiguousarray(a, np.float64)
 
 
-def _wave_runs(trk: Track, grid: _Grid, nsamp: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _wave_runs(
+    trk: Track, grid: _Grid, nsamp: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """vitaldb's placement of a wave's records in its buffer of ``nsamp`` samples:
     record ``i`` starts at ``ceil((dt_i - dtstart) * srate)``, cut to the buffer.
     Returns (start position, first sample index, sample count) of every record that
-    shows, in file order (a NaN time, vitaldb's ValueError, shows nowhere)."""
-    offsets = trk.offsets
-    count = np.diff(offsets)
-    start_f = np.ceil((trk.dt - grid.dtstart) * trk.srate)
-    shows = (count > 0) & (start_f < nsamp) & (start_f + count > 0)
-    if shows.all():
-        start, first = start_f.astype(np.int64), offsets[:-1].copy()
-    else:
-        recs = np.flatnonzero(shows)
-        start, first, count = start_f[recs].astype(np.int64), offsets[recs], count[recs]
-    if len(start) and start.min() < 0:  # samples before the buffer's start
-        cut = np.maximum(-start, 0)
-        start, first, count = start + cut, first + cut, count - cut
-    if (start + count > nsamp).any():
-        count = np.minimum(count, nsamp - start)  # ... and after its end
-    return start, first, count
+    shows, in file order (a NaN time, vitaldb's ValueError, shows nowhere), and whether
+    starts and ends both never decrease (``_grid.wave_runs``)."""
+    return _grid.wave_runs(
+        _float64(trk.dt),
+        np.ascontiguousarray(trk.offsets, np.int64),
+        grid.dtstart,
+        trk.srate,
+        nsamp,
+    )
 
 
-def _wave_lookup(trk: Track, grid: _Grid, nsamp: int, q: np.ndarray | None
-                 ) -> tuple[Any, Any]:
+def _wave_lookup(trk: Track, grid: _Grid, nsamp: int, q: np.ndarray | None) -> tuple[Any, Any]:
     """Where vitaldb's wave buffer holds a sample: ``(rows, samples)`` such that
     ``buffer[q[rows]] == data[samples]`` wherever ``samples`` is not negative (elsewhere
     the buffer is NaN). ``q``, sorted: the buffer positions asked for; None: all of them,
@@ -226,12 +237,12 @@ def _wave_lookup(trk: Track, grid: _Grid, nsamp: int, q: np.ndarray | None
 
     Later records overwrite earlier ones, as vitaldb writes them in file order.
     """
-    start, first, count = _wave_runs(trk, grid, nsamp)
+    start, first, count, ordered = _wave_runs(trk, grid, nsamp)
     if len(start) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    end = start + count
-    if not (np.all(start[1:] >= start[:-1]) and np.all(end[1:] >= end[:-1])):
+    if not ordered:
         return _lookup_unordered(start, first, count, q)
+    end = start + count
     # Starts and ends both non-decreasing in file order: a record owns its samples up to
     # where the next one starts (the next overwrites the rest), so the runs are disjoint.
     count[:-1] = np.minimum(end[:-1], start[1:]) - start[:-1]
@@ -259,34 +270,29 @@ class _Runs(NamedTuple):
 
     at: np.ndarray
     first: np.ndarray
-    count: np.ndarray
+    count: np.ndarray  # type: ignore[assignment]  # (shadows tuple.count)
 
     def samples(self, nrows: int) -> np.ndarray:
-        """The sample each row holds, -1 for none (``_wave_lookup``'s other form)."""
-        return _grid.find_samples(np.arange(nrows, dtype=np.int64), self.at, self.first,
-                                  self.count)
+        """The sample each row holds, -1 for none (``_wave_lookup``'s other form); the
+        runs may overlap (a later one wins)."""
+        return _grid.paint_samples(
+            np.arange(nrows, dtype=np.int64), self.at, self.first, self.count
+        )
 
 
-def _ranges(lo: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``lo[i], lo[i]+1, ..., lo[i]+n[i]-1`` for every i, concatenated."""
-    total = int(n.sum())
-    return np.arange(total) + np.repeat(lo - (np.cumsum(n) - n), n)
-
-
-def _lookup_unordered(start: np.ndarray, first: np.ndarray, count: np.ndarray,
-                      q: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """``_wave_lookup`` for records out of time order: every sample's position, the last
-    in file order kept per position, then the positions ``q`` asks for."""
-    pos, smp = _expand(start, first, count)
-    keep = _last_wins(pos)  # in increasing position
-    pos, smp = pos[keep], smp[keep]
+def _lookup_unordered(
+    start: np.ndarray, first: np.ndarray, count: np.ndarray, q: np.ndarray | None
+) -> tuple[Any, Any]:
+    """``_wave_lookup`` for records that overlap out of order (a record starting inside
+    an earlier, longer one): the records in file order, each overwriting what it covers,
+    as vitaldb writes them. Every position: the records themselves (``_Runs``, copied
+    in order); positions ``q``: each record paints the ones it covers (no sort of every
+    sample)."""
+    s0, s1 = int(start.min()), int((start + count).max())
     if q is None:
-        return pos, smp
-    j = np.searchsorted(pos, q)
-    hit = j < len(pos)
-    hit[hit] = pos[j[hit]] == q[hit]
-    rows = np.flatnonzero(hit)
-    return rows, smp[j[rows]]
+        return slice(s0, s1), _Runs(start - s0, first, count)
+    a, b = (int(i) for i in np.searchsorted(q, [s0, s1]))
+    return slice(a, b), _grid.paint_samples(q[a:b], start, first, count)
 
 
 def _wave_values(trk: Track, raw: np.ndarray, nan_gaps: bool) -> np.ndarray:
@@ -302,53 +308,88 @@ def _wave_values(trk: Track, raw: np.ndarray, nan_gaps: bool) -> np.ndarray:
     return vals
 
 
-def _fill(col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan,
-          prefilled: bool = False) -> None:
+def _fill(
+    col: _Column, grid: _Grid, out: np.ndarray, blank: Any = np.nan, prefilled: bool = False
+) -> None:
     """Write ``col`` onto ``out`` (one row of the result, any dtype), as vitaldb's
     column cast to that dtype would read. ``blank`` fills empty cells of strings;
     ``prefilled``: ``out`` holds NaN already."""
     if not prefilled:
         out[:] = blank if col.kind == _STRING else np.nan
+    # Casts to float32 and gain/offset overflow to inf as in vitaldb, without its warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        _fill_quietly(col, grid, out)
+
+
+def _fill_quietly(col: _Column, grid: _Grid, out: np.ndarray) -> None:
+    """``_fill`` of an ``out`` holding its blanks, under ``np.errstate`` already."""
     trk = col.track
     if trk is None or len(out) == 0 or len(trk) == 0:
         return
-    # Casts to float32 and gain/offset overflow to inf as in vitaldb, without its warnings.
-    with np.errstate(over="ignore", invalid="ignore"):
-        if col.kind == _WAVE:
-            if col.nsamp == 0:
-                return  # no sampling rate: vitaldb fails (take from an empty buffer)
-            q = None
-            if len(out) != col.nsamp or col.resample:
-                q = grid.picks(col.nsamp, len(out))
-            rows, pick = _wave_lookup(trk, grid, col.nsamp, q)
-            if isinstance(pick, _Runs):
-                if out.dtype != object:
-                    _copy_runs(trk, pick, out[rows], grid.nan_gaps)
-                    return
-                pick = pick.samples(rows.stop - rows.start)
-            # A pick of -1 (a row between records) takes the last sample: not stored.
-            raw = trk.data[pick]
-            values = _wave_values(trk, raw, grid.nan_gaps)
-            held = pick if isinstance(pick, np.ndarray) and len(pick) and pick.min() < 0 else None
-            if out.dtype == object:
-                _put_objects(out, rows, values, held, raw)
+    if col.kind == _WAVE:
+        if col.nsamp == 0:
+            return  # no sampling rate: vitaldb fails (take from an empty buffer)
+        q = None
+        if len(out) != col.nsamp or col.resample:
+            q = grid.picks(col.nsamp, len(out))
+        rows, pick = _wave_lookup(trk, grid, col.nsamp, q)
+        if isinstance(pick, _Runs):
+            if out.dtype != object:
+                _copy_runs(trk, pick, out[rows], grid.nan_gaps)
                 return
-            if held is not None:
-                values[held < 0] = np.nan
-            out[rows] = values
-            return
-        rows, recs = _row_indices(trk, grid)
-        if col.kind == _STRING:
-            out[rows] = trk.values[recs]
-            return
-        values = trk.data[recs]
-        if values.dtype == np.float32:
-            # vitaldb's value went through a Python float: a signalling NaN comes back quiet.
-            values = values.astype(np.float64)
+            pick = pick.samples(rows.stop - rows.start)
+        # A pick of -1 (a row between records) takes the last sample: not stored.
+        raw = trk.data[pick]
+        values = _wave_values(trk, raw, grid.nan_gaps)
+        held = pick if isinstance(pick, np.ndarray) and len(pick) and pick.min() < 0 else None
         if out.dtype == object:
-            _put_objects(out, rows, values.astype(np.float32))
+            _put_objects(out, rows, values, held, raw)
+            return
+        if held is not None:
+            values[held < 0] = np.nan
+        out[rows] = values
+        return
+    if col.kind == _NUMERIC and out.dtype == np.float32 and out.flags.c_contiguous:
+        _put_numeric(trk, grid, out)
+        return
+    if out.dtype == object and out.flags.c_contiguous:
+        # Each record at its row in file order (the last one wins), one compiled pass.
+        if col.kind == _STRING:
+            _grid.put_record_objects(out, trk.dt, trk.texts(), grid.dtstart, grid.interval)
         else:
-            out[rows] = values.astype(np.float32)
+            _grid.put_record_floats(out, trk.dt, trk.data, grid.dtstart, grid.interval)
+        return
+    rows, recs = _row_indices(trk, grid)
+    if col.kind == _STRING:
+        out[rows] = _texts(trk, recs)
+        return
+    values = trk.data[recs]
+    if values.dtype == np.float32:
+        # vitaldb's value went through a Python float: a signalling NaN comes back quiet.
+        values = values.astype(np.float64)
+    if out.dtype == object:
+        _put_objects(out, rows, values.astype(np.float32))
+    else:
+        out[rows] = values.astype(np.float32)
+
+
+def _texts(trk: Track, recs: np.ndarray) -> np.ndarray:
+    """The texts of records ``recs`` of a string track (``Track.texts``' decoding), as
+    an object array: only the records that show are decoded."""
+    raw = trk.data.tobytes()
+    ends = cast(np.ndarray, trk.offsets)  # a string track has its record boundaries
+    out = np.empty(len(recs), object)
+    out[:] = [
+        raw[a:b].decode("utf-8", "ignore")
+        for a, b in zip(ends[recs].tolist(), ends[recs + 1].tolist())
+    ]
+    return out
+
+
+def _put_numeric(trk: Track, grid: _Grid, out: np.ndarray) -> None:
+    """A numeric track onto a float32 row: each record written at its row in file
+    order, so the last one wins."""
+    _grid.put_records(out, trk.dt, trk.data, grid.dtstart, grid.interval)
 
 
 def _copy_runs(trk: Track, runs: _Runs, dst: np.ndarray, nan_gaps: bool) -> None:
@@ -356,15 +397,23 @@ def _copy_runs(trk: Track, runs: _Runs, dst: np.ndarray, nan_gaps: bool) -> None
     lo = int(runs.first.min())
     hi = int((runs.first + runs.count).max())
     values = _wave_values(trk, trk.data[lo:hi], nan_gaps)
-    target = dst if dst.dtype == np.float32 and dst.flags.c_contiguous else \
-        np.full(len(dst), np.nan, np.float32)
+    target = (
+        dst
+        if dst.dtype == np.float32 and dst.flags.c_contiguous
+        else np.full(len(dst), np.nan, np.float32)
+    )
     _grid.copy_runs(target, values, runs.at, runs.first - lo, runs.count)
     if target is not dst:
         dst[:] = target
 
 
-def _put_objects(out: np.ndarray, rows: Any, values: np.ndarray,
-                 held: np.ndarray | None = None, raw: np.ndarray | None = None) -> None:
+def _put_objects(
+    out: np.ndarray,
+    rows: Any,
+    values: np.ndarray,
+    held: np.ndarray | None = None,
+    raw: np.ndarray | None = None,
+) -> None:
     """``out[rows] = values`` for an object ``out`` by the compiled loop (equal floats,
     shared where a value repeats), leaving the rows where ``held`` is negative alone;
     ``rows``: a slice or row indices; ``raw``: the samples ``values`` were made from.
@@ -380,11 +429,18 @@ def _put_objects(out: np.ndarray, rows: Any, values: np.ndarray,
     if raw is not None and raw.dtype.kind in "iu" and raw.dtype.itemsize <= 2:
         # 8/16-bit samples: the raw value is an exact key (one float per distinct value)
         keys = raw.view(f"u{raw.dtype.itemsize}").astype(np.uint16, copy=False)
-    _grid.put_floats(out, start, rows, np.ascontiguousarray(values, np.float32), held,
-                     None if keys is None else np.ascontiguousarray(keys))
+    _grid.put_floats(
+        out,
+        start,
+        rows,
+        np.ascontiguousarray(values, np.float32),
+        held,
+        None if keys is None else np.ascontiguousarray(keys),
+    )
 
 
 # ---- the public functions ---------------------------------------------------------------
+
 
 def get_track_samples(vf: VitalFile, dtname: str, interval: Any = None) -> np.ndarray:
     """One column of the grid, as vitaldb's ``VitalFile.get_track_samples``.
@@ -409,15 +465,19 @@ def get_track_samples(vf: VitalFile, dtname: str, interval: Any = None) -> np.nd
     grid = _Grid.of(vf, resolve_interval(vf, interval))
     if grid.nret == 0:
         return np.empty(0, np.float64)
-    col = _plan(vf, dtname, grid)
+    col = _column_for(vf, dtname, grid)
     out = np.empty(col.length, col.dtype)
     _fill(col, grid, out)
     return out
 
 
-def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
-                return_datetime: bool = False, return_timestamp: bool = False
-                ) -> tuple[list, list[str]]:
+def get_samples(
+    vf: VitalFile,
+    track_names: Any = None,
+    interval: Any = None,
+    return_datetime: bool = False,
+    return_timestamp: bool = False,
+) -> tuple[list[Any], list[str]]:
     """The grid as a list of columns and their names, as vitaldb's ``get_samples``.
 
     Parameters are those of ``to_numpy``. Each column is ``get_track_samples``'s; with
@@ -439,7 +499,7 @@ def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
         if grid.nret == 0:
             cols.append(np.empty(0, np.float64))
             continue
-        col = _plan(vf, name, grid)
+        col = _column_for(vf, name, grid)
         cols.append(np.empty(col.length, col.dtype))
         _fill(col, grid, cols[-1])
     time = _time_column(vf, grid, len(cols[0]), return_datetime, return_timestamp)
@@ -449,23 +509,28 @@ def get_samples(vf: VitalFile, track_names: Any = None, interval: Any = None,
     return cols, names
 
 
-def _time_column(vf: VitalFile, grid: _Grid, nrows: int, return_datetime: bool,
-                 return_timestamp: bool) -> np.ndarray | None:
+def _time_column(
+    vf: VitalFile, grid: _Grid, nrows: int, return_datetime: bool, return_timestamp: bool
+) -> np.ndarray | None:
     """vitaldb's time column: Unix seconds, or aware datetimes in the file's timezone
     (``dgmt`` minutes behind UTC) stepping by the interval rounded to microseconds."""
     if return_datetime:
         if nrows == 0:  # also when dtstart is NaN, which no datetime can hold
             return np.empty(0, object)
         tz = datetime.timezone(datetime.timedelta(minutes=-vf.dgmt))
-        return (datetime.datetime.fromtimestamp(vf.dtstart, tz)
-                + np.arange(nrows) * datetime.timedelta(seconds=grid.interval))
+        steps: Any = np.arange(nrows)  # times a timedelta: an object array of them
+        times: np.ndarray = datetime.datetime.fromtimestamp(
+            vf.dtstart, tz
+        ) + steps * datetime.timedelta(seconds=grid.interval)
+        return times
     if return_timestamp:
         return vf.dtstart + np.arange(nrows) * grid.interval
     return None
 
 
-def _layout(vf: VitalFile, track_names: Any, interval: Any
-            ) -> tuple[_Grid, list[str], list[_Column], int]:
+def _layout(
+    vf: VitalFile, track_names: Any, interval: Any
+) -> tuple[_Grid, list[str], list[_Column], int]:
     """The aligned grid: columns and row count.
 
     The rows are vitaldb's when its columns agree in length (where it does not fail).
@@ -474,14 +539,19 @@ def _layout(vf: VitalFile, track_names: Any, interval: Any
     """
     grid = _Grid.of(vf, resolve_interval(vf, interval))
     names = split_track_names(vf, track_names)
-    cols = [_plan(vf, name, grid) for name in names] if grid.nret else []
+    cols = [_column_for(vf, name, grid) for name in names] if grid.nret else []
     lengths = {c.length for c in cols}
     nrows = lengths.pop() if len(lengths) == 1 else grid.nret
     return grid, names, cols, nrows
 
 
-def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
-             return_datetime: bool = False, return_timestamp: bool = False) -> np.ndarray:
+def to_numpy(
+    vf: VitalFile,
+    track_names: Any = None,
+    interval: Any = None,
+    return_datetime: bool = False,
+    return_timestamp: bool = False,
+) -> np.ndarray:
     """Tracks resampled onto a time grid, identical to vitaldb's ``VitalFile.to_numpy``.
 
     Parameters
@@ -529,41 +599,81 @@ def to_numpy(vf: VitalFile, track_names: Any = None, interval: Any = None,
     if not names:
         return np.empty(0, np.float64)
     time = _time_column(vf, grid, nrows, return_datetime, return_timestamp)
-    dtypes = [c.dtype for c in cols] or [np.dtype(np.float64)]  # empty span: float64
-    if time is not None:
-        dtypes.append(time.dtype)
+    kinds = {c.kind for c in cols}
+    if time is None and kinds and kinds <= _FLOAT32_KINDS:
+        dtype = _FLOAT32  # the common case, without numpy's promotion call
+    else:
+        dtypes = [_KIND_DTYPE[k] for k in kinds] or [np.dtype(np.float64)]  # empty span
+        if time is not None:
+            dtypes.append(time.dtype)
+        dtype = np.result_type(*dtypes)
     ncols = len(names) + (time is not None)
     # One pass of NaN over the whole block (page faults and, for objects, references).
-    dtype = np.result_type(*dtypes)
     if dtype == object:
         out = _grid.object_block(ncols, nrows, np.nan)
     else:
-        out = np.full((ncols, nrows), np.nan, dtype)
+        out = np.empty((ncols, nrows), dtype)
+        out.fill(np.nan)
     if time is not None:
         out[0] = time
     done: dict[int, int] = {}  # one track asked for under two names is computed once
-    for j, col in enumerate(cols, start=ncols - len(names)):
-        key = id(col.track) if col.track is not None else -1
-        if key in done and col.kind != _MISSING:
-            out[j] = out[done[key]]
-            continue
-        _fill(col, grid, out[j], prefilled=True)
-        done[key] = j
-    return out.T
+    copies = []
+    # Numeric tracks onto a float32 block: one compiled call for all of them.
+    numeric_rows = dtype == np.float32 and nrows > 0
+    rows: list[int] = []
+    dts: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    objects = dtype == object
+    # Casts and gain/offset overflow to inf as in vitaldb, without its warnings (numpy's
+    # context costs more than a small file's whole grid: only where numpy casts values,
+    # i.e. waves, and numerics on a grid that is neither float32 nor object).
+    numpy_casts = _WAVE in kinds or (_NUMERIC in kinds and not numeric_rows and not objects)
+    quiet = (
+        np.errstate(over="ignore", invalid="ignore") if numpy_casts else contextlib.nullcontext()
+    )
+    with quiet:
+        for j, col in enumerate(cols, start=ncols - len(names)):
+            trk = col.track
+            if trk is None:
+                continue  # NaN already
+            key = id(trk)
+            if key in done:
+                copies.append((j, done[key]))
+                continue
+            done[key] = j
+            if numeric_rows and col.kind is _NUMERIC:
+                rows.append(j)
+                dts.append(trk.dt)
+                values.append(trk.data)
+            elif objects and col.kind is _NUMERIC:
+                _grid.put_record_floats(out[j], trk.dt, trk.data, grid.dtstart, grid.interval)
+            elif objects and col.kind is _STRING:
+                _grid.put_record_objects(out[j], trk.dt, trk.texts(), grid.dtstart, grid.interval)
+            else:
+                _fill_quietly(col, grid, out[j])
+    if rows:
+        _grid.put_numerics(
+            cast("NDArray[np.float32]", out), rows, dts, values, grid.dtstart, grid.interval
+        )
+    for j, source in copies:
+        out[j] = out[source]
+    grid_rows: np.ndarray = out.T
+    return grid_rows
 
 
-def to_pandas(vf: VitalFile, track_names: Any = None, interval: Any = None,
-              return_datetime: bool = False, return_timestamp: bool = False
-              ) -> pd.DataFrame:
+def to_pandas(
+    vf: VitalFile,
+    track_names: Any = None,
+    interval: Any = None,
+    return_datetime: bool = False,
+    return_timestamp: bool = False,
+) -> pd.DataFrame:
     """``to_numpy`` as a ``pandas.DataFrame`` with the names as columns, built exactly as
     vitaldb's ``to_pandas`` builds it (so pandas infers the same column dtypes).
 
     With no names and no time column this is an empty frame (vitaldb raises).
     """
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
-        raise ImportError("to_pandas needs pandas: pip install 'vitalproc[frames]'") from exc
+    pd = require("pandas", "frames", "to_pandas")
     values = to_numpy(vf, track_names, interval, return_datetime, return_timestamp)
     names = split_track_names(vf, track_names)
     if return_datetime or return_timestamp:
@@ -573,9 +683,13 @@ def to_pandas(vf: VitalFile, track_names: Any = None, interval: Any = None,
     return pd.DataFrame(values, columns=names)
 
 
-def to_polars_grid(vf: VitalFile, track_names: Any = None, interval: Any = None,
-                   return_datetime: bool = False, return_timestamp: bool = False
-                   ) -> pl.DataFrame:
+def to_polars_grid(
+    vf: VitalFile,
+    track_names: Any = None,
+    interval: Any = None,
+    return_datetime: bool = False,
+    return_timestamp: bool = False,
+) -> pl.DataFrame:
     """The ``to_numpy`` grid as a wide ``polars.DataFrame``, each column in its own dtype.
 
     Same rows and values as ``to_numpy``, but no common dtype is forced: waves and
@@ -584,31 +698,29 @@ def to_polars_grid(vf: VitalFile, track_names: Any = None, interval: Any = None,
     microseconds: in the file's timezone when it is a whole number of hours from UTC
     (polars knows no other fixed offsets), else in UTC; the instants are vitaldb's.
     """
-    try:
-        import polars as pl
-    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
-        raise ImportError("to_polars_grid needs polars: pip install 'vitalproc[frames]'"
-                          ) from exc
+    polars = require("polars", "frames", "to_polars_grid")
     grid, names, cols, nrows = _layout(vf, track_names, interval)
     series = []
     if return_datetime:
-        series.append(_polars_datetimes(pl, vf, grid, nrows))
+        series.append(_polars_datetimes(polars, vf, grid, nrows))
     elif return_timestamp:
-        series.append(pl.Series(TIME_COLUMN, _time_column(vf, grid, nrows, False, True)))
-    for name, col in zip(names, cols or [_Column(n, None, _MISSING, 0) for n in names],
-                         strict=True):
+        series.append(polars.Series(TIME_COLUMN, _time_column(vf, grid, nrows, False, True)))
+    for name, col in zip(
+        names, cols or [_Column(n, None, _MISSING, 0) for n in names], strict=True
+    ):
         if col.kind == _STRING:
             values = np.empty(nrows, object)
             _fill(col, grid, values, blank=None)
-            series.append(pl.Series(name, values.tolist(), dtype=pl.String))
+            series.append(polars.Series(name, values.tolist(), dtype=polars.String))
         else:
             values = np.empty(nrows, col.dtype)
             _fill(col, grid, values)
-            series.append(pl.Series(name, values))
-    return pl.DataFrame(series)
+            series.append(polars.Series(name, values))
+    frame: pl.DataFrame = polars.DataFrame(series)
+    return frame
 
 
-def _polars_datetimes(pl: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Series:
+def _polars_datetimes(polars: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Series:
     """vitaldb's datetimes (start rounded to the microsecond, then whole steps of the
     interval rounded to the microsecond) as one int64 computation."""
     us = np.zeros(0, np.int64)
@@ -618,8 +730,8 @@ def _polars_datetimes(pl: Any, vf: VitalFile, grid: _Grid, nrows: int) -> pl.Ser
         start = datetime.datetime.fromtimestamp(vf.dtstart, datetime.timezone.utc)
         step = datetime.timedelta(seconds=grid.interval) // one_us
         us = (start - epoch) // one_us + np.arange(nrows, dtype=np.int64) * step
-    stamps = pl.Series(TIME_COLUMN, us.astype("datetime64[us]")).dt.replace_time_zone("UTC")
+    stamps = polars.Series(TIME_COLUMN, us.astype("datetime64[us]")).dt.replace_time_zone("UTC")
     hours, rest = divmod(-vf.dgmt, 60)
     if rest == 0 and -24 < hours < 24:
         stamps = stamps.dt.convert_time_zone(f"{hours:+03d}:00")
-    return stamps
+    return cast("pl.Series", stamps)

@@ -4,14 +4,25 @@ and the exclusion flow (``docs/quality.md``).
 >>> report = vitalproc.qc("vitaldb_ds/", "qc.parquet")                  # doctest: +SKIP
 >>> flow = vitalproc.cohort("rules.toml", "cohort/")                     # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 from .errors import QualityInputError
 from .limits import Limit, Limits, load_limits
 from .metrics import Event, Thresholds, find_events, track_metrics
 
-__all__ = ["Event", "Limit", "Limits", "QualityInputError", "Thresholds", "cohort",
-           "find_events", "load_limits", "qc", "track_metrics"]
+__all__ = [
+    "Event",
+    "Limit",
+    "Limits",
+    "QualityInputError",
+    "Thresholds",
+    "cohort",
+    "find_events",
+    "load_limits",
+    "qc",
+    "track_metrics",
+]
 
 
 def __getattr__(name: str) -> object:  # the runners import pyarrow: on first use only

@@ -1,6 +1,7 @@
 """A clinical table: one row per case (age, weight, operation, anaesthesia times ...),
 read from CSV or Parquet (or given as a pyarrow Table or pandas DataFrame), its case ids
 as text so that ``1`` in a CSV matches the case ``1`` of a dataset."""
+
 from __future__ import annotations
 
 import os
@@ -21,11 +22,14 @@ class Clinical:
         if caseid_column not in self.columns:
             raise QualityInputError(
                 f"{name}: no case id column {caseid_column!r} (columns: "
-                f"{', '.join(self.columns) or 'none'})")
+                f"{', '.join(self.columns) or 'none'})"
+            )
         ids = table.column(caseid_column)
         if pa.types.is_floating(ids.type):  # 1.0 from a CSV column with a blank
-            ids = [None if v is None else (str(int(v)) if float(v).is_integer() else str(v))
-                   for v in ids.to_pylist()]
+            ids = [
+                None if v is None else (str(int(v)) if float(v).is_integer() else str(v))
+                for v in ids.to_pylist()
+            ]
         else:
             ids = [None if v is None else str(v) for v in ids.to_pylist()]
         self.caseids: list[str | None] = ids
@@ -33,8 +37,9 @@ class Clinical:
         seen: set[str] = set()
         for i, c in enumerate(ids):
             if c in seen:
-                raise QualityInputError(f"{name}: case id {c!r} is on more than one row "
-                                        f"(row {i + 1})")
+                raise QualityInputError(
+                    f"{name}: case id {c!r} is on more than one row (row {i + 1})"
+                )
             if c is not None:
                 seen.add(c)
 
@@ -47,8 +52,7 @@ class Clinical:
         out = []
         for v in self.values(column):
             try:
-                out.append(float(v) if v is not None and not isinstance(v, bool) else
-                           float("nan"))
+                out.append(float(v) if v is not None and not isinstance(v, bool) else float("nan"))
             except (TypeError, ValueError):
                 out.append(float("nan"))
         return out
@@ -83,8 +87,9 @@ def read_clinical(source: Any, caseid_column: str = "caseid") -> Clinical:
     if isinstance(source, pa.Table):
         return Clinical(source, caseid_column, "the clinical table")
     if hasattr(source, "columns") and hasattr(source, "to_dict"):  # pandas
-        return Clinical(pa.Table.from_pandas(source, preserve_index=False), caseid_column,
-                        "the clinical table")
+        return Clinical(
+            pa.Table.from_pandas(source, preserve_index=False), caseid_column, "the clinical table"
+        )
     path = os.fspath(source)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such clinical table: {path!r}")
@@ -97,9 +102,9 @@ def read_clinical(source: Any, caseid_column: str = "caseid") -> Clinical:
             import pyarrow.csv as pcsv
 
             # case ids stay text as written ("0001" is not 1)
-            table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
-                column_types={caseid_column: pa.string()}))
+            table = pcsv.read_csv(
+                path, convert_options=pcsv.ConvertOptions(column_types={caseid_column: pa.string()})
+            )
     except (pa.ArrowInvalid, OSError) as exc:
-        raise QualityInputError(f"{path}: not a readable CSV or Parquet table ({exc})"
-                                ) from None
+        raise QualityInputError(f"{path}: not a readable CSV or Parquet table ({exc})") from None
     return Clinical(table, caseid_column, path)

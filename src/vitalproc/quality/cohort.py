@@ -22,6 +22,7 @@ A rules file (TOML)::
 Every case of the clinical table starts in the cohort; rules apply in order, and a case
 is counted at the first rule it fails. ``rules.py`` describes the conditions.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,12 @@ class Cohort:
     outputs: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "start": self.start,
-                "steps": [vars(s) for s in self.steps], "included": len(self.included)}
+        return {
+            "title": self.title,
+            "start": self.start,
+            "steps": [vars(s) for s in self.steps],
+            "included": len(self.included),
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -76,8 +81,13 @@ class Cohort:
         return "\n".join(lines) + "\n"
 
     def to_markdown(self) -> str:
-        lines = [f"# {self.title}", "", "| step | rule | excluded | remaining |",
-                 "|---|---|---:|---:|", f"| 0 | all cases |  | {self.start} |"]
+        lines = [
+            f"# {self.title}",
+            "",
+            "| step | rule | excluded | remaining |",
+            "|---|---|---:|---:|",
+            f"| 0 | all cases |  | {self.start} |",
+        ]
         for i, s in enumerate(self.steps, 1):
             rule = s.rule.replace("|", "\\|")
             require = s.require.replace("|", "\\|")
@@ -88,6 +98,7 @@ class Cohort:
 
 # ---- the rules file --------------------------------------------------------------------
 
+
 def _load_toml(path: str) -> dict[str, Any]:
     try:
         import tomllib
@@ -95,8 +106,9 @@ def _load_toml(path: str) -> dict[str, Any]:
         try:
             import tomli as tomllib  # type: ignore[no-redef]
         except ModuleNotFoundError as exc:
-            raise ImportError("rules files need tomli on Python 3.10: pip install "
-                              "'vitalproc[quality]'") from exc
+            raise ImportError(
+                "rules files need tomli on Python 3.10: pip install 'vitalproc[quality]'"
+            ) from exc
     with open(path, "rb") as f:
         try:
             return tomllib.load(f)
@@ -107,12 +119,15 @@ def _load_toml(path: str) -> dict[str, Any]:
 def _check_rules(spec: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
     unknown = set(spec) - TOP_KEYS
     if unknown:
-        raise QualityInputError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} "
-                                f"(known: {', '.join(sorted(TOP_KEYS))})")
+        raise QualityInputError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(sorted(TOP_KEYS))})"
+        )
     tracks = spec.get("tracks", {})
     if not isinstance(tracks, dict) or not all(
-            isinstance(v, list) and v and all(isinstance(x, str) for x in v)
-            or isinstance(v, str) for v in tracks.values()):
+        (isinstance(v, list) and v and all(isinstance(x, str) for x in v)) or isinstance(v, str)
+        for v in tracks.values()
+    ):
         raise QualityInputError(f"{path}: [tracks] maps a name to a list of track names")
     rules = spec.get("rule", [])
     if not isinstance(rules, list) or not rules:
@@ -123,8 +138,10 @@ def _check_rules(spec: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
             raise QualityInputError(f"{where}: not a table")
         bad = set(rule) - RULE_KEYS
         if bad:
-            raise QualityInputError(f"{where}: unknown key(s) {', '.join(sorted(bad))} "
-                                    f"(known: {', '.join(sorted(RULE_KEYS))})")
+            raise QualityInputError(
+                f"{where}: unknown key(s) {', '.join(sorted(bad))} "
+                f"(known: {', '.join(sorted(RULE_KEYS))})"
+            )
         if not isinstance(rule.get("require"), str) or not rule["require"].strip():
             raise QualityInputError(f"{where}: 'require' (the condition) is missing")
         rule.setdefault("name", rule["require"])
@@ -132,6 +149,7 @@ def _check_rules(spec: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
 
 
 # ---- the qc table, by case ------------------------------------------------------------
+
 
 class QcIndex:
     """The metrics table by case and track, and what it can answer."""
@@ -165,9 +183,21 @@ class QcIndex:
         self.tracks: set[str] = set()
         for row in rows:
             if not self.metrics:
-                self.metrics = {k for k in row if k not in ("caseid", "track", "kind",
-                                                             "type", "status", "error",
-                                                             "source", "settings")}
+                self.metrics = {
+                    k
+                    for k in row
+                    if k
+                    not in (
+                        "caseid",
+                        "track",
+                        "kind",
+                        "type",
+                        "status",
+                        "error",
+                        "source",
+                        "settings",
+                    )
+                }
             if row.get("track") is None or row.get("status") != "ok":
                 continue
             caseid = str(row["caseid"])
@@ -193,35 +223,49 @@ class QcIndex:
 
 # ---- evaluation --------------------------------------------------------------------------
 
-def _validate(tree: Any, where: str, clinical: Clinical, qc: QcIndex | None,
-              tracks: Mapping[str, list[str]]) -> None:
+
+def _validate(
+    tree: Any, where: str, clinical: Clinical, qc: QcIndex | None, tracks: Mapping[str, list[str]]
+) -> None:
     for leaf in R.names(tree):
         if isinstance(leaf, (R.Compare, R.IsNull)):
             if leaf.column not in clinical.columns:
-                hint = (" (a track? name it in [tracks] or check the qc table)"
-                        if isinstance(leaf, R.Compare) else "")
+                hint = (
+                    " (a track? name it in [tracks] or check the qc table)"
+                    if isinstance(leaf, R.Compare)
+                    else ""
+                )
                 raise QualityInputError(
                     f"{where}: unknown column {leaf.column!r} in {clinical.name}{hint}; "
-                    f"columns: {', '.join(clinical.columns)}")
+                    f"columns: {', '.join(clinical.columns)}"
+                )
             continue
         if qc is None:
-            raise QualityInputError(f"{where}: track conditions need a qc table "
-                                    f"(qc = ... in the rules, or --qc)")
+            raise QualityInputError(
+                f"{where}: track conditions need a qc table (qc = ... in the rules, or --qc)"
+            )
         if leaf.track not in tracks and not qc.knows(leaf.track):
-            raise QualityInputError(f"{where}: unknown track {leaf.track!r}: not in "
-                                    f"[tracks] and in no case of {qc.name}")
+            raise QualityInputError(
+                f"{where}: unknown track {leaf.track!r}: not in "
+                f"[tracks] and in no case of {qc.name}"
+            )
         if isinstance(leaf, R.Metric) and leaf.metric not in qc.metrics:
-            windows = sorted(m[len("coverage_"):] for m in qc.metrics
-                             if m.startswith("coverage_"))
+            windows = sorted(m[len("coverage_") :] for m in qc.metrics if m.startswith("coverage_"))
             metrics = sorted(m for m in qc.metrics if not m.startswith("coverage_"))
             raise QualityInputError(
                 f"{where}: unknown metric {leaf.metric!r} of {qc.name}; metrics: "
                 f"{', '.join(metrics)}; windows (coverage ... during W): "
-                f"{', '.join(windows) or 'none'}")
+                f"{', '.join(windows) or 'none'}"
+            )
 
 
-def _evaluate(node: Any, row: Mapping[str, Any], caseid: str, qc: QcIndex | None,
-              tracks: Mapping[str, list[str]]) -> bool:
+def _evaluate(
+    node: Any,
+    row: Mapping[str, Any],
+    caseid: str,
+    qc: QcIndex | None,
+    tracks: Mapping[str, list[str]],
+) -> bool:
     if isinstance(node, R.BoolOp):
         if node.op == "and":
             return all(_evaluate(n, row, caseid, qc, tracks) for n in node.items)
@@ -232,7 +276,7 @@ def _evaluate(node: Any, row: Mapping[str, Any], caseid: str, qc: QcIndex | None
         return R.compare(row.get(node.column), node.op, node.value)
     if isinstance(node, R.IsNull):
         value = row.get(node.column)
-        null = value is None or isinstance(value, float) and math.isnan(value)
+        null = value is None or (isinstance(value, float) and math.isnan(value))
         return null != node.negate
     assert qc is not None
     found = qc.find(caseid, tracks.get(node.track, [node.track]))
@@ -241,8 +285,14 @@ def _evaluate(node: Any, row: Mapping[str, Any], caseid: str, qc: QcIndex | None
     return found is not None and R.compare(found.get(node.metric), node.op, node.value)
 
 
-def cohort(rules: str | os.PathLike, output: str | os.PathLike | None = None, *,
-           clinical: Any = None, qc: Any = None, figure: bool | None = None) -> Cohort:
+def cohort(
+    rules: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    *,
+    clinical: Any = None,
+    qc: Any = None,
+    figure: bool | None = None,
+) -> Cohort:
     """Apply inclusion rules in order; the included cases and the exclusion flow.
 
     Parameters
@@ -290,12 +340,14 @@ def cohort(rules: str | os.PathLike, output: str | os.PathLike | None = None, *,
     table = read_clinical(clinical_src, caseid_col)
     qc_src = located(qc, "qc")
     index = QcIndex(qc_src) if qc_src is not None else None
-    tracks = {k: [v] if isinstance(v, str) else list(v)
-              for k, v in spec.get("tracks", {}).items()}
+    tracks = {k: [v] if isinstance(v, str) else list(v) for k, v in spec.get("tracks", {}).items()}
 
     def is_track(name: str) -> bool:
-        return name in tracks or (index is not None and index.knows(name)) or (
-            name not in table.columns)
+        return (
+            name in tracks
+            or (index is not None and index.knows(name))
+            or (name not in table.columns)
+        )
 
     trees = []
     for i, rule in enumerate(steps_spec, 1):
@@ -315,11 +367,11 @@ def cohort(rules: str | os.PathLike, output: str | os.PathLike | None = None, *,
                 kept.append((cid, row))
             else:
                 excluded[cid] = rule["name"]
-        steps.append(Step(rule["name"], rule["require"], len(remaining) - len(kept),
-                          len(kept)))
+        steps.append(Step(rule["name"], rule["require"], len(remaining) - len(kept), len(kept)))
         remaining = kept
-    result = Cohort(str(spec.get("title", "Cohort")), start, steps,
-                    [cid for cid, _ in remaining], excluded)
+    result = Cohort(
+        str(spec.get("title", "Cohort")), start, steps, [cid for cid, _ in remaining], excluded
+    )
     if output is not None:
         result.outputs = write_cohort(result, os.fspath(output), figure)
     return result
@@ -339,8 +391,10 @@ def write_cohort(result: Cohort, folder: str, figure: bool | None = None) -> lis
         written.append(target)
 
     put("cases.csv", "caseid\n" + "".join(f"{_csv(c)}\n" for c in result.included))
-    put("excluded.csv", "caseid,rule\n" + "".join(
-        f"{_csv(c)},{_csv(r)}\n" for c, r in result.excluded.items()))
+    put(
+        "excluded.csv",
+        "caseid,rule\n" + "".join(f"{_csv(c)},{_csv(r)}\n" for c, r in result.excluded.items()),
+    )
     put("flow.txt", result.to_text())
     put("flow.md", result.to_markdown())
     put("flow.json", result.to_json())

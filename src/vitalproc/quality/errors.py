@@ -1,4 +1,5 @@
 """The error of a bad quality or cohort input (exit code 2 on the command line)."""
+
 from __future__ import annotations
 
 from ..errors import VitalError

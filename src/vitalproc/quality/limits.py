@@ -5,6 +5,7 @@ range, flatline duration, spike threshold); a user's table of the same columns c
 first and replaces the packaged rows of the kinds it names. A track's kind is the first
 row one of whose patterns matches its name (the device left out), case-insensitively.
 """
+
 from __future__ import annotations
 
 import csv
@@ -100,23 +101,27 @@ def parse_limits(text: str, name: str) -> list[Limit]:
         that is no number, a threshold not above 0, or a ``min`` above ``max``; the
         message names the file and line.
     """
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
-             if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        (n, line)
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not lines:
         raise QualityInputError(f"{name}: no header line (expected {', '.join(COLUMNS)})")
     reader = csv.reader(io.StringIO("\n".join(line for _, line in lines)))
     header = [h.strip().lower() for h in next(reader)]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise QualityInputError(f"{name}, line {lines[0][0]}: missing column(s) "
-                                f"{', '.join(missing)} (expected {', '.join(COLUMNS)})")
+        raise QualityInputError(
+            f"{name}, line {lines[0][0]}: missing column(s) "
+            f"{', '.join(missing)} (expected {', '.join(COLUMNS)})"
+        )
     rows: list[Limit] = []
     seen: set[str] = set()
     for (number, _), cells in zip(lines[1:], reader):
         where = f"{name}, line {number}"
         if len(cells) != len(header):
-            raise QualityInputError(f"{where}: {len(cells)} fields, the header has "
-                                    f"{len(header)}")
+            raise QualityInputError(f"{where}: {len(cells)} fields, the header has {len(header)}")
         cell = dict(zip(header, cells))
         kind = cell["kind"].strip()
         if not kind:

@@ -2,6 +2,7 @@
 each): the arguments of the compiled pass (``_pass.track_pass``) prepared from the track
 and the limits table, and its counts turned into the metrics table's columns.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,10 +53,33 @@ class Event(NamedTuple):
 DEFAULT_THRESHOLDS = Thresholds()
 
 #: The metric columns, in table order (``coverage_<window>`` columns follow ``coverage``).
-METRICS = ("kind", "type", "srate", "cadence_s", "records", "samples", "expected",
-           "start", "end", "span_s", "coverage", "longest_run_s", "max_gap_s", "gaps",
-           "in_range", "flatline", "clipping", "spikes", "inverted", "polarity",
-           "duplicates", "out_of_order", "bad_times", "min", "max")
+METRICS = (
+    "kind",
+    "type",
+    "srate",
+    "cadence_s",
+    "records",
+    "samples",
+    "expected",
+    "start",
+    "end",
+    "span_s",
+    "coverage",
+    "longest_run_s",
+    "max_gap_s",
+    "gaps",
+    "in_range",
+    "flatline",
+    "clipping",
+    "spikes",
+    "inverted",
+    "polarity",
+    "duplicates",
+    "out_of_order",
+    "bad_times",
+    "min",
+    "max",
+)
 
 
 def measured(trk: Track) -> bool:
@@ -92,9 +116,13 @@ def cadence(trk: Track, order: Any = None) -> float:
     return float(np.median(steps)) if len(steps) else NAN
 
 
-def track_metrics(trk: Track, limits: Limits, thresholds: Thresholds = DEFAULT_THRESHOLDS,
-                  windows: Mapping[str, tuple[float, float]] | None = None,
-                  events: list[Event] | None = None) -> dict[str, Any]:
+def track_metrics(
+    trk: Track,
+    limits: Limits,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    windows: Mapping[str, tuple[float, float]] | None = None,
+    events: list[Event] | None = None,
+) -> dict[str, Any]:
     """Every metric of one wave or numeric track, in one compiled pass.
 
     Parameters
@@ -138,14 +166,34 @@ def track_metrics(trk: Track, limits: Limits, thresholds: Thresholds = DEFAULT_T
     base = float(dt[first]) if len(dt) and (order is None or len(order)) else 0.0
     spans = np.array([list(v) for v in windows.values()], np.float64).reshape(-1, 2) - base
     found: list | None = [] if events is not None else None
-    out = track_pass(dt, data, offsets, order, base, wave, h, scaled, float(trk.gain),
-                     float(trk.offset), has_sentinel,
-                     float(FMT_GAP_SENTINEL.get(trk.fmt, NAN)) if has_sentinel else NAN,
-                     lo, hi, float(flat_s), float(thresholds.clip_s), spike, polarity,
-                     float(thresholds.gap_s), spans, found)
+    out = track_pass(
+        dt,
+        data,
+        offsets,
+        order,
+        base,
+        wave,
+        h,
+        scaled,
+        float(trk.gain),
+        float(trk.offset),
+        has_sentinel,
+        float(FMT_GAP_SENTINEL.get(trk.fmt, NAN)) if has_sentinel else NAN,
+        lo,
+        hi,
+        float(flat_s),
+        float(thresholds.clip_s),
+        spike,
+        polarity,
+        float(thresholds.gap_s),
+        spans,
+        found,
+    )
     if events is not None and found is not None:
-        events.extend(Event(kind, a + base, b + base)
-                      for kind, a, b in sorted(found, key=lambda e: (e[1], e[0])))
+        events.extend(
+            Event(kind, a + base, b + base)
+            for kind, a, b in sorted(found, key=lambda e: (e[1], e[0]))
+        )
     return _columns(trk, limit, h, out, base, windows, polarity, spike)
 
 
@@ -153,9 +201,16 @@ def _fraction(part: float, whole: float) -> float:
     return part / whole if whole else NAN
 
 
-def _columns(trk: Track, limit: Limit | None, h: float, out: dict[str, Any],
-             base: float, windows: dict[str, tuple[float, float]], polarity: bool,
-             spike: float) -> dict[str, Any]:
+def _columns(
+    trk: Track,
+    limit: Limit | None,
+    h: float,
+    out: dict[str, Any],
+    base: float,
+    windows: dict[str, tuple[float, float]],
+    polarity: bool,
+    spike: float,
+) -> dict[str, Any]:
     records = out["records"]
     start = out["start"] + base if records else NAN
     end = out["end"] + base if records else NAN
@@ -179,28 +234,32 @@ def _columns(trk: Track, limit: Limit | None, h: float, out: dict[str, Any],
     for (name, (a, b)), covered in zip(windows.items(), out["windows"]):
         row[f"coverage_{name}"] = covered / (b - a) if b > a else NAN
     max_hole = out["max_hole"]
-    row.update({
-        "longest_run_s": out["longest_run"],
-        "max_gap_s": 0.0 if math.isnan(max_hole) else max(0.0, max_hole),
-        "gaps": out["gaps"],
-        "in_range": (_fraction(out["in_range"], valid)
-                     if limit is not None and limit.has_range else NAN),
-        "flatline": _fraction(out["flat"], valid),
-        "clipping": _fraction(out["clipped"], valid),
-        "spikes": None if math.isnan(spike) else out["spikes"],
-        "inverted": bool(score > 0) if not math.isnan(score) else None,
-        "polarity": score,
-        "duplicates": out["duplicates"],
-        "out_of_order": out["out_of_order"],
-        "bad_times": out["bad_times"],
-        "min": out["min"] if valid else NAN,
-        "max": out["max"] if valid else NAN,
-    })
+    row.update(
+        {
+            "longest_run_s": out["longest_run"],
+            "max_gap_s": 0.0 if math.isnan(max_hole) else max(0.0, max_hole),
+            "gaps": out["gaps"],
+            "in_range": (
+                _fraction(out["in_range"], valid) if limit is not None and limit.has_range else NAN
+            ),
+            "flatline": _fraction(out["flat"], valid),
+            "clipping": _fraction(out["clipped"], valid),
+            "spikes": None if math.isnan(spike) else out["spikes"],
+            "inverted": bool(score > 0) if not math.isnan(score) else None,
+            "polarity": score,
+            "duplicates": out["duplicates"],
+            "out_of_order": out["out_of_order"],
+            "bad_times": out["bad_times"],
+            "min": out["min"] if valid else NAN,
+            "max": out["max"] if valid else NAN,
+        }
+    )
     return row
 
 
-def find_events(trk: Track, limits: Limits | None = None,
-                thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Event]:
+def find_events(
+    trk: Track, limits: Limits | None = None, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> list[Event]:
     """Where a track's gaps, flatlines, clipping runs and spikes are.
 
     Parameters
@@ -220,6 +279,5 @@ def find_events(trk: Track, limits: Limits | None = None,
     from .limits import load_limits
 
     found: list[Event] = []
-    track_metrics(trk, limits if limits is not None else load_limits(), thresholds,
-                  events=found)
+    track_metrics(trk, limits if limits is not None else load_limits(), thresholds, events=found)
     return found

@@ -13,6 +13,7 @@ A condition is built of
 joined by ``and``, ``or``, ``not`` and parentheses. Names are checked against the
 clinical table, the qc table and the tracks before any case is evaluated.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,14 +23,17 @@ from typing import Any
 
 from .errors import QualityInputError
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     \s*(?:
       (?P<str>'[^']*'|"[^"]*")
     | (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w/]))
     | (?P<op>==|!=|<=|>=|<|>|=)
     | (?P<punct>[(),])
     | (?P<word>[^\s()<>=!,'"]+)
-    )""", re.VERBOSE)
+    )""",
+    re.VERBOSE,
+)
 
 KEYWORDS = {"and", "or", "not", "in", "is", "null", "present", "during", "true", "false"}
 OPS = {"==", "!=", "<", "<=", ">", ">="}
@@ -197,8 +201,9 @@ class _Parser:
             return Compare(name, nxt[1], self.value())
         if nxt[0] == "word":
             raise ParseError(f"{name!r} is no track of the rules or the qc table")
-        raise ParseError(f"expected an operator, 'present', 'in' or 'is' after {name!r}, "
-                         f"found {_show(*nxt)}")
+        raise ParseError(
+            f"expected an operator, 'present', 'in' or 'is' after {name!r}, found {_show(*nxt)}"
+        )
 
 
 def _show(kind: str, value: Any) -> str:
@@ -228,21 +233,30 @@ def names(node: Any) -> list[Any]:
 
 def compare(have: Any, op: str, want: Any) -> bool:
     """``have OP want``; a missing or NaN value satisfies no comparison."""
-    if have is None or isinstance(have, float) and math.isnan(have):
+    if have is None or (isinstance(have, float) and math.isnan(have)):
         return False
     if op == "in":
         return any(compare(have, "==", w) for w in want)
     if isinstance(want, str) != isinstance(have, str):
         if isinstance(want, str):
-            have = str(have) if not isinstance(have, float) or not have.is_integer() \
+            have = (
+                str(have)
+                if not isinstance(have, float) or not have.is_integer()
                 else str(int(have))
+            )
         else:
             try:
                 have = float(have)
             except (TypeError, ValueError):
                 return False
     try:
-        return {"==": have == want, "!=": have != want, "<": have < want,
-                "<=": have <= want, ">": have > want, ">=": have >= want}[op]
+        return {
+            "==": have == want,
+            "!=": have != want,
+            "<": have < want,
+            "<=": have <= want,
+            ">": have > want,
+            ">=": have >= want,
+        }[op]
     except TypeError:
         return False

@@ -11,6 +11,7 @@ Resumable: every row names its source's size and mtime and a fingerprint of the 
 (limits, thresholds, that case's windows); a re-run keeps the rows of cases whose three
 still match and measures the others.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,14 +52,14 @@ TRACK_THREADS = 2
 class CaseTask:
     """One case to measure, as a worker gets it."""
 
-    source: str                   # a .vital file or a dataset's case file (.parquet)
+    source: str  # a .vital file or a dataset's case file (.parquet)
     caseid: str
     windows: tuple[tuple[str, float, float], ...] = ()  # name, start, end
-    relative: bool = True         # window times in seconds from the recording's start
-    limits: str | None = None     # a user's limits table
+    relative: bool = True  # window times in seconds from the recording's start
+    limits: str | None = None  # a user's limits table
     thresholds: Thresholds = DEFAULT_THRESHOLDS
     budget: int = DEFAULT_BUDGET
-    settings: str = ""            # fingerprint of all of the above but the source
+    settings: str = ""  # fingerprint of all of the above but the source
     threads: int = TRACK_THREADS
 
 
@@ -100,21 +101,32 @@ class QcReport:
         def n(status: str) -> int:
             return sum(r.status == status for r in self.results)
 
-        return (f"{n('ok')} measured, {n('kept')} unchanged, {n('failed')} failed, "
-                f"{self.table.num_rows} rows in {self.seconds:.1f} s")
+        return (
+            f"{n('ok')} measured, {n('kept')} unchanged, {n('failed')} failed, "
+            f"{self.table.num_rows} rows in {self.seconds:.1f} s"
+        )
 
 
 # ---- one case, in a worker ---------------------------------------------------------------
 
-def case_rows(vf: VitalFile, caseid: str, limits: Any, thresholds: Thresholds,
-              windows: Mapping[str, tuple[float, float]], threads: int = 1
-              ) -> list[dict[str, Any]]:
+
+def case_rows(
+    vf: VitalFile,
+    caseid: str,
+    limits: Any,
+    thresholds: Thresholds,
+    windows: Mapping[str, tuple[float, float]],
+    threads: int = 1,
+) -> list[dict[str, Any]]:
     """One row per wave or numeric track of a recording, in file order."""
     names = [n for n, t in vf.trks.items() if measured(t)]
 
     def one(name: str) -> dict[str, Any]:
-        return {"caseid": caseid, "track": name,
-                **track_metrics(vf.trks[name], limits, thresholds, windows)}
+        return {
+            "caseid": caseid,
+            "track": name,
+            **track_metrics(vf.trks[name], limits, thresholds, windows),
+        }
 
     if threads < 2 or len(names) < 2:
         return [one(n) for n in names]
@@ -126,8 +138,12 @@ def case_rows(vf: VitalFile, caseid: str, limits: Any, thresholds: Thresholds,
 
 def _absolute(task: CaseTask, dtstart: float) -> dict[str, tuple[float, float]]:
     base = dtstart if task.relative else 0.0
-    return {name: (base + a, base + b) if math.isfinite(a) and math.isfinite(b)
-            else (math.nan, math.nan) for name, a, b in task.windows}
+    return {
+        name: (base + a, base + b)
+        if math.isfinite(a) and math.isfinite(b)
+        else (math.nan, math.nan)
+        for name, a, b in task.windows
+    }
 
 
 def qc_case(task: CaseTask) -> CaseResult:
@@ -148,7 +164,7 @@ def qc_case(task: CaseTask) -> CaseResult:
         result.status = "ok"
     except (OSError, VitalFormatError, ValueError, MemoryError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
-    except Exception as exc:  # noqa: BLE001 - the isolation boundary: a bug met in one
+    except Exception as exc:
         # case is that case's failure, and the others go on
         result.error = f"internal error, please report: {type(exc).__name__}: {exc}"
     finally:
@@ -168,21 +184,29 @@ def _measure(task: CaseTask, limits: Any) -> list[dict[str, Any]]:
         head = read_case(task.source, header_only=True)
         names = [n for n, t in head.trks.items() if measured(t)]
         layout = read_layout(task.source) or {"tracks": []}
-        sizes = {t["dtname"]: CASE_BYTES_PER_VALUE * ((t.get("values") or 0)
-                                                      + (t.get("records") or 0))
-                 for t in layout["tracks"]}
+        sizes = {
+            t["dtname"]: CASE_BYTES_PER_VALUE * ((t.get("values") or 0) + (t.get("records") or 0))
+            for t in layout["tracks"]
+        }
         rows = []
         for group in _cut(names, lambda n: sizes.get(n, 0), task.budget):
             vf = read_case(task.source, tracks=group)
             vf.trks = {n: vf.trks[n] for n in group if n in vf.trks}  # (suffix matches)
-            rows += case_rows(vf, task.caseid, limits, task.thresholds,
-                              _absolute(task, head.dtstart), task.threads)
+            rows += case_rows(
+                vf,
+                task.caseid,
+                limits,
+                task.thresholds,
+                _absolute(task, head.dtstart),
+                task.threads,
+            )
         return _in_order(rows, names)
     size = estimated_size(task.source)
     if size is None or size <= task.budget:
         vf = read(task.source)
-        return case_rows(vf, task.caseid, limits, task.thresholds,
-                         _absolute(task, vf.dtstart), task.threads)
+        return case_rows(
+            vf, task.caseid, limits, task.thresholds, _absolute(task, vf.dtstart), task.threads
+        )
     # A recording too big to hold: its record times first (8 bytes a record), then a
     # group of tracks at a time, each one more read of the file (as the export does).
     found = survey(task.source)
@@ -192,8 +216,14 @@ def _measure(task: CaseTask, limits: Any) -> list[dict[str, Any]]:
         vf = read_only(task.source, set(group))
         vf.dtstart, vf.dtend = found.vf.dtstart, found.vf.dtend
         vf.trks = {n: vf.trks[n] for n in group}
-        rows += case_rows(vf, task.caseid, limits, task.thresholds,
-                          _absolute(task, found.vf.dtstart), task.threads)
+        rows += case_rows(
+            vf,
+            task.caseid,
+            limits,
+            task.thresholds,
+            _absolute(task, found.vf.dtstart),
+            task.threads,
+        )
         del vf  # let the group go before the next one is read
     return rows
 
@@ -219,6 +249,7 @@ def _in_order(rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, An
 
 
 # ---- the run -----------------------------------------------------------------------------
+
 
 def is_dataset(path: str) -> bool:
     from ..dataset.manifest import MANIFEST_NAME
@@ -247,8 +278,9 @@ def _sources(inputs: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, str]]
     return cases, datasets
 
 
-def _read_windows(clinical: Any, windows: Mapping[str, tuple[str, str]],
-                  caseid_column: str) -> dict[str, dict[str, tuple[float, float]]]:
+def _read_windows(
+    clinical: Any, windows: Mapping[str, tuple[str, str]], caseid_column: str
+) -> dict[str, dict[str, tuple[float, float]]]:
     """caseid -> window name -> (start, end) from the clinical table's columns."""
     if not windows:
         return {}
@@ -265,7 +297,8 @@ def _read_windows(clinical: Any, windows: Mapping[str, tuple[str, str]],
             if column not in table.columns:
                 raise QualityInputError(
                     f"window {name!r}: the clinical table has no column {column!r} "
-                    f"(it has {', '.join(map(str, table.columns))})")
+                    f"(it has {', '.join(map(str, table.columns))})"
+                )
         for caseid, start, end in zip(table.caseids, table.numbers(a), table.numbers(b)):
             if caseid is not None:
                 out.setdefault(caseid, {})[name] = (start, end)
@@ -276,14 +309,22 @@ def _fingerprint(*parts: Any) -> str:
     return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
 
 
-def qc(sources: Iterable[str | os.PathLike] | str | os.PathLike,
-       output: str | os.PathLike | None = None, *, clinical: Any = None,
-       windows: Mapping[str, tuple[str, str]] | None = None,
-       caseid_column: str = "caseid", absolute_windows: bool = False,
-       limits: str | os.PathLike | None = None,
-       thresholds: Thresholds = DEFAULT_THRESHOLDS,
-       jobs: int | None = None, engine: str = "local", scheduler: str | None = None,
-       progress: bool | None = None, budget: int = DEFAULT_BUDGET) -> QcReport:
+def qc(
+    sources: Iterable[str | os.PathLike] | str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    *,
+    clinical: Any = None,
+    windows: Mapping[str, tuple[str, str]] | None = None,
+    caseid_column: str = "caseid",
+    absolute_windows: bool = False,
+    limits: str | os.PathLike | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    jobs: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    budget: int = DEFAULT_BUDGET,
+) -> QcReport:
     """Quality metrics of every wave and numeric track of many recordings.
 
     Parameters
@@ -343,30 +384,48 @@ def qc(sources: Iterable[str | os.PathLike] | str | os.PathLike,
     cases, datasets = _sources(sources)
     per_case = _read_windows(clinical, windows or {}, caseid_column)
     names = list(windows or {})
-    base = CaseTask("", "", relative=not absolute_windows,
-                    limits=os.path.abspath(limits) if limits is not None else None,
-                    thresholds=thresholds, budget=budget,
-                    threads=1 if jobs > 1 else TRACK_THREADS)
+    base = CaseTask(
+        "",
+        "",
+        relative=not absolute_windows,
+        limits=os.path.abspath(limits) if limits is not None else None,
+        thresholds=thresholds,
+        budget=budget,
+        threads=1 if jobs > 1 else TRACK_THREADS,
+    )
     common = (loaded.fingerprint(), thresholds, absolute_windows, names)
     previous = _previous_rows(output, datasets)
     tasks, results = [], []
     for path, caseid in cases:
         spans = per_case.get(caseid, {})
         wins = tuple((n, *spans.get(n, (math.nan, math.nan))) for n in names)
-        task = replace(base, source=path, caseid=caseid, windows=wins,
-                       settings=_fingerprint(common, wins))
+        task = replace(
+            base, source=path, caseid=caseid, windows=wins, settings=_fingerprint(common, wins)
+        )
         old = previous.get((path, caseid))
         try:
             stat = os.stat(path)
         except OSError as exc:
-            results.append(CaseResult(path, caseid, "failed",
-                                      error=f"{type(exc).__name__}: {exc}"))
+            results.append(CaseResult(path, caseid, "failed", error=f"{type(exc).__name__}: {exc}"))
             continue
-        if old and old[0]["status"] == "ok" and old[0]["size"] == stat.st_size and \
-                old[0]["mtime_ns"] == stat.st_mtime_ns and old[0]["settings"] == task.settings:
-            results.append(CaseResult(path, caseid, "kept", rows=old,
-                                      size=stat.st_size, mtime_ns=stat.st_mtime_ns,
-                                      settings=task.settings))
+        if (
+            old
+            and old[0]["status"] == "ok"
+            and old[0]["size"] == stat.st_size
+            and old[0]["mtime_ns"] == stat.st_mtime_ns
+            and old[0]["settings"] == task.settings
+        ):
+            results.append(
+                CaseResult(
+                    path,
+                    caseid,
+                    "kept",
+                    rows=old,
+                    size=stat.st_size,
+                    mtime_ns=stat.st_mtime_ns,
+                    settings=task.settings,
+                )
+            )
             continue
         tasks.append(task)
     bar = _Progress(len(tasks), progress)
@@ -375,8 +434,7 @@ def qc(sources: Iterable[str | os.PathLike] | str | os.PathLike,
         if not isinstance(result, CaseResult):  # the pool's record of a dead worker
             error = result.error or ""
             if "worker process died" in error:
-                error = ("the worker process died measuring this case (killed, or out of "
-                         "memory)")
+                error = "the worker process died measuring this case (killed, or out of memory)"
             result = CaseResult(result.source, result.caseid, "failed", error=error)
         results.append(result)
         bar.update(result)
@@ -402,15 +460,17 @@ def qc(sources: Iterable[str | os.PathLike] | str | os.PathLike,
     return QcReport(table, results, time.perf_counter() - began, outputs)
 
 
-def _previous_rows(output: Any, datasets: Sequence[str]
-                   ) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def _previous_rows(
+    output: Any, datasets: Sequence[str]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Rows of an earlier run, by (source, caseid): from ``output`` and the datasets'
     own tables."""
     from .table import read_table
 
     rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
     paths = ([os.fspath(output)] if output is not None else []) + [
-        os.path.join(d, DATASET_TABLE) for d in datasets]
+        os.path.join(d, DATASET_TABLE) for d in datasets
+    ]
     for path in paths:
         for row in read_table(path):
             rows.setdefault((row["source"], row["caseid"]), []).append(row)

@@ -1,4 +1,5 @@
 """The metrics table: its schema, made from the cases' results, written and read back."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,17 @@ if TYPE_CHECKING:
 PROVENANCE = ("status", "error", "source", "size", "mtime_ns", "settings")
 
 _STRING = {"caseid", "track", "kind", "type", "status", "error", "source", "settings"}
-_INT = {"records", "samples", "gaps", "spikes", "duplicates", "out_of_order", "bad_times",
-        "size", "mtime_ns"}
+_INT = {
+    "records",
+    "samples",
+    "gaps",
+    "spikes",
+    "duplicates",
+    "out_of_order",
+    "bad_times",
+    "size",
+    "mtime_ns",
+}
 _BOOL = {"inverted"}
 
 
@@ -53,13 +63,30 @@ def to_table(results: Sequence[CaseResult], windows: Sequence[str]) -> pa.Table:
     rows: list[dict[str, Any]] = []
     for r in results:
         if r.status == "failed":
-            rows.append({"caseid": r.caseid, "status": "failed", "error": r.error,
-                         "source": r.source, "size": r.size, "mtime_ns": r.mtime_ns,
-                         "settings": r.settings})
+            rows.append(
+                {
+                    "caseid": r.caseid,
+                    "status": "failed",
+                    "error": r.error,
+                    "source": r.source,
+                    "size": r.size,
+                    "mtime_ns": r.mtime_ns,
+                    "settings": r.settings,
+                }
+            )
             continue
         for row in r.rows:
-            rows.append({**row, "status": "ok", "error": None, "source": r.source,
-                         "size": r.size, "mtime_ns": r.mtime_ns, "settings": r.settings})
+            rows.append(
+                {
+                    **row,
+                    "status": "ok",
+                    "error": None,
+                    "source": r.source,
+                    "size": r.size,
+                    "mtime_ns": r.mtime_ns,
+                    "settings": r.settings,
+                }
+            )
     return pa.Table.from_pylist(rows, schema=schema(windows))
 
 

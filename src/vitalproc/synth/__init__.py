@@ -8,6 +8,7 @@
 The module itself is callable (``vitalproc.synth(...)`` is ``generate.synth``), so
 ``vitalproc.synth.shapes`` and the call live under one name. See ``docs/synth.md``.
 """
+
 from __future__ import annotations
 
 import sys

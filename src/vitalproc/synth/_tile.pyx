@@ -8,6 +8,7 @@ here each sample is written once. Which spans, levels and templates: ``waves.py`
 """
 cimport cython
 from libc.stdint cimport int8_t, int64_t
+from libc.math cimport rint
 from libc.string cimport memcpy
 
 import numpy as np
@@ -76,3 +77,53 @@ def scatter_rows(unsigned char[::1] out, const unsigned char[:, ::1] rows,
     with nogil:
         for k in range(positions.shape[0]):
             memcpy(&out[positions[k]], &rows[k, 0], width)
+
+
+ctypedef fused stored_t:
+    unsigned char
+    signed char
+    short
+    unsigned short
+    int
+    unsigned int
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def quantise(const float[::1] x, stored_t[::1] out, double gain, double offset,
+             double lo, double hi):
+    """``out = clip(rint((x - offset) / gain), lo, hi)`` in one pass (an ADC's counts);
+    NaN (a sample in no record) becomes the count of ``offset``, 0."""
+    cdef Py_ssize_t j
+    cdef double v, scale = 1.0 / gain
+    with nogil:
+        for j in range(x.shape[0]):
+            v = x[j]
+            if v != v:
+                v = 0.0
+            else:
+                v = rint((v - offset) * scale)
+                if v < lo:
+                    v = lo
+                elif v > hi:
+                    v = hi
+            out[j] = <stored_t>v
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def add_tiled(float[::1] out, const float[::1] bank, const int64_t[::1] shifts):
+    """Add ``bank`` (twice the block length: a block, then the same block again) laid end to
+    end, block k read from ``shifts[k]``: noise without a second array the wave's size."""
+    cdef Py_ssize_t block = bank.shape[0] // 2, n = out.shape[0], k, j, a, m
+    if shifts.shape[0] * block < n:
+        raise ValueError("too few shifts for the samples")
+    for k in range(shifts.shape[0]):
+        if not 0 <= shifts[k] < block:
+            raise ValueError("a shift outside the block")
+    with nogil:
+        for k in range(shifts.shape[0]):
+            a = k * block
+            m = block if a + block <= n else n - a
+            for j in range(m):
+                out[a + j] += bank[shifts[k] + j]

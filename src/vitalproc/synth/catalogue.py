@@ -10,6 +10,7 @@ Storage follows real files: Vital Recorder's ADC waves (SNUADC, SNUADCM) are uns
 and the simulator ("Demo") device float32; numerics are float32 every 2 s (NIBP only when
 a measurement is taken), strings are sparse.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -66,12 +67,13 @@ class Profile:
 
     def track(self, key: str) -> TrackSpec:
         """The track named ``key`` (full ``'Device/Track'`` name, or a unique track name)."""
-        hits = [t for t in self.tracks if t.key == key] or [
-            t for t in self.tracks if t.name == key]
+        hits = [t for t in self.tracks if t.key == key] or [t for t in self.tracks if t.name == key]
         if len(hits) != 1:
             known = ", ".join(t.key for t in self.tracks)
-            raise ValueError(f"profile {self.name!r} has no track {key!r} "
-                             f"({'ambiguous' if hits else 'known: ' + known})")
+            raise ValueError(
+                f"profile {self.name!r} has no track {key!r} "
+                f"({'ambiguous' if hits else 'known: ' + known})"
+            )
         return hits[0]
 
     def select(self, keys: list[str]) -> Profile:
@@ -90,8 +92,7 @@ def _wave(device, name, source, srate, unit, fmt, gain, offset, lo, hi, seconds)
 
 
 def _num(device, name, source, unit, lo, hi, interval=2.0):
-    return TrackSpec(device, name, N, source, F32, 0.0, unit, 1.0, 0.0, lo, hi,
-                     interval=interval)
+    return TrackSpec(device, name, N, source, F32, 0.0, unit, 1.0, 0.0, lo, hi, interval=interval)
 
 
 def _or() -> Profile:
@@ -100,8 +101,7 @@ def _or() -> Profile:
         _wave("SNUADC", "ART", "art", 500.0, "mmHg", U16, 0.0625, -50.0, 0.0, 200.0, 0.2),
         _wave("SNUADC", "PLETH", "pleth", 500.0, "", U16, 0.0390625, -20.0, 0.0, 100.0, 0.2),
         _wave("SNUADC", "CVP", "cvp", 500.0, "mmHg", U16, 0.0625, -50.0, 0.0, 30.0, 0.2),
-        _wave("SNUADCM", "ECG_V5", "ecg_v5", 500.0, "mV", U16, 0.009765625, -5.0,
-              -1.0, 2.0, 0.2),
+        _wave("SNUADCM", "ECG_V5", "ecg_v5", 500.0, "mV", U16, 0.009765625, -5.0, -1.0, 2.0, 0.2),
         _wave("Primus", "CO2", "co2", 62.5, "mmHg", F32, 1.0, 0.0, 0.0, 60.0, 0.8),
         _wave("Primus", "AWP", "awp", 62.5, "hPa", F32, 1.0, 0.0, -10.0, 40.0, 0.8),
         _wave("BIS", "EEG1_WAV", "eeg1", 128.0, "uV", U16, 0.05, -1638.4, -100.0, 100.0, 1.0),
@@ -135,8 +135,14 @@ def _or() -> Profile:
         _num("Orchestra", "RFTN20_RATE", "rftn_rate", "mL/h", 0, 50),
         _num("Orchestra", "RFTN20_CE", "rftn_ce", "ng/mL", 0, 10),
     ]
-    devices = {"SNUADC": "SNUADC", "SNUADCM": "SNUADC", "Solar8000": "Solar8000M",
-               "Primus": "Primus", "BIS": "Vista", "Orchestra": "Orchestra"}
+    devices = {
+        "SNUADC": "SNUADC",
+        "SNUADCM": "SNUADC",
+        "Solar8000": "Solar8000M",
+        "Primus": "Primus",
+        "BIS": "Vista",
+        "Orchestra": "Orchestra",
+    }
     event = TrackSpec("", "EVENT", S, "event", F32, maxdisp=0.0)
     return Profile("or", devices, tuple(waves + nums + [event]))
 
@@ -173,11 +179,17 @@ DEMO_LONG_RECORD = 116_372
 
 
 def _demo() -> Profile:
-    waves = [_wave("Demo", name, source, 100.0, unit, F32, 1.0, 0.0, lo, hi, 1.0)
-             for name, source, unit, lo, hi in (
-                 ("ECG", "ecg_ii", "mV", -1.0, 2.0), ("ART", "art", "mmHg", 0.0, 200.0),
-                 ("PLETH", "pleth", "", 0.0, 100.0), ("CVP", "cvp", "mmHg", 0.0, 30.0),
-                 ("CO2", "co2", "mmHg", 0.0, 60.0), ("EEG", "eeg1", "uV", -100.0, 100.0))]
+    waves = [
+        _wave("Demo", name, source, 100.0, unit, F32, 1.0, 0.0, lo, hi, 1.0)
+        for name, source, unit, lo, hi in (
+            ("ECG", "ecg_ii", "mV", -1.0, 2.0),
+            ("ART", "art", "mmHg", 0.0, 200.0),
+            ("PLETH", "pleth", "", 0.0, 100.0),
+            ("CVP", "cvp", "mmHg", 0.0, 30.0),
+            ("CO2", "co2", "mmHg", 0.0, 60.0),
+            ("EEG", "eeg1", "uV", -100.0, 100.0),
+        )
+    ]
     return Profile("demo", {"Demo": "Demo"}, tuple(waves))
 
 
@@ -189,16 +201,17 @@ def profile(name: str) -> Profile:
     try:
         return PROFILES[name]()
     except KeyError:
-        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") \
-            from None
+        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") from None
 
 
 def with_strings(prof: Profile, count: int) -> Profile:
     """``prof`` plus ``count`` string tracks (monitor messages), spread over its devices,
     declared before the EVENT track."""
-    devices = [d for d in prof.devices] or [""]
-    extra = [TrackSpec(devices[i % len(devices)], f"MSG{i:02d}", S, "text", F32, maxdisp=0.0)
-             for i in range(count)]
+    devices = list(prof.devices) or [""]
+    extra = [
+        TrackSpec(devices[i % len(devices)], f"MSG{i:02d}", S, "text", F32, maxdisp=0.0)
+        for i in range(count)
+    ]
     keep = [t for t in prof.tracks if t.source != "event"]
     event = [t for t in prof.tracks if t.source == "event"]
     return replace(prof, tracks=tuple(keep + extra + event))

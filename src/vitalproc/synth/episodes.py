@@ -1,13 +1,14 @@
-"""Episodes and artifacts: where they go (given, or placed from the seed) and what they
+"""Episodes and artifacts: where they go (given, or placed from the random seed) and what they
 do to the waves; each becomes one ground-truth entry.
 
 Placement: hypotension episodes, artifacts and rhythm spans that the caller gives as a
 count are laid out in turn, each in its own slot of the recording away from the first and
-last 5 %, none overlapping another, in a fixed order of draws from the seed. Artifact
+last 5 %, none overlapping another, in a fixed order of draws from the random seed. Artifact
 bounds are snapped to the track's record boundaries, so "the samples with start <= t <
 end" and "the records inside" are the same set: a disconnection removes exactly those
 records, a flatline holds exactly those samples.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ import numpy as np
 from .physiology import RHYTHMS, Hypotension, RhythmSpan
 
 #: Artifact kinds, the wave (catalogue ``source``) each goes on by default, and the
-#: duration range (s) used when placing them from the seed.
+#: duration range (s) used when placing them from the random seed.
 ARTIFACTS: dict[str, tuple[str, tuple[float, float]]] = {
     "flatline": ("art", (20.0, 60.0)),
     "clipping": ("ecg_ii", (30.0, 90.0)),
@@ -70,27 +71,33 @@ class Slots:
         seconds (the hypotension ramps, the numerics' averaging windows)."""
         lo, hi = 0.05 * self.duration, 0.95 * self.duration - length
         if hi <= lo:
-            raise ValueError(f"a {length:.0f} s episode does not fit a {self.duration:.0f} s "
-                             "recording; give fewer episodes or more hours")
+            raise ValueError(
+                f"a {length:.0f} s episode does not fit a {self.duration:.0f} s "
+                "recording; give fewer episodes or more hours"
+            )
         for _ in range(200):
             start = float(self.rng.uniform(lo, hi))
             if all(start + length + guard <= a or start >= b + guard for a, b in self.taken):
                 self.claim(start, start + length)
                 return start
-        raise ValueError("cannot place every episode without overlap; give fewer episodes "
-                         "or more hours")
+        raise ValueError(
+            "cannot place every episode without overlap; give fewer episodes or more hours"
+        )
 
 
 def hypotension_episodes(spec: int | Sequence[Sequence[float]], slots: Slots) -> list[Hypotension]:
-    """``spec``: a count (placed from the seed, level 65 mmHg) or ``(start_s, duration_s,
+    """``spec``: a count (placed from the random seed, level 65 mmHg) or ``(start_s, duration_s,
     map_level)`` triples."""
     if isinstance(spec, (int, np.integer)):
         out = []
         for _ in range(int(spec)):
             length = slots.length(HYPOTENSION_SECONDS)
             ramp = min(60.0, length)
-            out.append(Hypotension(slots.take(length + 2 * ramp) + ramp, length,
-                                   DEFAULT_MAP_LEVEL, recovery=ramp))
+            out.append(
+                Hypotension(
+                    slots.take(length + 2 * ramp) + ramp, length, DEFAULT_MAP_LEVEL, recovery=ramp
+                )
+            )
         return sorted(out, key=lambda h: h.start)
     out = []
     for item in spec:
@@ -98,8 +105,9 @@ def hypotension_episodes(spec: int | Sequence[Sequence[float]], slots: Slots) ->
             raise ValueError(f"hypotension {item!r}: give (start_s, duration_s, map_level)")
         start, length, level = (float(v) for v in item)
         if length <= 0 or start < 0 or start + length > slots.duration:
-            raise ValueError(f"hypotension {item!r} is not inside the recording "
-                             f"(0 .. {slots.duration:g} s)")
+            raise ValueError(
+                f"hypotension {item!r} is not inside the recording (0 .. {slots.duration:g} s)"
+            )
         slots.claim(start - 60.0, start + length + 60.0)
         out.append(Hypotension(start, length, level))
     return sorted(out, key=lambda h: h.start)
@@ -109,7 +117,7 @@ def rhythm_spans(spec: bool | int | Sequence[Sequence[Any]], slots: Slots) -> li
     """``spec``: True (one span of each class: AF, PVC, BRADY, BAD), a count of spans
     (classes in turn), or ``(class, start_s, duration_s)`` triples."""
     classes = [c for c in RHYTHMS if c != "N"] + ["BAD"]
-    if spec is True or isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+    if spec is True or (isinstance(spec, (int, np.integer)) and not isinstance(spec, bool)):
         count = len(classes) if spec is True else int(spec)
         out = []
         for i in range(count):
@@ -122,16 +130,22 @@ def rhythm_spans(spec: bool | int | Sequence[Sequence[Any]], slots: Slots) -> li
     out = []
     for item in spec:
         if len(item) != 3 or item[0] not in classes:
-            raise ValueError(f"rhythm {item!r}: give (class, start_s, duration_s) with class "
-                             f"one of {', '.join(classes)}")
+            raise ValueError(
+                f"rhythm {item!r}: give (class, start_s, duration_s) with class "
+                f"one of {', '.join(classes)}"
+            )
         kind, start, length = item[0], float(item[1]), float(item[2])
         slots.claim(start, start + length)
         out.append(RhythmSpan(kind, start, start + length))
     return sorted(out, key=lambda r: r.start)
 
 
-def artifact_list(spec: int | Sequence[Any], slots: Slots, wave_keys: dict[str, str],
-                  record_seconds: dict[str, float]) -> list[Artifact]:
+def artifact_list(
+    spec: int | Sequence[Any],
+    slots: Slots,
+    wave_keys: dict[str, str],
+    record_seconds: dict[str, float],
+) -> list[Artifact]:
     """``spec``: a count (kinds in turn, on their default tracks) or items each a dict
     ``{"kind", "start", "duration"[, "track"]}`` or a tuple ``(kind, start_s,
     duration_s[, track])``. ``wave_keys`` maps wave sources to track names;
@@ -148,11 +162,14 @@ def artifact_list(spec: int | Sequence[Any], slots: Slots, wave_keys: dict[str, 
                 unknown = set(item) - {"kind", "start", "duration", "track"}
                 if unknown or "kind" not in item:
                     raise ValueError(f"artifact {item!r}: keys are kind, start, duration, track")
-                items.append((item["kind"], item.get("start"), item.get("duration"),
-                              item.get("track")))
+                items.append(
+                    (item["kind"], item.get("start"), item.get("duration"), item.get("track"))
+                )
             else:
                 if not 1 <= len(item) <= 4:
-                    raise ValueError(f"artifact {item!r}: give (kind, start_s, duration_s[, track])")
+                    raise ValueError(
+                        f"artifact {item!r}: give (kind, start_s, duration_s[, track])"
+                    )
                 padded = list(item) + [None] * (4 - len(item))
                 items.append(tuple(padded))  # type: ignore[arg-type]
     out = []
@@ -162,14 +179,17 @@ def artifact_list(spec: int | Sequence[Any], slots: Slots, wave_keys: dict[str, 
         source, lengths = ARTIFACTS[kind]
         if track is None:
             if source not in wave_keys:
-                raise ValueError(f"artifact {kind!r}: this profile has no {source!r} wave; "
-                                 "name a track")
+                raise ValueError(
+                    f"artifact {kind!r}: this profile has no {source!r} wave; name a track"
+                )
             track = wave_keys[source]
         elif track not in record_seconds:
             matches = [k for k in record_seconds if k.split("/")[-1] == track]
             if len(matches) != 1:
-                raise ValueError(f"artifact {kind!r}: no wave track {track!r} "
-                                 f"(waves: {', '.join(record_seconds)})")
+                raise ValueError(
+                    f"artifact {kind!r}: no wave track {track!r} "
+                    f"(waves: {', '.join(record_seconds)})"
+                )
             track = matches[0]
         if length is None:
             length = slots.length(lengths)
@@ -178,11 +198,14 @@ def artifact_list(spec: int | Sequence[Any], slots: Slots, wave_keys: dict[str, 
         else:
             start = float(start)
             if start < 0 or start + float(length) > slots.duration or float(length) <= 0:
-                raise ValueError(f"artifact {kind!r} at {start:g} s for {length:g} s is not "
-                                 f"inside the recording (0 .. {slots.duration:g} s)")
+                raise ValueError(
+                    f"artifact {kind!r} at {start:g} s for {length:g} s is not "
+                    f"inside the recording (0 .. {slots.duration:g} s)"
+                )
             slots.claim(start, start + float(length))
-        out.append(Artifact(kind, track, *snap(start, start + float(length),
-                                               record_seconds[track])))
+        out.append(
+            Artifact(kind, track, *snap(start, start + float(length), record_seconds[track]))
+        )
     return sorted(out, key=lambda a: (a.start, a.track))
 
 
@@ -194,8 +217,9 @@ def snap(start: float, end: float, step: float) -> tuple[float, float]:
     return float(round(a, 9)), float(round(b, 9))
 
 
-def bad_quality(spans: list[RhythmSpan], wave_keys: dict[str, str],
-                record_seconds: dict[str, float]) -> list[Artifact]:
+def bad_quality(
+    spans: list[RhythmSpan], wave_keys: dict[str, str], record_seconds: dict[str, float]
+) -> list[Artifact]:
     """A 'noise' artifact on each ECG and plethysmograph wave for every 'BAD' span."""
     out = []
     for span in spans:
@@ -203,8 +227,14 @@ def bad_quality(spans: list[RhythmSpan], wave_keys: dict[str, str],
             continue
         for source, key in wave_keys.items():
             if source in BAD_NOISE_SD:
-                out.append(Artifact("noise", key, *snap(span.start, span.end, record_seconds[key]),
-                                    {"sd": BAD_NOISE_SD[source], "rhythm": "BAD"}))
+                out.append(
+                    Artifact(
+                        "noise",
+                        key,
+                        *snap(span.start, span.end, record_seconds[key]),
+                        {"sd": BAD_NOISE_SD[source], "rhythm": "BAD"},
+                    )
+                )
     return out
 
 
@@ -230,8 +260,11 @@ def apply(art: Artifact, x: np.ndarray, srate: float, rng: np.random.Generator) 
         amplitude = 3.0 * span
         sign = np.where(rng.uniform(size=count) < 0.5, -1.0, 1.0)
         seg[where] += (amplitude * sign).astype(seg.dtype)
-        art.params = {"amplitude": amplitude, "count": count,
-                      "offsets": [round(float(i) / srate, 6) for i in where]}
+        art.params = {
+            "amplitude": amplitude,
+            "count": count,
+            "offsets": [round(float(i) / srate, 6) for i in where],
+        }
     elif art.kind == "gap":
         seg[:] = np.nan
         art.params = {}

@@ -7,6 +7,7 @@ where episodes and artifacts go (``episodes``), the patient (``physiology``), th
 interleaved and compressed; or the package's writer for the packed layout). ``truth``
 describes it.
 """
+
 from __future__ import annotations
 
 import os
@@ -71,21 +72,35 @@ def parse_start(start: float | str | datetime | None) -> float:
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"start {start!r} is neither Unix seconds nor an ISO 8601 time") \
-                from None
+            raise ValueError(
+                f"start {start!r} is neither Unix seconds nor an ISO 8601 time"
+            ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
 
 
-def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: float = 1.0,
-          seed: int = 0, start: float | str | datetime | None = None,
-          hypotension: int | list[tuple[float, float, float]] = 0,
-          artifacts: int | list[Any] = 0, rhythm: bool | int | list[tuple[str, float, float]] = False,
-          redeclare: bool | int = 0, outliers: bool = False, string_tracks: int = 0,
-          tracks: list[str] | None = None, oversize: bool = False, truncate: bool = False,
-          packed: bool = False, compresslevel: int = 1, dgmt: int = DEFAULT_DGMT,
-          progress: Callable[[int, int, str], None] | None = None) -> Synthesis:
+def synth(
+    path: str | os.PathLike | None = None,
+    *,
+    profile: str = "or",
+    hours: float = 1.0,
+    seed: int = 0,
+    start: float | str | datetime | None = None,
+    hypotension: int | list[tuple[float, float, float]] = 0,
+    artifacts: int | list[Any] = 0,
+    rhythm: bool | int | list[tuple[str, float, float]] = False,
+    redeclare: bool | int = 0,
+    outliers: bool = False,
+    string_tracks: int = 0,
+    tracks: list[str] | None = None,
+    oversize: bool = False,
+    truncate: bool = False,
+    packed: bool = False,
+    compresslevel: int = 1,
+    dgmt: int = DEFAULT_DGMT,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Synthesis:
     """Generate a synthetic ``.vital`` recording with its ground truth.
 
     Parameters
@@ -104,7 +119,7 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
     start
         Recording start: Unix seconds or ISO 8601 text; default 2024-03-22 13:59:59.1 UTC.
     hypotension
-        A count of episodes placed from the seed (MAP below 65 mmHg for 3-10 min), or
+        A count of episodes placed from the random seed (MAP below 65 mmHg for 3-10 min), or
         ``(start_s, duration_s, map_level)`` triples.
     artifacts
         A count (kinds in turn on their default tracks), or items ``(kind, start_s,
@@ -146,13 +161,28 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
     if not isinstance(compresslevel, int) or not 0 <= compresslevel <= 9:
         raise ValueError(f"compresslevel must be an int from 0 to 9, not {compresslevel!r}")
     if packed and (truncate or redeclare or outliers):
-        raise ValueError("packed files are written by the package's writer, which has no "
-                         "re-declared tracks, stray timestamps or cut streams")
-    arguments = {"profile": profile, "hours": hours, "seed": seed, "start": start,
-                     "hypotension": hypotension, "artifacts": artifacts, "rhythm": rhythm,
-                     "redeclare": redeclare, "outliers": outliers, "string_tracks": string_tracks,
-                     "tracks": tracks, "oversize": oversize, "truncate": truncate, "packed": packed,
-                     "compresslevel": compresslevel, "dgmt": dgmt}
+        raise ValueError(
+            "packed files are written by the package's writer, which has no "
+            "re-declared tracks, stray timestamps or cut streams"
+        )
+    arguments = {
+        "profile": profile,
+        "hours": hours,
+        "seed": seed,
+        "start": start,
+        "hypotension": hypotension,
+        "artifacts": artifacts,
+        "rhythm": rhythm,
+        "redeclare": redeclare,
+        "outliers": outliers,
+        "string_tracks": string_tracks,
+        "tracks": tracks,
+        "oversize": oversize,
+        "truncate": truncate,
+        "packed": packed,
+        "compresslevel": compresslevel,
+        "dgmt": dgmt,
+    }
     prof = catalogue.profile(profile)
     if tracks:
         prof = prof.select(list(tracks))
@@ -189,8 +219,13 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
         if progress is not None:
             progress(done, steps, label)
 
-    phys = Physiology(duration, rng, "icu" if profile == "icu" else "or", tuple(hypo),
-                      tuple(s for s in spans if s.kind != "BAD"))
+    phys = Physiology(
+        duration,
+        rng,
+        "icu" if profile == "icu" else "or",
+        tuple(hypo),
+        tuple(s for s in spans if s.kind != "BAD"),
+    )
     waves: dict[str, np.ndarray] = {}
     drawn: dict[tuple[str, float], np.ndarray] = {}
     for spec in wave_specs:
@@ -218,11 +253,22 @@ def synth(path: str | os.PathLike | None = None, *, profile: str = "or", hours: 
     strings = records.strings(prof, duration, rng)
     step("numerics")
 
-    built = records.build(prof, plan, dtstart, waves, numerics, strings, rng,
-                         redeclare=redeclare, outliers=outliers, columns=packed)
+    built = records.build(
+        prof,
+        plan,
+        dtstart,
+        waves,
+        numerics,
+        strings,
+        rng,
+        redeclare=redeclare,
+        outliers=outliers,
+        columns=packed,
+    )
     step("records")
-    truth = truth_doc.document(arguments, prof, dtstart, duration, dgmt, hypo, arts, spans,
-                               built, wave_keys)
+    truth = truth_doc.document(
+        arguments, prof, dtstart, duration, dgmt, hypo, arts, spans, built, wave_keys
+    )
     if packed:
         data = records.packed_bytes(prof, built, dtstart, duration, dgmt, compresslevel)
         truth_doc.count_packed(truth)

@@ -20,6 +20,7 @@ computes:
   measurement plus a cuff error; ``ppf_*``/``rftn_*``: an infusion schedule and its
   effect-site concentration (first-order lag).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -152,8 +153,13 @@ def cvp_mean(ctx: Context, t: np.ndarray) -> np.ndarray:
         return np.round((csum[hi] - csum[lo]) / (hi - lo))
 
 
-def _breath_stat(ctx: Context, source: str, t: np.ndarray, which: int,
-                 fallback: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def _breath_stat(
+    ctx: Context,
+    source: str,
+    t: np.ndarray,
+    which: int,
+    fallback: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
     stats = ctx.spans(source, ctx.phys.breaths, "breaths")
     if stats is None:
         return fallback(t)
@@ -200,8 +206,11 @@ def _nibp(ctx: Context, t: np.ndarray) -> tuple[np.ndarray, ...]:
         pp = np.interp(t, phys.r_peaks, phys.beat_pp)
         err = ctx.rng.normal(0.0, 3.0, (3, len(t)))
         mbp = m + err[0]
-        ctx.cache["nibp"] = (np.round(mbp + 0.6 * pp + err[1]), np.round(mbp - 0.35 * pp + err[2]),
-                             np.round(mbp))
+        ctx.cache["nibp"] = (
+            np.round(mbp + 0.6 * pp + err[1]),
+            np.round(mbp - 0.35 * pp + err[2]),
+            np.round(mbp),
+        )
     return ctx.cache["nibp"]
 
 
@@ -318,10 +327,30 @@ Rule = Callable[[Context, np.ndarray], np.ndarray]
 
 #: Numeric rules by the catalogue's ``source`` names.
 NUMERICS: dict[str, Rule] = {
-    "hr": hr, "pleth_hr": pleth_hr, "art_sbp": art_sbp, "art_dbp": art_dbp,
-    "art_mbp": art_mbp, "cvp_mean": cvp_mean, "etco2": etco2, "inco2": inco2, "rr": rr,
-    "pip": pip, "peep": peep, "spo2": spo2, "bt": bt, "st": st, "nibp_sbp": nibp_sbp,
-    "nibp_dbp": nibp_dbp, "nibp_mbp": nibp_mbp, "bis": bis, "sqi": sqi, "mac": mac,
-    "sef": sef, "totpow": totpow, "ppf_rate": ppf_rate, "ppf_ce": ppf_ce,
-    "rftn_rate": rftn_rate, "rftn_ce": rftn_ce,
+    "hr": hr,
+    "pleth_hr": pleth_hr,
+    "art_sbp": art_sbp,
+    "art_dbp": art_dbp,
+    "art_mbp": art_mbp,
+    "cvp_mean": cvp_mean,
+    "etco2": etco2,
+    "inco2": inco2,
+    "rr": rr,
+    "pip": pip,
+    "peep": peep,
+    "spo2": spo2,
+    "bt": bt,
+    "st": st,
+    "nibp_sbp": nibp_sbp,
+    "nibp_dbp": nibp_dbp,
+    "nibp_mbp": nibp_mbp,
+    "bis": bis,
+    "sqi": sqi,
+    "mac": mac,
+    "sef": sef,
+    "totpow": totpow,
+    "ppf_rate": ppf_rate,
+    "ppf_ce": ppf_ce,
+    "rftn_rate": rftn_rate,
+    "rftn_ce": rftn_ce,
 }

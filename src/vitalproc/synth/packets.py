@@ -10,6 +10,7 @@ Records come in ``Packets`` groups: packets of one byte size, each with its time
 rank (the track's declaration order). ``stream`` merges every group in (time, rank)
 order, a window of time at a time: one sort, then every packet copied into its place.
 """
+
 from __future__ import annotations
 
 import struct
@@ -40,21 +41,39 @@ def header(dgmt: int, dtstart: float, dtend: float) -> bytes:
 
 
 def device(did: int, typename: str, name: str, port: str = "") -> bytes:
-    return _packet_bytes(Packet.DEVINFO, struct.pack("<I", did) + _vstr(typename) + _vstr(name)
-                         + _vstr(port))
+    return _packet_bytes(
+        Packet.DEVINFO, struct.pack("<I", did) + _vstr(typename) + _vstr(name) + _vstr(port)
+    )
 
 
-def track_info(tid: int, ttype: int, fmt: int, name: str, unit: str, mindisp: float,
-               maxdisp: float, col: int, srate: float, gain: float, offset: float,
-               did: int, montype: int = 0) -> bytes:
-    body = (_TRK_HEAD.pack(tid, ttype, fmt) + _vstr(name) + _vstr(unit)
-            + _TRK_TAIL.pack(mindisp, maxdisp, col, srate, gain, offset, montype, did))
+def track_info(
+    tid: int,
+    ttype: int,
+    fmt: int,
+    name: str,
+    unit: str,
+    mindisp: float,
+    maxdisp: float,
+    col: int,
+    srate: float,
+    gain: float,
+    offset: float,
+    did: int,
+    montype: int = 0,
+) -> bytes:
+    body = (
+        _TRK_HEAD.pack(tid, ttype, fmt)
+        + _vstr(name)
+        + _vstr(unit)
+        + _TRK_TAIL.pack(mindisp, maxdisp, col, srate, gain, offset, montype, did)
+    )
     return _packet_bytes(Packet.TRKINFO, body)
 
 
 def order(tids: list[int]) -> bytes:
-    return _packet_bytes(Packet.CMD, struct.pack(f"<BH{len(tids)}H", Command.ORDER, len(tids),
-                                                 *tids))
+    return _packet_bytes(
+        Packet.CMD, struct.pack(f"<BH{len(tids)}H", Command.ORDER, len(tids), *tids)
+    )
 
 
 @dataclass
@@ -70,8 +89,13 @@ class Packets:
         return len(self.dt)
 
 
-def records(tid: np.ndarray | int, dt: np.ndarray, payload: np.ndarray, rank: int,
-            sort_dt: np.ndarray | None = None) -> Packets:
+def records(
+    tid: np.ndarray | int,
+    dt: np.ndarray,
+    payload: np.ndarray,
+    rank: int,
+    sort_dt: np.ndarray | None = None,
+) -> Packets:
     """Record packets: the record head (type, length, infolen, ``dt``, ``tid``), then
     ``payload`` (uint8 rows: a wave's u32 count and samples, a numeric's value, a
     string's u32 0, u32 length and text). ``sort_dt`` places them in the stream when it
@@ -84,8 +108,8 @@ def records(tid: np.ndarray | int, dt: np.ndarray, payload: np.ndarray, rank: in
     head["dt"] = dt
     head["tid"] = tid
     rows = np.empty((m, head.dtype.itemsize + size), np.uint8)
-    rows[:, :head.dtype.itemsize] = head.view(np.uint8).reshape(m, -1)
-    rows[:, head.dtype.itemsize:] = payload
+    rows[:, : head.dtype.itemsize] = head.view(np.uint8).reshape(m, -1)
+    rows[:, head.dtype.itemsize :] = payload
     at = np.asarray(dt if sort_dt is None else sort_dt, np.float64)
     return Packets(at, rows, rank)
 
@@ -144,7 +168,7 @@ def _merge(parts: list[tuple[Packets, int, int]]) -> np.ndarray:
     a = 0
     for g, lo, hi in parts:
         rows = g.rows[lo:hi]
-        pos = start_of[a:a + (hi - lo)]
+        pos = start_of[a : a + (hi - lo)]
         a += hi - lo
         _kernels.scatter_rows(out, np.ascontiguousarray(rows), np.ascontiguousarray(pos))
     return out
@@ -161,6 +185,7 @@ def packet_starts(data: bytes, first: int) -> list[int]:
 
 
 # ---- compression -----------------------------------------------------------------------
+
 
 def compressor(level: int) -> Any:
     """A gzip compressor with no file name and mtime 0: ISA-L at levels 0-3, zlib above

@@ -7,6 +7,7 @@ SpO2, temperature, end-tidal CO2, anaesthetic depth). Hypotension episodes shape
 trajectory here, so the arterial wave drawn from it and every pressure numeric computed
 from that wave follow them.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,10 +18,10 @@ import numpy as np
 #: Rhythm classes of the beats (``Physiology.beat_class``) and the annotation names.
 NORMAL, AF, PVC = 0, 1, 2
 RHYTHMS = ("N", "AF", "PVC", "BRADY")
-PULSE_TRANSIT = 0.16   # s from R peak to the arterial upstroke
-PLETH_TRANSIT = 0.26   # s from R peak to the plethysmograph upstroke
-MARGIN = 3.0           # s of beats and breaths before the start and after the end
-MAP_FLOOR = 72.0       # mmHg: the lowest baseline MAP (episodes go below it)
+PULSE_TRANSIT = 0.16  # s from R peak to the arterial upstroke
+PLETH_TRANSIT = 0.26  # s from R peak to the plethysmograph upstroke
+MARGIN = 3.0  # s of beats and breaths before the start and after the end
+MAP_FLOOR = 72.0  # mmHg: the lowest baseline MAP (episodes go below it)
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,16 @@ class RhythmSpan:
     end: float
 
 
-def slow_wander(rng: np.random.Generator, n: int, periods: tuple[float, float],
-                count: int = 4) -> np.ndarray:
+def slow_wander(
+    rng: np.random.Generator, n: int, periods: tuple[float, float], count: int = 4
+) -> np.ndarray:
     """A smooth zero-mean wander of unit-ish amplitude on a 1 s grid: a few sinusoids with
     random periods (seconds) and phases."""
     t = np.arange(n, dtype=np.float64)
     out = np.zeros(n)
-    for period, phase, weight in zip(rng.uniform(*periods, count), rng.uniform(0, 2 * np.pi, count),
-                                     rng.uniform(0.5, 1.0, count)):
+    for period, phase, weight in zip(
+        rng.uniform(*periods, count), rng.uniform(0, 2 * np.pi, count), rng.uniform(0.5, 1.0, count)
+    ):
         out += weight * np.sin(2 * np.pi * t / period + phase)
     return out / np.sqrt(count / 2)
 
@@ -76,8 +79,14 @@ class Physiology:
         Episodes to build in.
     """
 
-    def __init__(self, duration: float, rng: np.random.Generator, kind: str = "or",
-                 hypotension: tuple[Hypotension, ...] = (), rhythm: tuple[RhythmSpan, ...] = ()):
+    def __init__(
+        self,
+        duration: float,
+        rng: np.random.Generator,
+        kind: str = "or",
+        hypotension: tuple[Hypotension, ...] = (),
+        rhythm: tuple[RhythmSpan, ...] = (),
+    ):
         self.duration = float(duration)
         self.kind = kind
         self.hypotension = tuple(hypotension)
@@ -86,21 +95,26 @@ class Physiology:
         self.grid = np.arange(n, dtype=np.float64) - MARGIN  # trajectory times
         icu = kind == "icu"
         self.depth = self._depth(n) if not icu else np.zeros(n)
-        self.hr = (88.0 if icu else 74.0) + 6.0 * slow_wander(rng, n, (600, 3600)) \
-            - 8.0 * self.depth
+        self.hr = (
+            (88.0 if icu else 74.0) + 6.0 * slow_wander(rng, n, (600, 3600)) - 8.0 * self.depth
+        )
         # outside the hypotension episodes MAP stays clear above every episode's level,
         # so that "MAP below the level" happens exactly where the truth says
         floor = max([MAP_FLOOR] + [ep.level + 7.0 for ep in hypotension])
-        self.map_base = np.maximum((88.0 if icu else 86.0) + 7.0 * slow_wander(rng, n, (900, 5400))
-                                   - 10.0 * self.depth, floor)
+        self.map_base = np.maximum(
+            (88.0 if icu else 86.0) + 7.0 * slow_wander(rng, n, (900, 5400)) - 10.0 * self.depth,
+            floor,
+        )
         self.pp = 42.0 + 5.0 * slow_wander(rng, n, (1200, 7200))
-        self.spo2 = np.minimum((96.0 if icu else 98.6) + 0.8 * slow_wander(rng, n, (300, 1800)),
-                               100.0)
+        self.spo2 = np.minimum(
+            (96.0 if icu else 98.6) + 0.8 * slow_wander(rng, n, (300, 1800)), 100.0
+        )
         self.bt = 36.4 + 0.3 * slow_wander(rng, n, (1800, 10800)) - 0.4 * self.depth
         self.etco2 = 35.0 + 2.5 * slow_wander(rng, n, (600, 3600))
         self.cvp = 8.0 + 1.5 * slow_wander(rng, n, (900, 3600))
-        self.resp_rate = (12.0 * np.ones(n) if not icu
-                          else 16.0 + 2.5 * slow_wander(rng, n, (300, 1800)))
+        self.resp_rate = (
+            12.0 * np.ones(n) if not icu else 16.0 + 2.5 * slow_wander(rng, n, (300, 1800))
+        )
         self.map = self._with_hypotension(self.map_base.copy())
         self._beats(rng)
         self._breaths(rng)

@@ -5,6 +5,7 @@ them) and ``start_s``/``end_s`` in seconds from the recording's start; ``end`` i
 exclusive (a sample at time t is inside when start <= t < end). The schema is described
 in ``docs/synth.md``; ``SCHEMA`` names its version.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,12 @@ SCHEMA = "vitalproc-synth-truth/1"
 
 
 def _times(start_s: float, end_s: float, dtstart: float) -> dict[str, float]:
-    return {"start": dtstart + start_s, "end": dtstart + end_s,
-            "start_s": round(start_s, 6), "end_s": round(end_s, 6)}
+    return {
+        "start": dtstart + start_s,
+        "end": dtstart + end_s,
+        "start_s": round(start_s, 6),
+        "end_s": round(end_s, 6),
+    }
 
 
 def _jsonable(value: Any) -> Any:
@@ -43,51 +48,100 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def document(arguments: dict, prof: Profile, dtstart: float, duration: float, dgmt: int,
-             hypotension: list[Hypotension], artifacts: list[Artifact],
-             rhythm: list[RhythmSpan], built: Built, wave_keys: dict[str, str]) -> dict[str, Any]:
+def document(
+    arguments: dict,
+    prof: Profile,
+    dtstart: float,
+    duration: float,
+    dgmt: int,
+    hypotension: list[Hypotension],
+    artifacts: list[Artifact],
+    rhythm: list[RhythmSpan],
+    built: Built,
+    wave_keys: dict[str, str],
+) -> dict[str, Any]:
     numeric_of = {t.source: t.key for t in reversed(prof.tracks) if t.type == catalogue.N}
     tracks = {}
     for spec in prof.tracks:
-        entry: dict[str, Any] = {"type": TYPE_NAMES[TrackType(spec.type)], "unit": spec.unit,
-                                 "records": built.counts.get(spec.key, 0)}
+        entry: dict[str, Any] = {
+            "type": TYPE_NAMES[TrackType(spec.type)],
+            "unit": spec.unit,
+            "records": built.counts.get(spec.key, 0),
+        }
         if spec.type == catalogue.W:
             entry.update(fmt=spec.fmt, srate=spec.srate, gain=spec.gain, offset=spec.offset)
         elif spec.type == catalogue.N:
             entry.update(fmt=spec.fmt, interval=spec.interval)
         tracks[spec.key] = entry
-    episodes = [{"kind": "hypotension", "track": wave_keys["art"],
-                 "numeric": numeric_of.get("art_mbp"), **_times(h.start, h.end, dtstart),
-                 "params": {"map_level": h.level, "map_nadir": h.level - h.depth,
-                            "ramp_s": h.recovery}} for h in hypotension]
-    arts = [{"kind": a.kind, "track": a.track, **_times(a.start, a.end, dtstart),
-             "params": dict(a.params)} for a in artifacts]
-    spans = [{"class": cls, **_times(a, b, dtstart)} for a, b, cls in _segments(rhythm, duration)] \
-        if rhythm else []
+    episodes = [
+        {
+            "kind": "hypotension",
+            "track": wave_keys["art"],
+            "numeric": numeric_of.get("art_mbp"),
+            **_times(h.start, h.end, dtstart),
+            "params": {"map_level": h.level, "map_nadir": h.level - h.depth, "ramp_s": h.recovery},
+        }
+        for h in hypotension
+    ]
+    arts = [
+        {
+            "kind": a.kind,
+            "track": a.track,
+            **_times(a.start, a.end, dtstart),
+            "params": dict(a.params),
+        }
+        for a in artifacts
+    ]
+    spans = (
+        [{"class": cls, **_times(a, b, dtstart)} for a, b, cls in _segments(rhythm, duration)]
+        if rhythm
+        else []
+    )
     shapes: dict[str, Any] = dict(built.shapes)
     redeclared: dict[str, list] = {}
     for decl in built.declarations:
         redeclared.setdefault(decl.key, []).append(decl)
     shapes["redeclared"] = [
-        {"track": key, "declarations": [
-            {"tid": d.tid, "since": dtstart + d.since, "since_s": round(d.since, 6),
-             "gain": d.spec.gain, "offset": d.spec.offset, "same_as_previous": d.compatible,
-             "records": d.records} for d in decls]}
-        for key, decls in redeclared.items() if len(decls) > 1]
+        {
+            "track": key,
+            "declarations": [
+                {
+                    "tid": d.tid,
+                    "since": dtstart + d.since,
+                    "since_s": round(d.since, 6),
+                    "gain": d.spec.gain,
+                    "offset": d.spec.offset,
+                    "same_as_previous": d.compatible,
+                    "records": d.records,
+                }
+                for d in decls
+            ],
+        }
+        for key, decls in redeclared.items()
+        if len(decls) > 1
+    ]
     shapes["packed"] = bool(arguments.get("packed"))
-    return _jsonable({
-        "schema": SCHEMA,
-        "generator": {"name": "vitalproc.synth", "version": __version__,
-                      "arguments": arguments},
-        "profile": prof.name,
-        "start": dtstart, "end": dtstart + duration, "duration": duration, "dgmt": dgmt,
-        "tracks": tracks,
-        "records": sum(built.counts.values()),
-        "episodes": episodes,
-        "artifacts": arts,
-        "rhythm": spans,
-        "shapes": shapes,
-    })
+    return _jsonable(
+        {
+            "schema": SCHEMA,
+            "generator": {
+                "name": "vitalproc.synth",
+                "version": __version__,
+                "arguments": arguments,
+            },
+            "profile": prof.name,
+            "start": dtstart,
+            "end": dtstart + duration,
+            "duration": duration,
+            "dgmt": dgmt,
+            "tracks": tracks,
+            "records": sum(built.counts.values()),
+            "episodes": episodes,
+            "artifacts": arts,
+            "rhythm": spans,
+            "shapes": shapes,
+        }
+    )
 
 
 def count_after_cut(truth: dict[str, Any], cut: dict[str, Any]) -> None:
@@ -138,8 +192,10 @@ def write_files(path: str | os.PathLike, synthesis: Synthesis) -> dict[str, str]
     path = os.fspath(path)
     truth_path, rhythm_path = sidecar_paths(path)
     doc = dict(synthesis.truth, file=os.path.basename(path))
-    outputs = {"vital": (path, synthesis.data),
-               "truth": (truth_path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))}
+    outputs = {
+        "vital": (path, synthesis.data),
+        "truth": (truth_path, (json.dumps(doc, indent=1) + "\n").encode("utf-8")),
+    }
     if synthesis.rhythm:
         text = "time,class\n" + "".join(f"{t:.3f},{cls}\n" for t, cls in synthesis.rhythm)
         outputs["rhythm"] = (rhythm_path, text.encode("utf-8"))

@@ -14,6 +14,7 @@ one ``np.repeat``), never with a Python loop over samples:
 - CVP, capnogram and airway pressure from the breath phase; ICU impedance respiration;
 - EEG: 1/f background plus delta, alpha and beta bands whose weights follow anaesthetic depth.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -39,8 +40,15 @@ def _starts(marks: np.ndarray, srate: float) -> np.ndarray:
     return np.ceil(marks * srate).astype(np.int64)
 
 
-def _tile(n: int, starts: np.ndarray, level0: np.ndarray, level1: np.ndarray,
-          scale: np.ndarray, template: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def _tile(
+    n: int,
+    starts: np.ndarray,
+    level0: np.ndarray,
+    level1: np.ndarray,
+    scale: np.ndarray,
+    template: np.ndarray,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Span k (samples ``starts[k]`` to ``starts[k+1]``): a level moving linearly from
     ``level0[k]`` to ``level1[k]``, plus ``scale[k]`` times the template on the span's
     phase; added to ``out`` when given."""
@@ -48,26 +56,29 @@ def _tile(n: int, starts: np.ndarray, level0: np.ndarray, level1: np.ndarray,
     if out is None:
         out = np.empty(n, np.float32)
     f64 = np.ascontiguousarray
-    _kernels.tile(out, f64(starts, np.int64), f64(level0, np.float64), f64(level1, np.float64),
-                  f64(scale, np.float64), f64(template, np.float64), add)
+    _kernels.tile(
+        out,
+        f64(starts, np.int64),
+        f64(level0, np.float64),
+        f64(level1, np.float64),
+        f64(scale, np.float64),
+        f64(template, np.float64),
+        add,
+    )
     return out
 
 
 NOISE_BLOCK = 1 << 16
 
 
-def _noise(rng: np.random.Generator, n: int, sd: float) -> np.ndarray:
-    """Gaussian noise: a block of 2**16 draws laid end to end from random offsets (noise
-    needs no more variety than that, and drawing every sample costs more than the wave)."""
+def _add_noise(out: np.ndarray, rng: np.random.Generator, sd: float) -> None:
+    """Gaussian noise added to ``out``: a block of 2**16 draws laid end to end from random
+    offsets (noise needs no more variety than that, and drawing every sample costs more
+    than the wave)."""
+    n = len(out)
     bank = rng.standard_normal(NOISE_BLOCK, dtype=np.float32) * np.float32(sd)
-    bank = np.concatenate([bank, bank])
-    shifts = rng.integers(0, NOISE_BLOCK, n // NOISE_BLOCK + 1).tolist()
-    out = np.empty(n, np.float32)
-    for i, shift in enumerate(shifts):
-        a = i * NOISE_BLOCK
-        m = min(NOISE_BLOCK, n - a)
-        out[a:a + m] = bank[shift:shift + m]
-    return out
+    shifts = rng.integers(0, NOISE_BLOCK, n // NOISE_BLOCK + 1)
+    _kernels.add_tiled(out, np.concatenate([bank, bank]), shifts.astype(np.int64))
 
 
 def _bump(x: np.ndarray, centre: float, width: float) -> np.ndarray:
@@ -77,9 +88,11 @@ def _bump(x: np.ndarray, centre: float, width: float) -> np.ndarray:
 # ---- ECG --------------------------------------------------------------------------------
 
 #: Per lead: amplitude (mV) of P, Q, R, S, T.
-LEADS = {"ii": (0.15, -0.10, 1.20, -0.25, 0.30),
-         "v5": (0.10, -0.06, 1.60, -0.40, 0.40),
-         "iii": (0.08, -0.08, 0.70, -0.15, 0.15)}
+LEADS = {
+    "ii": (0.15, -0.10, 1.20, -0.25, 0.30),
+    "v5": (0.10, -0.06, 1.60, -0.40, 0.40),
+    "iii": (0.08, -0.08, 0.70, -0.15, 0.15),
+}
 ECG_BEFORE, ECG_AFTER = 0.30, 0.55  # s of template before and after the R peak
 
 
@@ -104,25 +117,33 @@ def ecg(lead: str) -> WaveModel:
         before = round(ECG_BEFORE * srate)
         r_pos = np.rint(phys.r_peaks * srate).astype(np.int64)
         breath = np.searchsorted(phys.breaths, phys.r_peaks, "right") - 1
-        breath_phase = ((phys.r_peaks - phys.breaths[breath])
-                        / np.diff(phys.breaths)[np.minimum(breath, len(phys.breaths) - 2)])
-        wander = 0.05 * np.sin(2 * np.pi * breath_phase)       # baseline wander
+        breath_phase = (phys.r_peaks - phys.breaths[breath]) / np.diff(phys.breaths)[
+            np.minimum(breath, len(phys.breaths) - 2)
+        ]
+        wander = 0.05 * np.sin(2 * np.pi * breath_phase)  # baseline wander
         amp = 1.0 + 0.06 * np.sin(2 * np.pi * breath_phase)  # axis swing
         out = _tile(n, r_pos, wander[:-1], wander[1:], np.zeros(len(r_pos)), ZERO)
-        _kernels.overlap_add(out, r_pos, np.ascontiguousarray(tables, np.float64),
-                             phys.beat_class, np.asarray(amp), before)
+        _kernels.overlap_add(
+            out,
+            r_pos,
+            np.ascontiguousarray(tables, np.float64),
+            phys.beat_class,
+            np.asarray(amp),
+            before,
+        )
         for k in np.flatnonzero(phys.beat_class[:-1] == AF).tolist():
             lo, hi = max(int(r_pos[k]), 0), min(int(r_pos[k + 1]), n)
             if hi > lo:  # fibrillatory waves up to the next beat
                 ts = np.arange(lo, hi) / srate
                 out[lo:hi] += 0.04 * np.sin(2 * np.pi * 6.3 * ts + np.sin(2 * np.pi * 0.7 * ts))
-        out += _noise(rng, n, 0.012)
+        _add_noise(out, rng, 0.012)
         return out
 
     return draw
 
 
 # ---- pulses ------------------------------------------------------------------------------
+
 
 def _arterial_template() -> np.ndarray:
     """Pulse shape on the beat's phase, 0 (diastolic) .. 1 (systolic): a fast upstroke,
@@ -131,9 +152,9 @@ def _arterial_template() -> np.ndarray:
     up = np.sin(np.clip(x / 0.13, 0, 1) * np.pi / 2) ** 2
     runoff = np.exp(-np.clip(x - 0.13, 0, None) / 0.30)
     wave = up * runoff
-    wave -= 0.10 * _bump(x, 0.36, 0.02)   # dicrotic notch
+    wave -= 0.10 * _bump(x, 0.36, 0.02)  # dicrotic notch
     wave += 0.08 * _bump(x, 0.42, 0.035)  # dicrotic wave
-    wave -= x * wave[-1]                   # back to exactly 0 at the next upstroke
+    wave -= x * wave[-1]  # back to exactly 0 at the next upstroke
     return wave / wave.max()
 
 
@@ -155,7 +176,7 @@ def arterial(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -
     starts = _starts(phys.r_peaks + PULSE_TRANSIT, srate)
     dbp = phys.beat_map - ARTERIAL_MEAN * phys.beat_pp
     out = _tile(n, starts, dbp[:-1], dbp[1:], phys.beat_pp[:-1], ARTERIAL)
-    out += _noise(rng, n, 0.25)
+    _add_noise(out, rng, 0.25)
     return out
 
 
@@ -165,7 +186,7 @@ def pleth(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> n
     beat_amp[phys.beat_class == PVC] *= 0.5
     base = np.full(len(onset), 20.0)
     out = _tile(n, _starts(onset, srate), base, base, beat_amp, PLETH)
-    out += _noise(rng, n, 0.15)
+    _add_noise(out, rng, 0.15)
     return out
 
 
@@ -182,11 +203,12 @@ def cvp(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.
     """Atrial (a), x descent and ventricular (v) waves on each beat, over the CVP level;
     positive-pressure inspiration lifts it."""
     level = phys.at(phys.cvp, phys.r_peaks)
-    out = _tile(n, _starts(phys.r_peaks, srate), level[:-1], level[1:],
-                np.full(len(level), 2.0), CVP)
+    out = _tile(
+        n, _starts(phys.r_peaks, srate), level[:-1], level[1:], np.full(len(level), 2.0), CVP
+    )
     zero = np.zeros(len(phys.breaths))
     _tile(n, _starts(phys.breaths, srate), zero, zero, zero + 2.0, SWING, out)
-    out += _noise(rng, n, 0.2)
+    _add_noise(out, rng, 0.2)
     return out
 
 
@@ -221,21 +243,21 @@ PIP, PEEP = 18.0, 5.0
 def capnogram(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.ndarray:
     zero = np.zeros(len(phys.breaths))
     out = _tile(n, _starts(phys.breaths, srate), zero, zero, phys.breath_etco2, CAPNOGRAM)
-    out += _noise(rng, n, 0.15)
+    _add_noise(out, rng, 0.15)
     return np.maximum(out, 0.0, out=out)
 
 
 def airway(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.ndarray:
     peep = np.full(len(phys.breaths), PEEP)
     out = _tile(n, _starts(phys.breaths, srate), peep, peep, peep * 0 + (PIP - PEEP), AIRWAY)
-    out += _noise(rng, n, 0.1)
+    _add_noise(out, rng, 0.1)
     return out
 
 
 def impedance(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.ndarray:
     zero = np.zeros(len(phys.breaths))
     out = _tile(n, _starts(phys.breaths, srate), zero, zero, zero + 0.6, BREATHING)
-    out += _noise(rng, n, 0.03)
+    _add_noise(out, rng, 0.03)
     return out
 
 
@@ -254,9 +276,9 @@ def eeg(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.
     size, hop = EEG_BLOCK, EEG_BLOCK // 2
     f = np.fft.rfftfreq(size, 1.0 / srate)
     pink = 1.0 / np.sqrt(np.maximum(f, 0.5))
-    pink /= np.sqrt((pink ** 2).sum())
+    pink /= np.sqrt((pink**2).sum())
     delta, alpha, beta = (_bump(f, 2.0, 0.9), _bump(f, 10.0, 1.3), _bump(f, 21.0, 4.0))
-    delta, alpha, beta = (x / np.sqrt((x ** 2).sum()) for x in (delta, alpha, beta))
+    delta, alpha, beta = (x / np.sqrt((x**2).sum()) for x in (delta, alpha, beta))
     window = np.sin(np.pi * (np.arange(size) + 0.5) / size)
     nblocks = n // hop + 2
     middles = (np.arange(nblocks) * hop - hop + size / 2) / srate
@@ -264,17 +286,25 @@ def eeg(phys: Physiology, n: int, srate: float, rng: np.random.Generator) -> np.
     out = np.zeros((nblocks + 1) * hop, np.float64)
     for i in range(nblocks):
         d = depth[i]
-        amp = (8.0 * pink + (4.0 + 18.0 * d) * delta + (5.0 + 9.0 * d) * alpha
-               + (7.0 - 6.0 * d) * beta)
+        amp = (
+            8.0 * pink + (4.0 + 18.0 * d) * delta + (5.0 + 9.0 * d) * alpha + (7.0 - 6.0 * d) * beta
+        )
         spectrum = amp * (rng.standard_normal(len(f)) + 1j * rng.standard_normal(len(f)))
         block = np.fft.irfft(spectrum, size) * (size / 2.0)  # unit variance per band
-        out[i * hop:i * hop + size] += window * block
-    return out[hop:hop + n].astype(np.float32)
+        out[i * hop : i * hop + size] += window * block
+    return out[hop : hop + n].astype(np.float32)
 
 
 #: Wave models by the catalogue's ``source`` names.
 WAVES: dict[str, WaveModel] = {
-    "ecg_ii": ecg("ii"), "ecg_v5": ecg("v5"), "ecg_iii": ecg("iii"),
-    "art": arterial, "pleth": pleth, "cvp": cvp,
-    "co2": capnogram, "awp": airway, "resp": impedance, "eeg1": eeg,
+    "ecg_ii": ecg("ii"),
+    "ecg_v5": ecg("v5"),
+    "ecg_iii": ecg("iii"),
+    "art": arterial,
+    "pleth": pleth,
+    "cvp": cvp,
+    "co2": capnogram,
+    "awp": airway,
+    "resp": impedance,
+    "eeg1": eeg,
 }

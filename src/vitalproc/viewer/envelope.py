@@ -8,6 +8,7 @@ numerics are one sample per record at ``dt[r]``. Values are physical (``raw * ga
 offset`` for integer formats, as ``Track.to_numpy(physical=True)``); a format's gap
 sentinel and NaN are no samples.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
@@ -73,8 +74,11 @@ class TrackData:
             # Out-of-order records (merged files, clock steps): walk them in time order.
             order = np.argsort(dt, kind="stable")
             counts = np.diff(offsets)[order]
-            data = np.concatenate([data[offsets[r]:offsets[r + 1]] for r in order]) \
-                if len(order) else data
+            data = (
+                np.concatenate([data[offsets[r] : offsets[r + 1]] for r in order])
+                if len(order)
+                else data
+            )
             dt = dt[order]
             offsets = np.zeros(len(dt) + 1, np.int64)
             np.cumsum(counts, out=offsets[1:])
@@ -112,8 +116,7 @@ class TrackData:
         r0, r1 = self.records(t0, t1)
         if r1 <= r0:
             return 0
-        return min(int(self.offsets[r1] - self.offsets[r0]),
-                   int((t1 - t0) / self.period) + 1)
+        return min(int(self.offsets[r1] - self.offsets[r0]), int((t1 - t0) / self.period) + 1)
 
     # -- values and times of samples -------------------------------------------------
 
@@ -148,8 +151,9 @@ class TrackData:
             else:
                 bounds = np.arange(nb + 1, dtype=np.int64) * block
                 blocks = _summary(self.data, bounds, self.sentinel) + (block,)
-            records = _summary(self.data, self.offsets if self.is_wave
-                               else np.empty(0, np.int64), self.sentinel)
+            records = _summary(
+                self.data, self.offsets if self.is_wave else np.empty(0, np.int64), self.sentinel
+            )
             self._blocks = blocks + records
         return self._blocks
 
@@ -169,8 +173,23 @@ class TrackData:
         r0, r1 = self.records(t0, t1)
         if r1 > r0:
             blocks = self._blocks or _NO_SUMMARIES
-            _envelope.walk(self.data, self.offsets, self.dt, r0, r1, self.period, t0,
-                           width, ncol, self.sentinel, *blocks, vmin, vmax, imin, imax)
+            _envelope.walk(
+                self.data,
+                self.offsets,
+                self.dt,
+                r0,
+                r1,
+                self.period,
+                t0,
+                width,
+                ncol,
+                self.sentinel,
+                *blocks,
+                vmin,
+                vmax,
+                imin,
+                imax,
+            )
         empty = imin < 0
         lo = np.full(ncol, np.nan)
         hi = np.full(ncol, np.nan)
@@ -193,8 +212,11 @@ class TrackData:
         r0, r1 = max(0, r0 - 1), min(self.count, r1 + 1)
         a, b = int(self.offsets[r0]), int(self.offsets[r1])
         index = np.arange(a, b, dtype=np.int64)
-        x = self.times(index) if self.period > 0 else np.repeat(
-            self.dt[r0:r1], np.diff(self.offsets[r0:r1 + 1]))
+        x = (
+            self.times(index)
+            if self.period > 0
+            else np.repeat(self.dt[r0:r1], np.diff(self.offsets[r0 : r1 + 1]))
+        )
         lo = max(0, int(np.searchsorted(x, t0, "left")) - 1)
         hi = min(len(x), int(np.searchsorted(x, t1, "left")) + 1)
         index, x = index[lo:hi], x[lo:hi]
@@ -223,8 +245,7 @@ class TrackData:
 
 _EMPTY_F, _EMPTY_I = np.empty(0, np.float64), np.empty(0, np.int64)
 #: ``walk``'s arguments for neither block nor record summaries.
-_NO_SUMMARIES = (_EMPTY_F, _EMPTY_F, _EMPTY_I, _EMPTY_I, 0, _EMPTY_F, _EMPTY_F, _EMPTY_I,
-                 _EMPTY_I)
+_NO_SUMMARIES = (_EMPTY_F, _EMPTY_F, _EMPTY_I, _EMPTY_I, 0, _EMPTY_F, _EMPTY_F, _EMPTY_I, _EMPTY_I)
 
 
 def _summary(data: np.ndarray, bounds: np.ndarray, sentinel: float | None) -> tuple:
@@ -235,14 +256,14 @@ def _summary(data: np.ndarray, bounds: np.ndarray, sentinel: float | None) -> tu
     return out
 
 
-def _with_breaks(x: np.ndarray, y: np.ndarray, index: np.ndarray, gap: float,
-                 mode: str) -> Series:
+def _with_breaks(x: np.ndarray, y: np.ndarray, index: np.ndarray, gap: float, mode: str) -> Series:
     jumps = np.flatnonzero(np.diff(x) > gap) + 1 if gap > 0 else np.empty(0, np.int64)
     return _insert_breaks(x, y, index, jumps, mode)
 
 
-def _insert_breaks(x: np.ndarray, y: np.ndarray, index: np.ndarray, at: np.ndarray,
-                   mode: str) -> Series:
+def _insert_breaks(
+    x: np.ndarray, y: np.ndarray, index: np.ndarray, at: np.ndarray, mode: str
+) -> Series:
     if len(at):
         x = np.insert(x, at, np.nan)
         y = np.insert(y, at, np.nan)

@@ -5,6 +5,7 @@ in the recording's order (its track-order command, then file order), grouped by 
 Times on screen are the recording's local time: ``dgmt`` is UTC minus local time in
 minutes, so local = Unix time - 60 * dgmt (KST, dgmt -540: nine hours ahead).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -17,8 +18,11 @@ if TYPE_CHECKING:
 
 #: Lane heights, relative (a wave's lane is three times a numeric's).
 HEIGHT = {"wave": 3.0, "numeric": 1.0, "string": 1.0}
-KIND: dict[int, str] = {TrackType.WAVE: "wave", TrackType.NUMERIC: "numeric",
-                       TrackType.STRING: "string"}
+KIND: dict[int, str] = {
+    TrackType.WAVE: "wave",
+    TrackType.NUMERIC: "numeric",
+    TrackType.STRING: "string",
+}
 
 
 class Lane(NamedTuple):
@@ -57,7 +61,7 @@ def color(col: int | None) -> str:
 
 
 def _luminance(hex_color: str) -> float:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
 
 
@@ -106,11 +110,18 @@ def lane_of(key: str, track: Track) -> Lane:
     kind = KIND.get(track.type, "string")
     lo, hi = float(track.mindisp), float(track.maxdisp)
     has_range = hi > lo and kind != "string"
-    return Lane(key, kind, track.dname, track.name, track.unit or "", color(track.col),
-                lo if has_range else None, hi if has_range else None)
+    return Lane(
+        key,
+        kind,
+        track.dname,
+        track.name,
+        track.unit or "",
+        color(track.col),
+        lo if has_range else None,
+        hi if has_range else None,
+    )
 
 
 def layout(vf: VitalFile, tracks: Any = None) -> list[Lane]:
     """The lanes of a recording (or of the ``tracks`` chosen), top to bottom."""
-    return [lane_of(k, vf.trks[k]) for k in select(vf, tracks)
-            if vf.trks[k].type in KIND]
+    return [lane_of(k, vf.trks[k]) for k in select(vf, tracks) if vf.trks[k].type in KIND]

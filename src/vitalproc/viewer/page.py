@@ -3,10 +3,11 @@ axis, a track picker) plus ``static/viewer.js``, which places the lanes, fetches
 for the visible range from the server (live page) and shows the values under the cursor.
 
 The same page is the HTML snapshot: the overview's envelopes are in the page (float32,
-base64), BokehJS is inlined, and nothing is fetched. Bokeh draws (canvas, zoom/pan tools, datetime axis,
-crosshair, widgets); viewer.js does only what Bokeh does not: lane bands, range
+base64), BokehJS is inlined, and nothing is fetched. Bokeh draws (canvas, zoom/pan tools,
+datetime axis, crosshair, widgets); viewer.js does only what Bokeh does not: lane bands, range
 queries, the readout.
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,9 +48,18 @@ def _viewer_asset(name: str) -> str:
 
 def lane_config(scene: Scene, lane: Lane, index: int) -> dict[str, Any]:
     lo, hi = scene.display_range(lane)
-    return {"index": index, "key": lane.key, "kind": lane.kind, "device": lane.device,
-            "name": lane.name, "unit": lane.unit, "color": on_dark(lane.color),
-            "lo": lo, "hi": hi, "height": lane.height}
+    return {
+        "index": index,
+        "key": lane.key,
+        "kind": lane.kind,
+        "device": lane.device,
+        "name": lane.name,
+        "unit": lane.unit,
+        "color": on_dark(lane.color),
+        "lo": lo,
+        "hi": hi,
+        "height": lane.height,
+    }
 
 
 def _ms(scene: Scene, t: np.ndarray | float) -> Any:
@@ -67,8 +77,15 @@ def overview(scene: Scene, columns: int = OVERVIEW_COLUMNS, compact: bool = Fals
     return encode(head, arrays, compact=compact)
 
 
-def build(scene: Scene, live: bool, title: str, api: str = "", cases: list[str] | None = None,
-          case: str | None = None, columns: int = OVERVIEW_COLUMNS) -> str:
+def build(
+    scene: Scene,
+    live: bool,
+    title: str,
+    api: str = "",
+    cases: list[str] | None = None,
+    case: str | None = None,
+    columns: int = OVERVIEW_COLUMNS,
+) -> str:
     """The page's HTML.
 
     Parameters
@@ -91,14 +108,25 @@ def build(scene: Scene, live: bool, title: str, api: str = "", cases: list[str] 
 
     lanes = [lane_config(scene, lane, i) for i, lane in enumerate(scene.lanes)]
     t0, t1 = float(_ms(scene, scene.t0)), float(_ms(scene, scene.t1))
-    config = {"lanes": lanes, "t0": t0, "t1": t1, "live": live, "api": api,
-              "case": case, "tz": scene.tz, "pxPerUnit": PX_PER_UNIT, "pad": PAD,
-              "name": _name(scene), "columns": columns}
+    config = {
+        "lanes": lanes,
+        "t0": t0,
+        "t1": t1,
+        "live": live,
+        "api": api,
+        "case": case,
+        "tz": scene.tz,
+        "pxPerUnit": PX_PER_UNIT,
+        "pad": PAD,
+        "name": _name(scene),
+        "columns": columns,
+    }
     root = _document(scene, lanes, t0, t1, cases, case)
     script, div = components(root)
     if live:
-        bokeh = "\n".join(f'<script src="/static/js/{name}.min.js"></script>'
-                          for name in BOKEH_BUNDLES)
+        bokeh = "\n".join(
+            f'<script src="/static/js/{name}.min.js"></script>' for name in BOKEH_BUNDLES
+        )
     else:
         parts = []
         for name in BOKEH_BUNDLES:
@@ -107,13 +135,20 @@ def build(scene: Scene, live: bool, title: str, api: str = "", cases: list[str] 
         bokeh = "\n".join(parts)
     blob = base64.b64encode(overview(scene, columns, compact=not live)).decode()
     return _TEMPLATE.format(
-        title=html.escape(title), bokeh=bokeh, viewer_js=_viewer_asset("viewer.js"),
-        css=_viewer_asset("viewer.css"), script=script, div=div,
-        config=json.dumps(config, allow_nan=False).replace("</", "<\\/"), blob=blob)
+        title=html.escape(title),
+        bokeh=bokeh,
+        viewer_js=_viewer_asset("viewer.js"),
+        css=_viewer_asset("viewer.css"),
+        script=script,
+        div=div,
+        config=json.dumps(config, allow_nan=False).replace("</", "<\\/"),
+        blob=blob,
+    )
 
 
-def _document(scene: Scene, lanes: list[dict], t0: float, t1: float,
-              cases: list[str] | None, case: str | None) -> Any:
+def _document(
+    scene: Scene, lanes: list[dict], t0: float, t1: float, cases: list[str] | None, case: str | None
+) -> Any:
     """The Bokeh document: the figure with its tools and axes, the picker, the readout.
     The lanes' renderers are made by viewer.js: made here, each would cost Bokeh's
     Python side tens of milliseconds (a case has tens of lanes)."""
@@ -145,15 +180,26 @@ def _document(scene: Scene, lanes: list[dict], t0: float, t1: float,
     fig = figure(
         x_axis_type="datetime",
         x_range=Range1d(start=t0, end=t1, bounds=(t0, t1), min_interval=5.0),
-        y_range=Range1d(start=0, end=units), height=int(units * PX_PER_UNIT) + 60,
-        sizing_mode="stretch_width", tools=[], toolbar_location="above",
-        background_fill_color=BG, border_fill_color=BG, outline_line_color="#3a3a3a",
-        min_border_left=8, min_border_right=8, name="lanes", output_backend="canvas")
+        y_range=Range1d(start=0, end=units),
+        height=int(units * PX_PER_UNIT) + 60,
+        sizing_mode="stretch_width",
+        tools=[],
+        toolbar_location="above",
+        background_fill_color=BG,
+        border_fill_color=BG,
+        outline_line_color="#3a3a3a",
+        min_border_left=8,
+        min_border_right=8,
+        name="lanes",
+        output_backend="canvas",
+    )
     wheel = WheelZoomTool(dimensions="width", name="zoom")
-    crosshair = CrosshairTool(overlay=Span(dimension="height", line_color="#ffdd55",
-                                           line_alpha=0.7, line_width=1))
-    fig.add_tools(PanTool(dimensions="width"), wheel, BoxZoomTool(dimensions="width"),
-                  ResetTool(), crosshair)
+    crosshair = CrosshairTool(
+        overlay=Span(dimension="height", line_color="#ffdd55", line_alpha=0.7, line_width=1)
+    )
+    fig.add_tools(
+        PanTool(dimensions="width"), wheel, BoxZoomTool(dimensions="width"), ResetTool(), crosshair
+    )
     fig.toolbar.active_scroll = wheel
     fig.toolbar.logo = None
     fig.yaxis.visible = False
@@ -167,37 +213,79 @@ def _document(scene: Scene, lanes: list[dict], t0: float, t1: float,
         axis.minor_tick_line_color = None
     # Every string lane's marks in one source (a Bokeh annotation made in the page
     # would be drawn before its view exists).
-    marks = ColumnDataSource({"x": [], "y0": [], "y1": [], "text": [], "color": []},
-                             name="marks")
+    marks = ColumnDataSource({"x": [], "y0": [], "y1": [], "text": [], "color": []}, name="marks")
     fig.segment("x", "y0", "x", "y1", source=marks, line_color="color", line_width=1.5)
-    fig.add_layout(LabelSet(x="x", y="y1", text="text", source=marks, text_color="color",
-                            text_font_size="10px", text_baseline="top", x_offset=3))
+    fig.add_layout(
+        LabelSet(
+            x="x",
+            y="y1",
+            text="text",
+            source=marks,
+            text_color="color",
+            text_font_size="10px",
+            text_baseline="top",
+            x_offset=3,
+        )
+    )
     labels = ColumnDataSource({"y": [], "text": [], "color": []}, name="labels")
-    fig.add_layout(LabelSet(x=6, x_units="screen", y="y", text="text", source=labels,
-                            text_color="color", text_font_size="11px",
-                            text_baseline="top", background_fill_color=BG,
-                            background_fill_alpha=0.6, name="labelset", level="overlay"))
-    picker = CheckboxGroup(labels=[lane["key"] for lane in lanes],
-                           active=list(range(len(lanes))), name="picker",
-                           stylesheets=[":host { font-size: 12px; }"])
-    buttons = {name: Button(label=name.capitalize(), width=60, name=name)
-               for name in ("all", "none", "waves")}
-    info = Div(text="", name="info", styles={"color": FG, "font-family": "monospace",
-                                              "font-size": "12px"})
-    head = [Div(text=f"<b>{html.escape(_name(scene))}</b>",
-                styles={"color": FG, "font-size": "13px"})]
+    fig.add_layout(
+        LabelSet(
+            x=6,
+            x_units="screen",
+            y="y",
+            text="text",
+            source=labels,
+            text_color="color",
+            text_font_size="11px",
+            text_baseline="top",
+            background_fill_color=BG,
+            background_fill_alpha=0.6,
+            name="labelset",
+            level="overlay",
+        )
+    )
+    picker = CheckboxGroup(
+        labels=[lane["key"] for lane in lanes],
+        active=list(range(len(lanes))),
+        name="picker",
+        stylesheets=[":host { font-size: 12px; }"],
+    )
+    buttons = {
+        name: Button(label=name.capitalize(), width=60, name=name)
+        for name in ("all", "none", "waves")
+    }
+    info = Div(
+        text="", name="info", styles={"color": FG, "font-family": "monospace", "font-size": "12px"}
+    )
+    head = [
+        Div(text=f"<b>{html.escape(_name(scene))}</b>", styles={"color": FG, "font-size": "13px"})
+    ]
     case_select = None
     if cases:
         case_select = Select(options=cases, value=case, name="case", width=200)
         head.append(case_select)
-    side = column(*head, row(*buttons.values()), picker, width=240,
-                  styles={"overflow-y": "auto", "max-height": "92vh"}, name="side")
-    layout = row(side, column(info, fig, sizing_mode="stretch_width"),
-                 sizing_mode="stretch_width", styles={"background": BG})
+    side = column(
+        *head,
+        row(*buttons.values()),
+        picker,
+        width=240,
+        styles={"overflow-y": "auto", "max-height": "92vh"},
+        name="side",
+    )
+    layout = row(
+        side,
+        column(info, fig, sizing_mode="stretch_width"),
+        sizing_mode="stretch_width",
+        styles={"background": BG},
+    )
     doc = Document()
-    doc.js_on_event(DocumentReady, CustomJS(
-        args={"fig": fig, "labels": labels, "marks": marks, "picker": picker, "info": info},
-        code="VitalViewer.init({fig, labels, marks, picker, info});"))
+    doc.js_on_event(
+        DocumentReady,
+        CustomJS(
+            args={"fig": fig, "labels": labels, "marks": marks, "picker": picker, "info": info},
+            code="VitalViewer.init({fig, labels, marks, picker, info});",
+        ),
+    )
     fig.x_range.js_on_change("start", CustomJS(code="VitalViewer.rangeChanged()"))
     fig.x_range.js_on_change("end", CustomJS(code="VitalViewer.rangeChanged()"))
     fig.js_on_event(MouseMove, CustomJS(code="VitalViewer.cursor(cb_obj.x)"))

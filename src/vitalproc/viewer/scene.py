@@ -2,6 +2,7 @@
 width what each lane shows (a wave or numeric line, string marks). The static plot, the
 HTML snapshot and the web viewer's server all ask it the same questions.
 """
+
 from __future__ import annotations
 
 import threading
@@ -44,8 +45,14 @@ def resolve_time(vf: VitalFile, value: Any) -> float:
 class Scene:
     """A recording and its lanes, ready to be drawn over any range."""
 
-    def __init__(self, vf: VitalFile, tracks: Any = None, start: Any = None,
-                 end: Any = None, summaries: bool = True):
+    def __init__(
+        self,
+        vf: VitalFile,
+        tracks: Any = None,
+        start: Any = None,
+        end: Any = None,
+        summaries: bool = True,
+    ):
         self.vf = vf
         self.lanes: list[Lane] = layout(vf, tracks)
         self.by_key = {lane.key: lane for lane in self.lanes}
@@ -56,8 +63,7 @@ class Scene:
         if end is not None:
             t1 = resolve_time(vf, end)
         if not t1 > t0:
-            raise ValueError(f"nothing to draw: the range ends ({t1}) before it starts "
-                             f"({t0})")
+            raise ValueError(f"nothing to draw: the range ends ({t1}) before it starts ({t0})")
         self.t0, self.t1 = t0, t1
         self._data: dict[str, TrackData] = {}
         self._ranges: dict[str, tuple[float, float]] = {}
@@ -104,8 +110,7 @@ class Scene:
         texts = track.texts()
         return Marks(dt[inside], [texts[i] for i in inside.tolist()])
 
-    def display_range(self, lane: Lane, series: Series | None = None
-                      ) -> tuple[float, float]:
+    def display_range(self, lane: Lane, series: Series | None = None) -> tuple[float, float]:
         """The values a lane's height spans: the file's display range, else the range
         of the values ``series`` draws (default: the whole case's envelope) without its
         most extreme 0.5 % at each end (an artefact does not flatten the rest). Kept

@@ -20,6 +20,7 @@ Endpoints (``case`` names a dataset's case; a single file needs none):
 A bad parameter is a 400 with a one-line message; a closed tab or a dropped
 connection is ignored; Ctrl-C stops the server.
 """
+
 from __future__ import annotations
 
 import json
@@ -119,6 +120,7 @@ class Recording:
 
 # -- parameters --------------------------------------------------------------------------
 
+
 def _one(query: dict[str, list[str]], name: str, default: str | None = None) -> str | None:
     values = query.get(name)
     if not values:
@@ -169,8 +171,9 @@ def _lanes(query: dict[str, list[str]], scene: Scene) -> list[int]:
     try:
         lanes = [int(part) for part in text.split(",")]
     except ValueError:
-        raise BadRequest(f"'lanes' must be lane numbers separated by commas, not "
-                         f"{text[:40]!r}") from None
+        raise BadRequest(
+            f"'lanes' must be lane numbers separated by commas, not {text[:40]!r}"
+        ) from None
     bad = [i for i in lanes if not 0 <= i < len(scene.lanes)]
     if bad:
         raise BadRequest(f"no lane {bad[0]} (the recording has {len(scene.lanes)})")
@@ -179,20 +182,25 @@ def _lanes(query: dict[str, list[str]], scene: Scene) -> list[int]:
 
 # -- answers -----------------------------------------------------------------------------
 
-def view(scene: Scene, t0: float, t1: float, px: int, lanes: list[int]
-         ) -> tuple[dict[str, Any], list[np.ndarray]]:
+
+def view(
+    scene: Scene, t0: float, t1: float, px: int, lanes: list[int]
+) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Each lane's data over ``[t0, t1)``: a header (per lane: mode, count; texts of
     marks) and the arrays (x in axis milliseconds, then values), for ``encode``."""
-    head: dict[str, Any] = {"start": (t0 + scene.tz) * 1000.0, "end": (t1 + scene.tz) * 1000.0,
-                            "px": px, "lanes": []}
+    head: dict[str, Any] = {
+        "start": (t0 + scene.tz) * 1000.0,
+        "end": (t1 + scene.tz) * 1000.0,
+        "px": px,
+        "lanes": [],
+    }
     arrays: list[np.ndarray] = []
     for i in lanes:
         lane = scene.lanes[i]
         if lane.kind == "string":
             marks = scene.marks(lane, t0, t1)
             x = (marks.x + scene.tz) * 1000.0
-            head["lanes"].append({"lane": i, "mode": "marks", "n": len(x),
-                                  "text": marks.text})
+            head["lanes"].append({"lane": i, "mode": "marks", "n": len(x), "text": marks.text})
             arrays.append(x)
             continue
         s = scene.series(lane, t0, t1, px)
@@ -247,6 +255,7 @@ def _listed(a: np.ndarray) -> list[float | None]:
 
 # -- the HTTP side -----------------------------------------------------------------------
 
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -262,12 +271,15 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the tab was closed or the request cancelled
         except BadRequest as exc:
             self._send(HTTPStatus.BAD_REQUEST, _error(str(exc)), "application/json")
-        except Exception as exc:  # noqa: BLE001  (a bug must not take the server down)
+        except Exception as exc:
             self.server.failures.append(repr(exc))
             sys.stderr.write(f"vitalproc view: error answering {self.path}: {exc!r}\n")
             try:
-                self._send(HTTPStatus.INTERNAL_SERVER_ERROR, _error(f"internal error: {exc}"),
-                           "application/json")
+                self._send(
+                    HTTPStatus.INTERNAL_SERVER_ERROR,
+                    _error(f"internal error: {exc}"),
+                    "application/json",
+                )
             except _DROPPED:
                 pass
 
@@ -279,15 +291,22 @@ class _Handler(BaseHTTPRequestHandler):
             _, html = rec.open(rec.check_case(_one(query, "case")))
             self._send(HTTPStatus.OK, html.encode(), "text/html; charset=utf-8")
         elif url.path.startswith("/static/js/"):
-            self._static(url.path[len("/static/js/"):])
+            self._static(url.path[len("/static/js/") :])
         elif url.path == "/api/cases":
             self._json({"cases": rec.cases if rec.cases is not None else [None]})
         elif url.path == "/api/tracks":
             scene, _ = rec.open(rec.check_case(_one(query, "case")))
             lanes = [page.lane_config(scene, lane, i) for i, lane in enumerate(scene.lanes)]
-            self._json({"lanes": lanes, "start": (scene.t0 + scene.tz) * 1000.0,
-                        "end": (scene.t1 + scene.tz) * 1000.0, "dtstart": scene.t0,
-                        "dtend": scene.t1, "dgmt": scene.vf.dgmt})
+            self._json(
+                {
+                    "lanes": lanes,
+                    "start": (scene.t0 + scene.tz) * 1000.0,
+                    "end": (scene.t1 + scene.tz) * 1000.0,
+                    "dtstart": scene.t0,
+                    "dtend": scene.t1,
+                    "dgmt": scene.vf.dgmt,
+                }
+            )
         elif url.path == "/api/view":
             scene, _ = rec.open(rec.check_case(_one(query, "case")))
             fmt = _one(query, "format", "binary") or ""
@@ -304,10 +323,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.answers.put(key, body)
             # How long the answer took to compute, wall and this thread's CPU: a browser's
             # developer tools show it, the benchmark reads it.
-            timing = (f"view;dur={1000 * (time.perf_counter() - wall):.2f}, "
-                      f"cpu;dur={1000 * (time.thread_time() - cpu):.2f}")
-            self._send(HTTPStatus.OK, body, "application/json" if fmt == "json"
-                       else "application/octet-stream", timing=timing)
+            timing = (
+                f"view;dur={1000 * (time.perf_counter() - wall):.2f}, "
+                f"cpu;dur={1000 * (time.thread_time() - cpu):.2f}"
+            )
+            self._send(
+                HTTPStatus.OK,
+                body,
+                "application/json" if fmt == "json" else "application/octet-stream",
+                timing=timing,
+            )
         elif url.path == "/api/events":
             scene, _ = rec.open(rec.check_case(_one(query, "case")))
             t0, t1 = _range(query, scene)
@@ -315,34 +340,43 @@ class _Handler(BaseHTTPRequestHandler):
             for i, lane in enumerate(scene.lanes):
                 if lane.kind == "string":
                     marks = scene.marks(lane, t0, t1)
-                    out.append({"lane": i, "key": lane.key,
-                                "x": ((marks.x + scene.tz) * 1000.0).tolist(),
-                                "text": marks.text})
+                    out.append(
+                        {
+                            "lane": i,
+                            "key": lane.key,
+                            "x": ((marks.x + scene.tz) * 1000.0).tolist(),
+                            "text": marks.text,
+                        }
+                    )
             self._json({"lanes": out})
         elif url.path == "/favicon.ico":
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         else:
-            self._send(HTTPStatus.NOT_FOUND, _error(f"no such page: {url.path}"),
-                       "application/json")
+            self._send(
+                HTTPStatus.NOT_FOUND, _error(f"no such page: {url.path}"), "application/json"
+            )
 
     def _static(self, name: str) -> None:
         if name not in {f"{b}.min.js" for b in page.BOKEH_BUNDLES}:
-            self._send(HTTPStatus.NOT_FOUND, _error(f"no such file: {name}"),
-                       "application/json")
+            self._send(HTTPStatus.NOT_FOUND, _error(f"no such file: {name}"), "application/json")
             return
         body = self.server.static.get(name)
         if body is None:
             with open(os.path.join(page.bokeh_js_dir(), name), "rb") as f:
                 body = self.server.static[name] = f.read()
-        self._send(HTTPStatus.OK, body, "text/javascript; charset=utf-8",
-                   cache="max-age=86400")
+        self._send(HTTPStatus.OK, body, "text/javascript; charset=utf-8", cache="max-age=86400")
 
     def _json(self, obj: Any) -> None:
-        self._send(HTTPStatus.OK, json.dumps(obj, allow_nan=False).encode(),
-                   "application/json")
+        self._send(HTTPStatus.OK, json.dumps(obj, allow_nan=False).encode(), "application/json")
 
-    def _send(self, status: int, body: bytes, ctype: str, cache: str = "no-store",
-              timing: str | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str,
+        cache: str = "no-store",
+        timing: str | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         if timing:
@@ -413,8 +447,14 @@ class Viewer:
         Log every request on stderr.
     """
 
-    def __init__(self, path: str | os.PathLike, port: int = 0, tracks: Any = None,
-                 verbose: bool = False, host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        port: int = 0,
+        tracks: Any = None,
+        verbose: bool = False,
+        host: str = "127.0.0.1",
+    ):
         self.recording = Recording(path, tracks)
         started = time.perf_counter()
         self.recording.open(self.recording.default_case())  # read and prepare now
@@ -425,8 +465,9 @@ class Viewer:
 
     def start(self) -> Viewer:
         """Serve on a background thread."""
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        name="vitalproc-viewer", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="vitalproc-viewer", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -436,15 +477,20 @@ class Viewer:
         if self._thread is not None:
             self._thread.join()
 
-    def __enter__(self) -> Viewer:  # noqa: PYI034  (Self needs Python 3.11)
+    def __enter__(self) -> Viewer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def serve(path: str | os.PathLike, port: int = 0, open_browser: bool = True,
-          tracks: Any = None, verbose: bool = False) -> None:
+def serve(
+    path: str | os.PathLike,
+    port: int = 0,
+    open_browser: bool = True,
+    tracks: Any = None,
+    verbose: bool = False,
+) -> None:
     """Run the viewer until Ctrl-C: print its URL, open it in the browser."""
     viewer = Viewer(path, port, tracks, verbose)
     print(f"vitalproc view: {viewer.url}  (Ctrl-C stops)", flush=True)

@@ -1,6 +1,7 @@
 """The HTML snapshot: the viewer's page with the overview in it and BokehJS inlined, no
 server, no request: a file to mail or attach to a report. It zooms and pans within the
 envelopes it holds (one per pixel column of a wide screen)."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,14 @@ if TYPE_CHECKING:
     from ..model import VitalFile
 
 
-def snapshot_html(vf: VitalFile, tracks: Any = None, start: Any = None, end: Any = None,
-                  columns: int = page.OVERVIEW_COLUMNS, title: str | None = None) -> str:
+def snapshot_html(
+    vf: VitalFile,
+    tracks: Any = None,
+    start: Any = None,
+    end: Any = None,
+    columns: int = page.OVERVIEW_COLUMNS,
+    title: str | None = None,
+) -> str:
     """The snapshot's HTML (see ``write_html``)."""
     scene = Scene(vf, tracks, start, end, summaries=False)
     if not scene.lanes:
@@ -22,9 +29,15 @@ def snapshot_html(vf: VitalFile, tracks: Any = None, start: Any = None, end: Any
     return page.build(scene, live=False, title=title or page._name(scene), columns=columns)
 
 
-def write_html(vf: VitalFile, path: str | os.PathLike, tracks: Any = None,
-               start: Any = None, end: Any = None, columns: int = page.OVERVIEW_COLUMNS,
-               title: str | None = None) -> int:
+def write_html(
+    vf: VitalFile,
+    path: str | os.PathLike,
+    tracks: Any = None,
+    start: Any = None,
+    end: Any = None,
+    columns: int = page.OVERVIEW_COLUMNS,
+    title: str | None = None,
+) -> int:
     """Write a self-contained HTML snapshot of a recording; returns its size in bytes.
 
     Parameters

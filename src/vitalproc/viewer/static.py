@@ -5,6 +5,7 @@ time, strings and events as labelled marks, on the recording's local time.
 One axes, not one per lane: a case has tens of tracks, and matplotlib spends most of a
 figure's time per axes. Each lane's values are scaled into its own band of the y axis.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,10 @@ class Picture(NamedTuple):
 def check_path(path: str | os.PathLike) -> str:
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in FORMATS:
-        raise ValueError(f"{os.fspath(path)}: a picture is written as "
-                         f"{', '.join(FORMATS)} (by its suffix), not {suffix or 'no suffix'!r}")
+        raise ValueError(
+            f"{os.fspath(path)}: a picture is written as "
+            f"{', '.join(FORMATS)} (by its suffix), not {suffix or 'no suffix'!r}"
+        )
     return suffix
 
 
@@ -82,9 +85,17 @@ def _figure_class() -> Any:
     return Figure
 
 
-def render(vf: VitalFile, tracks: Any = None, start: Any = None, end: Any = None,
-           width: float = 16.0, height: float | None = None, dpi: float = 100.0,
-           theme: str = "dark", title: str | None = None) -> Picture:
+def render(
+    vf: VitalFile,
+    tracks: Any = None,
+    start: Any = None,
+    end: Any = None,
+    width: float = 16.0,
+    height: float | None = None,
+    dpi: float = 100.0,
+    theme: str = "dark",
+    title: str | None = None,
+) -> Picture:
     """Draw a recording.
 
     Parameters
@@ -138,8 +149,7 @@ def _days(scene: Scene, t: np.ndarray | float) -> Any:
     return (np.asarray(t, np.float64) + scene.tz) / 86400.0
 
 
-def _draw_lanes(ax: Any, scene: Scene, columns: int, colors: dict, theme: str
-                ) -> list[LanePicture]:
+def _draw_lanes(ax: Any, scene: Scene, columns: int, colors: dict, theme: str) -> list[LanePicture]:
     pictures = []
     units = sum(lane.height for lane in scene.lanes)
     top = units
@@ -156,40 +166,73 @@ def _draw_lanes(ax: Any, scene: Scene, columns: int, colors: dict, theme: str
             x = _days(scene, marks.x)
             ax.vlines(x, base + pad, top - pad, colors=col, linewidth=0.8)
             for xi, text in zip(x.tolist(), marks.text):
-                ax.text(xi, top - pad, " " + text, color=col, fontsize=6.5, va="top",
-                        ha="left", clip_on=True)
+                ax.text(
+                    xi,
+                    top - pad,
+                    " " + text,
+                    color=col,
+                    fontsize=6.5,
+                    va="top",
+                    ha="left",
+                    clip_on=True,
+                )
         else:
             series = scene.series(lane, scene.t0, scene.t1, columns)
             lo, hi = scene.display_range(lane, series)
-            y = base + pad + (np.clip(series.y, lo, hi) - lo) / (hi - lo) * (
-                lane.height - 2 * pad)
-            ax.plot(_days(scene, series.x), y, color=col, linewidth=0.6,
-                    antialiased=lane.kind != "wave",
-                    marker="o" if series.mode == "raw" and lane.kind == "numeric" else None,
-                    markersize=1.5)
+            y = base + pad + (np.clip(series.y, lo, hi) - lo) / (hi - lo) * (lane.height - 2 * pad)
+            ax.plot(
+                _days(scene, series.x),
+                y,
+                color=col,
+                linewidth=0.6,
+                antialiased=lane.kind != "wave",
+                marker="o" if series.mode == "raw" and lane.kind == "numeric" else None,
+                markersize=1.5,
+            )
             # One text per lane, a second line only for waves: text is most of a
             # figure's drawing time.
             if lane.kind == "wave":
                 label += f"\n{lo:g}\u2013{hi:g} {lane.unit}".rstrip()
             elif lane.unit:
                 label += f" {lane.unit}"
-        ax.text(-0.004, base + lane.height / 2, label, transform=ax.get_yaxis_transform(),
-                fontsize=6.5, va="center", ha="right", color=col, linespacing=1.1)
+        ax.text(
+            -0.004,
+            base + lane.height / 2,
+            label,
+            transform=ax.get_yaxis_transform(),
+            fontsize=6.5,
+            va="center",
+            ha="right",
+            color=col,
+            linespacing=1.1,
+        )
         new_device = lane.device != previous_device
-        ax.axhline(top, color=colors["fg"] if new_device else colors["sep"],
-                   linewidth=0.8 if new_device else 0.3)
+        ax.axhline(
+            top,
+            color=colors["fg"] if new_device else colors["sep"],
+            linewidth=0.8 if new_device else 0.3,
+        )
         if new_device:
-            ax.text(-LEFT + 0.006, top - 0.1, lane.device or "(no device)",
-                    transform=ax.get_yaxis_transform(), fontsize=7.5, va="top", ha="left",
-                    color=colors["fg"], fontweight="bold")
+            ax.text(
+                -LEFT + 0.006,
+                top - 0.1,
+                lane.device or "(no device)",
+                transform=ax.get_yaxis_transform(),
+                fontsize=7.5,
+                va="top",
+                ha="left",
+                color=colors["fg"],
+                fontweight="bold",
+            )
         previous_device = lane.device
         pictures.append(LanePicture(lane, series, marks, lo, hi, base))
         top = base
     return pictures
 
 
-def _decorate(ax: Any, fig: Any, scene: Scene, units: float, colors: dict,
-              title: str | None) -> None:
+def _decorate(
+    ax: Any, fig: Any, scene: Scene, units: float, colors: dict, title: str | None
+) -> None:
     import datetime
 
     import matplotlib.dates as mdates
@@ -207,16 +250,28 @@ def _decorate(ax: Any, fig: Any, scene: Scene, units: float, colors: dict,
         spine.set_color(colors["sep"])
     if title is None:
         vf = scene.vf
-        name = os.path.basename(os.fspath(vf.ipath)) if isinstance(
-            vf.ipath, (str, os.PathLike)) else "recording"
+        name = (
+            os.path.basename(os.fspath(vf.ipath))
+            if isinstance(vf.ipath, (str, os.PathLike))
+            else "recording"
+        )
         start = datetime.datetime.fromtimestamp(scene.t0 + scene.tz, datetime.timezone.utc)
         zone = -int(vf.dgmt or 0)
         sign = "+" if zone >= 0 else "-"
-        title = (f"{name}   {start:%Y-%m-%d %H:%M:%S} (UTC{sign}{abs(zone) // 60:02d}:"
-                 f"{abs(zone) % 60:02d})   {_duration(scene.t1 - scene.t0)}   "
-                 f"{len(scene.lanes)} tracks")
-    fig.text(LEFT, 1 - 0.12 / fig.get_figheight(), title, color=colors["fg"], fontsize=9,
-             va="top", ha="left")
+        title = (
+            f"{name}   {start:%Y-%m-%d %H:%M:%S} (UTC{sign}{abs(zone) // 60:02d}:"
+            f"{abs(zone) % 60:02d})   {_duration(scene.t1 - scene.t0)}   "
+            f"{len(scene.lanes)} tracks"
+        )
+    fig.text(
+        LEFT,
+        1 - 0.12 / fig.get_figheight(),
+        title,
+        color=colors["fg"],
+        fontsize=9,
+        va="top",
+        ha="left",
+    )
 
 
 def _duration(seconds: float) -> str:

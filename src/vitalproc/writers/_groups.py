@@ -9,6 +9,7 @@ their record times and counts from the start, and their samples arrive when firs
 The output is the same, byte for byte, as from a single read; only the time differs (one
 more pass over the file per group).
 """
+
 from __future__ import annotations
 
 import os
@@ -63,13 +64,28 @@ class GroupedParts(Sequence[Part]):
     """The parts of a plan over a survey; a part's group is read when its arrays are
     first used, and the group read before is let go."""
 
-    def __init__(self, path: str, found: Survey, chosen: Sequence[str], sel: Selection,
-                 budget: int, read_args: dict[str, Any]):
+    def __init__(
+        self,
+        path: str,
+        found: Survey,
+        chosen: Sequence[str],
+        sel: Selection,
+        budget: int,
+        read_args: dict[str, Any],
+    ):
         self.path = path
         self.read_args = read_args
-        self.parts = [Part(name, found.vf.trks[name], record_index(found.dt[name], sel),
-                           sel.physical, times=found.dt[name], pending=self)
-                      for name in chosen]
+        self.parts = [
+            Part(
+                name,
+                found.vf.trks[name],
+                record_index(found.dt[name], sel),
+                sel.physical,
+                times=found.dt[name],
+                pending=self,
+            )
+            for name in chosen
+        ]
         self.group_of: dict[int, list[Part]] = {}
         group: list[Part] = []
         size = 0
@@ -113,15 +129,28 @@ class GroupedParts(Sequence[Part]):
         return iter(self.parts)
 
 
-def grouped_plan(path: str, sel: Selection, budget: int = DEFAULT_BUDGET,
-                 tracks: Any = None, exclude: Any = None, compat: str | None = None,
-                 found: Survey | None = None) -> Plan:
+def grouped_plan(
+    path: str,
+    sel: Selection,
+    budget: int = DEFAULT_BUDGET,
+    tracks: Any = None,
+    exclude: Any = None,
+    compat: str | None = None,
+    found: Survey | None = None,
+) -> Plan:
     """``plan(read(path, tracks, exclude, compat=compat), sel)`` holding at most about
     ``budget`` bytes of track data at a time (a single track bigger than that is read on
     its own). ``found``: the file's survey, when the caller has made it already."""
     found = found if found is not None else survey(path, tracks, exclude, compat)
     chosen, unmatched = choose(found.vf, sel)
-    parts = GroupedParts(path, found, [name for name, _ in chosen], sel, budget,
-                         {"tracks": tracks, "exclude": exclude, "compat": compat})
-    return Plan(found.vf, sel, parts, devices_of(found.vf, parts, sel), unmatched, path,
-                release=True)
+    parts = GroupedParts(
+        path,
+        found,
+        [name for name, _ in chosen],
+        sel,
+        budget,
+        {"tracks": tracks, "exclude": exclude, "compat": compat},
+    )
+    return Plan(
+        found.vf, sel, parts, devices_of(found.vf, parts, sel), unmatched, path, release=True
+    )

@@ -2,6 +2,7 @@
 complete (``atomic_output``), through a thread that does the writes while the next batch
 is formatted (``BackgroundWriter``).
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
             yield direct
         return
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
-                               dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             yield out
@@ -103,8 +103,7 @@ class BackgroundWriter:
         self.error: BaseException | None = None
         self.waiting: list[Any] = []  # chunks handed over, not written yet; None: the end
         self.changed = threading.Condition()
-        self.thread = threading.Thread(target=self._run, name="vitalproc-writer",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self._run, name="vitalproc-writer", daemon=True)
         self.thread.start()
 
     def _put(self, chunk: Any) -> None:
@@ -197,5 +196,3 @@ def write_streamed(out: IO[bytes], body: Any, plan_: Plan, **options: Any) -> No
         body(plan_, stream, **options)
     finally:
         stream.close()
-
-

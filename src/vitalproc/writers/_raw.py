@@ -7,6 +7,7 @@ writer typed ``memoryview``s of them in place of numpy arrays. That covers a sel
 of tracks and of each track's first N records; a time window and physical units need
 numpy, and go through ``_base.plan``.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -18,9 +19,16 @@ if TYPE_CHECKING:
     from ..model import Track, VitalFile
 
 #: numpy dtype string -> (``memoryview.cast`` code, numpy dtype name).
-_TYPES = {"<f4": ("f", "float32"), "<f8": ("d", "float64"), "<i1": ("b", "int8"),
-          "<u1": ("B", "uint8"), "<i2": ("h", "int16"), "<u2": ("H", "uint16"),
-          "<i4": ("i", "int32"), "<u4": ("I", "uint32")}
+_TYPES = {
+    "<f4": ("f", "float32"),
+    "<f8": ("d", "float64"),
+    "<i1": ("b", "int8"),
+    "<u1": ("B", "uint8"),
+    "<i2": ("h", "int16"),
+    "<u2": ("H", "uint16"),
+    "<i4": ("i", "int32"),
+    "<u4": ("I", "uint32"),
+}
 
 
 class RawPart(Part):
@@ -46,7 +54,7 @@ class RawPart(Part):
         values = memoryview(data).cast(code)
         self.dt = memoryview(dt).cast("d")[:n]
         if track.type in (TrackType.WAVE, TrackType.STRING):
-            self.data, self.offsets = values, memoryview(ends).cast("q")[:n + 1]
+            self.data, self.offsets = values, memoryview(ends).cast("q")[: n + 1]
         else:
             self.data, self.offsets = values[:n], None
 
@@ -68,8 +76,9 @@ class RawPlan(Plan):
             part.dt = part.data = part.offsets = None  # type: ignore[assignment]
 
 
-def raw_plan(vf: VitalFile, selection: Selection | None = None,
-             source: str | None = None) -> Plan | None:
+def raw_plan(
+    vf: VitalFile, selection: Selection | None = None, source: str | None = None
+) -> Plan | None:
     """``_base.plan(vf, selection, source)`` without numpy, or None when that needs it:
     a time window, physical units, or a selected track already held as numpy arrays."""
     sel = selection or Selection()

@@ -4,16 +4,13 @@ One record batch per ``frames.LongTable.batches`` batch, uncompressed, so reader
 memory-map the file and use the samples without a copy. The schema's metadata carries
 the tracks' metadata (``frames.metadata``). Listings write their table.
 """
+
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO
 
 from .._deps import available, require
-from ..ops.selection import Plan, Selection, plan
-from ._output import write_to
-
-if TYPE_CHECKING:
-    from ..model import VitalFile
+from ..ops.selection import Plan
 
 FORMAT = "arrow"
 SUFFIXES = (".arrow", ".feather", ".ipc")
@@ -43,24 +40,3 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
     with ipc.new_file(out, long_table.schema) as writer:
         for batch in long_table.batches():
             writer.write_batch(batch)
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
-    """Write a recording's long table as an Arrow IPC file.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks and records to write (default: everything).
-
-    Raises
-    ------
-    ImportError
-        pyarrow is not installed (``pip install 'vitalproc[formats]'``).
-    """
-    require("pyarrow", EXTRA)
-    write_to(dest, write_plan, plan(vf, selection))

@@ -4,6 +4,7 @@ Columns: ``Time`` (float64; Unix seconds, or seconds from the start), then one p
 in the order asked: float32 for waves and numerics (the grid's own values, exactly),
 string for string tracks; vitaldb's NaN (no value) is an empty CSV field or a null.
 """
+
 from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any
@@ -46,8 +47,9 @@ def grid_table(plan_: Plan, names: list[str], grid: np.ndarray, time: str) -> pa
     for j, name in enumerate(names, start=1):
         col = grid[:, j] if rows else np.empty(0)
         if kinds.get(name) == "string":
-            columns[name] = pa.array([v if isinstance(v, str) else None
-                                      for v in col.tolist()], pa.string())
+            columns[name] = pa.array(
+                [v if isinstance(v, str) else None for v in col.tolist()], pa.string()
+            )
         else:  # the grid's float32 values, widened only by the time column's dtype
             columns[name] = pa.array(col.astype(np.float32), from_pandas=True)
     return pa.table(columns)

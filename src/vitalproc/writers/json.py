@@ -1,4 +1,5 @@
-"""JSON: the seed document (``file_info``, ``devices``, ``tracks`` with ``records``), streamed.
+"""JSON: the export document, the Go processor's layout (``file_info``, ``devices``,
+``tracks`` with ``records``), streamed.
 
 Every number is written in the shortest form that reads back to the same value of the
 track's dtype (``dtype`` key): float32 values as float32 (``60.1``), integers as
@@ -13,17 +14,14 @@ float32 numerics in orjson's text of a float32 (``_f32.f32_text``, made once per
 value). Float samples, and numerics with too many distinct values to be worth it, go the
 numpy way.
 """
+
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from .._deps import available, require
-from ..ops.selection import Part, Plan, Selection, plan
 from .._f32 import f32_text
-from ._output import write_to
-
-if TYPE_CHECKING:
-    from ..model import VitalFile
+from ..ops.selection import Part, Plan, Selection
 
 FORMAT = "json"
 SUFFIXES = (".json",)
@@ -39,6 +37,7 @@ _INT_CODES = frozenset("bBhHiI")
 
 #: A numeric part goes the numpy way once this many of its values were new to the cache.
 NEW_VALUES_MAX = 4096
+
 
 def is_available() -> bool:
     return available("orjson")
@@ -71,8 +70,7 @@ def record_values(part: Part, a: int, b: int) -> list[Any]:
     return [None] * (b - a)
 
 
-def records_text(part: Part, a: int, b: int, texts: dict[int, str] | None = None
-                 ) -> memoryview:
+def records_text(part: Part, a: int, b: int, texts: dict[int, str] | None = None) -> memoryview:
     """Records ``[a, b)`` as compact JSON objects separated by commas (no brackets).
     ``texts``: float32 values of raw parts already written (bits -> text), kept from one
     call to the next."""
@@ -90,8 +88,9 @@ def _records_json(dts: list[float], values: Any) -> memoryview:
     return memoryview(_dumps([{"dt": dt, "val": val} for dt, val in zip(dts, values)]))[1:-1]
 
 
-def _raw_records_text(part: Part, a: int, b: int, dts: list[float],
-                      texts: dict[int, str]) -> memoryview | None:
+def _raw_records_text(
+    part: Part, a: int, b: int, dts: list[float], texts: dict[int, str]
+) -> memoryview | None:
     """``records_text`` of a raw part without numpy, or None where that needs numpy:
     float samples, or float32 numerics with too many distinct values."""
     from . import _text
@@ -102,10 +101,10 @@ def _raw_records_text(part: Part, a: int, b: int, dts: list[float],
             return None
         return memoryview(_text.wave_records(_dumps(dts), part.data, part.offsets, a, b))
     if part.kind == "numeric":
-        values = _f32_array(part.data[a:b], texts) if code == "f" else \
-            _dumps(part.data[a:b].tolist())  # float64 and integers: as orjson writes numpy's
-        return None if values is None else memoryview(_text.scalar_records(_dumps(dts),
-                                                                           values))
+        values = (
+            _f32_array(part.data[a:b], texts) if code == "f" else _dumps(part.data[a:b].tolist())
+        )  # float64 and integers: as orjson writes numpy's
+        return None if values is None else memoryview(_text.scalar_records(_dumps(dts), values))
     return _records_json(dts, record_values(part, a, b))  # strings need no numpy either
 
 
@@ -161,8 +160,9 @@ class _Layout:
         if self.compact:
             return text
         # '},{"dt"' cannot occur inside a JSON string (its quote would be escaped)
-        return _RECORD_INDENT + bytes(text).replace(b'},{"dt":', b"},\n" + _RECORD_INDENT
-                                             + b'{"dt":')
+        return _RECORD_INDENT + bytes(text).replace(
+            b'},{"dt":', b"},\n" + _RECORD_INDENT + b'{"dt":'
+        )
 
     def one_record(self, part: Part, i: int) -> bytes:
         return bytes(records_text(part, i, i + 1, self.texts))
@@ -182,8 +182,18 @@ def _track(layout: _Layout, part: Part, sel: Selection, out: IO[bytes]) -> None:
         head = layout.obj(meta, 2)[:-1].rstrip()
         sep = b"," if layout.compact else b",\n      "
         colon = b":" if layout.compact else b": "
-        out.write(head + sep + b'"first_record"' + colon + first + sep + b'"last_record"'
-                  + colon + last + (b"}" if layout.compact else b"\n    }"))
+        out.write(
+            head
+            + sep
+            + b'"first_record"'
+            + colon
+            + first
+            + sep
+            + b'"last_record"'
+            + colon
+            + last
+            + (b"}" if layout.compact else b"\n    }")
+        )
         return
     if not sel.records:
         out.write(layout.obj(meta, 2))
@@ -221,27 +231,3 @@ def write_plan(plan_: Plan, out: IO[bytes], compact: bool = False) -> None:
                 plan_.written(part)
             out.write(b"}" if layout.compact or not plan_.parts else b"\n  }")
     out.write(b"}\n" if layout.compact or first else b"\n}\n")
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None,
-          compact: bool = False) -> None:
-    """Write a recording as JSON.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks, records and sections to write (default: everything).
-    compact
-        One line instead of the indented layout.
-
-    Raises
-    ------
-    ImportError
-        orjson is not installed (``pip install 'vitalproc[formats]'``).
-    """
-    _orjson()
-    write_to(dest, write_plan, plan(vf, selection), compact=compact)

@@ -14,19 +14,15 @@ template repeated or joined between the samples, then each byte of their big-end
 their heads packed by ``struct`` and their samples, joined. A batch at a time, so memory
 stays bounded.
 """
+
 from __future__ import annotations
 
 import struct
 from itertools import chain, repeat
 from operator import itemgetter, mul, sub
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from ..ops.selection import Part, Plan, Selection, plan
-from ._output import write_to
-from ._raw import raw_plan
-
-if TYPE_CHECKING:
-    from ..model import VitalFile
+from ..ops.selection import Part, Plan, Selection
 
 FORMAT = "msgpack"
 SUFFIXES = (".msgpack", ".mpk", ".msgp")
@@ -38,9 +34,14 @@ TAKES_RAW_PLAN = True
 
 #: msgpack type byte and width of each value dtype (fixed width, big-endian).
 _TYPED = {
-    "float32": (0xCA, 4), "float64": (0xCB, 8),
-    "int8": (0xD0, 1), "int16": (0xD1, 2), "int32": (0xD2, 4),
-    "uint8": (0xCC, 1), "uint16": (0xCD, 2), "uint32": (0xCE, 4),
+    "float32": (0xCA, 4),
+    "float64": (0xCB, 8),
+    "int8": (0xD0, 1),
+    "int16": (0xD1, 2),
+    "int32": (0xD2, 4),
+    "uint8": (0xCC, 1),
+    "uint16": (0xCD, 2),
+    "uint32": (0xCE, 4),
 }
 #: ``{"dt": <float 64>, "val": ...}`` up to the dt value, and the val key.
 _MAP_DT = b"\x82\xa2dt\xcb"
@@ -81,8 +82,9 @@ def _array_header(n: int) -> bytes:
 def _int(v: int) -> bytes:
     if -32 <= v < 128:
         return (v & 0xFF).to_bytes(1, "big")
-    for width, (unsigned, signed) in zip((1, 2, 4, 8), ((0xCC, 0xD0), (0xCD, 0xD1),
-                                                         (0xCE, 0xD2), (0xCF, 0xD3))):
+    for width, (unsigned, signed) in zip(
+        (1, 2, 4, 8), ((0xCC, 0xD0), (0xCD, 0xD1), (0xCE, 0xD2), (0xCF, 0xD3))
+    ):
         if 0 <= v < 1 << (8 * width):
             return bytes((unsigned,)) + v.to_bytes(width, "big")
         if v < 0 and v >= -(1 << (8 * width - 1)):
@@ -107,8 +109,7 @@ def _pack(value: Any) -> bytes:
         raw = bytes(value)
         return _sized(len(raw), (0xC4, 0xC5, 0xC6)) + raw
     if isinstance(value, dict):
-        return _map_header(len(value)) + b"".join(_pack(k) + _pack(v)
-                                                  for k, v in value.items())
+        return _map_header(len(value)) + b"".join(_pack(k) + _pack(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return _array_header(len(value)) + b"".join(map(_pack, value))
     raise TypeError(f"cannot write {type(value).__name__} as MessagePack")
@@ -133,7 +134,7 @@ def _put_dt(out: bytearray, dt: memoryview, size: int) -> bytearray:
     """Write each record's dt (little-endian ``dt`` bytes) big-endian into its place in
     ``out``, records of ``size`` bytes: one strided copy per byte."""
     for j in range(8):
-        out[len(_MAP_DT) + j::size] = dt[7 - j::8]
+        out[len(_MAP_DT) + j :: size] = dt[7 - j :: 8]
     return out
 
 
@@ -145,7 +146,7 @@ def _numeric_records(dt: memoryview, values: memoryview, code: int, width: int) 
     size = len(head) + width
     out = bytearray(head + bytes(width)) * n
     for j in range(width):
-        out[len(head) + j::size] = values[width - 1 - j::width]
+        out[len(head) + j :: size] = values[width - 1 - j :: width]
     return _put_dt(out, dt, size)
 
 
@@ -157,15 +158,17 @@ def _wave_records(dt: memoryview, samples: memoryview, bounds: list[int]) -> byt
     width = lengths[0]
     if lengths.count(width) == n:  # the usual case: records of one length
         head = _MAP_DT + bytes(8) + _KEY_VAL + _bin_header(width)
-        rows = (map(itemgetter(0), struct.iter_unpack(f"{width}s", samples)) if width
-                else repeat(b"", n))
+        rows = (
+            map(itemgetter(0), struct.iter_unpack(f"{width}s", samples))
+            if width
+            else repeat(b"", n)
+        )
         out = bytearray(head).join(chain((b"",), rows))  # heads between the records
         return _put_dt(out, dt, len(head) + width)
     value_heads = {w: _KEY_VAL + _bin_header(w) for w in set(lengths)}
     heads = map(_HEAD.pack, repeat(_MAP_DT), dt.cast("d").tolist())
     slices = map(samples.__getitem__, map(slice, bounds[:-1], bounds[1:]))
-    return b"".join(chain.from_iterable(zip(heads, map(value_heads.__getitem__, lengths),
-                                            slices)))
+    return b"".join(chain.from_iterable(zip(heads, map(value_heads.__getitem__, lengths), slices)))
 
 
 def records_bytes(part: Part, a: int, b: int) -> bytes | bytearray:
@@ -175,9 +178,9 @@ def records_bytes(part: Part, a: int, b: int) -> bytes | bytearray:
         code, width = _TYPED[part.dtype_name]
         return _numeric_records(dt, _bytes_of(part.values(a, b))[0], code, width)
     if part.kind == "wave":
-        offsets = part.offsets[a:b + 1].tolist()
+        offsets = part.offsets[a : b + 1].tolist()
         base = offsets[0]
-        samples, size = _bytes_of(part.convert(part.data[base:offsets[-1]]))
+        samples, size = _bytes_of(part.convert(part.data[base : offsets[-1]]))
         bounds = list(map(mul, map(sub, offsets, repeat(base)), repeat(size)))
         return _wave_records(dt, samples, bounds)
     times = dt.cast("d").tolist()
@@ -206,8 +209,11 @@ def _track(part: Part, sel: Selection, out: IO[bytes]) -> None:
     meta = part.metadata()
     meta["records_count"] = n = len(part)
     extra = 2 if sel.summary else 1 if sel.records else 0
-    out.write(_pack(part.name) + _map_header(len(meta) + extra)
-              + b"".join(_pack(k) + _pack(v) for k, v in meta.items()))
+    out.write(
+        _pack(part.name)
+        + _map_header(len(meta) + extra)
+        + b"".join(_pack(k) + _pack(v) for k, v in meta.items())
+    )
     if sel.summary:
         for key, i in (("first_record", 0), ("last_record", n - 1)):
             out.write(_pack(key) + (bytes(records_bytes(part, i, i + 1)) if n else b"\xc0"))
@@ -215,18 +221,3 @@ def _track(part: Part, sel: Selection, out: IO[bytes]) -> None:
         out.write(_pack("records") + _array_header(n))
         for a, b in part.ranges():
             out.write(records_bytes(part, a, b))
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
-    """Write a recording as MessagePack.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks, records and sections to write (default: everything).
-    """
-    write_to(dest, write_plan, raw_plan(vf, selection) or plan(vf, selection))

@@ -5,16 +5,13 @@ groups of about ``ROW_GROUP_BYTES``; the schema's metadata carries the tracks'
 metadata (``frames.metadata``). Listings (``--list-tracks``...) write their table.
 Readable by pyarrow, polars, pandas and duckdb.
 """
+
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from .._deps import available, require
-from ..ops.selection import Plan, Selection, listing, plan
-from ._output import write_to
-
-if TYPE_CHECKING:
-    from ..model import VitalFile
+from ..ops.selection import Plan, listing
 
 FORMAT = "parquet"
 SUFFIXES = (".parquet", ".pq")
@@ -56,8 +53,9 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
     table = LongTable(plan_)
     # Dictionary pages only for the dictionary columns: trying them on samples costs a
     # hash table per column chunk, for values that are not repetitive enough to gain.
-    with pq.ParquetWriter(out, table.schema, compression=COMPRESSION,
-                          use_dictionary=list(DICTIONARY_COLUMNS)) as writer:
+    with pq.ParquetWriter(
+        out, table.schema, compression=COMPRESSION, use_dictionary=list(DICTIONARY_COLUMNS)
+    ) as writer:
         held: list = []
         size = 0
         for i, part in enumerate(plan_.parts):
@@ -75,24 +73,3 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
             plan_.written(part)
         if held:
             writer.write_table(pa.Table.from_batches(held), row_group_size=1 << 62)
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
-    """Write a recording's long table as Parquet.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks and records to write (default: everything).
-
-    Raises
-    ------
-    ImportError
-        pyarrow is not installed (``pip install 'vitalproc[formats]'``).
-    """
-    require("pyarrow", EXTRA)
-    write_to(dest, write_plan, plan(vf, selection))

@@ -6,6 +6,7 @@ installs them), ``is_available()``, ``write_plan(plan, stream, **options)`` and
 ``write(vf, dest, selection, **options)``. The table below repeats the names and
 suffixes so that choosing a format imports nothing.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -27,14 +28,17 @@ class Format(NamedTuple):
         return importlib.import_module(self.module)
 
 
-FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("json", (".json",), "vitalproc.writers.json", False),
-    Format("msgpack", (".msgpack", ".mpk", ".msgp"), "vitalproc.writers.msgpack", True),
-    Format("csv", (".csv",), "vitalproc.writers.csv", False),
-    Format("parquet", (".parquet", ".pq"), "vitalproc.writers.parquet", True),
-    Format("arrow", (".arrow", ".feather", ".ipc"), "vitalproc.writers.arrow", True),
-    Format("text", (".txt", ".text"), "vitalproc.writers.text", False),
-)}
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("json", (".json",), "vitalproc.writers.json", False),
+        Format("msgpack", (".msgpack", ".mpk", ".msgp"), "vitalproc.writers.msgpack", True),
+        Format("csv", (".csv",), "vitalproc.writers.csv", False),
+        Format("parquet", (".parquet", ".pq"), "vitalproc.writers.parquet", True),
+        Format("arrow", (".arrow", ".feather", ".ipc"), "vitalproc.writers.arrow", True),
+        Format("text", (".txt", ".text"), "vitalproc.writers.text", False),
+    )
+}
 
 #: ``--format`` values, in the order the help lists them.
 NAMES = tuple(FORMATS)

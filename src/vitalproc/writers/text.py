@@ -15,19 +15,18 @@ Times are the file's local time (its ``gmt_offset``); a wave record shows its fi
 ``WAVE_PREVIEW`` samples and its length. Values are written as the JSON format writes
 them (shortest round trip of the track's dtype; ``null`` for NaN and infinities).
 """
+
 from __future__ import annotations
 
 import datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from .._deps import available, require
-from ..ops.selection import Part, Plan, Selection, plan
-from ._output import write_to
+from ..ops.selection import Part, Plan
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..model import VitalFile
 
 FORMAT = "text"
 SUFFIXES = (".txt", ".text")
@@ -64,8 +63,7 @@ def record_times(dt: np.ndarray, dgmt: int) -> list[str]:
     finite = np.isfinite(local_ms) & (np.abs(local_ms) < 2**62)
     stamps = np.where(finite, local_ms, 0).astype("int64").astype("datetime64[ms]")
     text = np.datetime_as_string(stamps, unit="ms")
-    return [s.replace("T", " ") if ok else "NaT" for s, ok in zip(text.tolist(),
-                                                                   finite.tolist())]
+    return [s.replace("T", " ") if ok else "NaT" for s, ok in zip(text.tolist(), finite.tolist())]
 
 
 def _values(part: Part, a: int, b: int) -> list[str]:
@@ -94,9 +92,11 @@ def _track_line(part: Part) -> str:
     meta = part.metadata()
     rate = f", {_number(meta['sample_rate'])} Hz" if t.srate else ""
     scale = " (physical)" if part.physical else ""
-    return (f"- {part.name}: {meta['type_name']} {part.dtype_name}{scale}, unit "
-            f"{t.unit or '-'}{rate}, gain {_number(t.gain)}, offset {_number(t.offset)}, "
-            f"{len(part)} records\n")
+    return (
+        f"- {part.name}: {meta['type_name']} {part.dtype_name}{scale}, unit "
+        f"{t.unit or '-'}{rate}, gain {_number(t.gain)}, offset {_number(t.offset)}, "
+        f"{len(part)} records\n"
+    )
 
 
 def write_plan(plan_: Plan, out: IO[bytes]) -> None:
@@ -119,8 +119,9 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
         ]
         blocks.append("\n".join(lines) + "\n")
     if "devices" in sel.sections:
-        lines = ["=== Devices ==="] + [f"- {d.name}: type {d.type or '-'}, port {d.port or '-'}"
-                                      for d in plan_.devices]
+        lines = ["=== Devices ==="] + [
+            f"- {d.name}: type {d.type or '-'}, port {d.port or '-'}" for d in plan_.devices
+        ]
         blocks.append("\n".join(lines) + "\n")
     out.write("\n".join(blocks).encode())
     if "tracks" not in sel.sections:
@@ -131,33 +132,13 @@ def write_plan(plan_: Plan, out: IO[bytes]) -> None:
         if sel.summary:
             for label, i in (("first", 0), ("last", len(part) - 1)):
                 if len(part):
-                    time = record_times(part.dt[i:i + 1], vf.dgmt)[0]
-                    out.write(f"    {label:5}  {time}  {_values(part, i, i + 1)[0]}\n"
-                              .encode())
+                    time = record_times(part.dt[i : i + 1], vf.dgmt)[0]
+                    out.write(f"    {label:5}  {time}  {_values(part, i, i + 1)[0]}\n".encode())
         elif sel.records:
             for a, b in part.ranges():
-                lines = [f"    {t}  {v}\n" for t, v in zip(record_times(part.dt[a:b], vf.dgmt),
-                                                          _values(part, a, b))]
+                lines = [
+                    f"    {t}  {v}\n"
+                    for t, v in zip(record_times(part.dt[a:b], vf.dgmt), _values(part, a, b))
+                ]
                 out.write("".join(lines).encode())
         plan_.written(part)
-
-
-def write(vf: VitalFile, dest: Any, selection: Selection | None = None) -> None:
-    """Write a recording as text for people.
-
-    Parameters
-    ----------
-    vf
-        The recording.
-    dest
-        A path (written under a temporary name, then renamed) or a binary file object.
-    selection
-        Tracks, records and sections to write (default: everything).
-
-    Raises
-    ------
-    ImportError
-        orjson is not installed (``pip install 'vitalproc[formats]'``).
-    """
-    require("orjson", EXTRA)
-    write_to(dest, write_plan, plan(vf, selection))
