@@ -64,6 +64,15 @@ def put_record_floats(
     dtstart: float,
     interval: float,
 ) -> None: ...
+def put_object_rows(
+    block: NDArray[np.object_],
+    rows: list[int],
+    dts: list[NDArray[np.float64]],
+    values: list[NDArray[Any]],
+    ends: list[NDArray[np.int64] | None],
+    dtstart: float,
+    interval: float,
+) -> None: ...
 def put_record_objects(
     out: NDArray[np.object_],
     dt: NDArray[np.float64],

@@ -28,6 +28,7 @@ cnp.import_array()
 cdef extern from "Python.h":
     # A new reference or NULL, kept as a pointer (Cython would release an ``object``).
     PyObject* new_float "PyFloat_FromDouble"(double value)
+    object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
 
 cdef extern from "numpy/arrayobject.h":
     # Declared here because numpy's .pxd leaves it out (it steals ``descr``). With no
@@ -419,24 +420,30 @@ cdef int _store(PyObject** cell, Py_ssize_t r, PyObject* obj) except -1:
     return 0
 
 
+cdef inline cnp.ndarray _vector(object a, int typenum):
+    """``a`` itself when it is a contiguous native 1-d array of ``typenum`` (no numpy
+    call: on a small file those calls would cost more than the cells), else a copy."""
+    if isinstance(a, cnp.ndarray) and cnp.PyArray_NDIM(<cnp.ndarray>a) == 1 and \
+            cnp.PyArray_TYPE(<cnp.ndarray>a) == typenum and \
+            cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and \
+            cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>a):
+        return <cnp.ndarray>a
+    return np.ascontiguousarray(a, cnp.PyArray_DescrFromType(typenum))
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def put_record_floats(cnp.ndarray out, dt, values, double dtstart, double interval):
-    """``put_records`` onto a row of an object grid (contiguous 1-d object ``out``): each
-    record's value as float32, stored as a Python float, in file order (the last record
-    of a row wins)."""
-    cdef Py_ssize_t nret = out.shape[0], n, i, r
-    cdef PyObject** cell = _cells(out, 0, 0, None)
-    if nret == 0:
-        return
-    cdef cnp.ndarray t = np.ascontiguousarray(dt, np.float64)
+cdef int _put_floats(PyObject** cell, Py_ssize_t nret, object dt, object values,
+                     double dtstart, double interval) except -1:
+    # Each record's value as float32, stored as a Python float, in file order.
+    cdef cnp.ndarray t = _vector(dt, cnp.NPY_FLOAT64)
     cdef cnp.ndarray v = values
-    if cnp.PyArray_TYPE(v) != cnp.NPY_FLOAT32 or not cnp.PyArray_ISNOTSWAPPED(v):
-        v = np.ascontiguousarray(v, np.float64)
+    if v.ndim != 1 or cnp.PyArray_TYPE(v) != cnp.NPY_FLOAT32:
+        v = _vector(v, cnp.NPY_FLOAT64)  # integers exactly
     else:
-        v = np.ascontiguousarray(v)
-    n = t.shape[0]
-    if v.ndim != 1 or t.ndim != 1 or v.shape[0] != n:
+        v = _vector(v, cnp.NPY_FLOAT32)
+    cdef Py_ssize_t n = t.shape[0], i, r
+    if v.shape[0] != n:
         raise ValueError("dt and values must be 1-d, one value per record")
     cdef const double* times = <const double*>cnp.PyArray_DATA(t)
     cdef bint single = cnp.PyArray_TYPE(v) == cnp.NPY_FLOAT32
@@ -454,6 +461,77 @@ def put_record_floats(cnp.ndarray out, dt, values, double dtstart, double interv
         if obj == NULL:
             raise MemoryError()
         _store(cell, r, obj)
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _put_texts(PyObject** cell, Py_ssize_t nret, object dt, object data, object ends,
+                    double dtstart, double interval) except -1:
+    # Each record's text (its bytes ``data[ends[i]:ends[i + 1]]`` decoded as UTF-8, bad
+    # bytes dropped: ``Track.texts``) in file order; only records that show are decoded.
+    cdef cnp.ndarray t = _vector(dt, cnp.NPY_FLOAT64)
+    cdef cnp.ndarray d = _vector(data, cnp.NPY_UINT8)
+    cdef cnp.ndarray e = _vector(ends, cnp.NPY_INT64)
+    cdef Py_ssize_t n = t.shape[0], nd = d.shape[0], i, r
+    if e.shape[0] != n + 1:
+        raise ValueError("ends must hold one more item than dt")
+    cdef const double* times = <const double*>cnp.PyArray_DATA(t)
+    cdef const char* raw = <const char*>cnp.PyArray_DATA(d)
+    cdef const int64_t* at = <const int64_t*>cnp.PyArray_DATA(e)
+    cdef double top = <double>(nret - 1)
+    cdef int64_t a, b
+    cdef object text
+    cdef object whole = None
+    for i in range(n):
+        r = _row(times[i], dtstart, interval, top)
+        if r < 0:
+            continue
+        a, b = at[i], at[i + 1]
+        if 0 <= a <= b <= nd:
+            text = PyUnicode_DecodeUTF8(raw + a, b - a, "ignore")
+        else:  # boundaries of an edited track: Python's slice rules, as Track.texts
+            if whole is None:
+                whole = d.tobytes()
+            text = whole[a:b].decode("utf-8", "ignore")
+        cnp.Py_INCREF(text)
+        _store(cell, r, <PyObject*>text)
+    return 0
+
+
+def put_record_floats(cnp.ndarray out, dt, values, double dtstart, double interval):
+    """``put_records`` onto a row of an object grid (contiguous 1-d object ``out``): each
+    record's value as float32, stored as a Python float, in file order (the last record
+    of a row wins)."""
+    cdef PyObject** cell = _cells(out, 0, 0, None)
+    if out.shape[0]:
+        _put_floats(cell, out.shape[0], dt, values, dtstart, interval)
+
+
+def put_object_rows(cnp.ndarray block, list rows, list dts, list values, list ends,
+                    double dtstart, double interval):
+    """Numeric and string tracks onto rows of a C-ordered 2-d object ``block``, track
+    ``k`` onto row ``rows[k]``: ``ends[k]`` None, its values as ``put_record_floats``
+    stores them; else the texts of a string track (``values[k]`` its UTF-8 bytes,
+    ``ends[k]`` its record boundaries). One call for all of them: on a small file,
+    per-track calls would be most of ``to_numpy``."""
+    if block.ndim != 2 or cnp.PyArray_TYPE(block) != cnp.NPY_OBJECT or \
+            not cnp.PyArray_IS_C_CONTIGUOUS(block) or not cnp.PyArray_ISWRITEABLE(block):
+        raise TypeError("block must be a writable C-ordered 2-d object array")
+    if not len(rows) == len(dts) == len(values) == len(ends):
+        raise ValueError("rows, dts, values and ends differ in length")
+    cdef Py_ssize_t nrow = block.shape[0], nret = block.shape[1], k, j
+    cdef PyObject** base = <PyObject**>cnp.PyArray_DATA(block)
+    if nret == 0:
+        return
+    for k in range(len(rows)):
+        j = rows[k]
+        if not 0 <= j < nrow:
+            raise IndexError("row outside the block")
+        if ends[k] is None:
+            _put_floats(base + j * nret, nret, dts[k], values[k], dtstart, interval)
+        else:
+            _put_texts(base + j * nret, nret, dts[k], values[k], ends[k], dtstart, interval)
 
 
 @cython.boundscheck(False)

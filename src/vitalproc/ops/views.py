@@ -618,12 +618,14 @@ def to_numpy(
         out[0] = time
     done: dict[int, int] = {}  # one track asked for under two names is computed once
     copies = []
-    # Numeric tracks onto a float32 block: one compiled call for all of them.
+    # Numeric tracks onto a float32 block, or numeric and string tracks onto an object
+    # block: one compiled call for all of them.
+    objects = dtype == object and nrows > 0
     numeric_rows = dtype == np.float32 and nrows > 0
     rows: list[int] = []
     dts: list[np.ndarray] = []
     values: list[np.ndarray] = []
-    objects = dtype == object
+    ends: list[np.ndarray | None] = []
     # Casts and gain/offset overflow to inf as in vitaldb, without its warnings (numpy's
     # context costs more than a small file's whole grid: only where numpy casts values,
     # i.e. waves, and numerics on a grid that is neither float32 nor object).
@@ -641,17 +643,21 @@ def to_numpy(
                 copies.append((j, done[key]))
                 continue
             done[key] = j
-            if numeric_rows and col.kind is _NUMERIC:
+            if (numeric_rows or objects) and col.kind is _NUMERIC:
                 rows.append(j)
                 dts.append(trk.dt)
                 values.append(trk.data)
-            elif objects and col.kind is _NUMERIC:
-                _grid.put_record_floats(out[j], trk.dt, trk.data, grid.dtstart, grid.interval)
+                ends.append(None)
             elif objects and col.kind is _STRING:
-                _grid.put_record_objects(out[j], trk.dt, trk.texts(), grid.dtstart, grid.interval)
+                rows.append(j)
+                dts.append(trk.dt)
+                values.append(trk.data)
+                ends.append(trk.offsets)
             else:
                 _fill_quietly(col, grid, out[j])
-    if rows:
+    if rows and objects:
+        _grid.put_object_rows(out, rows, dts, values, ends, grid.dtstart, grid.interval)
+    elif rows:
         _grid.put_numerics(
             cast("NDArray[np.float32]", out), rows, dts, values, grid.dtstart, grid.interval
         )
