@@ -426,7 +426,10 @@ class _Loader:
         src = open_source(source)
         self.name = src.name
         try:
-            small = src.size is not None and src.size <= WHOLE_FILE_LIMIT
+            # compat="vitaldb" streams: vitaldb stops at the first packet it cannot take
+            # (one over 1 MB in an unpacked file), and so does this walk, inflating no
+            # further.
+            small = self.recover and src.size is not None and src.size <= WHOLE_FILE_LIMIT
             whole = src.whole() if small and src.whole_is_cheap else None
             inflated = _inflate.inflate_whole(whole, self.limit) if whole is not None else None
             if inflated is not None:

@@ -80,3 +80,20 @@ def put_record_objects(
     dtstart: float,
     interval: float,
 ) -> None: ...
+def linspace_picks(nsamp: int, nrows: int) -> NDArray[np.int64]: ...
+
+WAVE_TYPENUMS: frozenset[int]
+
+def put_wave(
+    out: NDArray[np.float32],
+    positions: NDArray[np.int64] | None,
+    start: NDArray[np.int64],
+    first: NDArray[np.int64],
+    count: NDArray[np.int64],
+    data: NDArray[Any],
+    gap: bool,
+    sentinel: int,
+    scale: bool,
+    gain: float,
+    offset: float,
+) -> None: ...

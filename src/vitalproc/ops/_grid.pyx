@@ -14,10 +14,10 @@ Which cells get which values is decided in ``views.py``; these loops only store 
 cimport cython
 cimport numpy as cnp
 from cpython.ref cimport Py_XDECREF, PyObject
-from libc.stdint cimport int64_t, uint16_t, uint32_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
-from libc.math cimport ceil
+from libc.math cimport NAN, ceil, isinf
 
 import threading
 
@@ -557,3 +557,144 @@ def put_record_objects(cnp.ndarray out, dt, list values, double dtstart, double 
         item = values[i]
         cnp.Py_INCREF(item)
         _store(cell, r, <PyObject*>item)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+def linspace_picks(int64_t nsamp, Py_ssize_t nrows):
+    """``np.linspace(0, nsamp - 1, nrows).astype(np.int64)`` (vitaldb's decimation of a
+    wave buffer), by numpy's own float64 steps (``i * step``, or ``i / div * delta`` when
+    the step underflows, the last row ``nsamp - 1``), without its Python-level set-up,
+    which costs more than the loop on a grid of a few thousand rows."""
+    if nrows < 0:
+        raise ValueError("negative row count")
+    picks = np.empty(nrows, np.int64)
+    cdef int64_t[::1] out = picks
+    cdef double stop = <double>(nsamp - 1), div = <double>(nrows - 1), step, y
+    cdef Py_ssize_t i
+    with nogil:
+        if nrows > 1:
+            step = stop / div
+            for i in range(nrows):
+                if step == 0:
+                    y = (<double>i / div) * stop
+                else:
+                    y = <double>i * step
+                out[i] = <int64_t>(y + 0.0)
+            out[nrows - 1] = <int64_t>stop
+        elif nrows == 1:
+            out[0] = <int64_t>(0.0 * stop)
+    return picks
+
+
+ctypedef fused sample_t:
+    int8_t
+    uint8_t
+    int16_t
+    uint16_t
+    int32_t
+    uint32_t
+    float
+    double
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef void _wave_cells(float* out, Py_ssize_t nrows, const int64_t* idx, const sample_t* data,
+                      bint gap, int64_t sentinel, bint scale, float gain,
+                      float offset) noexcept nogil:
+    # views._wave_values, cell by cell: float32, the gap filler NaN, gain and offset in
+    # float32 arithmetic, +-inf and values over 4e9 NaN. Rows with no sample keep NaN.
+    cdef Py_ssize_t k
+    cdef int64_t i
+    cdef float v
+    for k in range(nrows):
+        i = idx[k]
+        if i < 0:
+            continue
+        if sample_t is not float and sample_t is not double:
+            if gap and <int64_t>data[i] == sentinel:
+                out[k] = NAN
+                continue
+        v = <float>data[i]
+        if scale:
+            v = v * gain
+            v = v + offset
+        if isinf(v) or v > <float>4e9:
+            v = NAN
+        out[k] = v
+
+
+#: The sample dtypes put_wave takes (native byte order); others go through numpy.
+WAVE_TYPENUMS = frozenset((cnp.NPY_INT8, cnp.NPY_UINT8, cnp.NPY_INT16, cnp.NPY_UINT16,
+                           cnp.NPY_INT32, cnp.NPY_UINT32, cnp.NPY_FLOAT32, cnp.NPY_FLOAT64))
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def put_wave(float[::1] out, const int64_t[::1] positions, const int64_t[::1] start,
+             const int64_t[::1] first, const int64_t[::1] count, cnp.ndarray data,
+             bint gap, int64_t sentinel, bint scale, double gain, double offset):
+    """A wave's records onto its grid row ``out`` (float32, NaN already): row ``k`` shows
+    buffer position ``positions[k]`` (ascending; None: position ``k``), which holds the
+    sample of the last record in file order covering it (``wave_runs``' runs, each
+    painting the positions it covers, as vitaldb writes its buffer), and takes
+    ``views._wave_values``' value of that sample. One pass, no index array per sample
+    in Python: on a small grid the numpy calls cost more than the cells."""
+    cdef Py_ssize_t n = out.shape[0], nruns = start.shape[0], r, k, lo, hi, mid
+    cdef Py_ssize_t ndata = data.shape[0] if data.ndim == 1 else -1
+    cdef int typenum = cnp.PyArray_TYPE(data)
+    if ndata < 0 or typenum not in WAVE_TYPENUMS or not cnp.PyArray_IS_C_CONTIGUOUS(data) \
+            or not cnp.PyArray_ISNOTSWAPPED(data):
+        raise TypeError("data must be a contiguous native 1-d array of a sample dtype")
+    if first.shape[0] != nruns or count.shape[0] != nruns:
+        raise ValueError("start, first and count differ in length")
+    if positions is not None and positions.shape[0] != n:
+        raise ValueError("positions and out differ in length")
+    for r in range(nruns):
+        if not (count[r] >= 0 and 0 <= first[r] <= ndata - count[r]):
+            raise IndexError("a run outside the samples")
+    if n == 0:
+        return
+    idx_a = np.full(n, -1, np.int64)
+    cdef int64_t[::1] idx = idx_a
+    cdef int64_t s, e, f
+    cdef float g = <float>gain, o = <float>offset
+    cdef const void* src = cnp.PyArray_DATA(data)
+    with nogil:
+        for r in range(nruns):
+            s, e, f = start[r], start[r] + count[r], first[r]
+            if positions is None:
+                lo = s if s > 0 else 0
+                hi = e if e < n else n
+                for k in range(lo, hi):
+                    idx[k] = f + (k - s)
+                continue
+            lo, hi = 0, n
+            while lo < hi:  # the first position >= s
+                mid = (lo + hi) >> 1
+                if positions[mid] < s:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            k = lo
+            while k < n and positions[k] < e:
+                idx[k] = f + (positions[k] - s)
+                k += 1
+        if typenum == cnp.NPY_INT8:
+            _wave_cells(&out[0], n, &idx[0], <const int8_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_UINT8:
+            _wave_cells(&out[0], n, &idx[0], <const uint8_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_INT16:
+            _wave_cells(&out[0], n, &idx[0], <const int16_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_UINT16:
+            _wave_cells(&out[0], n, &idx[0], <const uint16_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_INT32:
+            _wave_cells(&out[0], n, &idx[0], <const int32_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_UINT32:
+            _wave_cells(&out[0], n, &idx[0], <const uint32_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_FLOAT32:
+            _wave_cells(&out[0], n, &idx[0], <const float*>src, gap, sentinel, scale, g, o)
+        else:
+            _wave_cells(&out[0], n, &idx[0], <const double*>src, gap, sentinel, scale, g, o)

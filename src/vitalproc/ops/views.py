@@ -123,7 +123,7 @@ class _Grid:
         rows (``np.take`` at ``linspace`` positions); tracks of one rate share it."""
         key = (nsamp, nrows)
         if key not in self._picks:
-            picks = np.linspace(0, nsamp - 1, nrows).astype(np.int64)
+            picks = _grid.linspace_picks(nsamp, nrows)  # np.linspace's, compiled
             picks.flags.writeable = False  # shared: nobody may change it
             self._picks[key] = picks
         return self._picks[key]
@@ -336,6 +336,24 @@ def _fill_quietly(col: _Column, grid: _Grid, out: np.ndarray) -> None:
         q = None
         if len(out) != col.nsamp or col.resample:
             q = grid.picks(col.nsamp, len(out))
+        data = trk.data
+        if (
+            out.dtype == _FLOAT32
+            and out.flags.c_contiguous
+            and data.dtype.num in _grid.WAVE_TYPENUMS
+            and data.dtype.isnative
+            and data.flags.c_contiguous
+        ):
+            # The usual case, one compiled pass: records placed, looked up and valued.
+            start, first, count, _ = _wave_runs(trk, grid, col.nsamp)
+            gap = grid.nan_gaps and data.dtype.kind in "iu" and trk.fmt in FMT_GAP_SENTINEL
+            sentinel = int(FMT_GAP_SENTINEL[trk.fmt]) if gap else 0
+            scale = trk.fmt > 2
+            _grid.put_wave(
+                out, q, start, first, count, data, gap, sentinel, scale,
+                float(trk.gain) if scale else 1.0, float(trk.offset) if scale else 0.0,
+            )  # fmt: skip
+            return
         rows, pick = _wave_lookup(trk, grid, col.nsamp, q)
         if isinstance(pick, _Runs):
             if out.dtype != object:
