@@ -232,7 +232,7 @@ def _scratch_folder() -> str:
 
 
 def convert_copies(path: str) -> int:
-    """Copies per call of the throughput cases: 20 (the issue's figure), fewer for big
+    """Copies per call of the throughput cases: 20 (the target's figure), fewer for big
     files (as many as fit in 150 MB, at least 2), so or_4h takes seconds, not minutes."""
     return max(2, min(20, 150_000_000 // os.path.getsize(path)))
 

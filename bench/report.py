@@ -31,7 +31,7 @@ SHAPE_CASES = (
     ("to_numpy_1s", "`to_numpy` all tracks, 1 s", 1.5),
     ("to_numpy_100hz", "`to_numpy` all tracks, 1/100 s", 1.5),
 )
-# The Go processor's export times of icu_1h quoted by the issue (median of 5 whole
+# The Go processor's reference export times of icu_1h, the targets' basis (median of 5 whole
 # processes on this machine class; the Go tool is not built here): CSV one row per
 # record with waves as text cells 0.57 s, Parquet with every value a string 0.66 s.
 GO_ICU_CSV_S, GO_ICU_PARQUET_S = 0.57, 0.66
@@ -168,11 +168,11 @@ GROUP_NOTES = {
         " slowest file's ratio and the geometric mean."
     ),
     "exports": (
-        "End-to-end process wall times. The limits are **the Go processor's times quoted"
-        " by the issue, not measured here** (no Go toolchain or Go source on this"
+        "End-to-end process wall times. The limits are **the Go processor's reference"
+        " times, not measured here** (no Go toolchain or Go source on this"
         " machine): `icu_1h` CSV 0.57 s and Parquet 0.66 s, of which at most 0.8x:"
         " `--wave-cells` CSV <= 0.45 s, per-sample CSV <= 1.0 s, Parquet <= 0.5 s. For"
-        " `or_4h` the issue quotes no Go figure; per-sample CSV is held to a third of"
+        " `or_4h` there is no Go reference figure; per-sample CSV is held to a third of"
         " the 13.4 s it took before the compiled formatter."
     ),
     "datasets": (

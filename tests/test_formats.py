@@ -12,7 +12,6 @@ import functools
 import io
 import json
 import math
-import os
 import pathlib
 import warnings
 
@@ -800,28 +799,6 @@ def test_formats_doc_names_every_format():
         assert f"--format {fmt.name}" in doc
         assert all(f"`{s}`" in doc for s in fmt.suffixes)
     assert pathlib.Path(SCHEMA).exists()
-
-
-def test_an_export_replaces_an_older_file_and_leaves_nothing_beside_it(tmp_path, monkeypatch):
-    """The old file is moved aside, the new one renamed in, the old one removed (no ext4
-    flush inside the rename); if the rename in fails, the old file is back in place."""
-    dest = tmp_path / "out.json"
-    dest.write_bytes(b"old")
-    with _output.atomic_output(dest) as out:
-        out.write(b"new")
-    assert dest.read_bytes() == b"new" and sorted(tmp_path.iterdir()) == [dest]
-
-    real_replace = os.replace
-
-    def failing_replace(src, dst):
-        if str(src).endswith(".part"):
-            raise OSError("disk gone")
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError, match="disk gone"), _output.atomic_output(dest) as out:
-        out.write(b"newer")
-    assert dest.read_bytes() == b"new" and sorted(tmp_path.iterdir()) == [dest]
 
 
 def test_export_entry_point_picks_the_format(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from ._args import count, go_time_arg, time_arg, track_types
 
@@ -59,6 +60,13 @@ def quiet_pipe() -> None:
         pass
 
 
+def fail(command: str, message: object, code: int = EXIT_USAGE) -> int:
+    """Say ``vitalproc COMMAND: MESSAGE`` on stderr and give back ``code`` (the batch
+    commands' form of an error: no ``error:`` word, one line)."""
+    print(f"{PROG} {command}: {message}", file=sys.stderr)
+    return code
+
+
 def describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         where = f": {exc.filename}" if exc.filename else ""
@@ -97,6 +105,54 @@ def add_common(p: argparse.ArgumentParser) -> None:
         help="trace Python's allocations: write a tracemalloc snapshot taken "
         "at the end of the run to FILE (tracemalloc.Snapshot.load(FILE)) "
         "and print the peaks on stderr",
+    )
+
+
+def add_pool_flags(
+    p: argparse.ArgumentParser, jobs_help: str = "worker processes (default: the machine's cores)"
+) -> None:
+    """``-j/--jobs``, ``--engine`` and ``--scheduler``: the commands that run cases on
+    the process pool or a dask cluster (``convert``, ``qc``, ``windows``)."""
+    p.add_argument("-j", "--jobs", type=int, metavar="N", help=jobs_help)
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="a local process pool (default) or a dask.distributed cluster",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="the dask scheduler (with --engine dask; default: a local cluster of --jobs workers)",
+    )
+
+
+def pool_flags_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``add_pool_flags``' flags, or None."""
+    if args.jobs is not None and args.jobs < 1:
+        return f"--jobs must be at least 1, not {args.jobs}"
+    if args.scheduler and args.engine != "dask":
+        return "--scheduler needs --engine dask"
+    return None
+
+
+def pool_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keywords of ``add_pool_flags``' and ``add_progress_flag``'s flags, as
+    ``convert``, ``qc`` and ``windows.build`` take them."""
+    return {
+        "jobs": args.jobs,
+        "engine": args.engine,
+        "scheduler": args.scheduler,
+        "progress": args.progress,
+    }
+
+
+def add_progress_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar on stderr (default: when it is a terminal)",
     )
 
 

@@ -11,7 +11,16 @@ import os
 import sys
 from typing import Any
 
-from ._common import EXIT_DATA, EXIT_OK, EXIT_USAGE
+from ._common import (
+    EXIT_DATA,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_pool_flags,
+    add_progress_flag,
+    fail,
+    pool_flags_error,
+    pool_options,
+)
 
 #: This group's commands, in the order ``--help`` lists them.
 COMMANDS = ("convert", "query")
@@ -42,24 +51,7 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
         metavar="DATASET",
         help="the dataset folder (created if missing)",
     )
-    conv.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        metavar="N",
-        help="worker processes (default: the machine's cores)",
-    )
-    conv.add_argument(
-        "--engine",
-        choices=("local", "dask"),
-        default="local",
-        help="a local process pool (default) or a dask.distributed cluster",
-    )
-    conv.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="the dask scheduler (with --engine dask; default: a local cluster of --jobs workers)",
-    )
+    add_pool_flags(conv)
     conv.add_argument(
         "--strict",
         action="store_true",
@@ -71,12 +63,7 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
         metavar="N",
         help="zstd level of every column of the outputs (default: 1, and -1 for integer samples)",
     )
-    conv.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="a progress bar on stderr (default: when it is a terminal)",
-    )
+    add_progress_flag(conv)
     conv.add_argument(
         "-q", "--quiet", action="store_true", help="no summary line (failures are still reported)"
     )
@@ -109,37 +96,25 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
     query.set_defaults(func=cmd_query)
 
 
-def _error(command: str, message: object) -> None:
-    print(f"vitalproc {command}: {message}", file=sys.stderr)
-
-
 def cmd_convert(args: argparse.Namespace) -> int:
     """``vitalproc convert INPUT... -o DATASET``."""
     from ..dataset.batch import convert
 
-    if args.jobs is not None and args.jobs < 1:
-        _error("convert", f"--jobs must be at least 1, not {args.jobs}")
-        return EXIT_USAGE
-    if args.scheduler and args.engine != "dask":
-        _error("convert", "--scheduler needs --engine dask")
-        return EXIT_USAGE
+    problem = pool_flags_error(args)
+    if problem:
+        return fail("convert", problem)
     try:
         report = convert(
             args.inputs,
             args.output,
-            jobs=args.jobs,
-            engine=args.engine,
-            scheduler=args.scheduler,
-            progress=args.progress,
+            **pool_options(args),
             strict=args.strict,
             compression_level=args.compression_level,
         )
     except FileNotFoundError as exc:
-        _error("convert", exc)
-        return EXIT_USAGE
+        return fail("convert", exc)
     except (BlockingIOError, ImportError) as exc:
-        _error("convert", exc)
-        return EXIT_DATA
+        return fail("convert", exc, EXIT_DATA)
     for result in report.failed:
         print(f"vitalproc: {result.source}: {result.error}", file=sys.stderr)
     if not args.quiet:
@@ -156,35 +131,30 @@ def cmd_query(args: argparse.Namespace) -> int:
         suffix = os.path.splitext(args.output or "")[1].lower()
         fmt = {".csv": "csv", ".parquet": "parquet"}.get(suffix, "table")
         if args.output and fmt == "table":
-            _error(
+            return fail(
                 "query",
                 f"cannot tell the format of {args.output!r}: use a .csv or "
                 ".parquet name, or --format",
             )
-            return EXIT_USAGE
     if (fmt == "parquet" and not args.output) or (fmt == "table" and args.output):
-        _error(
+        return fail(
             "query",
             f"--format {fmt} " + ("needs -o" if fmt == "parquet" else "prints to stdout: drop -o"),
         )
-        return EXIT_USAGE
     try:
         dataset = open_dataset(args.dataset)
         import duckdb
     except (FileNotFoundError, ImportError) as exc:
-        _error("query", exc)
-        return EXIT_USAGE if isinstance(exc, FileNotFoundError) else EXIT_DATA
+        return fail("query", exc, EXIT_USAGE if isinstance(exc, FileNotFoundError) else EXIT_DATA)
     try:
         with dataset.connect() as con:
             relation = con.sql(args.sql)
             if relation is not None:  # None: a statement without a result
                 _emit(relation, fmt, args.output, args.max_rows)
     except duckdb.ProgrammingError as exc:  # does not parse, unknown table or column
-        _error("query", exc)
-        return EXIT_USAGE
+        return fail("query", exc)
     except (duckdb.Error, OSError) as exc:
-        _error("query", exc)
-        return EXIT_DATA
+        return fail("query", exc, EXIT_DATA)
     return EXIT_OK
 
 

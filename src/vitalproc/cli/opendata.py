@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-from ._common import EXIT_DATA, EXIT_OK, EXIT_USAGE
+from ._common import EXIT_DATA, EXIT_OK, add_progress_flag, fail
 
 #: This group's commands, in the order ``--help`` lists them.
 COMMANDS = ("fetch",)
@@ -81,21 +81,11 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
         metavar="SECONDS",
         help="how long a connection or read may stall (default 30)",
     )
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="a progress bar on stderr (default: when it is a terminal)",
-    )
+    add_progress_flag(p)
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no summary line (failures are still listed)"
     )
     p.set_defaults(func=cmd_fetch)
-
-
-def _usage(message: str) -> int:
-    print(f"vitalproc fetch: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -105,18 +95,18 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     try:
         caseids = opendata.parse_cases(args.cases)
     except ValueError as exc:
-        return _usage(f"--cases: {exc}")
+        return fail("fetch", f"--cases: {exc}")
     if args.jobs < 1:
-        return _usage("--jobs must be at least 1")
+        return fail("fetch", "--jobs must be at least 1")
     if args.tracks is not None and not args.output:
-        return _usage("--tracks writes files of those tracks: give -o DIR")
+        return fail("fetch", "--tracks writes files of those tracks: give -o DIR")
     if args.api_url is not None:
         if "://" not in args.api_url:
-            return _usage(f"--api-url: not a URL: {args.api_url!r}")
+            return fail("fetch", f"--api-url: not a URL: {args.api_url!r}")
         settings.api_url = args.api_url
     if args.mirror is not None:
         if not os.path.isdir(os.path.join(args.mirror, "vital_files")):
-            return _usage(f"--mirror: no vital_files folder in {args.mirror!r}")
+            return fail("fetch", f"--mirror: no vital_files folder in {args.mirror!r}")
         settings.mirror = args.mirror
     if args.cache_dir is not None:
         settings.cache_dir = args.cache_dir
@@ -134,8 +124,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             progress=args.progress,
         )
     except (OSError, ValueError) as exc:
-        print(f"vitalproc fetch: {exc}", file=sys.stderr)
-        return EXIT_DATA
+        return fail("fetch", exc, EXIT_DATA)
     lines = report.summary().splitlines()
     if not args.quiet:
         print(lines[0], file=sys.stderr)

@@ -10,7 +10,15 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import EXIT_DATA, EXIT_OK, EXIT_USAGE
+from ._common import (
+    EXIT_DATA,
+    EXIT_OK,
+    add_pool_flags,
+    add_progress_flag,
+    fail,
+    pool_flags_error,
+    pool_options,
+)
 
 #: This group's commands, in the order ``--help`` lists them.
 COMMANDS = ("qc", "cohort")
@@ -110,21 +118,8 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
         metavar="S",
         help="flatline duration for kinds whose limits give none (5)",
     )
-    qc.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        metavar="N",
-        help="worker processes (default: the machine's cores)",
-    )
-    qc.add_argument("--engine", choices=("local", "dask"), default="local")
-    qc.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask")
-    qc.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="a progress bar on stderr (default: when it is a terminal)",
-    )
+    add_pool_flags(qc)
+    add_progress_flag(qc)
     qc.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     qc.set_defaults(func=cmd_qc)
 
@@ -153,29 +148,22 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
     co.set_defaults(func=cmd_cohort)
 
 
-def _error(command: str, message: object) -> None:
-    print(f"vitalproc {command}: {message}", file=sys.stderr)
-
-
 def cmd_qc(args: argparse.Namespace) -> int:
     """``vitalproc qc SOURCE... -o PATH``."""
     from ..quality.errors import QualityInputError
     from ..quality.metrics import Thresholds
     from ..quality.runner import is_dataset, qc
 
-    if args.jobs is not None and args.jobs < 1:
-        _error("qc", f"--jobs must be at least 1, not {args.jobs}")
-        return EXIT_USAGE
+    problem = pool_flags_error(args)
+    if problem:
+        return fail("qc", problem)
     if args.output is None and not all(is_dataset(s) for s in args.sources):
-        _error("qc", "-o PATH is needed unless every source is a dataset folder")
-        return EXIT_USAGE
+        return fail("qc", "-o PATH is needed unless every source is a dataset folder")
     if args.output and not args.output.lower().endswith((".parquet", ".csv")):
-        _error("qc", f"-o {args.output!r}: use a .parquet or .csv name")
-        return EXIT_USAGE
+        return fail("qc", f"-o {args.output!r}: use a .parquet or .csv name")
     names = [name for name, _ in args.window]
     if len(set(names)) != len(names):
-        _error("qc", "a --window name is given twice")
-        return EXIT_USAGE
+        return fail("qc", "a --window name is given twice")
     try:
         report = qc(
             args.sources,
@@ -186,17 +174,12 @@ def cmd_qc(args: argparse.Namespace) -> int:
             absolute_windows=args.absolute_windows,
             limits=args.limits,
             thresholds=Thresholds(args.gap, args.clip, args.flat),
-            jobs=args.jobs,
-            engine=args.engine,
-            scheduler=args.scheduler,
-            progress=args.progress,
+            **pool_options(args),
         )
     except (QualityInputError, FileNotFoundError) as exc:
-        _error("qc", exc)
-        return EXIT_USAGE
+        return fail("qc", exc)
     except (BlockingIOError, ImportError) as exc:
-        _error("qc", exc)
-        return EXIT_DATA
+        return fail("qc", exc, EXIT_DATA)
     for result in report.failed:
         print(f"vitalproc qc: {result.source}: {result.error}", file=sys.stderr)
     if not args.quiet:
@@ -218,11 +201,9 @@ def cmd_cohort(args: argparse.Namespace) -> int:
             figure=False if args.no_figure else None,
         )
     except (QualityInputError, FileNotFoundError) as exc:
-        _error("cohort", exc)
-        return EXIT_USAGE
+        return fail("cohort", exc)
     except ImportError as exc:
-        _error("cohort", exc)
-        return EXIT_DATA
+        return fail("cohort", exc, EXIT_DATA)
     if not args.quiet:
         sys.stdout.write(result.to_text())
     return EXIT_OK

@@ -618,7 +618,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         _preload("numpy")
 
     def one(path: str, report: Reporter) -> None:
-        from ..writers._output import atomic_output, write_streamed
+        from .._files import atomic_file
+        from ..writers._output import write_streamed
 
         plan_ = (raw and _raw_plan(path, args, report, **selection)) or _read_selected(
             path, args, report, **selection
@@ -629,7 +630,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if dest is None:
             write_streamed(_stdout(), writer.write_plan, plan_, **options)
             return
-        with atomic_output(dest) as out:
+        with atomic_file(dest, durable=False) as out:
             write_streamed(out, writer.write_plan, plan_, **options)
 
     return _run(args, one)
@@ -646,7 +647,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
     )
 
     def one(path: str, report: Reporter) -> None:
-        from ..writers._output import atomic_output
+        from .._files import atomic_file
         from ..writers.grid import grid_table, write_grid
 
         plan_ = _read_selected(path, args, report, records=False)
@@ -656,7 +657,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         if args.output in (None, "-"):
             write_grid(table, fmt, _stdout())
         else:
-            with atomic_output(args.output) as out:
+            with atomic_file(args.output, durable=False) as out:
                 write_grid(table, fmt, out)
 
     return _run(args, one)

@@ -11,7 +11,15 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import EXIT_DATA, EXIT_OK, EXIT_USAGE
+from ._common import (
+    EXIT_DATA,
+    EXIT_OK,
+    add_pool_flags,
+    add_progress_flag,
+    fail,
+    pool_flags_error,
+    pool_options,
+)
 
 #: This group's commands.
 COMMANDS = ("windows",)
@@ -57,30 +65,8 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
         help="a CSV/Parquet table with caseid and the subject column: the "
         "split keeps a subject's cases together",
     )
-    p.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        metavar="N",
-        help="worker processes (default: the machine's cores; 1: in this process)",
-    )
-    p.add_argument(
-        "--engine",
-        choices=("local", "dask"),
-        default="local",
-        help="a local process pool (default) or a dask.distributed cluster",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="the dask scheduler (with --engine dask; default: a local cluster of --jobs workers)",
-    )
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="a progress bar on stderr (default: when it is a terminal)",
-    )
+    add_pool_flags(p, "worker processes (default: the machine's cores; 1: in this process)")
+    add_progress_flag(p)
     p.add_argument(
         "-q",
         "--quiet",
@@ -88,11 +74,6 @@ def add_commands(subparsers: Any, command: str | None = None) -> None:
         help="no summary line (failed cases are still reported)",
     )
     p.set_defaults(func=cmd_windows)
-
-
-def _error(message: object) -> int:
-    print(f"vitalproc windows: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def cmd_windows(args: argparse.Namespace) -> int:
@@ -105,30 +86,25 @@ def cmd_windows(args: argparse.Namespace) -> int:
             print(f"{name}\n    {' '.join(text.split())}")
         return EXIT_OK
     if not args.recipe or not args.sources:
-        return _error("needs a RECIPE and at least one SOURCE (or --list-recipes)")
+        return fail("windows", "needs a RECIPE and at least one SOURCE (or --list-recipes)")
     if not args.output:
-        return _error("needs -o OUT, the output folder")
-    if args.jobs is not None and args.jobs < 1:
-        return _error(f"--jobs must be at least 1, not {args.jobs}")
-    if args.scheduler and args.engine != "dask":
-        return _error("--scheduler needs --engine dask")
+        return fail("windows", "needs -o OUT, the output folder")
+    problem = pool_flags_error(args)
+    if problem:
+        return fail("windows", problem)
     try:
         report = build(
             args.recipe,
             args.sources,
             args.output,
-            jobs=args.jobs,
-            engine=args.engine,
-            scheduler=args.scheduler,
+            **pool_options(args),
             cases=args.cases,
             clinical=args.clinical,
-            progress=args.progress,
         )
     except (RecipeError, AnnotationError, FileNotFoundError, ValueError) as exc:
-        return _error(exc)
+        return fail("windows", exc)
     except ImportError as exc:
-        print(f"vitalproc windows: {exc}", file=sys.stderr)
-        return EXIT_DATA
+        return fail("windows", exc, EXIT_DATA)
     for r in report.failed:
         print(f"vitalproc windows: {r.caseid} ({r.source}): {r.reason}", file=sys.stderr)
     if not args.quiet:

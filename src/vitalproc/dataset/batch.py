@@ -345,7 +345,7 @@ def find_inputs(inputs: Iterable[str | os.PathLike]) -> list[str]:
     return sorted({os.path.abspath(p) for p in found})
 
 
-def _new_caseid(source: str, taken: set[str]) -> str:
+def new_caseid(source: str, taken: set[str]) -> str:
     """The file name without ``.vital``; a name already taken (or reserved: ``_``/``.``
     start the dataset's own files) gets a suffix from its path's hash."""
     stem = os.path.basename(source)
@@ -359,26 +359,63 @@ def _new_caseid(source: str, taken: set[str]) -> str:
     return name
 
 
-class _Progress:
-    """files/s and MB/s on a terminal (tqdm), nothing in a pipe."""
+class Progress:
+    """A progress bar on stderr (tqdm): items done, and the rate of an amount they add
+    up (MB/s by default); by default only on a terminal with tqdm installed, nothing in
+    a pipe. ``enabled=True`` without tqdm raises ImportError naming the extra.
 
-    def __init__(self, total: int, enabled: bool | None):
+    Parameters
+    ----------
+    total, initial
+        Items in all, and done before this run.
+    enabled
+        True, False, or None: when stderr is a terminal.
+    unit, desc
+        The bar's unit (``file``, ``case``) and label.
+    rate, scale, digits
+        The postfix: ``amount * scale / second`` with ``digits`` decimals and the
+        label ``rate`` (bytes as ``MB/s`` by default).
+    """
+
+    def __init__(
+        self,
+        total: int,
+        enabled: bool | None,
+        unit: str = "file",
+        initial: int = 0,
+        desc: str | None = None,
+        rate: str = "MB/s",
+        scale: float = 1e-6,
+        digits: int = 1,
+    ):
         self.bar = None
-        self.bytes = 0
+        self.amount = 0.0
+        self.form = f"{{:.{digits}f}} {rate}"
+        self.scale = scale
         self.start = time.perf_counter()
         if not total or enabled is False or (enabled is None and not sys.stderr.isatty()):
             return
         if enabled is None and not available("tqdm"):
             return  # a bar nobody asked for is not worth an error
         tqdm = require("tqdm", "dataset", "a progress bar").tqdm
-        self.bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total,
+            initial=initial,
+            unit=unit,
+            desc=desc,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
 
-    def update(self, result: FileResult) -> None:
+    def update(self, amount: float = 0) -> None:
+        """One more item done, which adds ``amount`` to the rate's total."""
         if self.bar is None:
             return
-        self.bytes += result.size or 0
+        self.amount += amount
         elapsed = max(time.perf_counter() - self.start, 1e-9)
-        self.bar.set_postfix_str(f"{self.bytes / elapsed / 1e6:.1f} MB/s", refresh=False)
+        self.bar.set_postfix_str(
+            self.form.format(self.amount * self.scale / elapsed), refresh=False
+        )
         self.bar.update(1)
 
     def close(self) -> None:
@@ -462,11 +499,11 @@ def convert(
                 compression_level=compression_level,
             ),
         )
-        bar = _Progress(len(tasks), progress)
+        bar = Progress(len(tasks), progress)
 
         def done(result: FileResult) -> None:
             plan.record(result)
-            bar.update(result)
+            bar.update(result.size or 0)
 
         try:
             if engine == "local":
@@ -522,7 +559,7 @@ class _Conversion:
         tasks = []
         for source in sources:
             row = self.rows.get(source)
-            caseid = row["caseid"] if row else _new_caseid(source, taken)
+            caseid = row["caseid"] if row else new_caseid(source, taken)
             try:
                 stat = os.stat(source)
             except OSError as exc:

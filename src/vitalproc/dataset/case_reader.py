@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from .._constants import FMT_DTYPE, TrackType
 from .._names import matches, split_names
 from ..model import Device, ReadIssue, Segment, Track, VitalFile
-from ..ops.edit import find_color
+from ..model._arrays import record_ends
+from ..ops.edit import find_color, keep_records
 from . import schema as vp
 
 if TYPE_CHECKING:
@@ -127,9 +128,9 @@ def load_case_into(
 
         for trk in vf.trks.values():
             if header_only:
-                _keep(trk, np.zeros(len(trk), bool))
+                keep_records(trk, np.zeros(len(trk), bool))
             elif maxlen is not None and vf.dtstart > 0:
-                _keep(trk, ~(trk.dt > vf.dtstart + maxlen))
+                keep_records(trk, ~(trk.dt > vf.dtstart + maxlen))
         return
     import json
 
@@ -256,7 +257,7 @@ def _load_records(
             _fill_track(trk, e, part.column("dt").chunks, part.column(column).chunks)
             if maxlen is not None and vf.dtstart > 0:
                 # the .vital reader's maxlen skip (its dtstart is the running one)
-                _keep(trk, ~(trk.dt > vf.dtstart + maxlen))
+                keep_records(trk, ~(trk.dt > vf.dtstart + maxlen))
                 vf.dtend = _later_end(trk, vf.dtend)
 
 
@@ -367,25 +368,9 @@ def _later_end(trk: Track, end: float) -> float:
 
     if trk.type != TrackType.WAVE or trk.srate <= 0 or not len(trk):
         return end
-    ends = trk.dt + np.diff(trk.offsets) / trk.srate
+    ends = record_ends(trk)
     latest = ends[~np.isnan(ends)].max(initial=-np.inf)
     return float(latest) if latest > end else end
-
-
-def _keep(trk: Track, keep: np.ndarray) -> None:
-    """Keep the records where ``keep`` is True."""
-    import numpy as np
-
-    if keep.all():
-        return
-    if trk.offsets is None:
-        trk.dt, trk.data = trk.dt[keep], trk.data[keep]
-        return
-    lengths = np.diff(trk.offsets)
-    data = trk.data[np.repeat(keep, lengths)]
-    offsets = np.zeros(int(keep.sum()) + 1, np.int64)
-    np.cumsum(lengths[keep], out=offsets[1:])
-    trk.dt, trk.data, trk.offsets = trk.dt[keep], data, offsets
 
 
 # ---- a file vitaldb wrote --------------------------------------------------------------
@@ -451,34 +436,19 @@ def _load_vitaldb_written(
                 offset=0.0,
             )
             _foreign_wave(trk, table, rows[has_list[rows]], kinds["ivals"], dt)
-        elif kinds["nval"][first]:
+        else:
+            kind = TrackType.NUMERIC if kinds["nval"][first] else TrackType.STRING
             trk = Track(
-                name,
-                int(TrackType.NUMERIC),
-                col=col,
-                dname=dev,
-                unit=unit,
-                srate=0,
-                mindisp=0,
-                maxdisp=0,
+                name, int(kind), col=col, dname=dev, unit=unit, srate=0, mindisp=0, maxdisp=0
             )
+        if trk.type == TrackType.NUMERIC:
             keep = rows[kinds["nval"][rows]]
             values = nval[keep]
             with np.errstate(over="ignore"):  # a float64 beyond float32's range
                 exact = (values.astype(np.float32).astype(np.float64) == values).all()
             trk.fmt = 1 if exact else 2  # no value rounded; fmt 1 as vitaldb says if none is
             trk.dt, trk.data = dt[keep], values.astype(FMT_DTYPE[trk.fmt])
-        else:
-            trk = Track(
-                name,
-                int(TrackType.STRING),
-                col=col,
-                dname=dev,
-                unit=unit,
-                srate=0,
-                mindisp=0,
-                maxdisp=0,
-            )
+        elif trk.type == TrackType.STRING:
             keep = rows[kinds["sval"][rows]]
             texts = table.column("sval").take(keep).to_pylist()
             encoded = [t.encode("utf-8") for t in texts]

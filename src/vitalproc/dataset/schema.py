@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from .._constants import METADATA_KEY, TrackType
 from .._deps import available, require
 from .._version import __version__
+from ..model._arrays import record_ends
 
 if TYPE_CHECKING:
     import numpy as np
@@ -270,7 +271,7 @@ def _span(trk: Track) -> list[float | None]:
     latest = float(finite_late.max()) if len(finite_late) else None
     end = None
     if trk.type == TrackType.WAVE and trk.srate > 0:
-        ends = dt + np.diff(trk.offsets) / trk.srate
+        ends = record_ends(trk)
         ends = ends[~np.isnan(ends)]
         end = float(ends.max()) if len(ends) else None
     return [

@@ -140,6 +140,23 @@ cdef inline int append(Column* c, const void* src, Py_ssize_t n) noexcept nogil:
     return 0
 
 
+cdef inline int keep_record(Slot* s, double dt, const uint8_t* value, Py_ssize_t nbytes,
+                            bint ends, int64_t position) noexcept nogil:
+    """Count one record of slot ``s`` and keep what its ``keep`` asks for: the time;
+    with KEEP_ALL the value bytes and (waves, strings: ``ends``) the running end; its
+    stream position when ``seq_on``. -1: out of memory."""
+    if s.keep != KEEP_NONE:
+        if append(&s.dt, &dt, 8) < 0:
+            return -1
+        if s.keep == KEEP_ALL and (append(&s.val, value, nbytes) < 0
+                                   or ends and append(&s.ends, &s.nval, 8) < 0):
+            return -1
+    s.nrec += 1
+    if s.seq_on and s.keep != KEEP_NONE and append(&s.seq, &position, 8) < 0:
+        return -1
+    return 0
+
+
 # The stream is little-endian; so are the hosts vitalproc supports (reader.py checks).
 cdef inline uint16_t rd_u16(const uint8_t* p) noexcept nogil:
     cdef uint16_t v
@@ -529,15 +546,8 @@ cdef class Walker:
                                 self.note_short(pos - 5 - <Py_ssize_t>plen)
                             else:
                                 s.nval += nsamp
-                                if s.keep != KEEP_NONE and (
-                                        append(&s.dt, &dt, 8) < 0 or s.keep == KEEP_ALL and (
-                                        append(&s.val, body + p, nbytes) < 0
-                                        or append(&s.ends, &s.nval, 8) < 0)):
-                                    status = NOMEM
-                                    break
-                                s.nrec += 1
-                                if s.seq_on and s.keep != KEEP_NONE and append(
-                                        &s.seq, &self.rec_consumed, 8) < 0:
+                                if keep_record(s, dt, body + p, nbytes, True,
+                                               self.rec_consumed) < 0:
                                     status = NOMEM
                                     break
                                 if s.srate > 0:
@@ -548,17 +558,10 @@ cdef class Walker:
                         elif s.type == NUMERIC:
                             if blen < p + s.itemsize:
                                 self.note_short(pos - 5 - <Py_ssize_t>plen)
-                            else:
-                                if s.keep != KEEP_NONE and (
-                                        append(&s.dt, &dt, 8) < 0 or s.keep == KEEP_ALL
-                                        and append(&s.val, body + p, s.itemsize) < 0):
-                                    status = NOMEM
-                                    break
-                                s.nrec += 1
-                                if s.seq_on and s.keep != KEEP_NONE and append(
-                                        &s.seq, &self.rec_consumed, 8) < 0:
-                                    status = NOMEM
-                                    break
+                            elif keep_record(s, dt, body + p, s.itemsize, False,
+                                             self.rec_consumed) < 0:
+                                status = NOMEM
+                                break
                         elif s.type == STRING:
                             p += 4                      # a reserved u32 precedes the text
                             if blen < p + 4:
@@ -570,15 +573,8 @@ cdef class Walker:
                                 if k > slen:
                                     k = slen
                                 s.nval += k
-                                if s.keep != KEEP_NONE and (
-                                        append(&s.dt, &dt, 8) < 0 or s.keep == KEEP_ALL and (
-                                        append(&s.val, body + p, k) < 0
-                                        or append(&s.ends, &s.nval, 8) < 0)):
-                                    status = NOMEM
-                                    break
-                                s.nrec += 1
-                                if s.seq_on and s.keep != KEEP_NONE and append(
-                                        &s.seq, &self.rec_consumed, 8) < 0:
+                                if keep_record(s, dt, body + p, k, True,
+                                               self.rec_consumed) < 0:
                                     status = NOMEM
                                     break
             if self.stop_offset > 0 and self.rec_consumed >= self.stop_offset:

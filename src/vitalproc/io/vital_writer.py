@@ -32,10 +32,8 @@ renamed once complete.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import secrets
 import struct
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -50,6 +48,8 @@ from .._constants import (
     Packet,
     TrackType,
 )
+from .._files import atomic_file
+from ..model._arrays import ranges, record_ends
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,7 +109,7 @@ def write(
         raise ValueError(f"compresslevel must be an int from 0 to 9, not {compresslevel!r}")
     layout = _Layout(vf, bool(packed))  # every check runs before a byte is written
     if isinstance(dest, (str, os.PathLike)):
-        with _atomic_file(dest) as f:
+        with atomic_file(dest) as f:
             _write_stream(layout, f, compresslevel)
     else:
         _write_stream(layout, dest, compresslevel)
@@ -126,24 +126,7 @@ def _write_stream(layout: _Layout, out: IO[bytes], level: int) -> None:
     members.close()
 
 
-# ---- output: gzip members, a temporary file -------------------------------------------
-
-
-@contextlib.contextmanager
-def _atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
-    """A new file beside ``path``, renamed to it on success and removed on failure."""
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+# ---- output: gzip members -------------------------------------------
 
 
 def _compressor(level: int) -> Callable[[Any], bytes]:
@@ -510,16 +493,6 @@ def _utf8_column(trk: Track) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(encoded), np.uint8), bounds
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The indices ``starts[k] .. starts[k] + lengths[k]`` of every k, concatenated."""
-    import numpy as np
-
-    ends = np.cumsum(lengths)
-    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
-        starts - ends + lengths, lengths
-    )
-
-
 def _variable_block(
     key: str,
     trk: Track,
@@ -567,7 +540,7 @@ def _variable_block(
             if order is None:
                 body = payload[bounds[a] : bounds[b]]
             else:
-                body = payload[_ranges(bounds[:-1][pick], lens)]
+                body = payload[ranges(bounds[:-1][pick], lens)]
             yield _interleave(heads.view(np.uint8).reshape(b - a, head.itemsize), body, lens)
             a = b
 
@@ -616,7 +589,7 @@ def _packed_wave(key: str, trk: Track, tid: int, dt: np.ndarray, dtype: Any) -> 
     times = dt if order is None else dt[order]
     counts = counts if order is None else counts[order]
     t0 = float(times[0])
-    t_end = float((times + counts / srate).max())
+    t_end = float(record_ends(trk).max())  # (the order does not change the latest)
     total = (t_end - t0) * srate
     if not total < (U32_MAX - 16) / dtype.itemsize:
         raise ValueError(
@@ -668,8 +641,8 @@ def _fill_gaps(
             first = src[lo:hi] + (a - start[lo:hi])
             inside = b > a
             a, b, first = a[inside], b[inside], first[inside]
-            target = _ranges(a - c0, b - a)
-            source = _ranges(first, b - a)
+            target = ranges(a - c0, b - a)
+            source = ranges(first, b - a)
             if overlaps:  # fancy assignment has no order: keep each target's last write
                 _, last = np.unique(target[::-1], return_index=True)
                 pick = len(target) - 1 - last

@@ -23,6 +23,7 @@ from typing import Any, cast
 import numpy as np
 
 from .._constants import TrackType
+from ._arrays import ranges
 from .vitalfile import Segment, Track
 
 #: (declaration, nrec, dt, ends, data, seq, nval): one slot as the walk handed it over.
@@ -107,8 +108,7 @@ def _fill(track: Track, parts: list[Part]) -> tuple[int, int]:
         elif len(n) == len(order):  # (a walk keeping times only holds no samples)
             start = np.concatenate([[0], np.cumsum(n)[:-1]])[order]
             n = n[order]
-            ends = np.concatenate([[0], np.cumsum(n)])
-            samples = samples[np.repeat(start - ends[:-1], n) + np.arange(ends[-1])]
+            samples = samples[ranges(start, n)]
     track.fmt, track.gain, track.offset = 2, 1.0, 0.0
     ends = np.zeros(1, np.int64)
     if wave and len(n) == len(dt):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, TYPE_NAMES, TrackType
+from ._arrays import physical
 from ._recs import Records
 
 if TYPE_CHECKING:
@@ -257,14 +258,9 @@ class Track:
 
     def _physical_into(self, out: np.ndarray) -> None:
         """Store ``to_numpy(physical=True)`` into ``out`` (float64, one per value)."""
-        import numpy as np
-
         raw = self.data
         if self.fmt in FMT_GAP_SENTINEL and raw.dtype.kind in "iu":
-            np.multiply(raw, self.gain, out=out)  # (widened to float64 first, as astype)
-            out += self.offset
-            if self.type == TrackType.WAVE:
-                out[raw == FMT_GAP_SENTINEL[self.fmt]] = np.nan
+            physical(self, raw, out)
         else:
             out[:] = raw
 
@@ -359,6 +355,23 @@ class VitalFile:
         if ipath is None:
             self._start_now()
             return
+        self._read(
+            ipath, track_names, exclude, header_only, maxlen, compat, strict, max_inflated_bytes
+        )
+
+    def _read(
+        self,
+        ipath: Any,
+        track_names: Any,
+        exclude: Any,
+        header_only: bool,
+        maxlen: float | None,
+        compat: str | None,
+        strict: bool,
+        max_inflated_bytes: int | None,
+    ) -> None:
+        """Fill this recording from ``ipath`` (a subclass reads more kinds of source:
+        the open dataset's case ids)."""
         if _opener is None:  # pragma: no cover - set when the package is imported
             raise RuntimeError("no reader is registered: import vitalproc")
         # the model itself never parses bytes: the readers fill it (vitalproc._open)

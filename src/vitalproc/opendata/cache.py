@@ -22,6 +22,7 @@ import urllib.error
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .._files import atomic_file
 from . import settings
 from .packed import CorruptStream, Inflater, PrefixWalk
 from .transport import (
@@ -344,10 +345,8 @@ def verify_file(path: str) -> bool:
 
 def _stamp(path: str) -> None:
     st = os.stat(path)
-    tmp = f"{path}.ok.{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(f"{st.st_size} {st.st_mtime_ns}\n")
-    os.replace(tmp, path + ".ok")
+    with atomic_file(path + ".ok") as f:
+        f.write(f"{st.st_size} {st.st_mtime_ns}\n".encode())
 
 
 def _drop_part(final: str) -> None:
@@ -366,7 +365,5 @@ def _read_json(path: str) -> dict[str, Any]:
 
 
 def _write_json(path: str, value: dict[str, Any]) -> None:
-    tmp = f"{path}.{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(value, f)
-    os.replace(tmp, path)
+    with atomic_file(path) as f:
+        f.write(json.dumps(value).encode())

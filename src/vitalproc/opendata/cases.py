@@ -91,42 +91,20 @@ class VitalFile(_VitalFile):
     is ignored, as vitaldb does.
     """
 
-    def __init__(
-        self,
-        ipath: Any = None,
-        track_names: Any = None,
-        header_only: bool = False,
-        skip_records: bool | None = None,
-        exclude: Any = None,
-        maxlen: float | None = None,
-        interval: float | None = None,
-        compat: str | None = None,
-        strict: bool = False,
-        max_inflated_bytes: int | None = None,
-    ):
+    def _read(self, ipath: Any, names: Any, exclude: Any, header_only: bool, *more: Any) -> None:
+        """A case id through ``read_case`` (``strict`` and ``max_inflated_bytes`` are not
+        passed on), anything else as ``vitalproc.VitalFile`` reads it."""
+        maxlen, compat = more[0], more[1]
         if not is_caseid(ipath) or (isinstance(ipath, bool) and compat is None):
-            super().__init__(
-                ipath,
-                track_names,
-                header_only,
-                skip_records,
-                exclude,
-                maxlen,
-                interval,
-                compat,
-                strict,
-                max_inflated_bytes,
-            )
+            super()._read(ipath, names, exclude, header_only, *more)
             return
-        if skip_records is not None:
-            header_only = skip_records
         if compat is not None:
             if header_only:
                 raise NotImplementedError
             maxlen = None  # vitaldb's load_opendata does not pass it on
         if not ipath:
             raise ValueError("caseid should be greater than zero")
-        read_case(self, ipath, track_names, exclude, header_only, maxlen, compat)
+        read_case(self, ipath, names, exclude, header_only, maxlen, compat)
 
 
 def load_case(

@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, NamedTuple
 
+from .._files import atomic_file
 from . import settings
 from .cache import CaseStore
 from .mirror import case_path
@@ -159,7 +159,10 @@ def fetch(
     counter = _Counter()
     store = None if settings.mirror else CaseStore(on_bytes=counter.add, sleep=sleep)
     start = time.perf_counter()
-    bar = _bar(len(ids), progress)
+    from ..dataset.batch import Progress
+
+    bar = Progress(len(ids), progress, unit="case", desc="fetch")
+    counted = 0
     results: list[CaseResult] = []
 
     def one(caseid: int) -> CaseResult:
@@ -176,26 +179,15 @@ def fetch(
         futures = [pool.submit(one, c) for c in ids]
         for future in as_completed(futures):
             results.append(future.result())
-            if bar is not None:
-                elapsed = max(time.perf_counter() - start, 1e-9)
-                bar.set_postfix_str(f"{counter.total / 1e6 / elapsed:.1f} MB/s", refresh=False)
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+            bar.update(counter.total - counted)  # (bytes of every thread so far)
+            counted = counter.total
+    bar.close()
     order = {c: i for i, c in enumerate(ids)}
     results.sort(key=lambda r: order[r.caseid])
     report = FetchReport(results, counter.total, time.perf_counter() - start)
     if convert is not None:
         report = report._replace(dataset=_convert(report, convert, jobs, progress))
     return report
-
-
-def _bar(total: int, progress: bool | None) -> Any:
-    if not total or progress is False or (progress is None and not sys.stderr.isatty()):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="case", desc="fetch", file=sys.stderr, dynamic_ncols=True)
 
 
 def _fetch_one(
@@ -240,10 +232,8 @@ def subset_of_file(path: str, tracks: Any, exclude: Any = None) -> bytes | None:
 def _write(output: Any, caseid: int, data: bytes) -> str:
     """Write the file of the wanted tracks into ``output``."""
     path = os.path.join(output, f"{caseid}.vital")
-    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(tmp, "wb") as f:
+    with atomic_file(path) as f:
         f.write(data)
-    os.replace(tmp, path)
     return path
 
 
@@ -281,7 +271,6 @@ def _convert(
         ("_clinical_data.parquet", load_clinical_data(ids)),
         ("_lab_data.parquet", load_lab_data(ids)),
     ):
-        out = os.path.join(dataset, name)
-        frame.reset_index(drop=True).to_parquet(out + ".tmp", index=False)
-        os.replace(out + ".tmp", out)
+        with atomic_file(os.path.join(dataset, name)) as f:
+            frame.reset_index(drop=True).to_parquet(f, index=False)
     return os.fspath(dataset)

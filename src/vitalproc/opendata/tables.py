@@ -12,6 +12,7 @@ import os
 import threading
 from typing import Any
 
+from .._files import atomic_file
 from . import settings
 from .transport import NotCachedError, get_bytes
 
@@ -84,10 +85,8 @@ def cached_csv(name: str, subfolder: str, what: str) -> str:
         raise NotCachedError(url, f"offline, and {what} is not cached in {folder}")
     data = get_bytes(url)
     os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(tmp, "wb") as f:
+    with atomic_file(path) as f:
         f.write(data)
-    os.replace(tmp, path)
     return path
 
 

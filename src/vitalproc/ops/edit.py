@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._constants import FMT_DTYPE, TrackType
 from .._names import find_track
 from ..model import Device, Track, VitalFile
+from ..model._arrays import record_ends
 
 if TYPE_CHECKING:
     import numpy as np
@@ -94,16 +95,6 @@ def _window_edge(t: Any, default: float, vf: VitalFile, name: str) -> float:
     if t < RELATIVE_TIME_LIMIT:
         return vf.dtstart + t
     return t
-
-
-def record_ends(trk: Track) -> np.ndarray:
-    """Each record's end time as vitaldb's ``crop`` computes it: a wave record lasts
-    ``len(samples) / srate``; other records, and waves without a rate, are instants."""
-    import numpy as np
-
-    if trk.type == TrackType.WAVE and trk.srate != 0:  # vitaldb divides by zero there
-        return trk.dt + np.diff(trk.offsets) / trk.srate
-    return trk.dt
 
 
 def keep_records(trk: Track, keep: np.ndarray) -> None:
@@ -239,10 +230,7 @@ def rename_devices(vf: VitalFile, mapping: Mapping[str, str]) -> None:
     TypeError
         ``mapping`` is not a dict (as vitaldb).
     """
-    if not isinstance(mapping, dict):
-        raise TypeError("mapping must be a dict")
-    for old, new in mapping.items():
-        rename_device(vf, old, new)
+    _each(vf, mapping, rename_device)
 
 
 def rename_track(vf: VitalFile, dtname: str, target: str) -> Track | None:
@@ -284,10 +272,15 @@ def rename_tracks(vf: VitalFile, mapping: Mapping[str, str]) -> None:
     TypeError
         ``mapping`` is not a dict (as vitaldb).
     """
+    _each(vf, mapping, rename_track)
+
+
+def _each(vf: VitalFile, mapping: Mapping[str, str], rename: Callable[..., Any]) -> None:
+    """``rename(vf, key, value)`` for each item of the dict ``mapping``, in order."""
     if not isinstance(mapping, dict):
         raise TypeError("mapping must be a dict")
-    for dtname, target in mapping.items():
-        rename_track(vf, dtname, target)
+    for key, value in mapping.items():
+        rename(vf, key, value)
 
 
 def _remove_first(items: list[str], name: str) -> None:

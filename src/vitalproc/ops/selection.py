@@ -13,9 +13,10 @@ import bisect
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._constants import FMT_DTYPE, FMT_GAP_SENTINEL, KIND_NAMES
+from .._constants import FMT_DTYPE, KIND_NAMES
 from .._f32 import shortest_f32
 from .._names import is_glob, name_matches
+from ..model._arrays import physical, ranges
 
 if TYPE_CHECKING:
     import numpy as np
@@ -147,8 +148,7 @@ class Part:
             lengths = ends - starts
             self._offsets = np.zeros(len(index) + 1, np.int64)
             np.cumsum(lengths, out=self._offsets[1:])
-            shift = np.repeat(starts - self._offsets[:-1], lengths)
-            self._data = data[np.arange(self._offsets[-1], dtype=np.int64) + shift]
+            self._data = data[ranges(starts, lengths)]
         if self.kind == "other" and self._offsets is not None:
             self._offsets = self._offsets[:1]
 
@@ -215,16 +215,7 @@ class Part:
     def convert(self, raw: np.ndarray) -> np.ndarray:
         """Values as written: raw, or in physical mode float64 ``raw * gain + offset``
         with a wave's gap filler (the format's sentinel) as NaN, as ``Track.to_numpy``."""
-        if not self.physical:
-            return raw
-        import numpy as np
-
-        out = raw.astype(np.float64)
-        out *= self.track.gain
-        out += self.track.offset
-        if self.kind == "wave":
-            out[raw == FMT_GAP_SENTINEL[self.track.fmt]] = np.nan
-        return out
+        return physical(self.track, raw) if self.physical else raw
 
     def values(self, a: int, b: int) -> np.ndarray:
         """Numeric values of records ``[a, b)``."""

@@ -259,7 +259,7 @@ def is_dataset(path: str) -> bool:
 
 def _sources(inputs: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, str]], list[str]]:
     """(path, caseid) of every case named, and the dataset folders among the inputs."""
-    from ..dataset.batch import _new_caseid, find_inputs
+    from ..dataset.batch import find_inputs, new_caseid
     from ..dataset.query import open_dataset
 
     files: list[str] = []
@@ -274,7 +274,7 @@ def _sources(inputs: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, str]]
             files.append(item)
     taken = {c for _, c in cases}
     if files:
-        cases += [(p, _new_caseid(p, taken)) for p in find_inputs(files)]
+        cases += [(p, new_caseid(p, taken)) for p in find_inputs(files)]
     return cases, datasets
 
 
@@ -368,7 +368,7 @@ def qc(
     FileNotFoundError
         A source matches nothing.
     """
-    from ..dataset.batch import ENGINES, _Progress, run_dask, run_local
+    from ..dataset.batch import ENGINES, Progress, run_dask, run_local
     from .limits import load_limits
     from .table import to_table, write_table
 
@@ -428,7 +428,7 @@ def qc(
             )
             continue
         tasks.append(task)
-    bar = _Progress(len(tasks), progress)
+    bar = Progress(len(tasks), progress)
 
     def done(result: Any) -> None:
         if not isinstance(result, CaseResult):  # the pool's record of a dead worker
@@ -437,7 +437,7 @@ def qc(
                 error = "the worker process died measuring this case (killed, or out of memory)"
             result = CaseResult(result.source, result.caseid, "failed", error=error)
         results.append(result)
-        bar.update(result)
+        bar.update(result.size or 0)
 
     try:
         if engine == "local":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from .._files import atomic_file
 from . import page
 from .scene import Scene
 
@@ -54,8 +55,6 @@ def write_html(
         The page's title; default: the file name.
     """
     text = snapshot_html(vf, tracks, start, end, columns, title).encode("utf-8")
-    tmp = f"{os.fspath(path)}.tmp"  # a reader never sees half a file
-    with open(tmp, "wb") as f:
+    with atomic_file(path) as f:  # a reader never sees half a file
         f.write(text)
-    os.replace(tmp, path)
     return len(text)

@@ -28,12 +28,7 @@ def fails(rule: Rule, x: np.ndarray, rate: float) -> np.ndarray:
         if x.shape[1] == 0:
             return np.zeros(len(x), bool)
         if rule.rule == "nan_fraction":
-            bad = np.isnan(x)
-            if rule.low is not None:
-                bad |= x < rule.low
-            if rule.high is not None:
-                bad |= x > rule.high
-            return bad.mean(axis=1) > rule.value
+            return _missing(rule, x).mean(axis=1) > rule.value
         if rule.rule == "above":
             return (x > rule.value).any(axis=1)
         if rule.rule == "below":
@@ -45,6 +40,17 @@ def fails(rule: Rule, x: np.ndarray, rate: float) -> np.ndarray:
         # flatline: n equal samples are n - 1 zero differences in a row
         n = max(2, math.ceil(rule.value * rate - 1e-9))
         return runs_at_least(np.diff(x, axis=1) == 0, n - 1)
+
+
+def _missing(rule: Rule, x: np.ndarray) -> np.ndarray:
+    """``nan_fraction``'s samples that count as missing: NaN, or outside the rule's
+    ``low`` .. ``high`` when it gives them."""
+    bad = np.isnan(x)
+    if rule.low is not None:
+        bad |= x < rule.low
+    if rule.high is not None:
+        bad |= x > rule.high
+    return bad
 
 
 # ---- the same over blocks ---------------------------------------------------------------
@@ -74,13 +80,8 @@ def block_fails(
 
     with np.errstate(invalid="ignore", over="ignore"):
         if rule.rule == "nan_fraction":
-            bad = np.isnan(x)
-            if rule.low is not None:
-                bad |= x < rule.low
-            if rule.high is not None:
-                bad |= x > rule.high
             c = np.zeros(nblocks + 1, np.int64)
-            np.cumsum(bad.sum(axis=1), out=c[1:])
+            np.cumsum(_missing(rule, x).sum(axis=1), out=c[1:])
             return (c[at + nb] - c[at]) / length > rule.value
         if rule.rule == "above":
             return any_over((x > rule.value).any(axis=1), nb)

@@ -231,14 +231,24 @@ def build(
             )
         else:
             todo.append(WindowTask(case.path, case.caseid, case, rc, out))
-    bar = _Progress(len(found), len(found) - len(todo), progress)
+    from ..dataset.batch import Progress
+
+    bar = Progress(
+        len(found),
+        progress,
+        unit="case",
+        initial=len(found) - len(todo),
+        rate="windows/s",
+        scale=1.0,
+        digits=0,
+    )
 
     def finished(result: Any) -> None:
         if not isinstance(result, CaseResult):  # a worker died (the engines' FileResult)
             result = CaseResult(result.caseid, result.source, "failed", result.error)
             write_failure(out, result.caseid, asdict(result))
         results[result.caseid] = result
-        bar.update(result)
+        bar.update(result.windows)
 
     try:
         if jobs == 1 and engine == "local":
@@ -343,29 +353,3 @@ def _check_outcome(rc: Recipe, results: list[CaseResult]) -> None:
             f"(length {w.length:g} s + lead {w.lead:g} s + horizon "
             f"{w.horizon:g} s); e.g. {results[0].caseid}: {results[0].reason}"
         )
-
-
-class _Progress:
-    """cases/s and windows/s on a terminal (tqdm), nothing in a pipe."""
-
-    def __init__(self, total: int, done: int, enabled: bool | None):
-        self.bar = None
-        self.windows = 0
-        self.start = time.perf_counter()
-        if not total or enabled is False or (enabled is None and not sys.stderr.isatty()):
-            return
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, initial=done, unit="case", file=sys.stderr, dynamic_ncols=True)
-
-    def update(self, result: CaseResult) -> None:
-        if self.bar is None:
-            return
-        self.windows += result.windows
-        rate = self.windows / max(time.perf_counter() - self.start, 1e-9)
-        self.bar.set_postfix_str(f"{rate:.0f} windows/s", refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()

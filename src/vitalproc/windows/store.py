@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import atomic_file
 from .cutter import CaseWindows
 
 PARTS = ".parts"
@@ -96,10 +97,8 @@ def _rows_offset(f: Any) -> tuple[tuple[int, ...], int]:
 
 def write_failure(out: str, caseid: str, info: dict[str, Any]) -> None:
     path = os.path.join(out, PARTS, caseid + FAILED_SUFFIX)
-    tmp = path + f".{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(info, f)
-    os.replace(tmp, path)
+    with atomic_file(path) as f:
+        f.write(json.dumps(info).encode())
 
 
 def finished_part(out: str, caseid: str) -> dict[str, Any] | None:
@@ -218,15 +217,12 @@ def write_cases(out: str, rows: list[dict[str, Any]]) -> None:
 
 
 def write_build(out: str, info: dict[str, Any]) -> None:
-    tmp = os.path.join(out, f".{BUILD}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(info, f, indent=1, default=list)
-    os.replace(tmp, os.path.join(out, BUILD))
+    with atomic_file(os.path.join(out, BUILD)) as f:
+        f.write(json.dumps(info, indent=1, default=list).encode())
 
 
 def _write_table(table: Any, path: str) -> None:
     import pyarrow.parquet as pq
 
-    tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    with atomic_file(path) as f:
+        pq.write_table(table, f, compression="zstd")

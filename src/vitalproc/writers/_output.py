@@ -1,83 +1,17 @@
-"""Where a writer's bytes go: a file written under a temporary name and renamed when
-complete (``atomic_output``), through a thread that does the writes while the next batch
-is formatted (``BackgroundWriter``).
+"""Where a writer's bytes go: a file that appears complete or not at all
+(``vitalproc._files.atomic_file``), through a thread that does the writes while the next
+batch is formatted (``BackgroundWriter``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
+
+from .._files import atomic_file
 
 if TYPE_CHECKING:
     from ..ops.selection import Plan
-
-
-@contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
-    """A binary file written under a temporary name beside ``path``, renamed to ``path``
-    only when the block ends without an error (no partial file is ever left behind).
-    A ``path`` that is no regular file (``/dev/null``, a FIFO) is written to directly:
-    a rename would replace the device itself."""
-    import tempfile
-
-    path = os.fspath(path)
-    if os.path.exists(path) and not os.path.isfile(path):
-        with open(path, "wb") as direct:
-            yield direct
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
-            yield out
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a new file's usual mode
-        _move_into_place(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _move_into_place(tmp: str, path: str) -> None:
-    """``os.replace(tmp, path)``, except that an existing file at ``path`` is first renamed
-    aside and removed once the new one is in place.
-
-    Renaming over an existing file makes ext4 (``auto_da_alloc``) allocate and start
-    writing the new file's data at once, inside the rename: 10 to 60 ms for a 26 MB
-    export on the test machine, a quarter of the whole run, every time an export is
-    written again to the same name. Moving the old file aside first costs one more
-    rename; ``path`` is then missing for the moment between the two renames (a reader
-    never sees a partial file either way). Exports are not fsync'ed: like any file just
-    written, the new one reaches the disk when the kernel writes it back.
-    """
-    aside = None
-    if os.path.isfile(path) and not os.path.islink(path):
-        aside = f"{tmp}.old"
-        try:
-            os.rename(path, aside)
-        except OSError:
-            aside = None  # replaced in one step below
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        if aside is not None:
-            os.replace(aside, path)  # the old file back where it was
-        raise
-    if aside is not None:
-        try:
-            os.unlink(aside)
-        except OSError:
-            pass
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class BackgroundWriter:
@@ -183,7 +117,7 @@ def write_to(dest: str | os.PathLike | IO[bytes], body: Any, plan_: Plan, **opti
     """Run a writer's ``body(plan, out, **options)`` on a path (atomically) or a binary
     file object, through a ``BackgroundWriter``."""
     if isinstance(dest, (str, os.PathLike)):
-        with atomic_output(dest) as out:
+        with atomic_file(dest, durable=False) as out:
             write_streamed(out, body, plan_, **options)
     else:
         write_streamed(dest, body, plan_, **options)

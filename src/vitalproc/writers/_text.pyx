@@ -39,28 +39,10 @@ cdef enum:
 
 cdef inline Py_ssize_t _put_int(char* out, int64_t value) noexcept nogil:
     """``value`` in decimal at ``out``; the number of characters."""
-    cdef Py_ssize_t sign = 0, n = 1
-    cdef uint64_t v = <uint64_t>value, rest
     if value < 0:
         out[0] = 45  # '-'
-        out += 1
-        sign = 1
-        v = <uint64_t>(-value)
-    rest = v
-    while rest >= 10:  # the digits' count first: then they go straight into place
-        rest //= 10
-        n += 1
-    cdef char* p = out + n
-    while v >= 100:
-        p -= 2
-        memcpy(p, &PAIRS[2 * (v % 100)], 2)
-        v //= 100
-    if v >= 10:
-        memcpy(p - 2, &PAIRS[2 * v], 2)
-    else:
-        p -= 1
-        p[0] = <char>(48 + v)
-    return sign + n
+        return 1 + _put_uint(out + 1, <uint64_t>0 - <uint64_t>value)  # (INT64_MIN too)
+    return _put_uint(out, <uint64_t>value)
 
 cdef inline Py_ssize_t _next_item(const unsigned char[::1] array, Py_ssize_t at,
                                   Py_ssize_t stop):
@@ -210,7 +192,7 @@ cdef inline Py_ssize_t _put_uint(char* out, u64 v) noexcept nogil:
     """``v`` in decimal at ``out``; the number of characters."""
     cdef Py_ssize_t n = 1
     cdef u64 rest = v
-    while rest >= 10:
+    while rest >= 10:  # the digits' count first: then they go straight into place
         rest //= 10
         n += 1
     cdef char* p = out + n
