@@ -338,13 +338,15 @@ def _fill_quietly(col: _Column, grid: _Grid, out: np.ndarray) -> None:
             q = grid.picks(col.nsamp, len(out))
         data = trk.data
         if (
-            out.dtype == _FLOAT32
+            q is not None  # (every position: the records are copied whole, below)
+            and out.dtype == _FLOAT32
             and out.flags.c_contiguous
             and data.dtype.num in _grid.WAVE_TYPENUMS
             and data.dtype.isnative
             and data.flags.c_contiguous
         ):
-            # The usual case, one compiled pass: records placed, looked up and valued.
+            # Rows decimated from the buffer, one compiled pass: records placed, looked
+            # up and valued.
             start, first, count, _ = _wave_runs(trk, grid, col.nsamp)
             gap = grid.nan_gaps and data.dtype.kind in "iu" and trk.fmt in FMT_GAP_SENTINEL
             sentinel = int(FMT_GAP_SENTINEL[trk.fmt]) if gap else 0
