@@ -45,7 +45,7 @@ def case(setup: Setup) -> Setup:
 
 
 def golden_vitaldb() -> Any:
-    """vitaldb 1.7.2 with the golden-standard fix (design.md section 3) applied."""
+    """vitaldb 1.7.2 with the golden-standard fix (FMT 7/8 read as float64) applied."""
     import vitaldb
     import vitaldb.utils
 
@@ -155,9 +155,9 @@ def vitalproc_to_vital(path: str, tracks: list[str]) -> Callable[[], Any]:
     return lambda: (vf.to_vital(out, compresslevel=9, packed=True), vf)[1]
 
 
-# ---- the command line, end to end (issue 4): each call is a fresh `vitalproc` process,
+# ---- the command line, end to end: each call is a fresh `vitalproc` process,
 # interpreter start included, writing to a temporary folder; the figures to compare are
-# the Go processor's (design.md section 4): icu_1h 0.19 s msgpack, 0.33 s compact JSON;
+# the Go processor's published figures: icu_1h 0.19 s msgpack, 0.33 s compact JSON;
 # or_4h 3.0 s and 4.8 s, 1 GB peak RSS. The call returns the process's own peak RSS.
 # The command runs as an installed package does, its bytecode cached (pip compiles it at
 # install): a shell exporting PYTHONDONTWRITEBYTECODE would otherwise make every call
@@ -210,12 +210,12 @@ def cli_info(path: str, tracks: list[str]) -> Callable[[], Any]:
     return lambda: _cli(["info", path], env)
 
 
-# ---- datasets (issue 5): converting to Parquet, and reading back ---------------------------
+# ---- datasets converting to Parquet, and reading back ---------------------------
 # A conversion call writes into a fresh folder (all are removed at exit, not between
 # calls: deleting 20 outputs takes 30-90 ms, no part of converting, and as a fixed cost in
 # both --jobs figures it would pull their ratio down) and returns the first output read
 # back header-only, so the summary's track count shows that the output reads.
-# Targets (issue 5): --jobs 2 at least 1.8x the files/s of --jobs 1 (20 copies of
+# Targets: --jobs 2 at least 1.8x the files/s of --jobs 1 (20 copies of
 # icu_1h); --jobs 1 per file at most 2x vitalproc_full; vitalproc_convert at least 8x
 # faster than vitaldb_convert on or_4h; vitalproc_convert_worker (one worker's work in
 # this process: its peak RSS is a worker's) under 400 MB on or_4h; vitalproc_wave_track
@@ -380,7 +380,7 @@ def vitalproc_numeric_grid(path: str, tracks: list[str]) -> Callable[[], Any]:
 
 
 # ---- time grid (views.py): to_numpy from a loaded file, all tracks at 100 Hz and at 1 s
-# (issue 3: at least 20x faster than vitaldb), and the three selected tracks at 500 Hz end
+# (target: at least 20x faster than vitaldb), and the three selected tracks at 500 Hz end
 # to end after a selective read (at least 8x). Each call returns the file, so that the
 # result column counts its tracks; the grid is freed inside the timing, in both.
 
@@ -440,7 +440,7 @@ def vitalproc_tracks_to_numpy_500hz(path: str, tracks: list[str]) -> Callable[[]
 # ---- end of time grid
 
 
-# ---- long frames (frames.py): to_arrow() of a loaded file (issue 3: under 10 % of
+# ---- long frames (frames.py): to_arrow() of a loaded file (target: under 10 % of
 # vitalproc_full, no copy of wave samples). pyarrow is imported in the set-up; the call
 # returns the file, so that the result column counts its tracks.
 

@@ -1,4 +1,4 @@
-"""Find or make the standard benchmark corpus (design.md section 4).
+"""Find or make the standard benchmark corpus.
 
     python bench/corpus.py [--quick]    # make what is missing, then list the files
 
@@ -42,7 +42,7 @@ SYNTHETIC = {  # name -> make_vital.py arguments
     "or_4h.vital": ("--hours", "4", "--profile", "or"),
     "or_24h.vital": ("--hours", "24", "--profile", "or"),
 }
-# Issue 6's scale test (431 MB on disk, 700 MB inflated): only with --big, and only the
+# The scale test (431 MB on disk, 700 MB inflated): only with --big, and only the
 # export cases that measure bounded memory run on it (bench/run.py, BIG_CASES).
 BIG = {"or_24h.vital"}
 PACKED = {"or_4h_packed.vital": "or_4h.vital"}  # packed copy -> its source

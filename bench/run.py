@@ -29,7 +29,7 @@ from report import evaluate_targets, render_markdown
 # Case (g); `pass` measures the interpreter's own start, for scale.
 IMPORTS = ("pass", "import vitaldb", "import vitalproc")
 SKIPPED = "skipped: vitalproc not importable"
-# On the 24-hour recording: the exports whose peak RSS issue 6 bounds, timed once each
+# On the 24-hour recording: the exports whose peak RSS is bounded, timed once each
 # (a call takes tens of seconds, and memory, not time, is what is judged).
 BIG_CASES = ("cli_export_parquet", "cli_export_json")
 
@@ -40,7 +40,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument(
         "--big",
         action="store_true",
-        help="also export the 24-hour recording (bounded memory, issue 6)",
+        help="also export the 24-hour recording (bounded memory)",
     )
     ap.add_argument("--reps", type=int, help="timed repetitions (default 5; quick 2)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed calls first")
