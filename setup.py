@@ -23,6 +23,9 @@ if os.name == "nt":  # MSVC's spelling
     cflags = ["/Od", "/Zi"] if debug else ["/O2"]
 else:
     cflags = ["-O0", "-g"] if debug or sanitize else ["-O3"]
+    # Each float operation rounded on its own, as numpy's are: no fused multiply-add,
+    # which compilers otherwise form where the CPU has it (aarch64), changing values.
+    cflags += ["-ffp-contract=off"]
 ldflags = []
 if sanitize:
     cflags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]

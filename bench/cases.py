@@ -481,7 +481,8 @@ def summarize(result: Any) -> dict[str, int]:
 
 
 def measure(call: Callable[[], Any], reps: int, warmup: int) -> dict[str, Any]:
-    """Warm up at least once, size a repetition from the last warm-up, time `reps`."""
+    """Warm up at least once, size a repetition from one more call (none when
+    ``warmup`` is 0: the big files), time `reps`."""
     base_rss = peak_rss_bytes()  # interpreter, imports and set-up only
     for i in range(max(1, warmup)):
         t0 = time.perf_counter()
@@ -490,6 +491,13 @@ def measure(call: Callable[[], Any], reps: int, warmup: int) -> dict[str, Any]:
         if i == 0:
             summary = summarize(result)
         del result  # two results alive at once would inflate the peak RSS
+    if warmup:
+        # Sized from a call after the warm-up: a case's first call pays lazy imports and
+        # first-use set-up, and sized from it a call of microseconds would be timed one
+        # at a time (timer and cold-cache noise, not the call).
+        t0 = time.perf_counter()
+        call()
+        last = time.perf_counter() - t0
     inner = max(1, math.ceil(MIN_REP_SECONDS / max(last, 1e-9)))
     times = []
     for _ in range(reps):

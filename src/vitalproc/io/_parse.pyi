@@ -1,6 +1,6 @@
 """Typed stub of the compiled packet walk (``_parse.pyx``)."""
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,3 +66,6 @@ class Walker:
         self, buf: bytes | bytearray | memoryview | NDArray[np.uint8], pos: int, final: bool
     ) -> tuple[int, int, int]: ...
     def release(self) -> None: ...
+
+def track_info(b: bytes, plen: int) -> tuple[Any, ...] | None:
+    """A track declaration's fields in the usual layout, or None (reader.py reads it)."""

@@ -176,6 +176,74 @@ cdef inline double rd_f64(const uint8_t* p) noexcept nogil:
     return v
 
 
+cdef extern from "Python.h":
+    # struct's own readers of "<f" and "<d": the same Python floats, NaN bits included.
+    double PyFloat_Unpack4(const char* p, int le) except? -1.0
+    double PyFloat_Unpack8(const char* p, int le) except? -1.0
+    object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
+
+# mindisp f32, maxdisp f32, col u32, srate f32, gain f64, offset f64, montype u8, did u32
+cdef enum:
+    TRK_FIELDS_SIZE = 37
+
+
+cdef inline object text_at(const uint8_t* p, Py_ssize_t n, Py_ssize_t pos, Py_ssize_t k):
+    """``bytes[pos:pos + k].decode("utf-8", "ignore")`` with the slice clamped to ``n``."""
+    cdef Py_ssize_t end = pos + k
+    if end > n:
+        end = n
+    if pos >= end:
+        return ""
+    return PyUnicode_DecodeUTF8(<const char*>(p + pos), end - pos, "ignore")
+
+
+def track_info(bytes b, Py_ssize_t plen):
+    """A track declaration's fields in the usual layout, read in one call.
+
+    Returns ``(tid, type, fmt, name, unit, mindisp, maxdisp, col, srate, gain, offset,
+    montype, did, reclen)`` when the packet (``b``, of declared length ``plen``) holds
+    the unit and every fixed field, each within ``b``; else None, and reader.py's field
+    by field reading gives the result or the error (a declaration is read once per track:
+    this only saves the small file's per-field Python cost).
+    """
+    cdef const uint8_t* p = b
+    cdef Py_ssize_t n = len(b), pos = 8, k
+    cdef uint32_t reclen = 0
+    if n < 8:
+        return None
+    k = rd_u32(p + 4)
+    name = text_at(p, n, pos, k)
+    pos += k
+    if not plen > pos or pos + 4 > n:
+        return None
+    k = rd_u32(p + pos)
+    pos += 4
+    unit = text_at(p, n, pos, k)
+    pos += k
+    if plen < pos + TRK_FIELDS_SIZE or n < pos + TRK_FIELDS_SIZE:
+        return None
+    cdef const char* f = <const char*>(p + pos)
+    fields = (
+        PyFloat_Unpack4(f, 1), PyFloat_Unpack4(f + 4, 1), rd_u32(p + pos + 8),
+        PyFloat_Unpack4(f + 12, 1), PyFloat_Unpack8(f + 16, 1), PyFloat_Unpack8(f + 24, 1),
+        p[pos + 32], rd_u32(p + pos + 33),
+    )
+    pos += TRK_FIELDS_SIZE
+    if plen > pos:
+        if pos + 4 > n:
+            return None
+        reclen = rd_u32(p + pos)
+        pos += 4
+    # The track's own span: only length-checked (vitaldb reads it and drops it).
+    if plen > pos:
+        if pos + 8 > n:
+            return None
+        pos += 8
+    if plen > pos and pos + 8 > n:
+        return None
+    return (rd_u16(p), p[2], p[3], name, unit) + fields + (reclen,)
+
+
 @cython.auto_pickle(False)
 cdef class Block:
     """A malloc'd buffer handed to numpy without a copy; freed with the last array.

@@ -34,6 +34,7 @@ from ..errors import VitalFormatError, VitalWarning
 from ..model import Device, ReadIssue, Track, VitalFile
 from . import _inflate
 from ._parse import KEEP_ALL, KEEP_DT, KEEP_NONE, Walker
+from ._parse import track_info as _track_info
 from ._source import SourceLike, open_source
 
 if TYPE_CHECKING:
@@ -91,12 +92,9 @@ def _str(buf: bytes, pos: int) -> tuple[str, int]:
     return buf[pos : pos + n].decode("utf-8", "ignore"), pos + n
 
 
-#: Track-info fields after the unit: mindisp, maxdisp, col, srate, gain, offset, montype,
-#: did (then optional: reclen, the track's start and end).
-_TRK_FIELDS = struct.Struct("<ffIfddBI")
-
-
-#: The same fields one by one (unpacker, size) with vitaldb's defaults when absent.
+#: Track-info fields after the unit (unpacker, size) with vitaldb's defaults when absent:
+#: mindisp, maxdisp, col, srate, gain, offset, montype, did, reclen (then, optional, the
+#: track's start and end).
 _OPTIONAL_FIELDS = (
     (_f32, 4, 0.0),
     (_f32, 4, 0.0),
@@ -121,6 +119,43 @@ def _optional_track_fields(b: bytes, pos: int, plen: int) -> tuple[Any, ...]:
         else:
             values.append(default)
     return (*values, pos)
+
+
+def _track_fields(b: bytes, plen: int) -> tuple[Any, ...]:
+    """A track declaration's fields read one by one, as vitaldb does: ``_parse.track_info``'s
+    tuple for any layout (fields absent, or cut off: then struct.error)."""
+    unit = ""
+    tid, trktype, fmt = _trk_head(b, 0)
+    if (trktype == _WAVE or trktype == _NUMERIC) and fmt not in FMT_ITEMSIZE:
+        return (tid, trktype, fmt, "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0)  # (ignored)
+    tname, pos = _str(b, 4)
+    # Optional fields, each read while the declared length says there is more.
+    if plen > pos:
+        unit, pos = _str(b, pos)
+    mindisp, maxdisp, col, srate, gain, offset, montype, did, reclen, pos = _optional_track_fields(
+        b, pos, plen
+    )
+    if plen > pos:  # the track's own span: read (and length-checked) but not kept
+        _f64(b, pos)
+        pos += 8
+    if plen > pos:
+        _f64(b, pos)
+    return (
+        tid,
+        trktype,
+        fmt,
+        tname,
+        unit,
+        mindisp,
+        maxdisp,
+        col,
+        srate,
+        gain,
+        offset,
+        montype,
+        did,
+        reclen,
+    )
 
 
 def same_meaning(old: Track, new: Track) -> bool:
@@ -391,7 +426,10 @@ class _Loader:
         src = open_source(source)
         self.name = src.name
         try:
-            small = src.size is not None and src.size <= WHOLE_FILE_LIMIT
+            # compat="vitaldb" streams: vitaldb stops at the first packet it cannot take
+            # (one over 1 MB in an unpacked file), and so does this walk, inflating no
+            # further.
+            small = self.recover and src.size is not None and src.size <= WHOLE_FILE_LIMIT
             whole = src.whole() if small and src.whole_is_cheap else None
             inflated = _inflate.inflate_whole(whole, self.limit) if whole is not None else None
             if inflated is not None:
@@ -592,33 +630,25 @@ class _Loader:
         self.did_dnames[did] = name
 
     def _trkinfo(self, b: bytes, plen: int) -> None:
-        unit = ""
-        tid, trktype, fmt = _trk_head(b, 0)
+        fields = _track_info(b, plen) or _track_fields(b, plen)
+        (
+            tid,
+            trktype,
+            fmt,
+            tname,
+            unit,
+            mindisp,
+            maxdisp,
+            col,
+            srate,
+            gain,
+            offset,
+            montype,
+            did,
+            reclen,
+        ) = fields
         if (trktype == _WAVE or trktype == _NUMERIC) and fmt not in FMT_ITEMSIZE:
             return  # vitaldb ignores the declaration; its records are then skipped
-        tname, pos = _str(b, 4)
-        # Optional fields, each read while the declared length says there is more.
-        if plen > pos:
-            unit, pos = _str(b, pos)
-        if plen >= pos + _TRK_FIELDS.size and len(b) >= pos + _TRK_FIELDS.size:
-            # All of them present (the usual case): one unpack instead of nine.
-            (mindisp, maxdisp, col, srate, gain, offset, montype, did) = _TRK_FIELDS.unpack_from(
-                b, pos
-            )
-            pos += _TRK_FIELDS.size
-            reclen = 0
-            if plen > pos:
-                reclen = _u32(b, pos)[0]
-                pos += 4
-        else:
-            mindisp, maxdisp, col, srate, gain, offset, montype, did, reclen, pos = (
-                _optional_track_fields(b, pos, plen)
-            )
-        if plen > pos:  # the track's own span: read (and length-checked) but not kept
-            _f64(b, pos)
-            pos += 8
-        if plen > pos:
-            _f64(b, pos)
 
         dname = ""
         dtname = tname

@@ -150,7 +150,8 @@ class Track:
         """float64[n]: each record's time (Unix seconds), in file order."""
         if self._columns is not None or self._dt is None:
             self._arrays()
-        return cast("np.ndarray", self._dt)  # _arrays() set it
+        dt: np.ndarray = self._dt  # type: ignore[assignment]  # _arrays() set it
+        return dt
 
     @dt.setter
     def dt(self, value: np.ndarray) -> None:
@@ -162,7 +163,8 @@ class Track:
         """Samples (waves), values (numerics) or UTF-8 bytes (strings), as on disk."""
         if self._columns is not None or self._data is None:
             self._arrays()
-        return cast("np.ndarray", self._data)  # _arrays() set it
+        data: np.ndarray = self._data  # type: ignore[assignment]  # _arrays() set it
+        return data
 
     @data.setter
     def data(self, value: np.ndarray) -> None:

@@ -64,10 +64,36 @@ def put_record_floats(
     dtstart: float,
     interval: float,
 ) -> None: ...
+def put_object_rows(
+    block: NDArray[np.object_],
+    rows: list[int],
+    dts: list[NDArray[np.float64]],
+    values: list[NDArray[Any]],
+    ends: list[NDArray[np.int64] | None],
+    dtstart: float,
+    interval: float,
+) -> None: ...
 def put_record_objects(
     out: NDArray[np.object_],
     dt: NDArray[np.float64],
     values: list[Any],
     dtstart: float,
     interval: float,
+) -> None: ...
+def linspace_picks(nsamp: int, nrows: int) -> NDArray[np.int64]: ...
+
+WAVE_TYPENUMS: frozenset[int]
+
+def put_wave(
+    out: NDArray[np.float32],
+    positions: NDArray[np.int64] | None,
+    start: NDArray[np.int64],
+    first: NDArray[np.int64],
+    count: NDArray[np.int64],
+    data: NDArray[Any],
+    gap: bool,
+    sentinel: int,
+    scale: bool,
+    gain: float,
+    offset: float,
 ) -> None: ...

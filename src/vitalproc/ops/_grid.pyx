@@ -14,10 +14,10 @@ Which cells get which values is decided in ``views.py``; these loops only store 
 cimport cython
 cimport numpy as cnp
 from cpython.ref cimport Py_XDECREF, PyObject
-from libc.stdint cimport int64_t, uint16_t, uint32_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
-from libc.math cimport ceil
+from libc.math cimport NAN, ceil, isinf
 
 import threading
 
@@ -28,6 +28,7 @@ cnp.import_array()
 cdef extern from "Python.h":
     # A new reference or NULL, kept as a pointer (Cython would release an ``object``).
     PyObject* new_float "PyFloat_FromDouble"(double value)
+    object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
 
 cdef extern from "numpy/arrayobject.h":
     # Declared here because numpy's .pxd leaves it out (it steals ``descr``). With no
@@ -419,24 +420,30 @@ cdef int _store(PyObject** cell, Py_ssize_t r, PyObject* obj) except -1:
     return 0
 
 
+cdef inline cnp.ndarray _vector(object a, int typenum):
+    """``a`` itself when it is a contiguous native 1-d array of ``typenum`` (no numpy
+    call: on a small file those calls would cost more than the cells), else a copy."""
+    if isinstance(a, cnp.ndarray) and cnp.PyArray_NDIM(<cnp.ndarray>a) == 1 and \
+            cnp.PyArray_TYPE(<cnp.ndarray>a) == typenum and \
+            cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and \
+            cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>a):
+        return <cnp.ndarray>a
+    return np.ascontiguousarray(a, cnp.PyArray_DescrFromType(typenum))
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def put_record_floats(cnp.ndarray out, dt, values, double dtstart, double interval):
-    """``put_records`` onto a row of an object grid (contiguous 1-d object ``out``): each
-    record's value as float32, stored as a Python float, in file order (the last record
-    of a row wins)."""
-    cdef Py_ssize_t nret = out.shape[0], n, i, r
-    cdef PyObject** cell = _cells(out, 0, 0, None)
-    if nret == 0:
-        return
-    cdef cnp.ndarray t = np.ascontiguousarray(dt, np.float64)
+cdef int _put_floats(PyObject** cell, Py_ssize_t nret, object dt, object values,
+                     double dtstart, double interval) except -1:
+    # Each record's value as float32, stored as a Python float, in file order.
+    cdef cnp.ndarray t = _vector(dt, cnp.NPY_FLOAT64)
     cdef cnp.ndarray v = values
-    if cnp.PyArray_TYPE(v) != cnp.NPY_FLOAT32 or not cnp.PyArray_ISNOTSWAPPED(v):
-        v = np.ascontiguousarray(v, np.float64)
+    if v.ndim != 1 or cnp.PyArray_TYPE(v) != cnp.NPY_FLOAT32:
+        v = _vector(v, cnp.NPY_FLOAT64)  # integers exactly
     else:
-        v = np.ascontiguousarray(v)
-    n = t.shape[0]
-    if v.ndim != 1 or t.ndim != 1 or v.shape[0] != n:
+        v = _vector(v, cnp.NPY_FLOAT32)
+    cdef Py_ssize_t n = t.shape[0], i, r
+    if v.shape[0] != n:
         raise ValueError("dt and values must be 1-d, one value per record")
     cdef const double* times = <const double*>cnp.PyArray_DATA(t)
     cdef bint single = cnp.PyArray_TYPE(v) == cnp.NPY_FLOAT32
@@ -454,6 +461,77 @@ def put_record_floats(cnp.ndarray out, dt, values, double dtstart, double interv
         if obj == NULL:
             raise MemoryError()
         _store(cell, r, obj)
+    return 0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef int _put_texts(PyObject** cell, Py_ssize_t nret, object dt, object data, object ends,
+                    double dtstart, double interval) except -1:
+    # Each record's text (its bytes ``data[ends[i]:ends[i + 1]]`` decoded as UTF-8, bad
+    # bytes dropped: ``Track.texts``) in file order; only records that show are decoded.
+    cdef cnp.ndarray t = _vector(dt, cnp.NPY_FLOAT64)
+    cdef cnp.ndarray d = _vector(data, cnp.NPY_UINT8)
+    cdef cnp.ndarray e = _vector(ends, cnp.NPY_INT64)
+    cdef Py_ssize_t n = t.shape[0], nd = d.shape[0], i, r
+    if e.shape[0] != n + 1:
+        raise ValueError("ends must hold one more item than dt")
+    cdef const double* times = <const double*>cnp.PyArray_DATA(t)
+    cdef const char* raw = <const char*>cnp.PyArray_DATA(d)
+    cdef const int64_t* at = <const int64_t*>cnp.PyArray_DATA(e)
+    cdef double top = <double>(nret - 1)
+    cdef int64_t a, b
+    cdef object text
+    cdef object whole = None
+    for i in range(n):
+        r = _row(times[i], dtstart, interval, top)
+        if r < 0:
+            continue
+        a, b = at[i], at[i + 1]
+        if 0 <= a <= b <= nd:
+            text = PyUnicode_DecodeUTF8(raw + a, b - a, "ignore")
+        else:  # boundaries of an edited track: Python's slice rules, as Track.texts
+            if whole is None:
+                whole = d.tobytes()
+            text = whole[a:b].decode("utf-8", "ignore")
+        cnp.Py_INCREF(text)
+        _store(cell, r, <PyObject*>text)
+    return 0
+
+
+def put_record_floats(cnp.ndarray out, dt, values, double dtstart, double interval):
+    """``put_records`` onto a row of an object grid (contiguous 1-d object ``out``): each
+    record's value as float32, stored as a Python float, in file order (the last record
+    of a row wins)."""
+    cdef PyObject** cell = _cells(out, 0, 0, None)
+    if out.shape[0]:
+        _put_floats(cell, out.shape[0], dt, values, dtstart, interval)
+
+
+def put_object_rows(cnp.ndarray block, list rows, list dts, list values, list ends,
+                    double dtstart, double interval):
+    """Numeric and string tracks onto rows of a C-ordered 2-d object ``block``, track
+    ``k`` onto row ``rows[k]``: ``ends[k]`` None, its values as ``put_record_floats``
+    stores them; else the texts of a string track (``values[k]`` its UTF-8 bytes,
+    ``ends[k]`` its record boundaries). One call for all of them: on a small file,
+    per-track calls would be most of ``to_numpy``."""
+    if block.ndim != 2 or cnp.PyArray_TYPE(block) != cnp.NPY_OBJECT or \
+            not cnp.PyArray_IS_C_CONTIGUOUS(block) or not cnp.PyArray_ISWRITEABLE(block):
+        raise TypeError("block must be a writable C-ordered 2-d object array")
+    if not len(rows) == len(dts) == len(values) == len(ends):
+        raise ValueError("rows, dts, values and ends differ in length")
+    cdef Py_ssize_t nrow = block.shape[0], nret = block.shape[1], k, j
+    cdef PyObject** base = <PyObject**>cnp.PyArray_DATA(block)
+    if nret == 0:
+        return
+    for k in range(len(rows)):
+        j = rows[k]
+        if not 0 <= j < nrow:
+            raise IndexError("row outside the block")
+        if ends[k] is None:
+            _put_floats(base + j * nret, nret, dts[k], values[k], dtstart, interval)
+        else:
+            _put_texts(base + j * nret, nret, dts[k], values[k], ends[k], dtstart, interval)
 
 
 @cython.boundscheck(False)
@@ -479,3 +557,144 @@ def put_record_objects(cnp.ndarray out, dt, list values, double dtstart, double 
         item = values[i]
         cnp.Py_INCREF(item)
         _store(cell, r, <PyObject*>item)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+def linspace_picks(int64_t nsamp, Py_ssize_t nrows):
+    """``np.linspace(0, nsamp - 1, nrows).astype(np.int64)`` (vitaldb's decimation of a
+    wave buffer), by numpy's own float64 steps (``i * step``, or ``i / div * delta`` when
+    the step underflows, the last row ``nsamp - 1``), without its Python-level set-up,
+    which costs more than the loop on a grid of a few thousand rows."""
+    if nrows < 0:
+        raise ValueError("negative row count")
+    picks = np.empty(nrows, np.int64)
+    cdef int64_t[::1] out = picks
+    cdef double stop = <double>(nsamp - 1), div = <double>(nrows - 1), step, y
+    cdef Py_ssize_t i
+    with nogil:
+        if nrows > 1:
+            step = stop / div
+            for i in range(nrows):
+                if step == 0:
+                    y = (<double>i / div) * stop
+                else:
+                    y = <double>i * step
+                out[i] = <int64_t>(y + 0.0)
+            out[nrows - 1] = <int64_t>stop
+        elif nrows == 1:
+            out[0] = <int64_t>(0.0 * stop)
+    return picks
+
+
+ctypedef fused sample_t:
+    int8_t
+    uint8_t
+    int16_t
+    uint16_t
+    int32_t
+    uint32_t
+    float
+    double
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef void _wave_cells(float* out, Py_ssize_t nrows, const int64_t* idx, const sample_t* data,
+                      bint gap, int64_t sentinel, bint scale, float gain,
+                      float offset) noexcept nogil:
+    # views._wave_values, cell by cell: float32, the gap filler NaN, gain and offset in
+    # float32 arithmetic, +-inf and values over 4e9 NaN. Rows with no sample keep NaN.
+    cdef Py_ssize_t k
+    cdef int64_t i
+    cdef float v
+    for k in range(nrows):
+        i = idx[k]
+        if i < 0:
+            continue
+        if sample_t is not float and sample_t is not double:
+            if gap and <int64_t>data[i] == sentinel:
+                out[k] = NAN
+                continue
+        v = <float>data[i]
+        if scale:
+            v = v * gain
+            v = v + offset
+        if isinf(v) or v > <float>4e9:
+            v = NAN
+        out[k] = v
+
+
+#: The sample dtypes put_wave takes (native byte order); others go through numpy.
+WAVE_TYPENUMS = frozenset((cnp.NPY_INT8, cnp.NPY_UINT8, cnp.NPY_INT16, cnp.NPY_UINT16,
+                           cnp.NPY_INT32, cnp.NPY_UINT32, cnp.NPY_FLOAT32, cnp.NPY_FLOAT64))
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def put_wave(float[::1] out, const int64_t[::1] positions, const int64_t[::1] start,
+             const int64_t[::1] first, const int64_t[::1] count, cnp.ndarray data,
+             bint gap, int64_t sentinel, bint scale, double gain, double offset):
+    """A wave's records onto its grid row ``out`` (float32, NaN already): row ``k`` shows
+    buffer position ``positions[k]`` (ascending; None: position ``k``), which holds the
+    sample of the last record in file order covering it (``wave_runs``' runs, each
+    painting the positions it covers, as vitaldb writes its buffer), and takes
+    ``views._wave_values``' value of that sample. One pass, no index array per sample
+    in Python: on a small grid the numpy calls cost more than the cells."""
+    cdef Py_ssize_t n = out.shape[0], nruns = start.shape[0], r, k, lo, hi, mid
+    cdef Py_ssize_t ndata = data.shape[0] if data.ndim == 1 else -1
+    cdef int typenum = cnp.PyArray_TYPE(data)
+    if ndata < 0 or typenum not in WAVE_TYPENUMS or not cnp.PyArray_IS_C_CONTIGUOUS(data) \
+            or not cnp.PyArray_ISNOTSWAPPED(data):
+        raise TypeError("data must be a contiguous native 1-d array of a sample dtype")
+    if first.shape[0] != nruns or count.shape[0] != nruns:
+        raise ValueError("start, first and count differ in length")
+    if positions is not None and positions.shape[0] != n:
+        raise ValueError("positions and out differ in length")
+    for r in range(nruns):
+        if not (count[r] >= 0 and 0 <= first[r] <= ndata - count[r]):
+            raise IndexError("a run outside the samples")
+    if n == 0:
+        return
+    idx_a = np.full(n, -1, np.int64)
+    cdef int64_t[::1] idx = idx_a
+    cdef int64_t s, e, f
+    cdef float g = <float>gain, o = <float>offset
+    cdef const void* src = cnp.PyArray_DATA(data)
+    with nogil:
+        for r in range(nruns):
+            s, e, f = start[r], start[r] + count[r], first[r]
+            if positions is None:
+                lo = s if s > 0 else 0
+                hi = e if e < n else n
+                for k in range(lo, hi):
+                    idx[k] = f + (k - s)
+                continue
+            lo, hi = 0, n
+            while lo < hi:  # the first position >= s
+                mid = (lo + hi) >> 1
+                if positions[mid] < s:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            k = lo
+            while k < n and positions[k] < e:
+                idx[k] = f + (positions[k] - s)
+                k += 1
+        if typenum == cnp.NPY_INT8:
+            _wave_cells(&out[0], n, &idx[0], <const int8_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_UINT8:
+            _wave_cells(&out[0], n, &idx[0], <const uint8_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_INT16:
+            _wave_cells(&out[0], n, &idx[0], <const int16_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_UINT16:
+            _wave_cells(&out[0], n, &idx[0], <const uint16_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_INT32:
+            _wave_cells(&out[0], n, &idx[0], <const int32_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_UINT32:
+            _wave_cells(&out[0], n, &idx[0], <const uint32_t*>src, gap, sentinel, scale, g, o)
+        elif typenum == cnp.NPY_FLOAT32:
+            _wave_cells(&out[0], n, &idx[0], <const float*>src, gap, sentinel, scale, g, o)
+        else:
+            _wave_cells(&out[0], n, &idx[0], <const double*>src, gap, sentinel, scale, g, o)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
@@ -102,24 +102,28 @@ def split_track_names(vf: VitalFile, track_names: Any) -> list[str]:
 # ---- the grid and its columns -----------------------------------------------------------
 
 
-@dataclass
 class _Grid:
     """vitaldb's grid: row ``i`` is ``dtstart + i * interval``; ``nret`` rows, or 0 when
     the span is empty or not finite."""
 
-    dtstart: float
-    dtend: float
-    interval: float
-    nret: int
-    nan_gaps: bool  # the packed writer's gap filler becomes NaN (not in compat mode)
-    _picks: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
+    __slots__ = ("_picks", "dtend", "dtstart", "interval", "nan_gaps", "nret")
+
+    def __init__(
+        self, dtstart: float, dtend: float, interval: float, nret: int, nan_gaps: bool
+    ) -> None:
+        self.dtstart = dtstart
+        self.dtend = dtend
+        self.interval = interval
+        self.nret = nret
+        self.nan_gaps = nan_gaps  # the packed writer's gap filler becomes NaN (not compat)
+        self._picks: dict[tuple[int, int], np.ndarray] = {}
 
     def picks(self, nsamp: int, nrows: int) -> np.ndarray:
         """vitaldb's decimation of a wave buffer of ``nsamp`` samples onto ``nrows``
         rows (``np.take`` at ``linspace`` positions); tracks of one rate share it."""
         key = (nsamp, nrows)
         if key not in self._picks:
-            picks = np.linspace(0, nsamp - 1, nrows).astype(np.int64)
+            picks = _grid.linspace_picks(nsamp, nrows)  # np.linspace's, compiled
             picks.flags.writeable = False  # shared: nobody may change it
             self._picks[key] = picks
         return self._picks[key]
@@ -134,7 +138,7 @@ class _Grid:
         return cls(vf.dtstart, vf.dtend, interval, nret, nan_gaps)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Column:
     """One requested name: its track, kind and the length vitaldb gives its column."""
 
@@ -332,6 +336,26 @@ def _fill_quietly(col: _Column, grid: _Grid, out: np.ndarray) -> None:
         q = None
         if len(out) != col.nsamp or col.resample:
             q = grid.picks(col.nsamp, len(out))
+        data = trk.data
+        if (
+            q is not None  # (every position: the records are copied whole, below)
+            and out.dtype == _FLOAT32
+            and out.flags.c_contiguous
+            and data.dtype.num in _grid.WAVE_TYPENUMS
+            and data.dtype.isnative
+            and data.flags.c_contiguous
+        ):
+            # Rows decimated from the buffer, one compiled pass: records placed, looked
+            # up and valued.
+            start, first, count, _ = _wave_runs(trk, grid, col.nsamp)
+            gap = grid.nan_gaps and data.dtype.kind in "iu" and trk.fmt in FMT_GAP_SENTINEL
+            sentinel = int(FMT_GAP_SENTINEL[trk.fmt]) if gap else 0
+            scale = trk.fmt > 2
+            _grid.put_wave(
+                out, q, start, first, count, data, gap, sentinel, scale,
+                float(trk.gain) if scale else 1.0, float(trk.offset) if scale else 0.0,
+            )  # fmt: skip
+            return
         rows, pick = _wave_lookup(trk, grid, col.nsamp, q)
         if isinstance(pick, _Runs):
             if out.dtype != object:
@@ -539,10 +563,35 @@ def _layout(
     """
     grid = _Grid.of(vf, resolve_interval(vf, interval))
     names = split_track_names(vf, track_names)
-    cols = [_column_for(vf, name, grid) for name in names] if grid.nret else []
+    cols = []
+    if grid.nret:
+        trks, nret = vf.trks, grid.nret
+        for name in names:
+            trk = trks.get(name)
+            kind = None if trk is None else _TYPE_KIND.get(trk.type)
+            # A numeric or string track by its exact name (the usual case), in line.
+            cols.append(
+                _column_for(vf, name, grid) if kind is None else _Column(name, trk, kind, nret)
+            )
     lengths = {c.length for c in cols}
     nrows = lengths.pop() if len(lengths) == 1 else grid.nret
     return grid, names, cols, nrows
+
+
+_DTYPES: dict[tuple[frozenset[str], np.dtype | None], np.dtype] = {}
+
+
+def _grid_dtype(kinds: frozenset[str], time: np.dtype | None) -> np.dtype:
+    """numpy's promotion of the columns' dtypes (and the time column's), remembered: the
+    call costs more than a small file's whole grid."""
+    key = (kinds, time)
+    dtype = _DTYPES.get(key)
+    if dtype is None:
+        dtypes = [_KIND_DTYPE[k] for k in kinds] or [np.dtype(np.float64)]  # empty span
+        if time is not None:
+            dtypes.append(time)
+        dtype = _DTYPES[key] = np.result_type(*dtypes)
+    return dtype
 
 
 def to_numpy(
@@ -603,10 +652,7 @@ def to_numpy(
     if time is None and kinds and kinds <= _FLOAT32_KINDS:
         dtype = _FLOAT32  # the common case, without numpy's promotion call
     else:
-        dtypes = [_KIND_DTYPE[k] for k in kinds] or [np.dtype(np.float64)]  # empty span
-        if time is not None:
-            dtypes.append(time.dtype)
-        dtype = np.result_type(*dtypes)
+        dtype = _grid_dtype(frozenset(kinds), None if time is None else time.dtype)
     ncols = len(names) + (time is not None)
     # One pass of NaN over the whole block (page faults and, for objects, references).
     if dtype == object:
@@ -618,12 +664,14 @@ def to_numpy(
         out[0] = time
     done: dict[int, int] = {}  # one track asked for under two names is computed once
     copies = []
-    # Numeric tracks onto a float32 block: one compiled call for all of them.
+    # Numeric tracks onto a float32 block, or numeric and string tracks onto an object
+    # block: one compiled call for all of them.
+    objects = dtype == object and nrows > 0
     numeric_rows = dtype == np.float32 and nrows > 0
     rows: list[int] = []
     dts: list[np.ndarray] = []
     values: list[np.ndarray] = []
-    objects = dtype == object
+    ends: list[np.ndarray | None] = []
     # Casts and gain/offset overflow to inf as in vitaldb, without its warnings (numpy's
     # context costs more than a small file's whole grid: only where numpy casts values,
     # i.e. waves, and numerics on a grid that is neither float32 nor object).
@@ -641,17 +689,17 @@ def to_numpy(
                 copies.append((j, done[key]))
                 continue
             done[key] = j
-            if numeric_rows and col.kind is _NUMERIC:
+            kind = col.kind
+            if (kind is _NUMERIC and (numeric_rows or objects)) or (kind is _STRING and objects):
                 rows.append(j)
                 dts.append(trk.dt)
                 values.append(trk.data)
-            elif objects and col.kind is _NUMERIC:
-                _grid.put_record_floats(out[j], trk.dt, trk.data, grid.dtstart, grid.interval)
-            elif objects and col.kind is _STRING:
-                _grid.put_record_objects(out[j], trk.dt, trk.texts(), grid.dtstart, grid.interval)
+                ends.append(trk.offsets if kind is _STRING else None)
             else:
                 _fill_quietly(col, grid, out[j])
-    if rows:
+    if rows and objects:
+        _grid.put_object_rows(out, rows, dts, values, ends, grid.dtstart, grid.interval)
+    elif rows:
         _grid.put_numerics(
             cast("NDArray[np.float32]", out), rows, dts, values, grid.dtstart, grid.interval
         )
