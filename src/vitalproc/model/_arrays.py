@@ -38,12 +38,25 @@ def physical(trk: Track, raw: np.ndarray, out: np.ndarray | None = None) -> np.n
 
     For the integer formats (fmt 3..8): float formats hold physical values already.
     """
+    sentinel = FMT_GAP_SENTINEL[trk.fmt] if trk.type == TrackType.WAVE else None
+    return scale(raw, float(trk.gain), float(trk.offset), sentinel, out)
+
+
+def scale(
+    raw: np.ndarray,
+    gain: float,
+    offset: float,
+    sentinel: int | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """``raw * gain + offset`` in float64, raw values equal to ``sentinel`` as NaN: the
+    rule of ``physical`` for callers that hold a track's scale but not the track."""
     import numpy as np
 
-    out = np.multiply(raw, float(trk.gain), out=out, dtype=np.float64)
-    out += float(trk.offset)
-    if trk.type == TrackType.WAVE:
-        out[raw == FMT_GAP_SENTINEL[trk.fmt]] = np.nan
+    out = np.multiply(raw, gain, out=out, dtype=np.float64)
+    out += offset
+    if sentinel is not None:
+        out[raw == sentinel] = np.nan
     return out
 
 

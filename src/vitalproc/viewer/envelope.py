@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .._constants import FMT_GAP_SENTINEL, TrackType
+from ..model._arrays import scale
 from . import _envelope
 
 if TYPE_CHECKING:
@@ -123,13 +124,9 @@ class TrackData:
     def physical(self, index: np.ndarray) -> np.ndarray:
         """Physical values of the samples at global indices (NaN for gap sentinels)."""
         raw = self.data[index]
-        out = raw.astype(np.float64)
-        if self.integer:
-            out *= self.gain
-            out += self.offset
-            if self.sentinel is not None:
-                out[raw == self.sentinel] = np.nan
-        return out
+        if not self.integer:
+            return raw.astype(np.float64)
+        return scale(raw, self.gain, self.offset, self.sentinel)
 
     def times(self, index: np.ndarray) -> np.ndarray:
         """Unix times of the samples at global indices."""
