@@ -106,27 +106,34 @@ class FileResult:
         return self.status in manifest.CONVERTED
 
 
-@dataclass
-class ConversionReport:
-    """All the results of one ``convert`` call, one per input file."""
+class Outcomes:
+    """What the report of every batch run (``convert``, ``qc``, window building) gives:
+    its per-input ``results``, each with a ``status``, counted and judged one way."""
 
-    dataset: str
-    results: list[FileResult]
-    seconds: float
+    results: list[Any]
 
     def count(self, *statuses: str) -> int:
-        """How many files ended with one of ``statuses``."""
+        """How many inputs ended with one of ``statuses``."""
         return sum(r.status in statuses for r in self.results)
 
     @property
-    def failed(self) -> list[FileResult]:
-        """The results of the files that could not be converted."""
+    def failed(self) -> list[Any]:
+        """The results of the inputs that could not be processed."""
         return [r for r in self.results if r.status == "failed"]
 
     @property
     def ok(self) -> bool:
         """No input failed."""
         return not self.failed
+
+
+@dataclass
+class ConversionReport(Outcomes):
+    """All the results of one ``convert`` call, one per input file."""
+
+    dataset: str
+    results: list[FileResult]
+    seconds: float
 
     def summary(self) -> str:
         """One line: how many files were converted, unchanged, failed, and how fast."""

@@ -46,7 +46,7 @@ def scale(
     raw: np.ndarray,
     gain: float,
     offset: float,
-    sentinel: int | None = None,
+    sentinel: float | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """``raw * gain + offset`` in float64, raw values equal to ``sentinel`` as NaN: the

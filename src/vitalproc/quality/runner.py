@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ..dataset.batch import Outcomes
 from .errors import QualityInputError
 from .metrics import DEFAULT_THRESHOLDS, Thresholds, measured, track_metrics
 
@@ -86,7 +87,7 @@ class CaseResult:
 
 
 @dataclass
-class QcReport:
+class QcReport(Outcomes):
     """All results of one ``qc`` call and the metrics table it wrote."""
 
     table: pa.Table
@@ -94,18 +95,8 @@ class QcReport:
     seconds: float
     outputs: list[str]
 
-    @property
-    def failed(self) -> list[CaseResult]:
-        return [r for r in self.results if r.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
     def summary(self) -> str:
-        def n(status: str) -> int:
-            return sum(r.status == status for r in self.results)
-
+        n = self.count
         return (
             f"{n('ok')} measured, {n('kept')} unchanged, {n('failed')} failed, "
             f"{self.table.num_rows} rows in {self.seconds:.1f} s"

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .._version import __version__
+from ..dataset.batch import Outcomes
 from .annotations import AnnotationError, annotation_path, read_annotations
 from .cutter import CaseError, cut_case, needed_tracks, too_short
 from .indexing import layout
@@ -69,7 +70,7 @@ class CaseResult:
 
 
 @dataclass
-class BuildReport:
+class BuildReport(Outcomes):
     """All the results of one ``build`` call."""
 
     out: str
@@ -77,12 +78,8 @@ class BuildReport:
     windows: int
     seconds: float
 
-    @property
-    def failed(self) -> list[CaseResult]:
-        return [r for r in self.results if r.status == "failed"]
-
     def summary(self) -> str:
-        ok = sum(r.status in ("ok", "resumed", "empty") for r in self.results)
+        ok = self.count("ok", "resumed", "empty")
         valid = sum(r.valid for r in self.results if r.status != "failed")
         return (
             f"{self.windows} windows ({valid} valid) from {ok} cases, "
