@@ -588,15 +588,7 @@ def linspace_picks(int64_t nsamp, Py_ssize_t nrows):
     return picks
 
 
-ctypedef fused sample_t:
-    int8_t
-    uint8_t
-    int16_t
-    uint16_t
-    int32_t
-    uint32_t
-    float
-    double
+from vitalproc._samples cimport sample_t
 
 
 @cython.boundscheck(False)

@@ -14,15 +14,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 
 import numpy as np
 
-ctypedef fused sample_t:
-    float
-    double
-    int8_t
-    uint8_t
-    int16_t
-    uint16_t
-    int32_t
-    uint32_t
+from vitalproc._samples cimport sample_t
 
 # The rolling median of the spike test spans SPIKE_HALF samples on each side.
 DEF SPIKE_HALF = 3

@@ -19,15 +19,7 @@ cimport cython
 from libc.math cimport ceil, floor, isnan
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
 
-ctypedef fused sample_t:
-    float
-    double
-    int8_t
-    uint8_t
-    int16_t
-    uint16_t
-    int32_t
-    uint32_t
+from vitalproc._samples cimport sample_t
 
 
 cdef inline Py_ssize_t _col(double base, Py_ssize_t i, double period, double width) noexcept nogil:

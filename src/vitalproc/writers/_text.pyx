@@ -406,15 +406,7 @@ def format_float(float x):
     return None if n < 0 else buf[:n].decode()
 
 
-ctypedef fused value_t:
-    int8_t
-    uint8_t
-    int16_t
-    uint16_t
-    int32_t
-    uint32_t
-    float
-    double
+from vitalproc._samples cimport sample_t as value_t
 
 
 cdef inline Py_ssize_t _put_value(char* out, value_t v) noexcept nogil:
