@@ -7,9 +7,9 @@ few hundredths for a file about as big.
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
+from typing import BinaryIO
 
 import numpy as np
 
@@ -51,12 +51,10 @@ def encode(pixels: np.ndarray, dpi: float | None = None) -> bytes:
     return b"".join(out)
 
 
-def write(path: str | os.PathLike, figure: object) -> None:
-    """Draw a matplotlib figure with Agg and write it as PNG."""
+def write(out: BinaryIO, figure: object) -> None:
+    """Draw a matplotlib figure with Agg and write it as PNG to the binary stream ``out``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = FigureCanvasAgg(figure)  # type: ignore[arg-type]
     canvas.draw()
-    data = encode(np.asarray(canvas.buffer_rgba()), figure.get_dpi())  # type: ignore[attr-defined]
-    with open(path, "wb") as f:
-        f.write(data)
+    out.write(encode(np.asarray(canvas.buffer_rgba()), figure.get_dpi()))  # type: ignore[attr-defined]

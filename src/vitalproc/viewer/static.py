@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from .._files import atomic_file
 from .envelope import Series
 from .lanes import Lane, on_dark, on_light
 from .scene import Marks, Scene
@@ -73,12 +74,14 @@ def check_path(path: str | os.PathLike) -> str:
 
 
 def save(figure: Any, path: str | os.PathLike) -> None:
-    if check_path(path) == ".png":
-        from .png import write
+    suffix = check_path(path)
+    with atomic_file(path, durable=False) as out:  # a picture, drawn again at will
+        if suffix == ".png":
+            from .png import write
 
-        write(os.fspath(path), figure)
-        return
-    figure.savefig(os.fspath(path), facecolor=figure.get_facecolor())
+            write(out, figure)
+        else:
+            figure.savefig(out, format=suffix[1:], facecolor=figure.get_facecolor())
 
 
 def _figure_class() -> Any:
